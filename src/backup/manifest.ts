@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+export const MANIFEST_FORMAT = 'lifeboat.manifest/v1';
+export const MANIFEST_OBJECT = 'manifest.json';
+
+const tableRowCount = z.object({
+  schema: z.string(),
+  table: z.string(),
+  rows: z.number().int().nonnegative(),
+});
+
+const postgresSource = z.object({
+  kind: z.literal('postgres'),
+  /** The URL with any password removed. */
+  url: z.string(),
+  database: z.string(),
+  serverVersion: z.string(),
+  format: z.literal('custom'),
+  snapshot: z.string(),
+  tables: z.array(tableRowCount),
+});
+
+const directorySource = z.object({
+  kind: z.literal('directory'),
+  path: z.string(),
+  include: z.array(z.string()),
+  exclude: z.array(z.string()),
+  files: z.number().int().nonnegative(),
+  directories: z.number().int().nonnegative(),
+  /** Sum of the regular files' sizes. */
+  bytes: z.number().int().nonnegative(),
+  /** Files that changed or vanished while they were read (GNU tar's warnings). */
+  warnings: z.array(z.string()).default([]),
+});
+
+const redisSource = z.object({
+  kind: z.literal('redis'),
+  url: z.string(),
+  keys: z.number().int().nonnegative(),
+});
+
+export const componentSourceSchema = z.discriminatedUnion('kind', [
+  postgresSource,
+  directorySource,
+  redisSource,
+]);
+
+export const manifestComponentSchema = z.object({
+  /** The target's name in the config: `app-db`. */
+  name: z.string(),
+  kind: z.enum(['postgres', 'directory', 'redis']),
+  /** The object's key relative to the backup: `app-db.dump.zst`. */
+  object: z.string(),
+  /** Bytes stored (after compression and encryption). */
+  bytes: z.number().int().nonnegative(),
+  /** sha256 of the stored bytes, hex. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Bytes the source produced, before compression. */
+  rawBytes: z.number().int().nonnegative(),
+  compression: z.enum(['zstd', 'gzip', 'none']),
+  encryption: z
+    .object({ format: z.literal('age'), recipients: z.array(z.string()) })
+    .nullable(),
+  /** The client tools that produced it and their versions (`pg_dump`: `15.20`). */
+  tools: z.record(z.string(), z.string()),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  durationMs: z.number().nonnegative(),
+  source: componentSourceSchema,
+});
+
+export const manifestSchema = z.object({
+  format: z.literal(MANIFEST_FORMAT),
+  id: z.string(),
+  profile: z.string(),
+  note: z.string().nullable(),
+  requestedBy: z.string(),
+  lifeboatVersion: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  durationMs: z.number().nonnegative(),
+  /** Where the objects live: the primary store first. */
+  storage: z.array(z.object({ store: z.string(), location: z.string() })),
+  components: z.array(manifestComponentSchema).min(1),
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type ManifestComponent = z.infer<typeof manifestComponentSchema>;
+export type ComponentSource = z.infer<typeof componentSourceSchema>;
+export type TableRowCount = z.infer<typeof tableRowCount>;
