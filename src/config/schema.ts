@@ -1,3 +1,4 @@
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 
 /** A name usable as a target, profile, role, drill or channel key. */
@@ -10,11 +11,59 @@ export const durationString = z
   .string()
   .regex(/^\d+(s|m|h|d)$/, 'a duration is a number and a unit: 90s, 30m, 24h or 7d');
 
+/**
+ * A cron schedule: five fields (minute hour day-of-month month day-of-week), six with a leading
+ * seconds field, or an alias such as `@daily`. cron-parser alone accepts `* * *` and the empty
+ * string, which are almost certainly mistakes, hence the field count.
+ */
+export const cronSchedule = z.string().superRefine((value, ctx) => {
+  const fields = value.trim().split(/\s+/).filter(Boolean);
+  const isAlias = fields.length === 1 && fields[0]?.startsWith('@');
+  if (!isAlias && fields.length !== 5 && fields.length !== 6) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `a cron schedule has five fields: minute hour day-of-month month day-of-week (e.g. "0 2 * * *"), got ${fields.length}`,
+    });
+    return;
+  }
+  try {
+    CronExpressionParser.parse(value);
+  } catch (error) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid cron schedule "${value}": ${error instanceof Error ? error.message : String(error)}`,
+    });
+  }
+});
+
+/** An age X25519 recipient: `age1` and 58 bech32 characters, as `age-keygen` prints it. */
+export const ageRecipient = z
+  .string()
+  .regex(
+    /^age1[02-9ac-hj-np-z]{58}$/,
+    'not an age X25519 recipient: expected "age1" and 58 more characters, as printed by age-keygen',
+  );
+
+/** `platform:id`, as in `slack:U012AB3CD`, `discord:80351110224678912`, `console:bob`. */
+const identityKey = z
+  .string()
+  .regex(
+    /^(slack|discord|console|cli):\S+$/,
+    'an identity is platform:id — slack:USER-ID, discord:USER-ID, console:NAME or cli:OSUSER',
+  );
+
+/** A mapping from names to entries that must hold at least one entry. */
+function nonEmptyRecord<T extends z.ZodType>(value: T, what: string) {
+  return z
+    .record(name, value)
+    .refine((entries) => Object.keys(entries).length > 0, `define at least one ${what}`);
+}
+
 const environment = z.enum(['production', 'staging', 'development', 'scratch']);
 
 const postgresTarget = z.strictObject({
   kind: z.literal('postgres'),
-  url: z.string().min(1),
+  url: z.string().min(1, 'a postgres target needs a url'),
   environment: environment.default('production'),
   /** Extra arguments passed to pg_dump (e.g. `--exclude-table=audit_*`). */
   pgDumpArgs: z.array(z.string()).default([]),
@@ -22,7 +71,7 @@ const postgresTarget = z.strictObject({
 
 const directoryTarget = z.strictObject({
   kind: z.literal('directory'),
-  path: z.string().min(1),
+  path: z.string().min(1, 'a directory target needs a path'),
   /** Globs relative to `path`; when given, only matching files are kept. */
   include: z.array(z.string()).default([]),
   /** Globs relative to `path`; matching files and directories are left out. */
@@ -32,7 +81,7 @@ const directoryTarget = z.strictObject({
 
 const redisTarget = z.strictObject({
   kind: z.literal('redis'),
-  url: z.string().min(1),
+  url: z.string().min(1, 'a redis target needs a url'),
   environment: environment.default('production'),
 });
 
@@ -59,13 +108,13 @@ export const retentionSchema = z.strictObject({
 
 export const profileSchema = z.strictObject({
   targets: z.array(name).min(1, 'a profile needs at least one target'),
-  schedule: z.string().optional(),
+  schedule: cronSchedule.optional(),
   retention: retentionSchema.optional(),
   description: z.string().optional(),
 });
 
 const s3Schema = z.strictObject({
-  bucket: z.string().min(3),
+  bucket: z.string().min(3, 'an S3 bucket name has at least 3 characters'),
   prefix: z.string().default(''),
   region: z.string().default('us-east-1'),
   endpoint: z.string().optional(),
@@ -75,7 +124,9 @@ const s3Schema = z.strictObject({
 });
 
 export const storageSchema = z.strictObject({
-  local: z.strictObject({ path: z.string().min(1) }).default({ path: './.lifeboat/backups' }),
+  local: z
+    .strictObject({ path: z.string().min(1, 'the local store needs a path') })
+    .default({ path: './.lifeboat/backups' }),
   s3: s3Schema.optional(),
   primary: z.enum(['local', 's3']).default('local'),
   replicas: z.array(z.enum(['local', 's3'])).default([]),
@@ -91,13 +142,15 @@ const policySchema = z.strictObject({
 
 const drillSchema = z.strictObject({
   profile: name,
-  schedule: z.string().optional(),
+  schedule: cronSchedule.optional(),
   announce: z.array(durationString).default([]),
   channel: name.optional(),
   objectives: z
     .strictObject({ rto: durationString.optional(), rpo: durationString.optional() })
     .default({}),
-  checks: z.array(z.strictObject({ target: name, sql: z.string().min(1) })).default([]),
+  checks: z
+    .array(z.strictObject({ target: name, sql: z.string().min(1, 'a check needs its sql') }))
+    .default([]),
 });
 
 const channelSchema = z.strictObject({
@@ -114,11 +167,17 @@ export const configSchema = z.strictObject({
     replicas: [],
   }),
   compression: z.enum(['zstd', 'gzip', 'none']).default('zstd'),
-  encryption: z.strictObject({ recipients: z.array(z.string()).min(1) }).optional(),
-  targets: z.record(name, targetSchema),
-  profiles: z.record(name, profileSchema),
+  encryption: z
+    .strictObject({
+      recipients: z
+        .array(ageRecipient)
+        .min(1, 'list at least one recipient, or leave encryption out for unencrypted backups'),
+    })
+    .optional(),
+  targets: nonEmptyRecord(targetSchema, 'target'),
+  profiles: nonEmptyRecord(profileSchema, 'profile'),
   scratch: z.strictObject({ postgres: z.string().optional() }).default({}),
-  roles: z.record(name, z.array(z.string())).optional(),
+  roles: z.record(name, z.array(identityKey)).optional(),
   policies: z.array(policySchema).optional(),
   drills: z.record(name, drillSchema).default({}),
   chat: z.strictObject({ channels: z.record(name, channelSchema).default({}) }).default({

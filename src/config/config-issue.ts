@@ -1,0 +1,54 @@
+/** Where in the configuration a problem is: keys and list indexes from the top. */
+export type ConfigPath = readonly (string | number)[];
+
+/** One problem with the configuration, before it is formatted as `path: message`. */
+export interface ConfigIssue {
+  readonly path: ConfigPath;
+  readonly message: string;
+}
+
+const PLAIN_KEY = /^[A-Za-z_$][\w$-]*$/;
+
+/**
+ * `profiles.full.targets[2]`: keys joined with dots, list indexes in brackets, and keys that are
+ * not plain words (dots, spaces, an empty key) quoted: `targets["my.db"]`.
+ */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') text += `[${segment}]`;
+    else {
+      const key = String(segment);
+      if (!PLAIN_KEY.test(key)) text += `[${JSON.stringify(key)}]`;
+      else text += text ? `.${key}` : key;
+    }
+  }
+  return text;
+}
+
+/** `path: message`; a problem with the whole file has no path and is just the message. */
+export function formatIssue(issue: ConfigIssue): string {
+  return issue.path.length ? `${formatPath(issue.path)}: ${issue.message}` : issue.message;
+}
+
+/** A short description of a value for a message: `"text"`, `7`, `a list`, `an empty value`. */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'an empty value';
+  if (typeof value === 'string') {
+    return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  }
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return String(value);
+}
+
+/** `did you mean "cache"?` when a close candidate exists, otherwise the valid choices. */
+export function suggestionFor(
+  suggestion: string | undefined,
+  what: string,
+  candidates: readonly string[],
+): string {
+  if (suggestion) return `did you mean "${suggestion}"?`;
+  if (candidates.length === 0) return `no ${what}s are defined`;
+  return `${what}s: ${candidates.join(', ')}`;
+}

@@ -1,0 +1,205 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { type Document, isNode, parseDocument, type YAMLError } from 'yaml';
+import { ConfigError } from '../core/errors.ts';
+import { findUrlPasswords } from '../core/redact.ts';
+import { type ConfigIssue, type ConfigPath, formatIssue, formatPath } from './config-issue.ts';
+import { checkCrossReferences } from './cross-references.ts';
+import { interpolateEnv } from './interpolate.ts';
+import type { LifeboatConfig } from './schema.ts';
+import { validateConfig } from './validation-issues.ts';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A validated configuration and what start-up needs to know about it. */
+export interface LoadedConfig {
+  readonly config: LifeboatConfig;
+  /** The file it came from (absolute), or the source name given to `parseConfig`. */
+  readonly path: string;
+  /**
+   * Values to keep out of logs: every value substituted from a variable whose name looks secret
+   * (`PASS`, `SECRET`, `TOKEN`, `KEY`, `CREDENTIAL`, `IDENTITY`) and every password inside a URL.
+   */
+  readonly secrets: string[];
+}
+
+export interface LoadConfigOptions {
+  /** The file to read; relative paths are taken from `cwd`. @defaultValue `env.LIFEBOAT_CONFIG`, else `lifeboat.yaml` */
+  readonly path?: string | undefined;
+  /** Where `${VAR}` values come from. @defaultValue `process.env` */
+  readonly env?: Env | undefined;
+  /** @defaultValue `process.cwd()` */
+  readonly cwd?: string | undefined;
+}
+
+export interface ParseConfigOptions {
+  /**
+   * Directory that relative paths in the file (`storage.local.path`, directory targets,
+   * `runbooks.path`) are resolved against; without it they are kept as written.
+   */
+  readonly baseDir?: string | undefined;
+}
+
+const EXAMPLE_HINT = 'lifeboat.example.yaml documents every key';
+
+/**
+ * Reads and validates the configuration file: `options.path`, else `LIFEBOAT_CONFIG`, else
+ * `lifeboat.yaml` in the working directory. Relative paths inside the file are resolved against
+ * the file's own directory, so the same file means the same thing whichever directory the bot,
+ * a worker or the CLI is started from.
+ *
+ * @throws ConfigError listing every problem as `path: message` in `issues`.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const [requested, reason] = options.path
+    ? [options.path, 'the path given']
+    : env.LIFEBOAT_CONFIG
+      ? [env.LIFEBOAT_CONFIG, 'LIFEBOAT_CONFIG']
+      : ['lifeboat.yaml', 'the default; set LIFEBOAT_CONFIG to use another file'];
+  const path = resolve(cwd, requested);
+
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const problem =
+      code === 'ENOENT'
+        ? `No configuration file at ${path} (${reason}).`
+        : `Cannot read the configuration file ${path}: ${(error as Error).message}.`;
+    const message = `${problem} Copy lifeboat.example.yaml to start one: ${EXAMPLE_HINT}.`;
+    throw new ConfigError(message, [message], { cause: error });
+  }
+  return parseConfig(text, env, path, { baseDir: dirname(path) });
+}
+
+/**
+ * Parses, interpolates and validates configuration text without touching the file system.
+ * `sourceName` names the text in messages and becomes `LoadedConfig.path`.
+ *
+ * @throws ConfigError listing every problem as `path: message` in `issues`.
+ */
+export function parseConfig(
+  text: string,
+  env: Env,
+  sourceName: string,
+  options: ParseConfigOptions = {},
+): LoadedConfig {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw invalid(
+      sourceName,
+      document.errors.map((error) => yamlIssue(error, text)),
+    );
+  }
+
+  const raw: unknown = document.toJS();
+  if (raw === null || raw === undefined) {
+    throw invalid(sourceName, [
+      `the file is empty; it needs at least targets and profiles (${EXAMPLE_HINT})`,
+    ]);
+  }
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw invalid(sourceName, [
+      `the top level must be a mapping of keys such as targets and profiles, not ${Array.isArray(raw) ? 'a list' : 'a single value'}`,
+    ]);
+  }
+
+  const interpolated = interpolateEnv(raw, env);
+  const validation = validateConfig(interpolated.value);
+  const schemaIssues = validation.ok ? [] : validation.issues;
+  const issues = [
+    ...interpolated.issues,
+    ...notAt(interpolated.issues, schemaIssues),
+    ...notAt([...interpolated.issues, ...schemaIssues], checkCrossReferences(interpolated.value)),
+  ];
+  if (issues.length > 0 || !validation.ok) {
+    throw invalid(sourceName, inDocumentOrder(document, issues).map(formatIssue));
+  }
+
+  const config = options.baseDir
+    ? withPathsFrom(validation.config, options.baseDir)
+    : validation.config;
+  return {
+    config,
+    path: sourceName,
+    secrets: [
+      ...new Set([
+        ...interpolated.secrets,
+        ...stringsIn(interpolated.value).flatMap(findUrlPasswords),
+      ]),
+    ],
+  };
+}
+
+function invalid(sourceName: string, issues: readonly string[]): ConfigError {
+  const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
+  const list = issues.map((issue) => `  - ${issue}`).join('\n');
+  return new ConfigError(
+    `The configuration in ${sourceName} has ${count} (${EXAMPLE_HINT}):\n${list}`,
+    issues,
+  );
+}
+
+/**
+ * `line 3, column 5: <what yaml says>`. For a duplicate key the key is named, which the YAML
+ * parser does not do.
+ */
+function yamlIssue(error: YAMLError, text: string): string {
+  const position = error.linePos?.[0];
+  const where = position ? `line ${position.line}, column ${position.col}: ` : '';
+  const what = error.message.split(/ at line \d+, column \d+/)[0] ?? error.message;
+  if (error.code === 'DUPLICATE_KEY' && position) {
+    const line = text.split(/\r?\n/)[position.line - 1] ?? '';
+    const key = /^\s*("[^"]*"|'[^']*'|[^:,{}[\]]+?)\s*:/.exec(line.slice(position.col - 1))?.[1];
+    if (key)
+      return `${where}duplicate key ${key.startsWith('"') ? key : JSON.stringify(key.replace(/^'|'$/g, ''))}; a key may appear only once in a mapping`;
+  }
+  return where + what;
+}
+
+/** The issues of `later` whose path none of `earlier` already reports: one problem, one line. */
+function notAt(earlier: readonly ConfigIssue[], later: readonly ConfigIssue[]): ConfigIssue[] {
+  const taken = new Set(earlier.map((issue) => formatPath(issue.path)));
+  return later.filter((issue) => !taken.has(formatPath(issue.path)));
+}
+
+/** Sorts issues by where their path starts in the file; issues about missing keys go first. */
+function inDocumentOrder(document: Document, issues: readonly ConfigIssue[]): ConfigIssue[] {
+  const offsetOf = (path: ConfigPath): number => {
+    for (let length = path.length; length > 0; length -= 1) {
+      const node = document.getIn(path.slice(0, length), true);
+      if (isNode(node) && node.range) return node.range[0];
+    }
+    return -1;
+  };
+  return issues
+    .map((issue, order) => ({ issue, order, offset: offsetOf(issue.path) }))
+    .sort((a, b) => a.offset - b.offset || a.order - b.order)
+    .map(({ issue }) => issue);
+}
+
+function stringsIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(stringsIn);
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(stringsIn);
+  return [];
+}
+
+/** The config with its relative file-system paths resolved against `baseDir`. */
+function withPathsFrom(config: LifeboatConfig, baseDir: string): LifeboatConfig {
+  const from = (path: string): string => (isAbsolute(path) ? path : resolve(baseDir, path));
+  return {
+    ...config,
+    storage: { ...config.storage, local: { path: from(config.storage.local.path) } },
+    targets: Object.fromEntries(
+      Object.entries(config.targets).map(([name, target]) => [
+        name,
+        target.kind === 'directory' ? { ...target, path: from(target.path) } : target,
+      ]),
+    ),
+    runbooks: { path: from(config.runbooks.path) },
+  };
+}

@@ -1,0 +1,368 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config/load-config.ts';
+import { ConfigError } from '../../../src/core/errors.ts';
+
+type Env = Record<string, string | undefined>;
+
+const TARGETS = `
+targets:
+  app-db: { kind: postgres, url: "postgres://127.0.0.1:5432/app" }
+  uploads: { kind: directory, path: /srv/uploads }
+  cache: { kind: redis, url: "redis://127.0.0.1:6379/0" }
+`;
+const PROFILES = `
+profiles:
+  full: { targets: [app-db, uploads, cache] }
+  db: { targets: [app-db] }
+`;
+const VALID = TARGETS + PROFILES;
+const RECIPIENT = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
+
+/** The issues a rejected configuration reports; fails the test if it is accepted. */
+function issuesOf(text: string, env: Env = {}): readonly string[] {
+  try {
+    parseConfig(text, env, 'test.yaml');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('parseConfig', () => {
+  it('accepts a minimal config and fills in the defaults', () => {
+    const { config, path } = parseConfig(VALID, {}, 'test.yaml');
+    expect(path).toBe('test.yaml');
+    expect(config.storage).toEqual({
+      local: { path: './.lifeboat/backups' },
+      primary: 'local',
+      replicas: [],
+    });
+    expect(config.compression).toBe('zstd');
+    expect(config.targets['app-db']).toMatchObject({ environment: 'production', pgDumpArgs: [] });
+    expect(config.runbooks.path).toBe('./runbooks');
+  });
+
+  it('names an unknown top-level key and lists the valid ones', () => {
+    expect(issuesOf(`${VALID}retension: { daily: 7 }\n`)).toEqual([
+      'retension: unknown key; valid keys: defaultProfile, storage, compression, encryption, targets, profiles, scratch, roles, policies, drills, chat, runbooks, demo',
+    ]);
+  });
+
+  it('names an unknown nested key with the valid keys at its level', () => {
+    expect(issuesOf(`${VALID}storage:\n  locl: { path: /backups }\n`)).toEqual([
+      'storage.locl: unknown key; valid keys: local, s3, primary, replicas',
+    ]);
+  });
+
+  it('lists the keys of the right target kind for an unknown target key', () => {
+    const text = `${PROFILES}targets:
+  app-db: { kind: postgres, url: "postgres://h/app" }
+  uploads: { kind: directory, path: /srv, exlude: ["*.tmp"] }
+  cache: { kind: redis, url: "redis://h" }
+`;
+    expect(issuesOf(text)).toEqual([
+      'targets.uploads.exlude: unknown key; valid keys: kind, path, include, exclude, environment',
+    ]);
+  });
+
+  it('reports a value of the wrong type with what was expected and what was found', () => {
+    const text = `${TARGETS}profiles:
+  full: { targets: app-db }
+  db: { targets: [app-db] }
+storage:
+  s3: { bucket: backups, forcePathStyle: "yes" }
+`;
+    expect(issuesOf(text)).toEqual([
+      'profiles.full.targets: expected a list, got "app-db"',
+      'storage.s3.forcePathStyle: expected true or false, got "yes"',
+    ]);
+  });
+
+  it('lists the valid values of an enum', () => {
+    const text = `${VALID}compression: lz4\nstorage: { primary: ftp }\n`;
+    expect(issuesOf(text)).toEqual([
+      'compression: must be one of: zstd, gzip, none (got "lz4")',
+      'storage.primary: must be one of: local, s3 (got "ftp")',
+    ]);
+  });
+
+  it('lists the valid target kinds and environments', () => {
+    const text = `${PROFILES}targets:
+  app-db: { kind: mysql, url: "mysql://h/app" }
+  uploads: { kind: directory, path: /srv, environment: prod }
+  cache: { url: "redis://h" }
+`;
+    expect(issuesOf(text)).toEqual([
+      'targets.app-db.kind: must be one of: postgres, directory, redis (got "mysql")',
+      'targets.uploads.environment: must be one of: production, staging, development, scratch (got "prod")',
+      'targets.cache.kind: is required; one of: postgres, directory, redis',
+    ]);
+  });
+
+  it('reports missing targets and profiles as required', () => {
+    expect(issuesOf('compression: zstd\n')).toEqual([
+      'targets: is required',
+      'profiles: is required',
+    ]);
+  });
+
+  it('reports a missing required key inside a target', () => {
+    const text = `${PROFILES}targets:
+  app-db: { kind: postgres }
+  uploads: { kind: directory, path: /srv }
+  cache: { kind: redis, url: "redis://h" }
+`;
+    expect(issuesOf(text)).toEqual(['targets.app-db.url: is required']);
+  });
+
+  it('rejects empty targets and profiles mappings', () => {
+    expect(issuesOf('targets: {}\nprofiles: {}\n')).toEqual([
+      'targets: define at least one target',
+      'profiles: define at least one profile',
+    ]);
+  });
+
+  it('rejects a name that is not lowercase letters, digits and dashes', () => {
+    const text = `${VALID.replace('cache:', 'Cache_1:')}`;
+    expect(issuesOf(text)).toContain(
+      'targets.Cache_1: invalid name: names use lowercase letters, digits and "-"',
+    );
+  });
+
+  it('suggests the closest target for a misspelt one in a profile', () => {
+    const text = `${TARGETS}profiles:\n  full: { targets: [app-db, uploads, cahce] }\n`;
+    expect(issuesOf(text)).toEqual([
+      'profiles.full.targets[2]: unknown target "cahce"; did you mean "cache"?',
+    ]);
+  });
+
+  it('lists the valid targets when no target is close', () => {
+    const text = `${TARGETS}profiles:\n  full: { targets: [mailserver] }\n`;
+    expect(issuesOf(text)).toEqual([
+      'profiles.full.targets[0]: unknown target "mailserver"; targets: app-db, uploads, cache',
+    ]);
+  });
+
+  it('rejects a target listed twice in one profile', () => {
+    const text = `${TARGETS}profiles:\n  full: { targets: [app-db, cache, app-db] }\n`;
+    expect(issuesOf(text)).toEqual(['profiles.full.targets[2]: "app-db" is listed twice']);
+  });
+
+  it('rejects a defaultProfile that is not a profile', () => {
+    expect(issuesOf(`${VALID}defaultProfile: ful\n`)).toEqual([
+      'defaultProfile: unknown profile "ful"; did you mean "full"?',
+    ]);
+    expect(issuesOf(`${VALID}defaultProfile: nightly\n`)).toEqual([
+      'defaultProfile: unknown profile "nightly"; profiles: full, db',
+    ]);
+  });
+
+  it('rejects a cron schedule the parser refuses, with its reason', () => {
+    const text = `${TARGETS}profiles:\n  full: { targets: [app-db], schedule: "61 * * * *" }\n`;
+    expect(issuesOf(text)).toEqual([
+      'profiles.full.schedule: invalid cron schedule "61 * * * *": Constraint error, got value 61 expected range 0-59',
+    ]);
+  });
+
+  it('rejects a cron schedule with the wrong number of fields', () => {
+    const text = `${VALID}drills:\n  weekly: { profile: db, schedule: "0 3 *" }\n`;
+    expect(issuesOf(text)).toEqual([
+      'drills.weekly.schedule: a cron schedule has five fields: minute hour day-of-month month day-of-week (e.g. "0 2 * * *"), got 3',
+    ]);
+  });
+
+  it('accepts five-field, six-field and @alias schedules', () => {
+    const text = `${TARGETS}profiles:
+  a: { targets: [app-db], schedule: "0 2 * * mon" }
+  b: { targets: [app-db], schedule: "30 0 2 * * *" }
+  c: { targets: [app-db], schedule: "@daily" }
+`;
+    const { config } = parseConfig(text, {}, 'test.yaml');
+    expect(Object.values(config.profiles).map((p) => p.schedule)).toEqual([
+      '0 2 * * mon',
+      '30 0 2 * * *',
+      '@daily',
+    ]);
+  });
+
+  it('rejects a malformed duration', () => {
+    const text = `${VALID}policies:
+  - { action: restore, expires: 30 minutes }
+drills:
+  weekly: { profile: db, announce: [24h, 1w] }
+`;
+    expect(issuesOf(text)).toEqual([
+      'policies[0].expires: a duration is a number and a unit: 90s, 30m, 24h or 7d',
+      'drills.weekly.announce[1]: a duration is a number and a unit: 90s, 30m, 24h or 7d',
+    ]);
+  });
+
+  it('rejects an encryption recipient that is not an age X25519 recipient', () => {
+    const text = `${VALID}encryption: { recipients: ["${RECIPIENT}", "age1tooshort", "ssh-ed25519 AAAA"] }\n`;
+    expect(issuesOf(text)).toEqual([
+      'encryption.recipients[1]: not an age X25519 recipient: expected "age1" and 58 more characters, as printed by age-keygen',
+      'encryption.recipients[2]: not an age X25519 recipient: expected "age1" and 58 more characters, as printed by age-keygen',
+    ]);
+  });
+
+  it('rejects an encryption section without recipients', () => {
+    expect(issuesOf(`${VALID}encryption: { recipients: [] }\n`)).toEqual([
+      'encryption.recipients: list at least one recipient, or leave encryption out for unencrypted backups',
+    ]);
+  });
+
+  it('rejects a role member that is not platform:id', () => {
+    const text = `${VALID}roles:\n  dba: ["slack:U012AB3CD", "Bob Smith"]\n`;
+    expect(issuesOf(text)).toEqual([
+      'roles.dba[1]: an identity is platform:id — slack:USER-ID, discord:USER-ID, console:NAME or cli:OSUSER',
+    ]);
+  });
+
+  it('rejects a replica s3 without a storage.s3 section', () => {
+    expect(issuesOf(`${VALID}storage: { replicas: [s3] }\n`)).toEqual([
+      'storage.replicas[0]: replica s3 needs a storage.s3 section',
+    ]);
+  });
+
+  it('rejects primary s3 without a storage.s3 section', () => {
+    expect(issuesOf(`${VALID}storage: { primary: s3 }\n`)).toEqual([
+      'storage.primary: the primary store is s3 but there is no storage.s3 section',
+    ]);
+  });
+
+  it('rejects a replica that is the primary store', () => {
+    expect(issuesOf(`${VALID}storage: { primary: local, replicas: [local] }\n`)).toEqual([
+      'storage.replicas[0]: "local" is already the primary store; a replica must be another store',
+    ]);
+  });
+
+  it('accepts s3 as a replica when the s3 section is there', () => {
+    const text = `${VALID}storage: { s3: { bucket: backups }, replicas: [s3] }\n`;
+    const { config } = parseConfig(text, {}, 'test.yaml');
+    expect(config.storage.replicas).toEqual(['s3']);
+    expect(config.storage.s3).toMatchObject({ bucket: 'backups', region: 'us-east-1', prefix: '' });
+  });
+
+  it('rejects an approver role that is not defined in roles', () => {
+    const text = `${VALID}roles: { dba: ["console:bob"], oncall: ["console:alice"] }
+policies:
+  - { action: restore, approvers: [dba, dbas] }
+  - { action: backup.prune, approvers: [security] }
+`;
+    expect(issuesOf(text)).toEqual([
+      'policies[0].approvers[1]: unknown role "dbas"; did you mean "dba"?',
+      'policies[1].approvers[0]: unknown role "security"; roles: dba, oncall',
+    ]);
+  });
+
+  it('checks a drill profile, channel and check targets', () => {
+    const text = `${VALID}chat: { channels: { ops: { slack: C0123 } } }
+drills:
+  weekly:
+    profile: bd
+    channel: opz
+    checks:
+      - { target: uploads, sql: "select 1" }
+      - { target: app-bd, sql: "select 1" }
+`;
+    expect(issuesOf(text)).toEqual([
+      'drills.weekly.profile: unknown profile "bd"; did you mean "db"?',
+      'drills.weekly.channel: unknown channel "opz"; did you mean "ops"?',
+      'drills.weekly.checks[0].target: "uploads" is a directory target; SQL checks run on postgres targets',
+      'drills.weekly.checks[1].target: unknown target "app-bd"; did you mean "app-db"?',
+    ]);
+  });
+
+  it('says so when a drill names a channel and no channels are defined', () => {
+    expect(issuesOf(`${VALID}drills: { weekly: { profile: db, channel: ops } }\n`)).toEqual([
+      'drills.weekly.channel: unknown channel "ops"; no channels are defined under chat.channels',
+    ]);
+  });
+
+  it('rejects a drill check on a target its profile does not restore', () => {
+    const text = `${TARGETS}  other-db: { kind: postgres, url: "postgres://h/other" }
+profiles:
+  db: { targets: [app-db] }
+drills:
+  weekly: { profile: db, checks: [{ target: other-db, sql: "select 1" }] }
+`;
+    expect(issuesOf(text)).toEqual([
+      'drills.weekly.checks[0].target: "other-db" is not in profile "db" (app-db); a check runs on the restored copy of one of the profile\'s targets',
+    ]);
+  });
+
+  it('rejects demo targets that are unknown or cannot hold demo data', () => {
+    expect(issuesOf(`${VALID}demo: { targets: [app-db, cache, nope] }\n`)).toEqual([
+      'demo.targets[1]: "cache" is a redis target; demo data is made for postgres and directory targets only',
+      'demo.targets[2]: unknown target "nope"; targets: app-db, uploads, cache',
+    ]);
+  });
+
+  it('reports a YAML syntax error with its line and column', () => {
+    const [issue, ...rest] = issuesOf('targets:\n  app-db: { kind: postgres\nprofiles: {}\n');
+    expect(rest).toEqual([]);
+    expect(issue).toMatch(/^line 3, column 1: /);
+  });
+
+  it('names a duplicate key with its line', () => {
+    expect(issuesOf(`${VALID}compression: zstd\ncompression: gzip\n`)).toEqual([
+      'line 11, column 1: duplicate key "compression"; a key may appear only once in a mapping',
+    ]);
+  });
+
+  it('rejects an empty file and a file that is not a mapping', () => {
+    expect(issuesOf('')[0]).toMatch(/^the file is empty; it needs at least targets and profiles/);
+    expect(issuesOf('- targets\n- profiles\n')).toEqual([
+      'the top level must be a mapping of keys such as targets and profiles, not a list',
+    ]);
+  });
+
+  it('lists every problem at once, in the order they appear in the file', () => {
+    const text = `defaultProfile: nightly
+storage: { locl: {} }
+compression: brotli
+targets:
+  app-db: { kind: postgres, url: "\${APP_DATABASE_URL}" }
+profiles:
+  full: { targets: [app-db, cahce], schedule: "every night" }
+policies:
+  - { action: restore, expires: soon }
+`;
+    const issues = issuesOf(text);
+    expect(issues).toEqual([
+      'defaultProfile: unknown profile "nightly"; profiles: full',
+      'storage.locl: unknown key; valid keys: local, s3, primary, replicas',
+      'compression: must be one of: zstd, gzip, none (got "brotli")',
+      'targets.app-db.url: environment variable APP_DATABASE_URL is not set',
+      'profiles.full.targets[1]: unknown target "cahce"; targets: app-db',
+      expect.stringMatching(/^profiles\.full\.schedule: a cron schedule has five fields/),
+      'policies[0].expires: a duration is a number and a unit: 90s, 30m, 24h or 7d',
+    ]);
+  });
+
+  it('puts every problem in the error message too', () => {
+    const text = `${TARGETS}profiles:\n  full: { targets: [cahce] }\ncompression: lz4\n`;
+    const error = (() => {
+      try {
+        parseConfig(text, {}, 'conf/lifeboat.yaml');
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    const { message, code } = error as ConfigError;
+    expect(code).toBe('config_invalid');
+    expect(message).toContain('conf/lifeboat.yaml has 2 problems');
+    expect(message).toContain('  - profiles.full.targets[0]: unknown target "cahce"');
+    expect(message).toContain('  - compression: must be one of: zstd, gzip, none (got "lz4")');
+  });
+
+  it('quotes keys that are not plain words in paths', () => {
+    const text = `${TARGETS}profiles:\n  full: { targets: [app-db] }\nchat: { channels: { ops: { "team.chat": x } } }\n`;
+    expect(issuesOf(text)).toEqual([
+      'chat.channels.ops["team.chat"]: unknown key; valid keys: slack, discord, console',
+    ]);
+  });
+});

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config/load-config.ts';
+import { ConfigError } from '../../../src/core/errors.ts';
+
+const PROFILES = 'profiles:\n  full: { targets: [app-db] }\n';
+
+function configWithUrl(url: string): string {
+  return `targets:\n  app-db: { kind: postgres, url: "${url}" }\n${PROFILES}`;
+}
+
+function appDbUrl(text: string, env: Record<string, string | undefined>): string {
+  const target = parseConfig(text, env, 'test.yaml').config.targets['app-db'];
+  if (target?.kind !== 'postgres') throw new Error('app-db is not a postgres target');
+  return target.url;
+}
+
+function issuesOf(text: string, env: Record<string, string | undefined>): readonly string[] {
+  try {
+    parseConfig(text, env, 'test.yaml');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('environment variables in the configuration', () => {
+  it(`replaces \${VAR} with the variable, anywhere in a string`, () => {
+    const text = configWithUrl(`postgres://\${DB_HOST}:5432/\${DB_NAME}`);
+    expect(appDbUrl(text, { DB_HOST: 'db.internal', DB_NAME: 'app' })).toBe(
+      'postgres://db.internal:5432/app',
+    );
+  });
+
+  it('reports an unset variable by the path of the value that needs it', () => {
+    const text = `targets:\n  app-db: { kind: postgres, url: "\${APP_DATABASE_URL}" }\nstorage:\n  s3: { bucket: backups, endpoint: "\${S3_ENDPOINT}" }\n${PROFILES}`;
+    expect(issuesOf(text, {})).toEqual([
+      'targets.app-db.url: environment variable APP_DATABASE_URL is not set',
+      'storage.s3.endpoint: environment variable S3_ENDPOINT is not set',
+    ]);
+  });
+
+  it(`uses the default of \${VAR:-default} when the variable is unset or empty`, () => {
+    const text = configWithUrl(`\${APP_URL:-postgres://127.0.0.1:5432/app}`);
+    expect(appDbUrl(text, {})).toBe('postgres://127.0.0.1:5432/app');
+    expect(appDbUrl(text, { APP_URL: '' })).toBe('postgres://127.0.0.1:5432/app');
+  });
+
+  it('prefers the variable over the default when it is set', () => {
+    const text = configWithUrl(`\${APP_URL:-postgres://127.0.0.1:5432/app}`);
+    expect(appDbUrl(text, { APP_URL: 'postgres://db/other' })).toBe('postgres://db/other');
+  });
+
+  it('keeps an empty variable without a default as an empty string', () => {
+    expect(issuesOf(configWithUrl(`\${APP_URL}`), { APP_URL: '' })).toEqual([
+      'targets.app-db.url: a postgres target needs a url',
+    ]);
+  });
+
+  it(`writes $\${ as a literal \${ without looking it up`, () => {
+    const text = configWithUrl(`postgres://h/app?application_name=$\${NOT_A_VAR}`);
+    expect(appDbUrl(text, {})).toBe(`postgres://h/app?application_name=\${NOT_A_VAR}`);
+  });
+
+  it('substitutes inside list items', () => {
+    const text = `targets:
+  app-db: { kind: postgres, url: "postgres://h/app", pgDumpArgs: ["--schema=\${SCHEMA}"] }
+${PROFILES}`;
+    const target = parseConfig(text, { SCHEMA: 'public' }, 'test.yaml').config.targets['app-db'];
+    expect(target).toMatchObject({ pgDumpArgs: ['--schema=public'] });
+  });
+
+  it('reports a malformed reference', () => {
+    expect(issuesOf(configWithUrl(`postgres://\${DB HOST}/app`), {})).toEqual([
+      `targets.app-db.url: malformed variable reference "\${DB HOST}"; write \${NAME} or \${NAME:-default}, or $\${ for a literal "\${"`,
+    ]);
+  });
+
+  it('substitutes before validating, so a substituted value is validated', () => {
+    const text = `targets:\n  app-db: { kind: postgres, url: "postgres://h/app" }\n${PROFILES}compression: "\${COMPRESSION}"\n`;
+    expect(parseConfig(text, { COMPRESSION: 'gzip' }, 'test.yaml').config.compression).toBe('gzip');
+    expect(issuesOf(text, { COMPRESSION: 'lz4' })).toEqual([
+      'compression: must be one of: zstd, gzip, none (got "lz4")',
+    ]);
+  });
+
+  it('reports an unset variable once, not again as the invalid value it leaves', () => {
+    const text = `targets:\n  app-db: { kind: postgres, url: "postgres://h/app" }\n${PROFILES}encryption: { recipients: ["\${LIFEBOAT_AGE_RECIPIENT}"] }\n`;
+    expect(issuesOf(text, {})).toEqual([
+      'encryption.recipients[0]: environment variable LIFEBOAT_AGE_RECIPIENT is not set',
+    ]);
+  });
+});
+
+describe('secrets found while loading', () => {
+  it('collects values of variables whose names look secret', () => {
+    const text = `targets:
+  app-db: { kind: postgres, url: "postgres://app@h/app?sslkey=\${PG_SSL_KEY}" }
+  cache: { kind: redis, url: "redis://:\${REDIS_PASSWORD}@h:6379" }
+${PROFILES}storage: { s3: { bucket: backups, endpoint: "\${S3_ENDPOINT}" } }
+`;
+    const { secrets } = parseConfig(
+      text,
+      { PG_SSL_KEY: 'k3y-material', REDIS_PASSWORD: 'hunter2', S3_ENDPOINT: 'http://minio:9000' },
+      'test.yaml',
+    );
+    expect(secrets).toContain('k3y-material');
+    expect(secrets).toContain('hunter2');
+    expect(secrets).not.toContain('http://minio:9000');
+  });
+
+  it('collects passwords inside URLs, whatever the variable is called, decoded too', () => {
+    const text = configWithUrl(`\${APP_DATABASE_URL}`);
+    const { secrets } = parseConfig(
+      text,
+      { APP_DATABASE_URL: 'postgres://app:p%40ss@db:5432/app' },
+      'test.yaml',
+    );
+    expect(secrets).toEqual(expect.arrayContaining(['p%40ss', 'p@ss']));
+    expect(secrets).not.toContain('app');
+  });
+
+  it('collects a password written literally in a URL in the file', () => {
+    const { secrets } = parseConfig(
+      configWithUrl('postgres://app:letmein@db/app'),
+      {},
+      'test.yaml',
+    );
+    expect(secrets).toEqual(['letmein']);
+  });
+
+  it('does not treat a default value from the file as a secret', () => {
+    const text = `targets:\n  app-db: { kind: postgres, url: "postgres://h/app", pgDumpArgs: ["\${DUMP_TOKEN:-none}"] }\n${PROFILES}`;
+    expect(parseConfig(text, {}, 'test.yaml').secrets).toEqual([]);
+  });
+});
