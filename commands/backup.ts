@@ -1,0 +1,267 @@
+import type { ComponentProgress } from '../src/backup/progress.ts';
+import { type CommandContext, type CommandResult, defineCommand } from '../src/bot/command.ts';
+import { commandButton } from '../src/bot/command-buttons.ts';
+import { liveMessage } from '../src/bot/live-message.ts';
+import type { BackupRecord } from '../src/bot/services.ts';
+import { backupDetailsMessage } from '../src/bot/views/backup-details.ts';
+import { backupListMessage } from '../src/bot/views/backup-list.ts';
+import {
+  type BackupRun,
+  backupCompletedMessage,
+  backupFailedMessage,
+  backupLostMessage,
+  backupProgressMessage,
+  backupQueuedMessage,
+} from '../src/bot/views/backup-run.ts';
+import { invalidInputMessage } from '../src/bot/views/notice.ts';
+import { resolveProfile } from '../src/config/profiles.ts';
+import { flag, positional } from '../src/core/command-grammar.ts';
+import { describeForUser } from '../src/core/errors.ts';
+import { backupId, backupRef, name } from './arguments.ts';
+import { notYetAvailable } from './not-yet-available.ts';
+
+const profileFlag = flag.string({
+  name: 'profile',
+  value: 'P',
+  description: 'Only this profile.',
+  schema: name,
+  refersTo: 'profile',
+});
+
+export const backupCreate = defineCommand({
+  path: ['backup', 'create'],
+  summary: 'Take a backup of a profile now.',
+  description:
+    'Queues the backup and keeps one message up to date: one progress line per component, then sizes, checksums, duration and where it is stored. A failure posts the error with a Retry button.',
+  positionals: [
+    positional({
+      key: 'profile',
+      name: 'PROFILE',
+      required: false,
+      description: "The profile to back up; defaults to the config's defaultProfile.",
+      schema: name,
+      refersTo: 'profile',
+    }),
+  ],
+  flags: [
+    flag.string({ name: 'note', value: 'TEXT', description: 'A note kept with the backup.' }),
+    flag.boolean('no-replicate', 'Store it in the primary store only; skip the replicas.'),
+  ],
+  action: 'backup.create',
+  gated: true,
+  enqueues: true,
+  examples: ['/backup create', '/backup create db --note "before the 2.4 migration"'],
+  handler: (ctx, args) =>
+    createBackup(ctx, { profile: args.profile, note: args.note, replicate: !args.noReplicate }),
+});
+
+export const backupList = defineCommand({
+  path: ['backup', 'list'],
+  summary: 'List recent backups, newest first.',
+  positionals: [],
+  flags: [
+    profileFlag,
+    flag.int({
+      name: 'limit',
+      value: 'N',
+      description: 'How many to show.',
+      min: 1,
+      max: 1000,
+      defaultValue: 20,
+    }),
+  ],
+  action: 'backup.list',
+  gated: false,
+  enqueues: false,
+  examples: ['/backup list', '/backup list --profile db --limit 5'],
+  handler: async (ctx, args) => {
+    const backups = await ctx.services.backups.list({
+      ...(args.profile ? { profile: args.profile } : {}),
+      limit: args.limit,
+    });
+    await ctx.reply.post(
+      backupListMessage(backups, {
+        now: ctx.now(),
+        limit: args.limit,
+        ...(args.profile ? { profile: args.profile } : {}),
+      }),
+    );
+    return { status: 'ok', backups: backups.map(summary) };
+  },
+});
+
+export const backupShow = defineCommand({
+  path: ['backup', 'show'],
+  summary: 'Show one backup: components, checksums, row counts, tools and where it is stored.',
+  positionals: [
+    positional({
+      key: 'id',
+      name: 'ID',
+      required: true,
+      description: 'The backup id (bk_…); `/backup list` shows them.',
+      schema: backupId,
+    }),
+  ],
+  flags: [],
+  action: 'backup.show',
+  gated: false,
+  enqueues: false,
+  handler: async (ctx, args) => {
+    const backup = await ctx.services.backups.get(args.id);
+    if (!backup) {
+      const error = `There is no backup \`${args.id}\` in the catalog. \`/backup list\` shows the recent ones.`;
+      await ctx.reply.post(invalidInputMessage(error));
+      return { status: 'invalid', id: args.id, error };
+    }
+    await ctx.reply.post(backupDetailsMessage(backup, ctx.now()));
+    return { status: 'ok', id: backup.id, backup };
+  },
+});
+
+export const backupVerify = defineCommand({
+  path: ['backup', 'verify'],
+  summary: 'Verify a backup: checksums and structure, or a full test restore.',
+  description:
+    'Re-reads every object and compares its sha256 with the manifest, then decrypts and decompresses it to the end. With --restore-test it also restores into a scratch target and compares row counts.',
+  positionals: [
+    positional({
+      key: 'backup',
+      name: 'ID|latest',
+      required: true,
+      description: 'A backup id, or `latest` for the newest backup of the profile.',
+      schema: backupRef,
+    }),
+  ],
+  flags: [
+    { ...profileFlag, description: 'The profile `latest` refers to.' },
+    flag.boolean('restore-test', 'Also restore into a scratch target and compare row counts.'),
+  ],
+  action: 'backup.verify',
+  gated: true,
+  enqueues: true,
+  handler: (ctx) => notYetAvailable(ctx),
+});
+
+export const backupPrune = defineCommand({
+  path: ['backup', 'prune'],
+  summary: "Delete backups that the profiles' retention policies no longer keep.",
+  positionals: [],
+  flags: [
+    profileFlag,
+    flag.boolean('dry-run', 'List what would be deleted and why; delete nothing.'),
+  ],
+  action: 'backup.prune',
+  gated: true,
+  enqueues: true,
+  handler: (ctx) => notYetAvailable(ctx),
+});
+
+export const backupCommands = [backupCreate, backupList, backupShow, backupVerify, backupPrune];
+
+interface BackupCreateRequest {
+  readonly profile: string | undefined;
+  readonly note: string | undefined;
+  readonly replicate: boolean;
+}
+
+async function createBackup(
+  ctx: CommandContext,
+  request: BackupCreateRequest,
+): Promise<CommandResult> {
+  const profile = resolveProfile(ctx.config, request.profile);
+  const note = request.note ?? null;
+  const { backupId: id } = await ctx.services.backupJobs.enqueue({
+    profile,
+    note,
+    requestedBy: ctx.requestedBy,
+    replicate: request.replicate,
+  });
+  const run: BackupRun = {
+    id,
+    profile,
+    components: ctx.config.profiles[profile]?.targets ?? [],
+    requestedBy: ctx.requestedBy,
+    note,
+    replicate: request.replicate,
+  };
+  const ref = await ctx.reply.post(backupQueuedMessage(run));
+  const live = liveMessage(ctx.reply, ref, {
+    intervalMs: ctx.progressIntervalMs,
+    onError: (error) => ctx.logger.warn({ err: error, backupId: id }, 'progress update failed'),
+  });
+
+  let latest: readonly ComponentProgress[] = [];
+  let outcome: Awaited<ReturnType<typeof ctx.services.backupJobs.follow>>;
+  try {
+    outcome = await ctx.services.backupJobs.follow(id, (progress) => {
+      latest = progress;
+      live.progress(backupProgressMessage(run, progress));
+    });
+  } catch (error) {
+    ctx.logger.error({ err: error, backupId: id }, 'lost track of a backup');
+    const message = describeForUser(error, id);
+    await live.finish(backupLostMessage(run, message));
+    return { status: 'failed', id, profile, error: message };
+  }
+
+  if (outcome.status === 'completed') {
+    await live.finish(backupCompletedMessage(outcome.backup));
+    return { status: 'completed', ...completedSummary(outcome.backup) };
+  }
+  const retry = commandButton(
+    'Retry',
+    `/backup create ${profile}${request.replicate ? '' : ' --no-replicate'}`,
+    'primary',
+  );
+  await live.finish(backupFailedMessage(run, outcome.error, latest, retry));
+  return {
+    status: 'failed',
+    id,
+    profile,
+    error: outcome.error,
+    requestedBy: ctx.requestedBy,
+    components: run.components,
+  };
+}
+
+function completedSummary(backup: BackupRecord) {
+  const manifest = backup.manifest;
+  const components = manifest?.components ?? [];
+  return {
+    id: backup.id,
+    profile: backup.profile,
+    bytes: backup.bytes ?? components.reduce((sum, c) => sum + c.bytes, 0),
+    durationMs:
+      manifest?.durationMs ??
+      (backup.finishedAt && backup.startedAt
+        ? backup.finishedAt.getTime() - backup.startedAt.getTime()
+        : null),
+    location: backup.location ?? manifest?.storage[0]?.location ?? null,
+    requestedBy: backup.requestedBy,
+    note: backup.note,
+    components: components.map((c) => ({
+      name: c.name,
+      kind: c.kind,
+      object: c.object,
+      bytes: c.bytes,
+      rawBytes: c.rawBytes,
+      sha256: c.sha256,
+      durationMs: c.durationMs,
+    })),
+  };
+}
+
+function summary(backup: BackupRecord) {
+  return {
+    id: backup.id,
+    profile: backup.profile,
+    status: backup.status,
+    bytes: backup.bytes,
+    note: backup.note,
+    requestedBy: backup.requestedBy,
+    createdAt: backup.createdAt.toISOString(),
+    finishedAt: backup.finishedAt?.toISOString() ?? null,
+    location: backup.location,
+    error: backup.error,
+  };
+}

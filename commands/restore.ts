@@ -1,0 +1,61 @@
+import { defineCommand } from '../src/bot/command.ts';
+import { flag, positional } from '../src/core/command-grammar.ts';
+import { backupRef, name, text } from './arguments.ts';
+import { notYetAvailable } from './not-yet-available.ts';
+
+export const restore = defineCommand({
+  path: ['restore'],
+  summary: 'Restore a backup into its origin or, with --into, into another target.',
+  description:
+    'A restore into a production target needs approval from a second person (the two-person rule) and takes a safety backup of the target first. Approval is judged on the destination.',
+  positionals: [
+    positional({
+      key: 'backup',
+      name: 'ID|latest',
+      required: true,
+      description: 'A backup id, or `latest` for the newest backup of the profile.',
+      schema: backupRef,
+    }),
+  ],
+  flags: [
+    flag.string({
+      name: 'profile',
+      value: 'P',
+      description: 'The profile `latest` refers to.',
+      schema: name,
+      refersTo: 'profile',
+    }),
+    flag.list({
+      name: 'components',
+      value: 'A,B',
+      description: 'Restore only these components.',
+      schema: name,
+      refersTo: 'target',
+    }),
+    flag.map({
+      name: 'into',
+      value: 'COMPONENT=TARGET,...',
+      description: 'Restore a component into another configured target instead of its origin.',
+      schema: name,
+      refersTo: 'target',
+    }),
+    flag.boolean('dry-run', 'Show the plan; change nothing.'),
+    flag.string({
+      name: 'break-glass',
+      value: 'REASON',
+      description:
+        'Skip the second person in an emergency (one configured role only); alerts loudly and leaves a review to acknowledge.',
+      schema: text,
+    }),
+  ],
+  action: 'restore',
+  gated: true,
+  enqueues: true,
+  examples: [
+    '/restore latest --profile db',
+    '/restore bk_20261122T020000Z_full_7q3k --components app-db --into app-db=staging-db',
+  ],
+  handler: (ctx) => notYetAvailable(ctx),
+});
+
+export const restoreCommands = [restore];

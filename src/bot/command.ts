@@ -1,0 +1,92 @@
+import type { ChannelRef } from '../chat/chat-adapter.ts';
+import type { ReplyChannel } from '../chat/reply-channel.ts';
+import type { LifeboatConfig } from '../config/schema.ts';
+import type {
+  ArgsOf,
+  CommandSpec,
+  FlagSpec,
+  ParsedArgs,
+  PositionalSpec,
+} from '../core/command-grammar.ts';
+import type { Identity } from '../core/identity.ts';
+import type { Services } from './services.ts';
+
+export type { ReplyChannel } from '../chat/reply-channel.ts';
+
+/**
+ * How a command ended. The CLI prints the result as JSON for `--json` and exits 0 only for
+ * `ok` and `completed`.
+ */
+export type CommandStatus =
+  | 'ok'
+  | 'completed'
+  | 'failed'
+  | 'invalid'
+  | 'refused'
+  | 'unavailable'
+  | 'awaiting_approval';
+
+export interface CommandResult {
+  readonly status: CommandStatus;
+  /** The backup, request or run the command is about, when there is one. */
+  readonly id?: string;
+  readonly [key: string]: unknown;
+}
+
+/** True for the statuses the CLI exits 0 for. */
+export function succeeded(result: CommandResult): boolean {
+  return result.status === 'ok' || result.status === 'completed';
+}
+
+/** The subset of pino's logger the command layer uses. */
+export interface CommandLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** What a handler gets besides its arguments. */
+export interface CommandContext {
+  readonly identity: Identity;
+  /** `platform:id` of the person running the command. */
+  readonly requestedBy: string;
+  readonly channel: ChannelRef;
+  readonly reply: ReplyChannel;
+  readonly services: Services;
+  readonly config: LifeboatConfig;
+  readonly logger: CommandLogger;
+  /** The whole grammar, for `/help`. */
+  readonly commands: readonly Command[];
+  /** The command being run. */
+  readonly command: Command;
+  readonly now: () => Date;
+  /** Least time between two progress updates of one message. */
+  readonly progressIntervalMs: number;
+}
+
+/** A command of the grammar with its handler. */
+export interface Command extends CommandSpec {
+  readonly handler: (ctx: CommandContext, args: ParsedArgs) => Promise<CommandResult>;
+}
+
+/** A command's declaration, with a handler typed by its positionals and flags. */
+export interface CommandDefinition<
+  P extends readonly PositionalSpec[],
+  F extends readonly FlagSpec[],
+> extends Omit<CommandSpec, 'positionals' | 'flags'> {
+  readonly positionals: P;
+  readonly flags: F;
+  readonly handler: (ctx: CommandContext, args: ArgsOf<P, F>) => Promise<CommandResult>;
+}
+
+/**
+ * Declares a command. The handler sees arguments typed from the declaration; the parser, which
+ * is driven by the same declaration, guarantees that shape at run time.
+ */
+export function defineCommand<
+  const P extends readonly PositionalSpec[],
+  const F extends readonly FlagSpec[],
+>(definition: CommandDefinition<P, F>): Command {
+  const { handler, ...spec } = definition;
+  return { ...spec, handler: (ctx, args) => handler(ctx, args as ArgsOf<P, F>) };
+}

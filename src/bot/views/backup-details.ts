@@ -1,0 +1,103 @@
+import type { ManifestComponent } from '../../backup/manifest.ts';
+import type { Block, ChatMessage, Field } from '../../chat/message.ts';
+import {
+  formatAge,
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatTimestamp,
+  plural,
+} from '../../core/format.ts';
+import type { BackupRecord } from '../services.ts';
+
+/** Tables listed one by one before the rest are summed up. */
+export const MAX_LISTED_TABLES = 10;
+
+function sourceLines(component: ManifestComponent): string[] {
+  const source = component.source;
+  switch (source.kind) {
+    case 'postgres': {
+      const total = source.tables.reduce((sum, t) => sum + t.rows, 0);
+      const biggest = [...source.tables].sort((a, b) => b.rows - a.rows);
+      const listed = biggest
+        .slice(0, MAX_LISTED_TABLES)
+        .map((t) => `    ${t.schema}.${t.table}: ${formatCount(t.rows)}`);
+      const rest = biggest.length - listed.length;
+      return [
+        `  database ${source.database} (PostgreSQL ${source.serverVersion}), ${plural(total, 'row')} in ${plural(source.tables.length, 'table')}`,
+        ...listed,
+        ...(rest > 0 ? [`    … and ${plural(rest, 'more table')}`] : []),
+      ];
+    }
+    case 'directory':
+      return [
+        `  ${source.path}: ${plural(source.files, 'file')}, ${plural(source.directories, 'directory', 'directories')}, ${formatBytes(source.bytes)}`,
+        ...source.warnings.map((w) => `  warning: ${w}`),
+      ];
+    case 'redis':
+      return [`  ${source.url}: ${plural(source.keys, 'key')}`];
+  }
+}
+
+function componentText(component: ManifestComponent): string {
+  const tools = Object.entries(component.tools)
+    .map(([tool, version]) => `${tool} ${version}`)
+    .join(', ');
+  const encryption = component.encryption
+    ? `age, ${plural(component.encryption.recipients.length, 'recipient')}`
+    : 'none';
+  return [
+    `${component.name} (${component.kind}) → ${component.object}`,
+    `  stored ${formatBytes(component.bytes)} from ${formatBytes(component.rawBytes)} raw · ${component.compression} · encryption ${encryption} · ${formatDuration(component.durationMs)}`,
+    `  sha256 ${component.sha256}`,
+    ...(tools ? [`  tools: ${tools}`] : []),
+    ...sourceLines(component),
+  ].join('\n');
+}
+
+/** `/backup show ID`: everything the catalog and the manifest say about one backup. */
+export function backupDetailsMessage(backup: BackupRecord, now: Date): ChatMessage {
+  const manifest = backup.manifest;
+  const fields: Field[] = [
+    { label: 'Status', value: backup.status },
+    { label: 'Profile', value: backup.profile },
+    { label: 'Requested by', value: backup.requestedBy },
+    {
+      label: 'Created',
+      value: `${formatTimestamp(backup.createdAt)} (${formatAge(backup.createdAt, now)})`,
+    },
+  ];
+  if (backup.finishedAt) {
+    const start = backup.startedAt ?? backup.createdAt;
+    fields.push({ label: 'Finished', value: formatTimestamp(backup.finishedAt) });
+    fields.push({
+      label: 'Duration',
+      value: formatDuration(manifest?.durationMs ?? backup.finishedAt.getTime() - start.getTime()),
+    });
+  }
+  if (backup.bytes !== null) fields.push({ label: 'Size', value: formatBytes(backup.bytes) });
+  if (backup.location) fields.push({ label: 'Stored at', value: backup.location });
+  for (const replica of manifest?.storage.slice(1) ?? []) {
+    fields.push({ label: `Replica (${replica.store})`, value: replica.location });
+  }
+  if (backup.note) fields.push({ label: 'Note', value: backup.note });
+
+  const blocks: Block[] = [{ type: 'header', text: `Backup ${backup.id}` }];
+  if (backup.status === 'failed') {
+    blocks.push({
+      type: 'callout',
+      tone: 'danger',
+      text: `Failed: ${backup.error ?? 'no error recorded'}`,
+    });
+  }
+  blocks.push({ type: 'fields', fields });
+  if (manifest) {
+    blocks.push({ type: 'code', text: manifest.components.map(componentText).join('\n\n') });
+  } else {
+    blocks.push({
+      type: 'context',
+      text: `Components: ${backup.targets.join(', ')}. No manifest yet: checksums and row counts appear once the backup completes.`,
+    });
+  }
+  return { text: `Backup ${backup.id} (${backup.profile}): ${backup.status}`, blocks };
+}

@@ -1,0 +1,171 @@
+import type { ComponentProgress } from '../../backup/progress.ts';
+import type { Block, Button, ChatMessage, Field } from '../../chat/message.ts';
+import { formatBytes, formatDuration, formatRate, plural, shortSha } from '../../core/format.ts';
+import type { BackupRecord } from '../services.ts';
+
+/** What the live message of one `/backup create` knows from the start. */
+export interface BackupRun {
+  readonly id: string;
+  readonly profile: string;
+  readonly components: readonly string[];
+  readonly requestedBy: string;
+  readonly note: string | null;
+  readonly replicate: boolean;
+}
+
+function runFields(run: BackupRun, status: string): Field[] {
+  const fields: Field[] = [
+    { label: 'Status', value: status },
+    { label: 'Profile', value: run.profile },
+    { label: 'Components', value: run.components.join(', ') },
+    { label: 'Requested by', value: run.requestedBy },
+    { label: 'Id', value: run.id },
+  ];
+  if (run.note) fields.push({ label: 'Note', value: run.note });
+  if (!run.replicate) fields.push({ label: 'Replicas', value: 'skipped (--no-replicate)' });
+  return fields;
+}
+
+function progressDetail(p: ComponentProgress): string {
+  switch (p.phase) {
+    case 'waiting':
+      return 'waiting';
+    case 'done':
+      return `done · ${formatBytes(p.rawBytes)} read, ${formatBytes(p.storedBytes)} stored`;
+    case 'failed':
+      return p.message ? `failed: ${p.message}` : 'failed';
+    case 'running': {
+      const read =
+        p.expectedBytes !== null && p.expectedBytes > 0
+          ? `${formatBytes(p.rawBytes)} of ${formatBytes(p.expectedBytes)}`
+          : formatBytes(p.rawBytes);
+      return `${read} · ${formatRate(p.bytesPerSecond)}`;
+    }
+  }
+}
+
+function progressFraction(p: ComponentProgress): number | null {
+  if (p.phase === 'done') return 1;
+  if (p.expectedBytes === null || p.expectedBytes <= 0) return null;
+  return Math.min(1, p.rawBytes / p.expectedBytes);
+}
+
+/** One progress block per component, in the profile's order; unreported ones wait. */
+function progressBlocks(run: BackupRun, progress: readonly ComponentProgress[]): Block[] {
+  const byName = new Map(progress.map((p) => [p.component, p]));
+  const names = [...run.components, ...progress.map((p) => p.component)];
+  return [...new Set(names)].map((component) => {
+    const p = byName.get(component);
+    if (!p) return { type: 'progress', label: component, fraction: null, detail: 'waiting' };
+    return {
+      type: 'progress',
+      label: component,
+      fraction: progressFraction(p),
+      detail: progressDetail(p),
+    };
+  });
+}
+
+/** Posted right after the backup is queued. */
+export function backupQueuedMessage(run: BackupRun): ChatMessage {
+  return {
+    text: `Backup ${run.id} of ${run.profile} queued`,
+    blocks: [
+      { type: 'header', text: `Backup of ${run.profile}: queued` },
+      { type: 'fields', fields: runFields(run, 'queued') },
+      ...progressBlocks(run, []),
+    ],
+  };
+}
+
+/** The live message while the backup runs. */
+export function backupProgressMessage(
+  run: BackupRun,
+  progress: readonly ComponentProgress[],
+): ChatMessage {
+  const done = progress.filter((p) => p.phase === 'done').length;
+  return {
+    text: `Backup ${run.id} of ${run.profile} running (${done}/${run.components.length} components done)`,
+    blocks: [
+      { type: 'header', text: `Backup of ${run.profile}: running` },
+      { type: 'fields', fields: runFields(run, 'running') },
+      ...progressBlocks(run, progress),
+    ],
+  };
+}
+
+/** The final message of a completed backup: sizes, checksums, duration and where it is. */
+export function backupCompletedMessage(backup: BackupRecord): ChatMessage {
+  const manifest = backup.manifest;
+  const components = manifest?.components ?? [];
+  const bytes = backup.bytes ?? components.reduce((sum, c) => sum + c.bytes, 0);
+  const durationMs = manifest?.durationMs ?? elapsed(backup);
+  const location = backup.location ?? manifest?.storage[0]?.location ?? 'unknown';
+  const replicas = manifest?.storage.slice(1) ?? [];
+
+  const fields: Field[] = [
+    { label: 'Status', value: 'completed' },
+    { label: 'Profile', value: backup.profile },
+    { label: 'Total size', value: formatBytes(bytes) },
+    { label: 'Duration', value: durationMs === null ? '—' : formatDuration(durationMs) },
+    { label: 'Stored at', value: location },
+    { label: 'Requested by', value: backup.requestedBy },
+    { label: 'Id', value: backup.id },
+  ];
+  if (replicas.length > 0) {
+    fields.push({ label: 'Replicas', value: replicas.map((r) => r.location).join(', ') });
+  }
+  if (backup.note) fields.push({ label: 'Note', value: backup.note });
+
+  const lines = components.map(
+    (c) =>
+      `• \`${c.name}\` (${c.kind}) ${formatBytes(c.bytes)} · sha256 \`${shortSha(c.sha256)}\` · ${formatDuration(c.durationMs)}`,
+  );
+  const summary = `${plural(components.length, 'component')}, ${formatBytes(bytes)}${durationMs === null ? '' : ` in ${formatDuration(durationMs)}`}`;
+  const blocks: Block[] = [
+    { type: 'header', text: `Backup of ${backup.profile}: completed` },
+    { type: 'callout', tone: 'success', text: `Backup \`${backup.id}\` completed: ${summary}.` },
+    { type: 'fields', fields },
+  ];
+  if (lines.length > 0) blocks.push({ type: 'section', text: lines.join('\n') });
+  blocks.push({
+    type: 'context',
+    text: `\`/backup show ${backup.id}\` shows row counts, tools and full checksums.`,
+  });
+  return { text: `Backup ${backup.id} of ${backup.profile} completed: ${summary}`, blocks };
+}
+
+/** The alert of a failed backup, with a Retry button when one fits. */
+export function backupFailedMessage(
+  run: BackupRun,
+  error: string,
+  progress: readonly ComponentProgress[],
+  retry: Button | undefined,
+): ChatMessage {
+  const blocks: Block[] = [
+    { type: 'header', text: `Backup of ${run.profile}: failed` },
+    { type: 'callout', tone: 'danger', text: `Backup \`${run.id}\` failed: ${error}` },
+    { type: 'fields', fields: runFields(run, 'failed') },
+    ...progressBlocks(run, progress),
+  ];
+  if (retry) blocks.push({ type: 'buttons', buttons: [retry] });
+  return { text: `Backup ${run.id} of ${run.profile} failed: ${error}`, blocks };
+}
+
+function elapsed(backup: BackupRecord): number | null {
+  const start = backup.startedAt ?? backup.createdAt;
+  return backup.finishedAt ? backup.finishedAt.getTime() - start.getTime() : null;
+}
+
+/** The live message when following the backup broke off (the job itself may still run). */
+export function backupLostMessage(run: BackupRun, error: string): ChatMessage {
+  const text = `Lost track of backup \`${run.id}\`: ${error}. It may still be running; \`/backup show ${run.id}\` shows where it stands.`;
+  return {
+    text,
+    blocks: [
+      { type: 'header', text: `Backup of ${run.profile}: unknown` },
+      { type: 'callout', tone: 'warning', text },
+      { type: 'fields', fields: runFields(run, 'unknown') },
+    ],
+  };
+}

@@ -1,0 +1,69 @@
+import type { Block, ChatMessage } from '../../chat/message.ts';
+import { formatAge, formatBytes, plural } from '../../core/format.ts';
+import type { BackupRecord, ProfileStatus, StatusReport } from '../services.ts';
+
+function backupLine(label: string, backup: BackupRecord | null, now: Date): string {
+  if (!backup) return `${label}: never`;
+  const when = formatAge(backup.finishedAt ?? backup.createdAt, now);
+  const size = backup.bytes === null ? '' : `, ${formatBytes(backup.bytes)}`;
+  return `${label}: ${when} (\`${backup.id}\`${size})`;
+}
+
+function profileLine(status: ProfileStatus, now: Date): string {
+  const schedule = status.schedule ? `schedule \`${status.schedule}\`` : 'on demand';
+  const failure = status.lastFailure;
+  const success = status.lastSuccess;
+  const failedSinceSuccess =
+    failure !== null &&
+    (success === null || failure.createdAt.getTime() > success.createdAt.getTime());
+  const parts = [backupLine('last success', success, now)];
+  if (failure) parts.push(backupLine('last failure', failure, now));
+  const mark = failedSinceSuccess ? '✖' : success ? '✔' : '•';
+  return `${mark} ${status.profile} (${schedule}) — ${parts.join('; ')}`;
+}
+
+/** `/status`: services, workers, queue and each profile's last success and failure. */
+export function statusMessage(report: StatusReport, now: Date): ChatMessage {
+  const down = report.services.filter((s) => !s.ok);
+  const blocks: Block[] = [{ type: 'header', text: 'Lifeboat status' }];
+  if (down.length > 0) {
+    blocks.push({
+      type: 'callout',
+      tone: 'danger',
+      text: `Not healthy: ${down.map((s) => `${s.name} (${s.detail})`).join('; ')}`,
+    });
+  }
+  if (report.workers === 0) {
+    blocks.push({
+      type: 'callout',
+      tone: 'warning',
+      text: 'No worker is serving the queue: queued jobs wait until one starts (`lifeboat worker`).',
+    });
+  }
+  blocks.push({
+    type: 'fields',
+    fields: [
+      ...report.services.map((s) => ({
+        label: s.name,
+        value: `${s.ok ? '✔ up' : '✖ down'} · ${s.detail}`,
+      })),
+      { label: 'Workers', value: String(report.workers) },
+      {
+        label: 'Queue',
+        value: `${report.queue.waiting} waiting, ${report.queue.active} active, ${report.queue.failed} failed`,
+      },
+    ],
+  });
+  blocks.push({
+    type: 'section',
+    text:
+      report.profiles.length > 0
+        ? report.profiles.map((p) => profileLine(p, now)).join('\n')
+        : 'No profiles configured.',
+  });
+  const healthy = down.length === 0 ? 'all services up' : `${plural(down.length, 'service')} down`;
+  return {
+    text: `Lifeboat status: ${healthy}, ${plural(report.workers, 'worker')}, ${report.queue.waiting} jobs waiting`,
+    blocks,
+  };
+}

@@ -1,0 +1,251 @@
+import { describe, expect, it } from 'vitest';
+import { commands } from '../../../commands/index.ts';
+import { defineCommand } from '../../../src/bot/command.ts';
+import { createDispatcher } from '../../../src/bot/dispatcher.ts';
+import { PolicyError, ServiceUnavailableError } from '../../../src/core/errors.ts';
+import { inMemoryServices } from '../../doubles/in-memory-services.ts';
+import { RecordingLogger, testBot } from '../../doubles/test-bot.ts';
+import { buttonsOf, messageText, TestChat } from '../../doubles/test-chat.ts';
+import { testConfig } from '../../doubles/test-config.ts';
+
+const roles = { dba: ['console:bob'], oncall: ['console:alice', 'slack:U045EF6GH'] };
+
+describe('dispatcher: bad input', () => {
+  it.each([
+    ['/bakup create', 'did you mean `/backup create`?'],
+    ['/backup create --notes x', 'did you mean `--note`?'],
+    ['/backup create full extra', 'one too many'],
+    ['/backup create --note "oops', 'unterminated'],
+    ['/backup list --limit lots', 'whole number'],
+    ['/backup create nightly', 'profiles: full, quick, db'],
+  ])('answers %s with one clear message and starts no work', async (line, expected) => {
+    const { chat, services } = testBot();
+    const result = await chat.say(line);
+    expect(result.status).toBe('invalid');
+    expect(chat.posted).toHaveLength(1);
+    expect(chat.lastText()).toContain(expected);
+    expect(chat.lastText()).toMatch(/^\[warning\]/);
+    expect(services.backupJobs.requests).toEqual([]);
+  });
+
+  it('lists the subcommands of a group typed alone, as information', async () => {
+    const { chat } = testBot();
+    const result = await chat.say('/backup');
+    expect(result).toMatchObject({ status: 'invalid', reason: 'incomplete_command' });
+    expect(chat.lastText()).toMatch(/^\[info\] `\/backup` needs a subcommand/);
+  });
+
+  it('checks names against the config even for commands not available yet', async () => {
+    const { chat } = testBot();
+    const result = await chat.say('/restore latest --into app-db=stagingdb');
+    expect(result.status).toBe('invalid');
+    expect(chat.lastText()).toContain('Unknown target "stagingdb"; did you mean "staging-db"?');
+    expect((await chat.say('/drill run monthly')).status).toBe('invalid');
+    expect(chat.lastText()).toContain('drills: weekly-db');
+    expect((await chat.say('/backup list --profile nope')).status).toBe('invalid');
+  });
+});
+
+describe('dispatcher: commands not available yet', () => {
+  it.each([
+    ['/backup verify latest', '/backup verify'],
+    ['/backup prune --dry-run', '/backup prune'],
+    ['/restore latest --profile db', '/restore'],
+    ['/approve apr_1', '/approve'],
+    ['/reject apr_1 not now', '/reject'],
+    ['/approvals', '/approvals'],
+    ['/drill run weekly-db', '/drill run'],
+    ['/drill list', '/drill list'],
+    ['/drill history', '/drill history'],
+    ['/runbook list', '/runbook list'],
+    ['/runbook start database-corruption', '/runbook start'],
+    ['/runbook status', '/runbook status'],
+    ['/runbook done run_1', '/runbook done'],
+    ['/runbook skip run_1', '/runbook skip'],
+    ['/runbook run run_1', '/runbook run'],
+    ['/runbook abort run_1', '/runbook abort'],
+    ['/runbook check run_1 1', '/runbook check'],
+  ])('answers %s as not available yet', async (line, name) => {
+    const { chat, services } = testBot();
+    const result = await chat.say(line);
+    expect(result).toMatchObject({ status: 'unavailable', command: name });
+    expect(chat.lastText()).toBe(
+      `[info] \`${name}\` is not available yet in this version of Lifeboat. \`/help\` lists what is.`,
+    );
+    expect(services.backupJobs.requests).toEqual([]);
+  });
+});
+
+describe('dispatcher: roles', () => {
+  it('lets anyone run anything when the config has no roles', async () => {
+    const { chat } = testBot();
+    expect((await chat.say('/backup create db', 'mallory')).status).toBe('completed');
+  });
+
+  it('refuses a gated command to someone without a role, and starts nothing', async () => {
+    const { chat, services, logger } = testBot({ config: testConfig({ roles }) });
+    const result = await chat.say('/backup create db', 'eve');
+    expect(result.status).toBe('refused');
+    expect(chat.lastText()).toContain('`/backup create` is for people with a role (dba, oncall)');
+    expect(chat.lastText()).toMatch(/^\[danger\]/);
+    expect(services.backupJobs.requests).toEqual([]);
+    expect(logger.entries.some((e) => e.msg === 'command refused: no role')).toBe(true);
+  });
+
+  it('lets a role holder run a gated command, on any platform', async () => {
+    const { chat } = testBot({ config: testConfig({ roles }) });
+    expect((await chat.say('/backup create db', 'alice')).status).toBe('completed');
+    expect((await chat.say('/backup create db', 'slack:U045EF6GH')).status).toBe('completed');
+  });
+
+  it('leaves read-only commands open to everyone', async () => {
+    const { chat } = testBot({ config: testConfig({ roles }) });
+    expect((await chat.say('/backup list', 'eve')).status).toBe('ok');
+    expect((await chat.say('/status', 'eve')).status).toBe('ok');
+    expect((await chat.say('/help', 'eve')).status).toBe('ok');
+  });
+
+  it('checks the role of whoever clicks a button', async () => {
+    const { chat, services } = testBot({ config: testConfig({ roles }) });
+    services.backupJobs.script({ kind: 'fail', failing: 'app-db', error: 'boom' });
+    await chat.say('/backup create db', 'alice');
+    expect((await chat.click('Retry', 'eve')).status).toBe('refused');
+    expect(services.backupJobs.requests).toHaveLength(1);
+  });
+
+  it('refuses unavailable gated commands by role before saying they are unavailable', async () => {
+    const { chat } = testBot({ config: testConfig({ roles }) });
+    expect((await chat.say('/restore latest', 'eve')).status).toBe('refused');
+  });
+});
+
+describe('dispatcher: buttons', () => {
+  it('runs a command button through the same path as typing it', async () => {
+    const { chat, services } = testBot();
+    const result = await chat.clickAction('cmd:backup create quick --no-replicate', 'bob');
+    expect(result.status).toBe('completed');
+    expect(services.backupJobs.requests).toEqual([
+      { profile: 'quick', note: null, requestedBy: 'console:bob', replicate: false },
+    ]);
+  });
+
+  it('validates a button’s command like a typed one', async () => {
+    const { chat, services } = testBot();
+    expect((await chat.clickAction('cmd:backup create gone')).status).toBe('invalid');
+    expect(services.backupJobs.requests).toEqual([]);
+  });
+
+  it('answers an action id it does not know', async () => {
+    const { chat } = testBot();
+    const result = await chat.clickAction('legacy:approve:42');
+    expect(result.status).toBe('invalid');
+    expect(chat.lastText()).toContain('That button is not one this version of Lifeboat knows');
+  });
+});
+
+describe('dispatcher: failures', () => {
+  function botWith(handler: () => Promise<never>) {
+    const config = testConfig();
+    const services = inMemoryServices(config, () => new Date());
+    const logger = new RecordingLogger();
+    const boom = defineCommand({
+      path: ['boom'],
+      summary: 'Fails.',
+      positionals: [],
+      flags: [],
+      action: 'boom',
+      gated: false,
+      enqueues: false,
+      handler,
+    });
+    const dispatcher = createDispatcher({
+      commands: [...commands, boom],
+      services,
+      config,
+      logger,
+    });
+    return { chat: new TestChat(dispatcher), logger };
+  }
+
+  it('logs an unexpected error with its stack and shows a short message with a reference', async () => {
+    const { chat, logger } = botWith(async () => {
+      throw new TypeError('Cannot read properties of undefined (reading "x")\n    at secret.ts:1');
+    });
+    const result = await chat.say('/boom');
+    expect(result.status).toBe('failed');
+    const reference = String(result.reference);
+    expect(reference).toMatch(/^err_[0-9a-z]{8}$/);
+    expect(chat.lastText()).toBe(
+      `[danger] Something went wrong: Cannot read properties of undefined (reading "x") (see the logs for ${reference})`,
+    );
+    const [logged] = logger.errors();
+    expect(logged?.obj.reference).toBe(reference);
+    expect((logged?.obj.err as Error | undefined)?.stack).toContain('TypeError');
+  });
+
+  it('shows a user-facing error as it is, without logging it as a crash', async () => {
+    const { chat, logger } = botWith(async () => {
+      throw new ServiceUnavailableError('redis_down', 'Redis at 127.0.0.1:6379 is not reachable.');
+    });
+    const result = await chat.say('/boom');
+    expect(result).toMatchObject({ status: 'failed', code: 'redis_down' });
+    expect(chat.lastText()).toBe('[danger] Redis at 127.0.0.1:6379 is not reachable.');
+    expect(logger.errors()).toEqual([]);
+  });
+
+  it('ends a policy error as refused', async () => {
+    const { chat } = botWith(async () => {
+      throw new PolicyError('not_allowed', 'Production restores need a second person.');
+    });
+    expect((await chat.say('/boom')).status).toBe('refused');
+  });
+
+  it('does not throw when even posting the answer fails', async () => {
+    const { chat, logger } = botWith(async () => {
+      throw new Error('first');
+    });
+    chat.failNextPost = new Error('chat is down');
+    await expect(chat.say('/boom')).resolves.toMatchObject({ status: 'failed' });
+    expect(logger.errors().map((e) => e.msg)).toEqual([
+      'command failed unexpectedly',
+      'could not post an answer',
+    ]);
+  });
+
+  it('fails a backup cleanly when the queue is unreachable', async () => {
+    const { chat, services, logger } = testBot();
+    services.backupJobs.enqueueError = new Error('connect ECONNREFUSED 127.0.0.1:6379');
+    const result = await chat.say('/backup create db');
+    expect(result.status).toBe('failed');
+    expect(chat.lastText()).toContain('Something went wrong: connect ECONNREFUSED 127.0.0.1:6379');
+    expect(logger.errors()).toHaveLength(1);
+  });
+
+  it('keeps serving after a failure', async () => {
+    const { chat } = botWith(async () => {
+      throw new Error('first');
+    });
+    await chat.say('/boom');
+    expect((await chat.say('/status')).status).toBe('ok');
+  });
+});
+
+describe('dispatcher: results', () => {
+  it('logs every finished command with who ran it', async () => {
+    const { chat, logger } = testBot();
+    await chat.say('/status', 'slack:U1');
+    expect(logger.entries).toContainEqual({
+      level: 'info',
+      obj: { identity: 'slack:U1', command: '/status', status: 'ok', id: undefined },
+      msg: 'command finished',
+    });
+  });
+
+  it('posts into the reply channel it was given', async () => {
+    const { chat } = testBot();
+    await chat.say('/help');
+    expect(chat.posted[0]?.ref.channel).toBe('ops');
+    expect(buttonsOf(chat.last())).toEqual([]);
+    expect(messageText(chat.last())).toContain('/backup create');
+  });
+});

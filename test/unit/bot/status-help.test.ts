@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { commands } from '../../../commands/index.ts';
+import { commandName } from '../../../src/core/command-grammar.ts';
+import { usageLine } from '../../../src/core/command-help.ts';
+import { completedBackup, failedBackup } from '../../doubles/sample-backups.ts';
+import { testBot } from '../../doubles/test-bot.ts';
+
+describe('/status', () => {
+  it('reports services, workers, queue and each profile’s last success and failure', async () => {
+    const { chat, services, config } = testBot();
+    const success = completedBackup(config, {
+      profile: 'full',
+      createdAt: new Date('2026-11-22T02:00:00Z'),
+    });
+    const failure = failedBackup({
+      profile: 'db',
+      createdAt: new Date('2026-11-22T11:00:00Z'),
+      error: 'connection refused',
+      targets: ['app-db'],
+    });
+    services.status.current = {
+      services: [
+        { name: 'PostgreSQL', ok: true, detail: '127.0.0.1:5432' },
+        { name: 'Redis', ok: false, detail: 'connection refused' },
+      ],
+      workers: 0,
+      queue: { waiting: 3, active: 0, failed: 1 },
+      profiles: [
+        { profile: 'full', schedule: '0 2 * * *', lastSuccess: success, lastFailure: null },
+        { profile: 'db', schedule: null, lastSuccess: null, lastFailure: failure },
+      ],
+    };
+
+    const result = await chat.say('/status');
+
+    expect(result).toMatchObject({ status: 'ok', workers: 0, queue: { waiting: 3 } });
+    const text = chat.lastText();
+    expect(text).toContain('[danger] Not healthy: Redis (connection refused)');
+    expect(text).toContain('[warning] No worker is serving the queue');
+    expect(text).toContain('Queue: 3 waiting, 0 active, 1 failed');
+    expect(text).toContain(
+      `✔ full (schedule \`0 2 * * *\`) — last success: 9h ago (\`${success.id}\`, 36.0 MiB)`,
+    );
+    expect(text).toContain(
+      `✖ db (on demand) — last success: never; last failure: 59m ago (\`${failure.id}\`)`,
+    );
+  });
+
+  it('says nothing alarming when all is well', async () => {
+    const { chat } = testBot();
+    await chat.say('/status');
+    expect(chat.lastText()).not.toContain('[danger]');
+    expect(chat.lastText()).not.toContain('[warning]');
+  });
+});
+
+describe('/help', () => {
+  it('lists every command of the grammar', async () => {
+    const { chat } = testBot();
+    const result = await chat.say('/help');
+    expect(result.status).toBe('ok');
+    for (const command of commands) {
+      expect(chat.lastText()).toContain(`\`${usageLine(command)}\` — ${command.summary}`);
+    }
+  });
+
+  it.each(commands.map((c) => [commandName(c).slice(1), c] as const))(
+    'shows the usage, arguments and flags of %s',
+    async (name, command) => {
+      const { chat } = testBot();
+      const result = await chat.say(`/help ${name}`);
+      expect(result).toEqual({ status: 'ok', command: commandName(command) });
+      const text = chat.lastText();
+      expect(text).toContain(usageLine(command));
+      for (const p of command.positionals) expect(text).toContain(`${p.name}: ${p.description}`);
+      for (const f of command.flags) expect(text).toContain(f.description);
+    },
+  );
+
+  it('takes the command with its slash, or with arguments after it', async () => {
+    const { chat } = testBot();
+    expect(await chat.say('/help /backup create')).toEqual({
+      status: 'ok',
+      command: '/backup create',
+    });
+    expect(await chat.say('/help backup show')).toEqual({ status: 'ok', command: '/backup show' });
+    expect(await chat.say('/help restore latest')).toEqual({ status: 'ok', command: '/restore' });
+  });
+
+  it('lists a group’s commands', async () => {
+    const { chat } = testBot();
+    expect(await chat.say('/help runbook')).toEqual({ status: 'ok', command: '/runbook' });
+    expect(chat.lastText()).toContain('/runbook check RUN-ID N');
+  });
+
+  it('answers an unknown command with a suggestion', async () => {
+    const { chat } = testBot();
+    const result = await chat.say('/help bakup');
+    expect(result.status).toBe('invalid');
+    expect(chat.lastText()).toContain('Unknown command `/bakup`; did you mean `/backup`?');
+  });
+});
