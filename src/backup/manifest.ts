@@ -58,9 +58,7 @@ export const manifestComponentSchema = z.object({
   /** Bytes the source produced, before compression. */
   rawBytes: z.number().int().nonnegative(),
   compression: z.enum(['zstd', 'gzip', 'none']),
-  encryption: z
-    .object({ format: z.literal('age'), recipients: z.array(z.string()) })
-    .nullable(),
+  encryption: z.object({ format: z.literal('age'), recipients: z.array(z.string()) }).nullable(),
   /** The client tools that produced it and their versions (`pg_dump`: `15.20`). */
   tools: z.record(z.string(), z.string()),
   startedAt: z.string(),

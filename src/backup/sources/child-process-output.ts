@@ -1,0 +1,81 @@
+import { type ChildProcess, execFile } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { BackupError } from '../../core/errors.ts';
+
+/** How a child process ended. */
+export interface ChildExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** Resolves when the child has exited and its output streams have closed. */
+export function childExit(child: ChildProcess, tool: string): Promise<ChildExit> {
+  return new Promise((resolve, reject) => {
+    child.once('error', (error) => reject(toolError(tool, error)));
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+/**
+ * Passes `output` through, but ends only once `completion` resolves; a rejected completion
+ * errors the stream. A tool that dies midway closes its stdout like one that finished, and
+ * this keeps such a truncated stream from looking complete to whoever stores it.
+ */
+export function endWhenComplete(output: Readable, completion: Promise<unknown>): Readable {
+  return Readable.from(
+    (async function* () {
+      yield* output;
+      await completion;
+    })(),
+    { objectMode: false },
+  );
+}
+
+/** Keeps the last lines a child wrote to stderr (bounded, whatever it writes). */
+export class StderrTail {
+  private text = '';
+  private readonly maxChars: number;
+
+  constructor(stream: Readable | null, maxChars = 16 * 1024) {
+    this.maxChars = maxChars;
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      this.text = (this.text + chunk).slice(-this.maxChars);
+    });
+  }
+
+  /** The last `count` non-empty lines. */
+  lines(count = 10): string[] {
+    return this.text
+      .split('\n')
+      .map((line) => line.trimEnd())
+      .filter((line) => line.length > 0)
+      .slice(-count);
+  }
+}
+
+/** The first line a tool prints for `--version`; a missing tool is a `tool_missing` error. */
+export function toolVersionLine(tool: string, path = tool): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(path, ['--version'], { timeout: 10_000 }, (error, stdout) => {
+      if (error) reject(toolError(tool, error));
+      else resolve(stdout.split('\n')[0]?.trim() ?? '');
+    });
+  });
+}
+
+function toolError(tool: string, error: unknown): BackupError {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    return new BackupError('tool_missing', `${tool} was not found on the PATH of the worker`, {
+      cause: error,
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new BackupError('tool_failed', `${tool} could not be run: ${message}`, { cause: error });
+}
+
+/** The error a source reports when its backup was cancelled through its signal. */
+export function cancelledError(signal: AbortSignal): BackupError {
+  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+  return new BackupError('backup_aborted', `cancelled: ${reason}`, { cause: signal.reason });
+}

@@ -1,0 +1,238 @@
+import { spawn } from 'node:child_process';
+import { lstat, readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { DirectoryTargetConfig } from '../../config/schema.ts';
+import { BackupError } from '../../core/errors.ts';
+import type { BackupSource, OpenedSource, SourceResult } from './backup-source.ts';
+import {
+  cancelledError,
+  childExit,
+  endWhenComplete,
+  StderrTail,
+  toolVersionLine,
+} from './child-process-output.ts';
+import { prunesDirectory, selectEntries, type TreeEntry } from './directory-selection.ts';
+
+export interface DirectorySourceOptions {
+  /** The GNU tar binary. @defaultValue `tar` from the PATH */
+  readonly tar?: string;
+}
+
+interface WalkedEntry extends TreeEntry {
+  /** Bytes of a regular file; 0 for everything else. */
+  readonly size: number;
+}
+
+const TAR_BLOCK = 512;
+const TAR_RECORD = 10_240;
+
+/** tar's complaint about a file deleted between the walk and tar reaching it. */
+const VANISHED = /: (Cannot stat|Cannot open|File removed before we read it)/;
+
+/**
+ * A directory tree as a tar stream. The tree is walked here (symlinks kept as links, never
+ * followed) so include/exclude globs decide exactly which entries go in; GNU tar then archives
+ * that list, keeping modes, mtimes and numeric owners.
+ */
+export class DirectorySource implements BackupSource {
+  readonly kind = 'directory';
+  readonly objectSuffix = 'tar';
+  private readonly config: DirectoryTargetConfig;
+  private readonly tar: string;
+
+  constructor(config: DirectoryTargetConfig, options: DirectorySourceOptions = {}) {
+    this.config = config;
+    this.tar = options.tar ?? 'tar';
+  }
+
+  async open(signal: AbortSignal): Promise<OpenedSource> {
+    if (signal.aborted) throw cancelledError(signal);
+    const root = resolve(this.config.path);
+    await assertDirectory(root);
+    const tarVersion = await toolVersionLine('tar', this.tar);
+    const rules = { include: this.config.include, exclude: this.config.exclude };
+    const walkWarnings: string[] = [];
+    let walked: WalkedEntry[];
+    try {
+      walked = await walk(root, prunesDirectory(rules), walkWarnings, signal);
+    } catch (error) {
+      if (signal.aborted) throw cancelledError(signal);
+      throw error;
+    }
+    const entries = selectEntries(walked, rules);
+
+    const child = spawn(
+      this.tar,
+      [
+        '--create',
+        '--file=-',
+        `--directory=${root}`,
+        '--numeric-owner',
+        // Positional: these must come before --files-from to apply to the names it reads.
+        '--no-recursion',
+        '--null',
+        '--verbatim-files-from',
+        '--files-from=-',
+      ],
+      // C locale: tar's warnings are parsed below.
+      { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+    );
+    const stderr = new StderrTail(child.stderr, 64 * 1024);
+    const exited = childExit(child, 'tar');
+    const stop = () => child.kill('SIGTERM');
+    signal.addEventListener('abort', stop, { once: true });
+    // tar exiting early closes its stdin; its exit status tells why.
+    pipeline(
+      Readable.from(entries.map((entry) => Buffer.from(`${entry.path}\0`))),
+      child.stdin,
+    ).catch(() => {});
+
+    const finished = (async (): Promise<SourceResult> => {
+      try {
+        const exit = await exited;
+        if (signal.aborted) throw cancelledError(signal);
+        const lines = stderr.lines(200).map((line) => line.replace(/^tar: /, ''));
+        const problems = lines.filter((line) => !/^Exiting with failure status/.test(line));
+        if (exit.code === 2 || exit.code === null) {
+          await assertDirectory(root, 'while it was being archived');
+          // Files deleted while the backup runs are routine in a live tree; anything else is not.
+          if (exit.code === null || !problems.every((line) => VANISHED.test(line))) {
+            const why = exit.signal ? `was killed by ${exit.signal}` : `exited with code 2`;
+            throw new BackupError(
+              'tar_failed',
+              `tar ${why} archiving ${root}: ${problems.slice(-8).join('\n') || 'no output on stderr'}`,
+            );
+          }
+        } else if (exit.code !== 0 && exit.code !== 1) {
+          throw new BackupError(
+            'tar_failed',
+            `tar exited with code ${exit.code} archiving ${root}: ${problems.slice(-8).join('\n')}`,
+          );
+        }
+        return {
+          source: {
+            kind: 'directory',
+            path: root,
+            include: [...this.config.include],
+            exclude: [...this.config.exclude],
+            files: entries.filter((e) => e.type !== 'directory').length,
+            directories: entries.filter((e) => e.type === 'directory').length,
+            bytes: entries.reduce((sum, e) => sum + e.size, 0),
+            warnings: [...walkWarnings, ...problems],
+          },
+          tools: { tar: gnuTarVersion(tarVersion) },
+        };
+      } finally {
+        signal.removeEventListener('abort', stop);
+      }
+    })();
+    finished.catch(() => {});
+
+    return {
+      stream: endWhenComplete(child.stdout, finished),
+      expectedBytes: estimateTarBytes(entries),
+      finished,
+    };
+  }
+}
+
+/** `tar (GNU tar) 1.34` → `GNU tar 1.34`. */
+export function gnuTarVersion(printed: string): string {
+  const match = /^tar \(([^)]+)\) (\S+)/.exec(printed);
+  return match ? `${match[1]} ${match[2]}` : printed;
+}
+
+/** The size of the tar stream GNU tar writes for these entries (long names make it approximate). */
+export function estimateTarBytes(entries: readonly WalkedEntry[]): number {
+  let bytes = 2 * TAR_BLOCK;
+  for (const entry of entries) {
+    bytes += TAR_BLOCK + Math.ceil(entry.size / TAR_BLOCK) * TAR_BLOCK;
+    if (Buffer.byteLength(entry.path) >= 100) {
+      bytes += TAR_BLOCK + Math.ceil((Buffer.byteLength(entry.path) + 1) / TAR_BLOCK) * TAR_BLOCK;
+    }
+  }
+  return Math.ceil(bytes / TAR_RECORD) * TAR_RECORD;
+}
+
+async function assertDirectory(root: string, when = ''): Promise<void> {
+  const suffix = when ? ` ${when}` : '';
+  try {
+    if ((await stat(root)).isDirectory()) return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new BackupError('source_path_missing', `the directory ${root} disappeared${suffix}`, {
+        cause: error,
+      });
+    }
+    throw new BackupError('source_path_unreadable', `cannot read ${root}: ${code ?? error}`, {
+      cause: error,
+    });
+  }
+  throw new BackupError('source_path_not_directory', `${root} is not a directory${suffix}`);
+}
+
+/**
+ * Every entry under `root` in sorted, parents-first order, without following symlinks and
+ * without descending into pruned directories. Sockets cannot be archived and are skipped.
+ */
+async function walk(
+  root: string,
+  prunes: (path: string) => boolean,
+  warnings: string[],
+  signal: AbortSignal,
+): Promise<WalkedEntry[]> {
+  const out: WalkedEntry[] = [];
+  const visit = async (relative: string): Promise<void> => {
+    signal.throwIfAborted();
+    const absolute = relative === '' ? root : join(root, relative);
+    let names: string[];
+    try {
+      names = (await readdir(absolute)).sort();
+    } catch (error) {
+      if (relative !== '' && isVanished(error)) return;
+      throw unreadable(absolute, error);
+    }
+    for (const name of names) {
+      const path = relative === '' ? name : `${relative}/${name}`;
+      if (name.includes('\uFFFD')) {
+        warnings.push(`${path}: skipped, its name is not valid UTF-8`);
+        continue;
+      }
+      let info: Awaited<ReturnType<typeof lstat>>;
+      try {
+        info = await lstat(join(root, path));
+      } catch (error) {
+        if (isVanished(error)) continue;
+        throw unreadable(join(root, path), error);
+      }
+      if (info.isDirectory()) {
+        if (prunes(path)) continue;
+        out.push({ path, type: 'directory', size: 0 });
+        await visit(path);
+      } else if (info.isFile()) {
+        out.push({ path, type: 'file', size: info.size });
+      } else if (info.isSymbolicLink()) {
+        out.push({ path, type: 'symlink', size: 0 });
+      } else if (!info.isSocket()) {
+        out.push({ path, type: 'other', size: 0 });
+      }
+    }
+  };
+  await visit('');
+  return out;
+}
+
+function isVanished(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function unreadable(path: string, error: unknown): BackupError {
+  const code = (error as NodeJS.ErrnoException).code ?? String(error);
+  return new BackupError('source_path_unreadable', `cannot read ${path}: ${code}`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,220 @@
+import { spawn } from 'node:child_process';
+import pg from 'pg';
+import type { PostgresTargetConfig } from '../../config/schema.ts';
+import { BackupError, LifeboatError } from '../../core/errors.ts';
+import type { TableRowCount } from '../manifest.ts';
+import type { BackupSource, OpenedSource, SourceResult } from './backup-source.ts';
+import {
+  type ChildExit,
+  cancelledError,
+  childExit,
+  endWhenComplete,
+  StderrTail,
+  toolVersionLine,
+} from './child-process-output.ts';
+import { redactPasswords, splitPassword, withOsUser } from './postgres-url.ts';
+import { assertPgDumpCanDump, parsePostgresVersion } from './postgres-version.ts';
+
+export interface PostgresSourceOptions {
+  /** The pg_dump binary. @defaultValue `pg_dump` from the PATH */
+  readonly pgDump?: string;
+}
+
+/**
+ * User tables whose data pg_dump dumps: ordinary tables and the leaf partitions of partitioned
+ * ones (a partitioned parent holds no rows of its own), outside the system schemas, and not
+ * owned by an extension (pg_dump leaves those to `CREATE EXTENSION`).
+ */
+const USER_TABLES_SQL = `
+  select n.nspname as schema, c.relname as table, pg_table_size(c.oid)::float8 as bytes
+  from pg_class c
+  join pg_namespace n on n.oid = c.relnamespace
+  where c.relkind = 'r'
+    and c.relpersistence <> 't'
+    and n.nspname not in ('pg_catalog', 'information_schema')
+    and n.nspname not like 'pg\\_toast%'
+    and n.nspname not like 'pg\\_temp\\_%'
+    and not exists (
+      select 1 from pg_depend d
+      where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+    )
+  order by n.nspname, c.relname`;
+
+/**
+ * A PostgreSQL database as a custom-format `pg_dump`, taken inside a snapshot exported from a
+ * REPEATABLE READ transaction that also counts every table's rows: the counts in the manifest
+ * are exactly the rows in the dump.
+ */
+export class PostgresSource implements BackupSource {
+  readonly kind = 'postgres';
+  readonly objectSuffix = 'dump';
+  private readonly name: string;
+  private readonly config: PostgresTargetConfig;
+  private readonly pgDump: string;
+
+  constructor(name: string, config: PostgresTargetConfig, options: PostgresSourceOptions = {}) {
+    this.name = name;
+    this.config = config;
+    this.pgDump = options.pgDump ?? 'pg_dump';
+  }
+
+  async open(signal: AbortSignal): Promise<OpenedSource> {
+    const { url: safeUrl, password } = splitPassword(this.config.url);
+    const redact = (text: string) => redactPasswords(text, password);
+    const client = new pg.Client({
+      connectionString: withOsUser(this.config.url),
+      application_name: `lifeboat backup ${this.name}`,
+    });
+    // A connection lost mid-backup surfaces through the pending query; this keeps it from
+    // also crashing the process as an unhandled 'error' event.
+    client.on('error', () => {});
+    let ended = false;
+    const endClient = async () => {
+      if (ended) return;
+      ended = true;
+      await client.end().catch(() => {});
+    };
+
+    let child: ReturnType<typeof spawn> | undefined;
+    try {
+      signal.throwIfAborted();
+      try {
+        await client.connect();
+      } catch (error) {
+        throw new BackupError(
+          'postgres_unreachable',
+          `cannot connect to ${safeUrl}: ${redact(messageOf(error))}`,
+          { cause: error },
+        );
+      }
+      const info = await client.query<{ server_version: string; database: string }>(
+        'select current_setting($1) as server_version, current_database() as database',
+        ['server_version'],
+      );
+      const serverPrinted = info.rows[0]?.server_version ?? '';
+      const database = info.rows[0]?.database ?? '';
+      const pgDumpPrinted = await toolVersionLine('pg_dump', this.pgDump);
+      assertPgDumpCanDump(pgDumpPrinted, serverPrinted);
+
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const snapshot =
+        (await client.query<{ snapshot: string }>('select pg_export_snapshot() as snapshot'))
+          .rows[0]?.snapshot ?? '';
+      const tables = (
+        await client.query<{ schema: string; table: string; bytes: number }>(USER_TABLES_SQL)
+      ).rows;
+      signal.throwIfAborted();
+
+      const spawned = spawn(
+        this.pgDump,
+        [
+          '--format=custom',
+          '--compress=0',
+          `--snapshot=${snapshot}`,
+          '--no-password',
+          ...this.config.pgDumpArgs,
+          `--dbname=${safeUrl}`,
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: password === null ? process.env : { ...process.env, PGPASSWORD: password },
+        },
+      );
+      child = spawned;
+      const stderr = new StderrTail(spawned.stderr);
+      const exited = childExit(spawned, 'pg_dump');
+      const stop = () => {
+        spawned.kill('SIGTERM');
+        void endClient();
+      };
+      signal.addEventListener('abort', stop, { once: true });
+
+      // pg_dump failing ends the transaction at once rather than after the last count.
+      exited.then(
+        (exit) => (succeeded(exit) ? undefined : endClient()),
+        () => endClient(),
+      );
+      // Counting runs in the exporting transaction while pg_dump streams; the transaction must
+      // stay open until pg_dump exits, or pg_dump could lose its snapshot.
+      const counting = countRows(client, tables, signal);
+      const finished = (async (): Promise<SourceResult> => {
+        try {
+          const [exit, counts] = await Promise.allSettled([exited, counting]);
+          if (signal.aborted) throw cancelledError(signal);
+          if (exit.status === 'rejected') throw exit.reason;
+          if (!succeeded(exit.value)) {
+            throw new BackupError(
+              'pg_dump_failed',
+              `pg_dump ${describeExit(exit.value)}: ${redact(stderr.lines(8).join('\n')) || 'no output on stderr'}`,
+            );
+          }
+          if (counts.status === 'rejected') {
+            throw new BackupError(
+              'postgres_row_count_failed',
+              `counting rows in ${database} failed: ${redact(messageOf(counts.reason))}`,
+              { cause: counts.reason },
+            );
+          }
+          await client.query('COMMIT');
+          return {
+            source: {
+              kind: 'postgres',
+              url: safeUrl,
+              database,
+              serverVersion: parsePostgresVersion(serverPrinted)?.text ?? serverPrinted,
+              format: 'custom',
+              snapshot,
+              tables: counts.value,
+            },
+            tools: { pg_dump: parsePostgresVersion(pgDumpPrinted)?.text ?? pgDumpPrinted },
+          };
+        } finally {
+          signal.removeEventListener('abort', stop);
+          await endClient();
+        }
+      })();
+      finished.catch(() => {});
+
+      // Heap + TOAST without indexes: closer to a custom-format dump than pg_database_size.
+      const estimate = tables.reduce((sum, t) => sum + t.bytes, 0);
+      return {
+        stream: endWhenComplete(spawned.stdout, finished),
+        expectedBytes: tables.length > 0 ? estimate : null,
+        finished,
+      };
+    } catch (error) {
+      child?.kill('SIGTERM');
+      await endClient();
+      if (signal.aborted) throw cancelledError(signal);
+      if (error instanceof LifeboatError) throw error;
+      throw new BackupError('postgres_failed', redact(messageOf(error)), { cause: error });
+    }
+  }
+}
+
+async function countRows(
+  client: pg.Client,
+  tables: readonly { schema: string; table: string }[],
+  signal: AbortSignal,
+): Promise<TableRowCount[]> {
+  const counts: TableRowCount[] = [];
+  for (const { schema, table } of tables) {
+    signal.throwIfAborted();
+    const relation = `${client.escapeIdentifier(schema)}.${client.escapeIdentifier(table)}`;
+    const result = await client.query<{ rows: string }>(`select count(*) as rows from ${relation}`);
+    counts.push({ schema, table, rows: Number(result.rows[0]?.rows ?? 0) });
+  }
+  return counts;
+}
+
+function succeeded(exit: ChildExit): boolean {
+  return exit.code === 0 && exit.signal === null;
+}
+
+function describeExit(exit: ChildExit): string {
+  return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

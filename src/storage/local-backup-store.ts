@@ -1,0 +1,195 @@
+import { createWriteStream, type Dirent } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { LifeboatError } from '../core/errors.ts';
+import { randomSuffix } from '../core/ids.ts';
+import type { BackupStore, StoredObject } from './backup-store.ts';
+import { assertKeyPrefix, assertObjectKey, PARTIAL_OBJECT_PATTERN } from './object-key.ts';
+
+export interface LocalBackupStoreOptions {
+  /** The directory that holds one subdirectory per backup; created on the first write. */
+  readonly root: string;
+}
+
+/**
+ * Backups on a local (or mounted) file system: the key `bk_…/app-db.dump.zst` is the file
+ * `<root>/bk_…/app-db.dump.zst`.
+ *
+ * A `put` writes to `.<name>.partial-<random>` beside the final file, fsyncs it, renames it into
+ * place and fsyncs the directory, so after a crash a key holds either nothing or every byte.
+ */
+export class LocalBackupStore implements BackupStore {
+  readonly name = 'local';
+  /** The absolute root directory. */
+  readonly root: string;
+
+  constructor(options: LocalBackupStoreOptions) {
+    this.root = resolve(options.root);
+  }
+
+  async put(
+    key: string,
+    body: Readable,
+    options?: { signal?: AbortSignal },
+  ): Promise<StoredObject> {
+    let file: string;
+    try {
+      file = this.pathOf(key);
+    } catch (error) {
+      body.destroy();
+      throw error;
+    }
+    const directory = dirname(file);
+    const temp = join(directory, `.${basename(file)}.partial-${randomSuffix(10)}`);
+    try {
+      const out = await this.createTempFile(temp);
+      await pipeline(body, out, options?.signal ? { signal: options.signal } : {});
+      await rename(temp, file);
+      await syncDirectory(directory);
+      return { key, bytes: out.bytesWritten };
+    } catch (error) {
+      body.destroy();
+      await rm(temp, { force: true });
+      await this.removeEmptyParents(directory);
+      throw error;
+    }
+  }
+
+  putBytes(key: string, body: Uint8Array): Promise<StoredObject> {
+    return this.put(key, Readable.from([Buffer.from(body.buffer, body.byteOffset, body.length)]));
+  }
+
+  async get(key: string): Promise<Readable> {
+    const file = this.pathOf(key);
+    try {
+      const handle = await open(file, 'r');
+      if (!(await handle.stat()).isFile()) {
+        await handle.close();
+        throw notFound(key);
+      }
+      return handle.createReadStream();
+    } catch (error) {
+      if (isMissing(error)) throw notFound(key, error);
+      throw error;
+    }
+  }
+
+  async stat(key: string): Promise<StoredObject | undefined> {
+    try {
+      const info = await stat(this.pathOf(key));
+      return info.isFile() ? { key, bytes: info.size } : undefined;
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    assertKeyPrefix(prefix);
+    // Only the directory the prefix names can hold matches; S3 would also start there.
+    const slash = prefix.lastIndexOf('/');
+    const startKey = slash === -1 ? '' : prefix.slice(0, slash);
+    const found: StoredObject[] = [];
+    await this.collect(startKey, prefix, found);
+    found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    yield* found;
+  }
+
+  async delete(key: string): Promise<void> {
+    const file = this.pathOf(key);
+    await rm(file, { force: true });
+    await this.removeEmptyParents(dirname(file));
+  }
+
+  /** The absolute path of the file (or, for a backup id, the directory) behind `key`. */
+  describe(key: string): string {
+    const trimmed = key.endsWith('/') ? key.slice(0, -1) : key;
+    return trimmed === '' ? this.root : this.pathOf(trimmed);
+  }
+
+  private pathOf(key: string): string {
+    assertObjectKey(key);
+    return join(this.root, ...key.split('/'));
+  }
+
+  /** Creates the temporary file, retrying when a concurrent delete removed its empty directory. */
+  private async createTempFile(temp: string) {
+    for (let attempt = 1; ; attempt++) {
+      await mkdir(dirname(temp), { recursive: true });
+      const out = createWriteStream(temp, { flags: 'wx', flush: true });
+      try {
+        await new Promise<void>((ready, failed) => {
+          out.once('ready', () => ready());
+          out.once('error', failed);
+        });
+        return out;
+      } catch (error) {
+        if (!isMissing(error) || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  private async collect(dirKey: string, prefix: string, into: StoredObject[]): Promise<void> {
+    const directory = dirKey === '' ? this.root : join(this.root, ...dirKey.split('/'));
+    let entries: Dirent[];
+    try {
+      entries = await readdir(directory, { withFileTypes: true });
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw error;
+    }
+    for (const entry of entries) {
+      const key = dirKey === '' ? entry.name : `${dirKey}/${entry.name}`;
+      if (entry.isDirectory()) {
+        // Descend only where keys below could still start with the prefix.
+        if (
+          prefix.startsWith(`${key}/`) ||
+          key.startsWith(prefix) ||
+          `${key}/`.startsWith(prefix)
+        ) {
+          await this.collect(key, prefix, into);
+        }
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        if (PARTIAL_OBJECT_PATTERN.test(entry.name)) continue;
+        const info = await stat(join(directory, entry.name)).catch((error: unknown) => {
+          if (isMissing(error)) return undefined;
+          throw error;
+        });
+        if (info) into.push({ key, bytes: info.size });
+      }
+    }
+  }
+
+  /** Removes now-empty directories between `directory` and the root (a deleted backup's). */
+  private async removeEmptyParents(directory: string): Promise<void> {
+    let current = directory;
+    while (current.startsWith(this.root + sep)) {
+      try {
+        await rmdir(current);
+      } catch {
+        return;
+      }
+      current = dirname(current);
+    }
+  }
+}
+
+function notFound(key: string, cause?: unknown): LifeboatError {
+  return new LifeboatError('object_not_found', `no object stored under "${key}"`, { cause });
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
