@@ -1,0 +1,85 @@
+import pg from 'pg';
+import { type BackupRepository, createBackupRepository } from './backup-repository.ts';
+import { poolDatabase, withDefaultUser } from './database.ts';
+import { databaseName, ensureDatabase } from './ensure-database.ts';
+import { createJobRepository, type JobRepository } from './job-repository.ts';
+import { applyMigrations, loadMigrations } from './migrate.ts';
+import { createTargetLocks, type TargetLocks } from './target-locks.ts';
+
+/** The catalog in PostgreSQL: backups, jobs and target locks. */
+export interface Catalog {
+  readonly backups: BackupRepository;
+  readonly jobs: JobRepository;
+  readonly targetLocks: TargetLocks;
+  /** Applies the migrations not applied yet; returns their names (`0001_initial`). */
+  migrate(): Promise<string[]>;
+  /** Resolves when the catalog database answers a query. */
+  ping(): Promise<void>;
+  /** Releases any target locks still held and closes every connection. */
+  close(): Promise<void>;
+}
+
+export interface OpenCatalogOptions {
+  /** Create the database when it does not exist. @defaultValue true */
+  readonly createIfMissing?: boolean;
+  /** Shown in `pg_stat_activity`. @defaultValue `lifeboat` */
+  readonly applicationName?: string;
+  /** Connections in the pool (target locks have their own). @defaultValue 10 */
+  readonly poolSize?: number;
+}
+
+/** A connection attempt that gets no answer fails after this long instead of hanging start-up. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Opens the catalog at `url`, creating its database first when it does not exist. Nothing else
+ * runs implicitly: call `migrate()` before using the repositories on a new database.
+ */
+export async function openCatalog(
+  catalogUrl: string,
+  options: OpenCatalogOptions = {},
+): Promise<Catalog> {
+  const url = withDefaultUser(catalogUrl);
+  const applicationName = options.applicationName ?? 'lifeboat';
+  if (options.createIfMissing ?? true) await ensureDatabase(url);
+
+  const pool = new pg.Pool({
+    connectionString: url,
+    application_name: applicationName,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
+  // An idle connection that breaks (server restart) is dropped by the pool; the next query
+  // reports the problem. Without a listener the error would crash the process.
+  pool.on('error', () => undefined);
+  const db = poolDatabase(pool);
+  const targetLocks = createTargetLocks({
+    url,
+    database: databaseName(url),
+    applicationName: `${applicationName} target lock`,
+  });
+
+  try {
+    await db.query('SELECT 1');
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    backups: createBackupRepository(db),
+    jobs: createJobRepository(db),
+    targetLocks,
+    async migrate() {
+      return applyMigrations(db, await loadMigrations());
+    },
+    async ping() {
+      await db.query('SELECT 1');
+    },
+    close() {
+      closed ??= targetLocks.releaseAll().then(() => pool.end());
+      return closed;
+    },
+  };
+}
