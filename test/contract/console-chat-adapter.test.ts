@@ -1,0 +1,32 @@
+import { PassThrough } from 'node:stream';
+import { ConsoleAdapter } from '../../src/chat/console/console-adapter.ts';
+import { describeChatAdapterContract } from './chat-adapter.contract.ts';
+
+describeChatAdapterContract('console', async () => {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let screen = '';
+  output.setEncoding('utf8');
+  output.on('data', (chunk: string) => {
+    screen += chunk;
+  });
+  const adapter = new ConsoleAdapter({ input, output, user: 'alice', interactive: false });
+  let typingAs = 'alice';
+
+  return {
+    adapter,
+    channel: { channel: 'console' },
+    identityOf: (user) => ({ platform: 'console', id: user }),
+    send: async (user, text) => {
+      if (user !== typingAs) input.write(`/as ${user}\n`);
+      typingAs = user;
+      input.write(`${text}\n`);
+    },
+    seen: async () => screen,
+    close: async () => {
+      input.end();
+      await adapter.stop();
+      await adapter.done;
+    },
+  };
+});

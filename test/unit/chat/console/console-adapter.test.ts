@@ -1,0 +1,432 @@
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { InboundEvent } from '../../../../src/chat/chat-adapter.ts';
+import {
+  ConsoleAdapter,
+  type ConsoleAdapterOptions,
+} from '../../../../src/chat/console/console-adapter.ts';
+import type { ChatMessage } from '../../../../src/chat/message.ts';
+
+type Options = Partial<Omit<ConsoleAdapterOptions, 'input' | 'output'>>;
+
+const sessions: { input: PassThrough; adapter: ConsoleAdapter }[] = [];
+
+afterEach(async () => {
+  for (const { input, adapter } of sessions.splice(0)) {
+    input.end();
+    await adapter.stop();
+    await adapter.done;
+  }
+});
+
+/** A console on in-memory streams; `screen()` is everything printed so far. */
+function openConsole(options: Options = {}, terminal = false) {
+  const input = new PassThrough();
+  const output = terminal
+    ? Object.assign(new PassThrough(), { isTTY: true, columns: 80, rows: 40 })
+    : new PassThrough();
+  let printed = '';
+  output.setEncoding('utf8');
+  output.on('data', (chunk: string) => {
+    printed += chunk;
+  });
+  const adapter = new ConsoleAdapter({ input, output, user: 'alice', ...options });
+  sessions.push({ input, adapter });
+  return {
+    input,
+    adapter,
+    screen: () => printed,
+    type: (...lines: string[]) => input.write(lines.map((line) => `${line}\n`).join('')),
+  };
+}
+
+/** Starts a console that reads `script` to its end, and waits until the session is over. */
+async function runScript(
+  script: string,
+  handler: (event: InboundEvent, adapter: ConsoleAdapter) => Promise<void>,
+  options: Options = {},
+) {
+  const session = openConsole(options);
+  await session.adapter.start((event) => handler(event, session.adapter));
+  session.input.end(script);
+  await session.adapter.done;
+  return session;
+}
+
+function texts(events: readonly InboundEvent[]): string[] {
+  return events.flatMap((event) => (event.kind === 'command' ? [event.text] : []));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function progress(fraction: number): ChatMessage {
+  return {
+    text: 'Backup bk_1 running',
+    blocks: [
+      { type: 'header', text: 'Backup bk_1 running' },
+      { type: 'progress', label: 'app-db', fraction, detail: '' },
+    ],
+  };
+}
+
+const completed: ChatMessage = {
+  text: 'Backup bk_1 completed',
+  blocks: [{ type: 'callout', tone: 'success', text: 'Backup bk_1 completed' }],
+};
+
+describe('ConsoleAdapter', () => {
+  it('identifies itself as the console platform', () => {
+    expect(openConsole().adapter.platform).toBe('console');
+  });
+
+  describe('reading a script from a pipe', () => {
+    it('handles each command only after the one before it has finished', async () => {
+      const log: string[] = [];
+      const delays: Record<string, number> = { '/one': 40, '/two': 0, '/three': 10 };
+      await runScript('/one\n/two\n/three\n', async (event) => {
+        if (event.kind !== 'command') return;
+        log.push(`start ${event.text}`);
+        await sleep(delays[event.text] ?? 0);
+        log.push(`end ${event.text}`);
+      });
+
+      expect(log).toEqual([
+        'start /one',
+        'end /one',
+        'start /two',
+        'end /two',
+        'start /three',
+        'end /three',
+      ]);
+    });
+
+    it('sends commands as the starting user from the console channel', async () => {
+      const events: InboundEvent[] = [];
+      await runScript('/status\n', async (event) => void events.push(event), {
+        channel: 'ops',
+      });
+
+      expect(events).toEqual([
+        {
+          kind: 'command',
+          identity: { platform: 'console', id: 'alice' },
+          channel: { channel: 'ops' },
+          text: '/status',
+        },
+      ]);
+    });
+
+    it('switches the acting user with /as without passing the line to the handler', async () => {
+      const events: InboundEvent[] = [];
+      const { screen } = await runScript(
+        '/restore latest\n/as bob\n/approve apr_1\n/as alice\n/approvals\n',
+        async (event) => void events.push(event),
+      );
+
+      expect(events.map((e) => [e.identity.id, texts([e])[0]])).toEqual([
+        ['alice', '/restore latest'],
+        ['bob', '/approve apr_1'],
+        ['alice', '/approvals'],
+      ]);
+      expect(screen()).toContain('Now acting as bob (console:bob).');
+      expect(screen()).toContain('bob> /approve apr_1');
+      expect(screen()).toContain('alice> /approvals');
+    });
+
+    it('refuses a user name with spaces or punctuation and keeps the acting user', async () => {
+      const events: InboundEvent[] = [];
+      const { screen } = await runScript(
+        '/as bob smith\n/status\n',
+        async (event) => void events.push(event),
+      );
+
+      expect(events.map((e) => e.identity.id)).toEqual(['alice']);
+      expect(screen()).toContain('"bob smith" is not a user name');
+    });
+
+    it('says who is acting when /as has no name', async () => {
+      const { screen } = await runScript('/as\n', async () => {});
+
+      expect(screen()).toContain('Acting as alice (console:alice)');
+    });
+
+    it('skips blank lines and # comments without echoing them', async () => {
+      const events: InboundEvent[] = [];
+      const { screen } = await runScript(
+        '# set up\n\n   \n  # indented comment\n/status\n',
+        async (event) => void events.push(event),
+      );
+
+      expect(texts(events)).toEqual(['/status']);
+      expect(screen()).not.toContain('set up');
+      expect(screen()).not.toContain('indented comment');
+    });
+
+    it('answers a line without a slash with a hint instead of sending it', async () => {
+      const events: InboundEvent[] = [];
+      const { screen } = await runScript(
+        'backup create\n',
+        async (event) => void events.push(event),
+      );
+
+      expect(events).toEqual([]);
+      expect(screen()).toContain('Commands start with /, try /help.');
+    });
+
+    it('echoes each command after a prompt so the output reads like a session', async () => {
+      const { screen } = await runScript('/status\n', async (event, adapter) => {
+        await adapter.post(event.channel, { text: 'All quiet', blocks: [] });
+      });
+
+      expect(screen()).toBe('alice> /status\nAll quiet\n');
+    });
+
+    it('prints no timestamp heading and no escape codes into a pipe', async () => {
+      const { screen } = await runScript('/status\n', async (event, adapter) => {
+        await adapter.post(event.channel, completed);
+      });
+
+      expect(screen()).not.toContain('lifeboat ·');
+      expect(screen()).not.toContain('\x1b');
+    });
+
+    it('ends the session at /quit and reads no further', async () => {
+      const events: InboundEvent[] = [];
+      await runScript('/status\n/quit\n/backup create\n', async (e) => void events.push(e));
+
+      expect(texts(events)).toEqual(['/status']);
+    });
+
+    it('keeps going with the next line after the handler throws', async () => {
+      const events: InboundEvent[] = [];
+      const { screen } = await runScript('/backup create\n/status\n', async (event) => {
+        events.push(event);
+        if (texts([event])[0] === '/backup create') throw new Error('queue unreachable');
+      });
+
+      expect(texts(events)).toEqual(['/backup create', '/status']);
+      expect(screen()).toContain('✖ Error: /backup create failed: queue unreachable');
+    });
+  });
+
+  describe('running one command for the command line', () => {
+    it('gives the command the cli identity and does not echo it', async () => {
+      const events: InboundEvent[] = [];
+      const { adapter, screen } = await runScript(
+        '/backup list\n',
+        async (event, chat) => {
+          events.push(event);
+          await chat.post(event.channel, { text: 'No backups yet.', blocks: [] });
+        },
+        { platform: 'cli', user: 'root' },
+      );
+
+      expect(adapter.platform).toBe('cli');
+      expect(events.map((e) => e.identity)).toEqual([{ platform: 'cli', id: 'root' }]);
+      expect(screen()).toBe('No backups yet.\n');
+    });
+
+    it('does not let /as switch the user', async () => {
+      const events: InboundEvent[] = [];
+      await runScript('/as bob\n', async (event) => void events.push(event), { platform: 'cli' });
+
+      expect(events).toEqual([expect.objectContaining({ text: '/as bob' })]);
+    });
+  });
+
+  describe('the end of a session', () => {
+    it('settles done only after the last command has finished', async () => {
+      let finished = false;
+      const session = openConsole();
+      await session.adapter.start(async () => {
+        await sleep(50);
+        finished = true;
+      });
+      session.input.end('/backup create\n');
+
+      await session.adapter.done;
+      expect(finished).toBe(true);
+    });
+
+    it('settles done only after work handed to waitFor has finished', async () => {
+      let jobFinished = false;
+      const session = openConsole();
+      await session.adapter.start(async () => {
+        session.adapter.waitFor(
+          sleep(50).then(() => {
+            jobFinished = true;
+          }),
+        );
+      });
+      session.input.end('/backup create\n');
+
+      await session.adapter.done;
+      expect(jobFinished).toBe(true);
+    });
+
+    it('stops reading when stopped, leaving queued lines unread', async () => {
+      const events: InboundEvent[] = [];
+      const session = openConsole();
+      await session.adapter.start(async (event) => {
+        events.push(event);
+        await session.adapter.stop();
+      });
+      session.type('/one', '/two', '/three');
+
+      await session.adapter.done;
+      expect(texts(events)).toEqual(['/one']);
+    });
+
+    it('settles done when stopped before it was started', async () => {
+      const { adapter } = openConsole();
+      await adapter.stop();
+
+      await expect(adapter.done).resolves.toBeUndefined();
+    });
+  });
+
+  describe('updates in a pipe', () => {
+    it('prints a progress-only update at most once per interval', async () => {
+      const session = openConsole({ progressIntervalMs: 60_000 });
+      const ref = await session.adapter.post({ channel: 'console' }, progress(0));
+      for (const fraction of [0.25, 0.5, 0.75])
+        await session.adapter.update(ref, progress(fraction));
+
+      expect(session.screen()).toContain('  0%');
+      expect(session.screen()).not.toMatch(/25%|50%|75%/);
+    });
+
+    it('prints a held-back progress update once the interval has passed', async () => {
+      const session = openConsole({ progressIntervalMs: 30 });
+      const ref = await session.adapter.post({ channel: 'console' }, progress(0));
+      await session.adapter.update(ref, progress(0.25));
+      await session.adapter.update(ref, progress(0.5));
+
+      await vi.waitFor(() => expect(session.screen()).toContain(' 50%'));
+      expect(session.screen()).not.toContain(' 25%');
+    });
+
+    it('prints an update that changes more than progress at once', async () => {
+      const session = openConsole({ progressIntervalMs: 60_000 });
+      const ref = await session.adapter.post({ channel: 'console' }, progress(0));
+      await session.adapter.update(ref, progress(0.5));
+      await session.adapter.update(ref, completed);
+
+      expect(session.screen()).toContain('✔ OK: Backup bk_1 completed');
+      expect(session.screen()).not.toContain(' 50%');
+    });
+
+    it('prints a held-back final progress state when flushed', async () => {
+      const session = openConsole({ progressIntervalMs: 60_000 });
+      const ref = await session.adapter.post({ channel: 'console' }, progress(0));
+      await session.adapter.update(ref, progress(0.5));
+      await session.adapter.update(ref, progress(1));
+      expect(session.screen()).not.toContain('100%');
+
+      await session.adapter.flush();
+      expect(session.screen()).toContain('100%');
+      expect(session.screen()).not.toContain(' 50%');
+    });
+
+    it('prints the held-back final state before the session ends', async () => {
+      const session = openConsole({ progressIntervalMs: 60_000 });
+      await session.adapter.start(async (event) => {
+        const ref = await session.adapter.post(event.channel, progress(0));
+        session.adapter.waitFor(
+          (async () => {
+            await sleep(10);
+            await session.adapter.update(ref, progress(1));
+          })(),
+        );
+      });
+      session.input.end('/backup create\n');
+
+      await session.adapter.done;
+      expect(session.screen()).toContain('100%');
+    });
+
+    it('does not print an update that changes nothing visible', async () => {
+      const session = openConsole({ progressIntervalMs: 0 });
+      const ref = await session.adapter.post({ channel: 'console' }, completed);
+      await session.adapter.update(ref, { ...completed, text: 'another fallback' });
+
+      expect(session.screen().match(/Backup bk_1 completed/g)).toHaveLength(1);
+    });
+
+    it('returns a reference in the channel and thread it was posted to', async () => {
+      const { adapter } = openConsole();
+      const ref = await adapter.post({ channel: 'ops', thread: 'm1' }, completed);
+
+      expect(ref).toEqual({ channel: 'ops', thread: 'm1', messageId: expect.any(String) });
+    });
+  });
+
+  describe('in a terminal', () => {
+    it('runs a command while an earlier one is still working', async () => {
+      const started: string[] = [];
+      let release: () => void = () => {};
+      const blocker = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const session = openConsole({ interactive: true, color: false }, true);
+      await session.adapter.start(async (event) => {
+        started.push(texts([event])[0] ?? '');
+        if (texts([event])[0] === '/backup create') await blocker;
+      });
+      session.type('/backup create', '/status');
+
+      try {
+        await vi.waitFor(() => expect(started).toEqual(['/backup create', '/status']));
+      } finally {
+        release();
+      }
+    });
+
+    it('shows a prompt with the acting user', async () => {
+      const session = openConsole({ interactive: true, color: false }, true);
+      await session.adapter.start(async () => {});
+      session.type('/as bob');
+
+      await vi.waitFor(() => expect(session.screen()).toContain('bob> '));
+      expect(session.screen()).toContain('alice> ');
+    });
+
+    it('heads a message with the time and redraws its update in place', async () => {
+      const session = openConsole(
+        { interactive: true, color: false, now: () => new Date(2026, 0, 1, 3, 4, 5) },
+        true,
+      );
+      await session.adapter.start(async () => {});
+      const ref = await session.adapter.post({ channel: 'console' }, progress(0));
+      await session.adapter.update(ref, progress(0.5));
+
+      const screen = session.screen();
+      expect(screen.match(/lifeboat · 03:04:05/g)).toHaveLength(1);
+      // Header, rule and progress line: three rows up, then the new version.
+      const redraw = screen.indexOf('\x1b[3A');
+      expect(redraw).toBeGreaterThan(screen.indexOf('  0%'));
+      expect(screen.indexOf(' 50%')).toBeGreaterThan(redraw);
+    });
+
+    it('prints an update anew once something else has been printed after it', async () => {
+      const session = openConsole({ interactive: true, color: false, progressIntervalMs: 0 }, true);
+      await session.adapter.start(async () => {});
+      const ref = await session.adapter.post({ channel: 'console' }, progress(0));
+      await session.adapter.post({ channel: 'console' }, completed);
+      await session.adapter.update(ref, progress(0.5));
+
+      expect(session.screen()).not.toContain('\x1b[3A');
+      expect(session.screen().match(/lifeboat ·/g)).toHaveLength(3);
+    });
+
+    it('names the channel of a message posted somewhere else', async () => {
+      const session = openConsole({ interactive: true, color: false }, true);
+      await session.adapter.start(async () => {});
+      await session.adapter.post({ channel: 'alerts' }, completed);
+
+      expect(session.screen()).toMatch(/lifeboat · \d\d:\d\d:\d\d · #alerts/);
+    });
+  });
+});
