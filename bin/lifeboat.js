@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// Lifeboat runs its TypeScript sources directly, which needs Node.js 24 (type stripping).
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  console.error(
+    `Lifeboat needs Node.js 24 or newer; this is ${process.version}.\n` +
+      "Run it through npm (npm start, npx lifeboat …), which puts the project's Node 24 first on the PATH.",
+  );
+  process.exit(1);
+}
+// node-postgres takes its default user name from $USER, which services and CI may not set;
+// libpq (psql, pg_dump) falls back to the OS user, and so does Lifeboat.
+if (!process.env.USER) {
+  const { userInfo } = await import('node:os');
+  process.env.USER = userInfo().username;
+}
+const { runCli } = await import('../src/cli/main.ts');
+process.exitCode = await runCli(process.argv.slice(2));

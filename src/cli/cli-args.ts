@@ -1,0 +1,115 @@
+import type { CommandResult } from '../bot/dispatcher.ts';
+
+export type CliArgs =
+  | { readonly mode: 'usage' | 'version' | 'migrate' }
+  | { readonly mode: 'start' | 'worker' | 'bot'; readonly configPath?: string }
+  | { readonly mode: 'console'; readonly configPath?: string; readonly user?: string }
+  | {
+      readonly mode: 'command';
+      readonly configPath?: string;
+      readonly words: readonly string[];
+      readonly json: boolean;
+    }
+  | { readonly mode: 'unavailable'; readonly command: string }
+  | { readonly mode: 'error'; readonly message: string };
+
+/** CLI extras that later versions bring; they answer "not available yet" until then. */
+const LATER = [
+  'runbook lint',
+  'audit verify',
+  'audit export',
+  'catalog rebuild',
+  'slack manifest',
+  'discord register',
+];
+
+export const CLI_USAGE = `Usage: lifeboat <command> [options]
+
+Services
+  start                   bot + worker + scheduler + HTTP in one process; attaches the
+                          console chat when stdin is a terminal
+  worker                  a worker serving the job queue
+  bot                     the chat bot, the scheduler and the HTTP endpoints
+  console [--as USER]     the console chat (commands from a terminal or a pipe)
+  migrate                 apply the catalog's database migrations
+
+Chat commands (the same words as in chat, without the slash)
+  backup create [PROFILE] [--note TEXT] [--no-replicate]
+  backup list [--profile P] [--limit N]
+  backup show ID
+  status
+  help [COMMAND]          every command, as /help shows it
+
+Options
+  --config PATH           the config file (default: $LIFEBOAT_CONFIG, else ./lifeboat.yaml)
+  --json                  for chat commands: print one JSON object as the last line of stdout
+  --version, -v           print the version
+
+Exit codes: 0 success, 1 failure, 2 bad input or configuration, 3 refused, unavailable
+or waiting for approval.
+`;
+
+/** Parses `lifeboat` arguments. Everything not a service word is a chat command. */
+export function parseCliArgs(argv: readonly string[]): CliArgs {
+  const words: string[] = [];
+  let configPath: string | undefined;
+  let user: string | undefined;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] ?? '';
+    if (word === '--config' || word === '--as') {
+      const value = argv[i + 1];
+      if (value === undefined || value.startsWith('--')) {
+        return { mode: 'error', message: `${word} needs a value` };
+      }
+      if (word === '--config') configPath = value;
+      else user = value;
+      i++;
+    } else if (word.startsWith('--config=')) {
+      configPath = word.slice('--config='.length);
+    } else if (word.startsWith('--as=')) {
+      user = word.slice('--as='.length);
+    } else if (word === '--json') {
+      json = true;
+    } else {
+      words.push(word);
+    }
+  }
+  const [first = '', second = ''] = words;
+  if (first === '' || first === '--help' || first === '-h') return { mode: 'usage' };
+  if (first === '--version' || first === '-v' || first === 'version') return { mode: 'version' };
+  if (user !== undefined && first !== 'console') {
+    return { mode: 'error', message: '--as is only for `lifeboat console`' };
+  }
+  switch (first) {
+    case 'start':
+    case 'worker':
+    case 'bot':
+    case 'migrate':
+      if (words.length > 1)
+        return { mode: 'error', message: `\`lifeboat ${first}\` takes no arguments` };
+      return first === 'migrate' ? { mode: 'migrate' } : { mode: first, configPath };
+    case 'console':
+      if (words.length > 1)
+        return { mode: 'error', message: '`lifeboat console` takes only --as USER' };
+      return { mode: 'console', configPath, user };
+  }
+  if (LATER.includes(`${first} ${second}`))
+    return { mode: 'unavailable', command: `${first} ${second}` };
+  return { mode: 'command', configPath, words, json };
+}
+
+/** 0 success, 1 failure, 2 bad input, 3 refused / unavailable / waiting for approval. */
+export function exitCodeFor(status: CommandResult['status']): number {
+  switch (status) {
+    case 'ok':
+    case 'completed':
+      return 0;
+    case 'failed':
+      return 1;
+    case 'invalid':
+      return 2;
+    default:
+      return 3;
+  }
+}

@@ -1,0 +1,217 @@
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { openCatalog } from '../catalog/open-catalog.ts';
+import { ConsoleAdapter } from '../chat/console/console-adapter.ts';
+import { replyChannel } from '../chat/reply-channel.ts';
+import { readEnvironment } from '../config/environment.ts';
+import { ConfigError, UserFacingError } from '../core/errors.ts';
+import { startHttpServer } from '../http/server.ts';
+import { type App, createApp } from '../main.ts';
+import { checkPostgres } from '../preflight.ts';
+import { LIFEBOAT_VERSION } from '../version.ts';
+import { CLI_USAGE, exitCodeFor, parseCliArgs } from './cli-args.ts';
+import { runChatCommand } from './run-chat-command.ts';
+
+/** Where the console and the CLI write logs, so they stay out of the chat transcript. */
+const LOG_FILE = './.lifeboat/lifeboat.log';
+
+/** Runs the `lifeboat` command line; resolves to the process exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const args = parseCliArgs(argv);
+  try {
+    switch (args.mode) {
+      case 'usage':
+        process.stdout.write(CLI_USAGE);
+        return 0;
+      case 'version':
+        process.stdout.write(`lifeboat ${LIFEBOAT_VERSION}\n`);
+        return 0;
+      case 'error':
+        process.stderr.write(`${args.message}\n\n${CLI_USAGE}`);
+        return 2;
+      case 'unavailable':
+        process.stderr.write(
+          `\`lifeboat ${args.command}\` is not available in this version of Lifeboat yet.\n`,
+        );
+        return 3;
+      case 'migrate':
+        return await migrate();
+      case 'start':
+        return await runService(args.configPath, { worker: true, bot: true });
+      case 'worker':
+        return await runService(args.configPath, { worker: true, bot: false });
+      case 'bot':
+        return await runService(args.configPath, { worker: false, bot: true });
+      case 'console':
+        return await runConsoleOnly(args.configPath, args.user);
+      case 'command':
+        return await runCommand(args.configPath, args.words, args.json);
+    }
+  } catch (error) {
+    reportStartupError(error);
+    return error instanceof ConfigError ? 2 : 1;
+  }
+}
+
+function reportStartupError(error: unknown): void {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    for (const issue of error.issues) process.stderr.write(`  - ${issue}\n`);
+    return;
+  }
+  if (error instanceof UserFacingError) {
+    process.stderr.write(`${error.message}\n`);
+    return;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`lifeboat: ${message}\n`);
+  if (process.env.LOG_LEVEL === 'debug' && error instanceof Error) {
+    process.stderr.write(`${error.stack}\n`);
+  }
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}
+
+/** The console and one-shot CLI commands log to a file, keeping the terminal for people. */
+function quietApp(configPath: string | undefined): Promise<App> {
+  mkdirSync(resolve('.lifeboat'), { recursive: true });
+  return createApp({
+    configPath,
+    logDestination: resolve(LOG_FILE),
+    onStartupNote: (line) => process.stderr.write(`${line}\n`),
+  });
+}
+
+async function migrate(): Promise<number> {
+  const env = readEnvironment(process.env);
+  await checkPostgres(env.databaseUrl, 'the catalog');
+  const catalog = await openCatalog(env.databaseUrl);
+  try {
+    const applied = await catalog.migrate();
+    process.stdout.write(
+      applied.length
+        ? `applied ${applied.length} migration(s): ${applied.join(', ')}\n`
+        : 'the catalog is up to date\n',
+    );
+    return 0;
+  } finally {
+    await catalog.close();
+  }
+}
+
+async function runCommand(
+  configPath: string | undefined,
+  words: readonly string[],
+  json: boolean,
+): Promise<number> {
+  const app = await quietApp(configPath);
+  try {
+    await app.ensureWorker();
+    const result = await runChatCommand(app, {
+      words,
+      user: osUser(),
+      // With --json, people's text goes to stderr and stdout holds only the JSON line.
+      output: json ? process.stderr : process.stdout,
+    });
+    if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    return exitCodeFor(result.status);
+  } finally {
+    await app.close();
+  }
+}
+
+async function attachConsole(app: App, user: string): Promise<void> {
+  const adapter = new ConsoleAdapter({ input: process.stdin, output: process.stdout, user });
+  await adapter.start(async (event) => {
+    if (event.kind === 'command' || event.kind === 'action') {
+      await app.dispatcher.handle(event, replyChannel(adapter, event.channel));
+    }
+  });
+  await adapter.post(
+    { channel: 'console' },
+    {
+      text: 'Lifeboat console',
+      blocks: [
+        { type: 'header', text: `Lifeboat ${LIFEBOAT_VERSION} — console chat` },
+        {
+          type: 'section',
+          text: `You are console:${user}. Type /help for commands, /as NAME to act as someone else, /quit to leave.`,
+        },
+        {
+          type: 'fields',
+          fields: Object.entries(app.loaded.config.profiles).map(([name, p]) => ({
+            label: name === app.loaded.config.defaultProfile ? `${name} (default)` : name,
+            value: p.targets.join(', '),
+          })),
+        },
+        { type: 'context', text: `config ${app.loaded.path} · logs ${LOG_FILE}` },
+      ],
+    },
+  );
+  await adapter.done;
+}
+
+async function runConsoleOnly(configPath: string | undefined, user: string | undefined) {
+  const app = await quietApp(configPath);
+  try {
+    await app.ensureWorker();
+    await attachConsole(app, user ?? osUser());
+    return 0;
+  } finally {
+    await app.close();
+  }
+}
+
+/**
+ * `lifeboat start` (bot + worker + scheduler + HTTP), `lifeboat worker`, `lifeboat bot`. With a
+ * terminal on stdin, `start` attaches the console and stops when it ends; otherwise it runs as a
+ * service until SIGTERM or SIGINT, whatever stdin holds.
+ */
+async function runService(
+  configPath: string | undefined,
+  parts: { worker: boolean; bot: boolean },
+): Promise<number> {
+  const attach = parts.worker && parts.bot && process.stdin.isTTY === true;
+  const app = attach ? await quietApp(configPath) : await createApp({ configPath });
+  let server: Server | undefined;
+  try {
+    if (parts.worker) app.startWorker();
+    await app.syncSchedules();
+    if (parts.bot) {
+      try {
+        server = await startHttpServer({
+          port: app.env.httpPort,
+          status: app.services.status,
+          logger: app.logger,
+        });
+        app.logger.info({ port: app.env.httpPort }, 'http server listening');
+      } catch (error) {
+        const message = `HTTP server not started on port ${app.env.httpPort}: ${error instanceof Error ? error.message : error} (set LIFEBOAT_HTTP_PORT to another port)`;
+        app.logger.warn(message);
+        if (attach) process.stderr.write(`${message}\n`);
+      }
+    }
+    if (attach) {
+      await attachConsole(app, osUser());
+    } else {
+      app.logger.info('lifeboat running; send SIGTERM to stop');
+      await new Promise<void>((resolveSignal) => {
+        process.once('SIGTERM', () => resolveSignal());
+        process.once('SIGINT', () => resolveSignal());
+      });
+      app.logger.info('shutting down');
+    }
+    return 0;
+  } finally {
+    server?.close();
+    await app.close();
+  }
+}

@@ -1,0 +1,159 @@
+import { commands } from '../commands/index.ts';
+import { createSystemStatus } from './app/system-status.ts';
+import { createDispatcher, type Dispatcher } from './bot/dispatcher.ts';
+import type { Services } from './bot/services.ts';
+import { type Catalog, openCatalog } from './catalog/open-catalog.ts';
+import { type LifeboatEnvironment, readEnvironment } from './config/environment.ts';
+import { type LoadedConfig, loadConfig } from './config/load-config.ts';
+import { seedDemoTargets } from './demo/seed-demo.ts';
+import { createBackupJobs } from './jobs/backup-jobs.ts';
+import { createBackupProcessor } from './jobs/processors/backup-processor.ts';
+import { createScheduledBackupProcessor } from './jobs/processors/scheduled-backup-processor.ts';
+import { type JobQueue, openJobQueue } from './jobs/queue.ts';
+import { startWorker, type WorkerHandle } from './jobs/worker.ts';
+import { createLogger, type Logger } from './logging/logger.ts';
+import { checkPostgres, checkRedis } from './preflight.ts';
+import { syncBackupSchedules } from './schedule/backup-schedules.ts';
+import type { BackupStore } from './storage/backup-store.ts';
+import { createPrimaryStore } from './storage/create-store.ts';
+import { LIFEBOAT_VERSION } from './version.ts';
+
+export interface AppOptions {
+  /** The config file; @defaultValue `LIFEBOAT_CONFIG`, else `./lifeboat.yaml`. */
+  readonly configPath?: string;
+  readonly env?: Record<string, string | undefined>;
+  /** @defaultValue a pino logger at `LOG_LEVEL` on standard output */
+  readonly logger?: Logger;
+  /** Where log lines go when no logger is given. @defaultValue 1 (stdout) */
+  readonly logDestination?: number | string;
+  /** Log level when LOG_LEVEL is not set. @defaultValue `info` */
+  readonly defaultLogLevel?: string;
+  /** Create and seed the config's `demo` targets when missing. @defaultValue true */
+  readonly seedDemo?: boolean;
+  /** Called with short lines about what start-up did (demo seeding, migrations). */
+  readonly onStartupNote?: (line: string) => void;
+}
+
+/** Everything a Lifeboat process is made of, built once; each entry point uses what it needs. */
+export interface App {
+  readonly loaded: LoadedConfig;
+  readonly env: LifeboatEnvironment;
+  readonly logger: Logger;
+  readonly catalog: Catalog;
+  readonly queue: JobQueue;
+  readonly store: BackupStore;
+  readonly services: Services;
+  readonly dispatcher: Dispatcher;
+  /** Starts a worker serving the queue from this process. */
+  startWorker(options?: { concurrency?: number }): WorkerHandle;
+  /**
+   * Starts an in-process worker when no worker serves the queue, so the CLI and the console
+   * work on their own; returns it, or undefined when workers are already running.
+   */
+  ensureWorker(): Promise<WorkerHandle | undefined>;
+  /** Makes the queue's schedules match the config. */
+  syncSchedules(): Promise<{ scheduled: string[]; removed: string[] }>;
+  close(): Promise<void>;
+}
+
+export async function createApp(options: AppOptions = {}): Promise<App> {
+  const rawEnv = options.env ?? process.env;
+  const loaded = loadConfig({ path: options.configPath, env: rawEnv });
+  const env = readEnvironment(rawEnv);
+  const logger =
+    options.logger ??
+    createLogger({
+      level: rawEnv.LOG_LEVEL ?? options.defaultLogLevel ?? env.logLevel,
+      secrets: loaded.secrets,
+      destination: options.logDestination,
+    });
+  const note = options.onStartupNote ?? ((line: string) => logger.info(line));
+  const { config } = loaded;
+
+  await checkPostgres(env.databaseUrl, 'the catalog');
+  await checkRedis(env.redisUrl);
+
+  const catalog = await openCatalog(env.databaseUrl);
+  const closers: (() => Promise<void>)[] = [() => catalog.close()];
+  try {
+    const applied = await catalog.migrate();
+    if (applied.length) note(`catalog: applied migrations ${applied.join(', ')}`);
+    if (options.seedDemo !== false && config.demo?.targets.length) {
+      for (const created of await seedDemoTargets(config)) note(`demo: created ${created}`);
+    }
+    if (!config.encryption) {
+      note(
+        'encryption: not configured, so backups are stored unencrypted (see `encryption` in lifeboat.example.yaml)',
+      );
+    }
+    const store = createPrimaryStore(config);
+    const queue = await openJobQueue({ redisUrl: env.redisUrl, prefix: env.queuePrefix });
+    closers.unshift(() => queue.close());
+
+    const backupJobs = createBackupJobs({
+      config,
+      queue,
+      backups: catalog.backups,
+      jobs: catalog.jobs,
+    });
+    const services: Services = {
+      backups: catalog.backups,
+      backupJobs,
+      status: createSystemStatus({
+        config,
+        databaseUrl: env.databaseUrl,
+        redisUrl: env.redisUrl,
+        catalog,
+        backups: catalog.backups,
+        queue,
+      }),
+    };
+    const dispatcher = createDispatcher({ commands, services, config, logger });
+    const processors = {
+      backup: createBackupProcessor({
+        config,
+        catalog,
+        store,
+        lifeboatVersion: LIFEBOAT_VERSION,
+      }),
+      'scheduled-backup': createScheduledBackupProcessor(backupJobs),
+    };
+    const workers: WorkerHandle[] = [];
+    const startOwnWorker = (concurrency?: number) => {
+      const worker = startWorker({
+        redisUrl: env.redisUrl,
+        prefix: env.queuePrefix,
+        processors,
+        logger,
+        concurrency,
+      });
+      workers.push(worker);
+      return worker;
+    };
+
+    return {
+      loaded,
+      env,
+      logger,
+      catalog,
+      queue,
+      store,
+      services,
+      dispatcher,
+      startWorker: (opts) => startOwnWorker(opts?.concurrency),
+      async ensureWorker() {
+        if (workers.length || (await queue.workerCount()) > 0) return undefined;
+        return startOwnWorker();
+      },
+      syncSchedules: () => syncBackupSchedules(queue, config),
+      async close() {
+        await Promise.all(workers.map((w) => w.close()));
+        for (const close of closers) await close();
+        logger.flush();
+      },
+    };
+  } catch (error) {
+    for (const close of closers) await close().catch(() => undefined);
+    throw error;
+  }
+}
