@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { type Document, isNode, parseDocument, type YAMLError } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
-import { findUrlPasswords } from '../core/redact.ts';
+import { findUrlPasswords, MIN_LITERAL_URL_PASSWORD } from '../core/redact.ts';
 import { type ConfigIssue, type ConfigPath, formatIssue, formatPath } from './config-issue.ts';
 import { checkCrossReferences } from './cross-references.ts';
 import { interpolateEnv } from './interpolate.ts';
@@ -128,7 +128,10 @@ export function parseConfig(
     secrets: [
       ...new Set([
         ...interpolated.secrets,
-        ...stringsIn(interpolated.value).flatMap(findUrlPasswords),
+        // URLs are redacted by pattern in every log line; long passwords also literally.
+        ...stringsIn(interpolated.value)
+          .flatMap(findUrlPasswords)
+          .filter((password) => password.length >= MIN_LITERAL_URL_PASSWORD),
       ]),
     ],
   };

@@ -88,3 +88,17 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
   }
   return result;
 }
+
+/**
+ * `text` with the password of every URL in it removed (see `redactUrl`), wherever the URLs
+ * stand: log lines and error messages quote connection strings.
+ */
+export function redactUrlsIn(text: string): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]*/gi, (url) => redactUrl(url));
+}
+
+/**
+ * URL passwords this long or longer are also redacted wherever they appear, not only inside
+ * URLs. Shorter ones are not: a password like `postgres` would erase every mention of the word.
+ */
+export const MIN_LITERAL_URL_PASSWORD = 12;

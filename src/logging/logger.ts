@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { redactSecrets } from '../core/redact.ts';
+import { redactSecrets, redactUrlsIn } from '../core/redact.ts';
 
 export type Logger = pino.Logger;
 
@@ -24,8 +24,9 @@ const REDACTED_PATHS = [
 ];
 
 /**
- * Structured JSON logs (pino). Every written line passes through `redactSecrets`, so a secret
- * from the environment never reaches a log even inside an error message.
+ * Structured JSON logs (pino). Every written line loses the passwords of the URLs in it and
+ * every known secret, so a secret from the environment never reaches a log, even inside an
+ * error message.
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const secrets = [...(options.secrets ?? [])];
@@ -34,7 +35,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       level: options.level ?? 'info',
       base: { service: 'lifeboat' },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      hooks: { streamWrite: (line: string) => redactSecrets(line, secrets) },
+      hooks: { streamWrite: (line: string) => redactSecrets(redactUrlsIn(line), secrets) },
     },
     pino.destination({ dest: options.destination ?? 1, sync: false }),
   );

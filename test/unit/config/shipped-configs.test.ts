@@ -10,7 +10,7 @@ import { configSchema } from '../../../src/config/schema.ts';
 const ROOT = join(import.meta.dirname, '../../..');
 const RECIPIENT = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
 const EXAMPLE_ENV = {
-  APP_DATABASE_URL: 'postgres://app:app-secret@db.internal:5432/app',
+  APP_DATABASE_URL: 'postgres://app:app-secret-passphrase@db.internal:5432/app',
   STAGING_DATABASE_URL: 'postgres://app@staging.internal:5432/app',
   S3_ENDPOINT: 'http://127.0.0.1:9000',
   LIFEBOAT_AGE_RECIPIENT: RECIPIENT,
@@ -65,7 +65,7 @@ describe('lifeboat.example.yaml', () => {
     expect(config.storage.s3?.endpoint).toBe('http://127.0.0.1:9000');
     expect(config.storage.replicas).toEqual(['s3']);
     expect(config.encryption?.recipients).toEqual([RECIPIENT]);
-    expect(secrets).toContain('app-secret');
+    expect(secrets).toContain('app-secret-passphrase');
   });
 
   it('names each variable it needs when they are not set', () => {
@@ -117,6 +117,7 @@ describe('the shipped lifeboat.yaml', () => {
       env: { DEMO_DATABASE_URL: url },
     });
     expect(config.targets['demo-db']).toMatchObject({ url });
-    expect(secrets).toEqual(['postgres']);
+    // Too short to hide as a word everywhere; log lines redact it inside URLs by pattern.
+    expect(secrets).toEqual([]);
   });
 });

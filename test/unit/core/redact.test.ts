@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { findUrlPasswords, redactSecrets, redactUrl } from '../../../src/core/redact.ts';
+import {
+  findUrlPasswords,
+  redactSecrets,
+  redactUrl,
+  redactUrlsIn,
+} from '../../../src/core/redact.ts';
 
 describe('redactUrl', () => {
   it('removes the password and keeps user, host, port and database', () => {
@@ -66,5 +71,17 @@ describe('redactSecrets', () => {
 
   it('ignores empty secrets', () => {
     expect(redactSecrets('nothing to hide', ['', 'absent'])).toBe('nothing to hide');
+  });
+});
+
+describe('redactUrlsIn', () => {
+  it('removes the password of every URL in free text and leaves the rest', () => {
+    expect(redactUrlsIn('from postgres://a:one@h1/db to "redis://:two@h2:6379/0", then done')).toBe(
+      'from postgres://a@h1/db to "redis://@h2:6379/0", then done',
+    );
+  });
+
+  it('leaves text without URLs unchanged', () => {
+    expect(redactUrlsIn('nothing: to see @ here')).toBe('nothing: to see @ here');
   });
 });
