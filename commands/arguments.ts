@@ -1,7 +1,11 @@
 import { z } from 'zod';
+import { type FlagSpec, flag, positional } from '../src/core/command-grammar.ts';
 import { isBackupId } from '../src/core/ids.ts';
 
-/** Validators for the words commands take; their messages finish "`x` is not a valid …: ". */
+/**
+ * Validators for the words commands take (their messages finish "`x` is not a valid …: "), and
+ * the positionals and flags that several commands share.
+ */
 
 const BACKUP_ID_EXAMPLE = 'bk_20261122T020000Z_full_7q3k';
 
@@ -54,3 +58,26 @@ export const itemNumber = z
 
 /** Free text such as a rejection reason. */
 export const text = z.string().min(1);
+
+/** `--profile P`: the profile a command is limited to, or that `latest` refers to. */
+export function profileFlag(description: string): FlagSpec<'profile', string | undefined> {
+  return flag.string({
+    name: 'profile',
+    value: 'P',
+    description,
+    schema: name,
+    refersTo: 'profile',
+  });
+}
+
+/** `--profile P` for the commands that take {@link backupRefPositional}. */
+export const latestProfileFlag = profileFlag('The profile `latest` refers to.');
+
+/** The `ID|latest` positional of a command that acts on one backup. */
+export const backupRefPositional = positional({
+  key: 'backup',
+  name: 'ID|latest',
+  required: true,
+  description: 'A backup id, or `latest` for the newest backup of the profile.',
+  schema: backupRef,
+});

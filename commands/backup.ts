@@ -17,16 +17,16 @@ import { invalidInputMessage } from '../src/bot/views/notice.ts';
 import { resolveProfile } from '../src/config/profiles.ts';
 import { flag, positional } from '../src/core/command-grammar.ts';
 import { describeForUser } from '../src/core/errors.ts';
-import { backupId, backupRef, name } from './arguments.ts';
+import {
+  backupId,
+  backupRefPositional,
+  latestProfileFlag,
+  name,
+  profileFlag,
+} from './arguments.ts';
 import { notYetAvailable } from './not-yet-available.ts';
 
-const profileFlag = flag.string({
-  name: 'profile',
-  value: 'P',
-  description: 'Only this profile.',
-  schema: name,
-  refersTo: 'profile',
-});
+const onlyProfileFlag = profileFlag('Only this profile.');
 
 export const backupCreate = defineCommand({
   path: ['backup', 'create'],
@@ -60,7 +60,7 @@ export const backupList = defineCommand({
   summary: 'List recent backups, newest first.',
   positionals: [],
   flags: [
-    profileFlag,
+    onlyProfileFlag,
     flag.int({
       name: 'limit',
       value: 'N',
@@ -123,17 +123,9 @@ export const backupVerify = defineCommand({
   summary: 'Verify a backup: checksums and structure, or a full test restore.',
   description:
     'Re-reads every object and compares its sha256 with the manifest, then decrypts and decompresses it to the end. With --restore-test it also restores into a scratch target and compares row counts.',
-  positionals: [
-    positional({
-      key: 'backup',
-      name: 'ID|latest',
-      required: true,
-      description: 'A backup id, or `latest` for the newest backup of the profile.',
-      schema: backupRef,
-    }),
-  ],
+  positionals: [backupRefPositional],
   flags: [
-    { ...profileFlag, description: 'The profile `latest` refers to.' },
+    latestProfileFlag,
     flag.boolean('restore-test', 'Also restore into a scratch target and compare row counts.'),
   ],
   action: 'backup.verify',
@@ -147,7 +139,7 @@ export const backupPrune = defineCommand({
   summary: "Delete backups that the profiles' retention policies no longer keep.",
   positionals: [],
   flags: [
-    profileFlag,
+    onlyProfileFlag,
     flag.boolean('dry-run', 'List what would be deleted and why; delete nothing.'),
   ],
   action: 'backup.prune',

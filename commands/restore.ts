@@ -1,6 +1,6 @@
 import { defineCommand } from '../src/bot/command.ts';
-import { flag, positional } from '../src/core/command-grammar.ts';
-import { backupRef, name, text } from './arguments.ts';
+import { flag } from '../src/core/command-grammar.ts';
+import { backupRefPositional, latestProfileFlag, name, text } from './arguments.ts';
 import { notYetAvailable } from './not-yet-available.ts';
 
 export const restore = defineCommand({
@@ -8,23 +8,9 @@ export const restore = defineCommand({
   summary: 'Restore a backup into its origin or, with --into, into another target.',
   description:
     'A restore into a production target needs approval from a second person (the two-person rule) and takes a safety backup of the target first. Approval is judged on the destination.',
-  positionals: [
-    positional({
-      key: 'backup',
-      name: 'ID|latest',
-      required: true,
-      description: 'A backup id, or `latest` for the newest backup of the profile.',
-      schema: backupRef,
-    }),
-  ],
+  positionals: [backupRefPositional],
   flags: [
-    flag.string({
-      name: 'profile',
-      value: 'P',
-      description: 'The profile `latest` refers to.',
-      schema: name,
-      refersTo: 'profile',
-    }),
+    latestProfileFlag,
     flag.list({
       name: 'components',
       value: 'A,B',

@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { withDefaultUser } from './catalog/database.ts';
 import { INVALID_CATALOG_NAME } from './catalog/ensure-database.ts';
 import { ServiceUnavailableError } from './core/errors.ts';
 import { redactUrl } from './core/redact.ts';
+import { withDefaultUser } from './postgres/connection-url.ts';
 
 /** One try, this long at most: start-up should say what is wrong, not hang or retry. */
 const PREFLIGHT_TIMEOUT_MS = 3_000;

@@ -14,3 +14,15 @@ export interface ComponentProgress {
 }
 
 export type ProgressListener = (progress: ComponentProgress) => void;
+
+/** A component that has not started yet: nothing read, nothing stored, no estimate. */
+export function waitingProgress(component: string): ComponentProgress {
+  return {
+    component,
+    phase: 'waiting',
+    rawBytes: 0,
+    storedBytes: 0,
+    expectedBytes: null,
+    bytesPerSecond: 0,
+  };
+}

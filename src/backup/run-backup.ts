@@ -12,7 +12,7 @@ import {
   manifestSchema,
 } from './manifest.ts';
 import { compressionExtension, type PipelineCounts, streamToStore } from './pipeline.ts';
-import type { ComponentProgress, ProgressListener } from './progress.ts';
+import { type ComponentProgress, type ProgressListener, waitingProgress } from './progress.ts';
 import type { BackupSource, OpenedSource } from './sources/backup-source.ts';
 import { createSource } from './sources/create-source.ts';
 
@@ -58,7 +58,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
   const startedAt = now();
   const clock = performance.now();
   const plans = planComponents(options.targets);
-  for (const plan of plans) emit(options.onProgress, waiting(plan.target.name));
+  for (const plan of plans) emit(options.onProgress, waitingProgress(plan.target.name));
 
   const components: ManifestComponent[] = [];
   let running: string | undefined;
@@ -89,7 +89,11 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
   } catch (error) {
     const failure = describeFailure(options, running, error);
     if (running) {
-      emit(options.onProgress, { ...waiting(running), phase: 'failed', message: failure.message });
+      emit(options.onProgress, {
+        ...waitingProgress(running),
+        phase: 'failed',
+        message: failure.message,
+      });
     }
     try {
       await deleteBackupObjects(options.store, options.id);
@@ -220,17 +224,6 @@ function componentError(component: string, error: unknown): BackupError {
   return new BackupError(code, `backup of ${component} failed: ${messageOf(error)}`, {
     cause: error,
   });
-}
-
-function waiting(component: string): ComponentProgress {
-  return {
-    component,
-    phase: 'waiting',
-    rawBytes: 0,
-    storedBytes: 0,
-    expectedBytes: null,
-    bytesPerSecond: 0,
-  };
 }
 
 /** A listener's failure is its own problem, never the backup's. */

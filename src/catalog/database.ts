@@ -1,4 +1,3 @@
-import { userInfo } from 'node:os';
 import pg from 'pg';
 
 /** Runs SQL with positional parameters and returns the rows. */
@@ -59,16 +58,4 @@ export function sqlState(error: unknown): string | undefined {
 /** `text` quoted as an SQL identifier. */
 export function quoteIdentifier(text: string): string {
   return pg.escapeIdentifier(text);
-}
-
-/**
- * `url` with the operating-system user filled in when it names no user and neither `PGUSER` nor
- * `USER` is set, as libpq (psql, pg_dump) does; node-postgres would send no user at all.
- */
-export function withDefaultUser(url: string): string {
-  const parsed = URL.parse(url);
-  if (!parsed || parsed.username || parsed.searchParams.has('user')) return url;
-  if (process.env.PGUSER || process.env.USER) return url;
-  parsed.username = encodeURIComponent(userInfo().username);
-  return parsed.toString();
 }

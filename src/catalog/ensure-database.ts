@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { quoteIdentifier, sqlState, withDefaultUser } from './database.ts';
+import { urlForDatabase, withDefaultUser } from '../postgres/connection-url.ts';
+import { quoteIdentifier, sqlState } from './database.ts';
 
 /** SQLSTATE 3D000: the database named in the connection does not exist. */
 export const INVALID_CATALOG_NAME = '3D000';
@@ -13,13 +14,6 @@ export function databaseName(url: string): string {
   const name = new pg.Client({ connectionString: withDefaultUser(url) }).database;
   if (!name) throw new Error('the PostgreSQL URL names no database');
   return name;
-}
-
-/** The same server and credentials as `url`, connecting to `database` instead. */
-export function urlForDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${encodeURIComponent(database)}`;
-  return parsed.toString();
 }
 
 /**

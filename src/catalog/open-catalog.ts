@@ -1,6 +1,7 @@
 import pg from 'pg';
+import { withDefaultUser } from '../postgres/connection-url.ts';
 import { type BackupRepository, createBackupRepository } from './backup-repository.ts';
-import { poolDatabase, withDefaultUser } from './database.ts';
+import { poolDatabase } from './database.ts';
 import { databaseName, ensureDatabase } from './ensure-database.ts';
 import { createJobRepository, type JobRepository } from './job-repository.ts';
 import { applyMigrations, loadMigrations } from './migrate.ts';

@@ -3,19 +3,15 @@ import { chmod, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/pr
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
-import { quoteIdentifier, sqlState, withDefaultUser } from '../catalog/database.ts';
-import {
-  createDatabase,
-  databaseExists,
-  databaseName,
-  urlForDatabase,
-} from '../catalog/ensure-database.ts';
+import { quoteIdentifier, sqlState } from '../catalog/database.ts';
+import { createDatabase, databaseExists, databaseName } from '../catalog/ensure-database.ts';
 import type {
   DirectoryTargetConfig,
   LifeboatConfig,
   PostgresTargetConfig,
 } from '../config/schema.ts';
 import { randomSuffix } from '../core/ids.ts';
+import { urlForDatabase, withDefaultUser } from '../postgres/connection-url.ts';
 
 const SHOP_SQL = new URL('./demo-shop.sql', import.meta.url);
 

@@ -1,4 +1,4 @@
-import type { ComponentProgress } from '../../src/backup/progress.ts';
+import { type ComponentProgress, waitingProgress } from '../../src/backup/progress.ts';
 import type {
   BackupCatalogView,
   BackupJobs,
@@ -98,17 +98,7 @@ export class InMemoryBackupJobs implements BackupJobs {
 
     const expected = 8 * 1024 * 1024;
     const state = new Map<string, ComponentProgress>(
-      record.targets.map((name) => [
-        name,
-        {
-          component: name,
-          phase: 'waiting',
-          rawBytes: 0,
-          storedBytes: 0,
-          expectedBytes: expected,
-          bytesPerSecond: 0,
-        },
-      ]),
+      record.targets.map((name) => [name, { ...waitingProgress(name), expectedBytes: expected }]),
     );
     const report = async (progress: ComponentProgress): Promise<void> => {
       state.set(progress.component, progress);

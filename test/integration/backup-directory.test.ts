@@ -5,7 +5,6 @@ import {
   lstat,
   mkdir,
   mkdtemp,
-  readdir,
   readFile,
   readlink,
   rm,
@@ -21,10 +20,10 @@ import type { ComponentProgress } from '../../src/backup/progress.ts';
 import { readManifest } from '../../src/backup/read-manifest.ts';
 import { runBackup } from '../../src/backup/run-backup.ts';
 import type { Compression, TargetConfig } from '../../src/config/schema.ts';
-import { BackupError } from '../../src/core/errors.ts';
 import type { BackupStore } from '../../src/storage/backup-store.ts';
 import { LocalBackupStore } from '../../src/storage/local-backup-store.ts';
 import { withFirstChunkHook } from '../doubles/first-chunk-hook-store.ts';
+import { filesUnder, keysOf, rejection } from '../support/backup-outcomes.ts';
 
 const run = promisify(execFile);
 const OLD = new Date('2021-03-04T05:06:07Z');
@@ -45,27 +44,6 @@ function runWithInput(command: string, args: string[], inputFile: string): Promi
       code === 0 ? resolve(out) : reject(new Error(`${command}: ${err}`)),
     );
   });
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => !e.isDirectory()).map((e) => join(e.parentPath, e.name));
-}
-
-async function keysOf(store: BackupStore, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const object of store.list(prefix)) keys.push(object.key);
-  return keys;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<BackupError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof BackupError) return error;
-    throw error;
-  }
-  throw new Error('expected the backup to fail');
 }
 
 describe('backing up a directory', () => {

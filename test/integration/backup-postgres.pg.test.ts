@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,12 +11,17 @@ import { readManifest } from '../../src/backup/read-manifest.ts';
 import { type BackupTarget, runBackup } from '../../src/backup/run-backup.ts';
 import { PostgresSource } from '../../src/backup/sources/postgres-source.ts';
 import type { Compression } from '../../src/config/schema.ts';
-import { BackupError } from '../../src/core/errors.ts';
 import type { BackupStore } from '../../src/storage/backup-store.ts';
 import { LocalBackupStore } from '../../src/storage/local-backup-store.ts';
 import { withFirstChunkHook } from '../doubles/first-chunk-hook-store.ts';
-import { uniqueName } from '../support/databases.ts';
-import { databaseUrl, dropTestDatabase, sql } from '../support/pg-admin.ts';
+import { filesUnder, keysOf, rejection } from '../support/backup-outcomes.ts';
+import {
+  createPgbenchDatabase,
+  databaseUrl,
+  dropDatabase,
+  sql,
+  uniqueName,
+} from '../support/databases.ts';
 
 const run = promisify(execFile);
 
@@ -47,27 +52,6 @@ async function liveCounts(database: string): Promise<TableRowCount[]> {
     counts.push({ schema, table, rows: Number(rows[0]?.n) });
   }
   return counts;
-}
-
-async function keysOf(store: BackupStore, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const object of store.list(prefix)) keys.push(object.key);
-  return keys;
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => !e.isDirectory()).map((e) => join(e.parentPath, e.name));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<BackupError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof BackupError) return error;
-    throw error;
-  }
-  throw new Error('expected the backup to fail');
 }
 
 /** Waits until no session of `database` runs under `application` (they end asynchronously). */
@@ -145,8 +129,7 @@ describe('backing up a PostgreSQL database', () => {
     work = await mkdtemp(join(tmpdir(), 'lifeboat-pg-backup-'));
     storeRoot = join(work, 'store');
     store = new LocalBackupStore({ root: storeRoot });
-    await sql(`create database ${database}`);
-    await run('pgbench', ['-i', '-q', '-s', '2', '-h', '127.0.0.1', '-p', '5432', database]);
+    await createPgbenchDatabase(database, 2);
     await sql(
       `create schema "Odd Schema";
        create table "Odd Schema"."Mixed ""Quoted"" Table" ("Id" int primary key, "Some Text" text);
@@ -167,8 +150,8 @@ describe('backing up a PostgreSQL database', () => {
   });
 
   afterAll(async () => {
-    await dropTestDatabase(database);
-    await dropTestDatabase(restored);
+    await dropDatabase(database);
+    await dropDatabase(restored);
     await rm(work, { recursive: true, force: true });
   });
 

@@ -1,11 +1,17 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/backup/manifest.ts';
-import { poolDatabase, withDefaultUser } from '../../src/catalog/database.ts';
+import { poolDatabase } from '../../src/catalog/database.ts';
 import { applyMigrations, loadMigrations } from '../../src/catalog/migrate.ts';
 import { type Catalog, openCatalog } from '../../src/catalog/open-catalog.ts';
-import { uniqueName } from '../support/databases.ts';
-import { databaseExists, databaseUrl, dropTestDatabase, sql } from '../support/pg-admin.ts';
+import { withDefaultUser } from '../../src/postgres/connection-url.ts';
+import {
+  databaseExists,
+  databaseUrl,
+  dropDatabase,
+  sql,
+  uniqueName,
+} from '../support/databases.ts';
 
 const created: string[] = [];
 function newDatabaseName(): string {
@@ -15,7 +21,7 @@ function newDatabaseName(): string {
 }
 
 afterAll(async () => {
-  for (const name of created) await dropTestDatabase(name);
+  for (const name of created) await dropDatabase(name);
 });
 
 function manifestFor(id: string, profile: string): Manifest {

@@ -1,17 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createPgbenchDatabase,
-  dropDatabase,
-  PG_SERVER,
-  uniqueName,
-} from '../support/databases.ts';
+import { databaseUrl } from '../support/databases.ts';
 import { runLifeboat } from '../support/lifeboat-process.ts';
+import { createSandbox, type LifeboatSandbox } from '../support/lifeboat-sandbox.ts';
 
 function lastJson(stdout: string): Record<string, unknown> {
   const lines = stdout.trim().split('\n');
@@ -28,14 +23,14 @@ function freePort(): Promise<number> {
 }
 
 describe('the lifeboat command line', () => {
-  const sourceDb = uniqueName('lb_clisrc');
-  const catalogDb = uniqueName('lb_clicat');
+  let sandbox: LifeboatSandbox | undefined;
   let dir: string;
+  let sourceDb: string;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'lifeboat-cli-'));
-    await createPgbenchDatabase(sourceDb, 1);
+    sandbox = await createSandbox('cli');
+    ({ dir, sourceDb, env } = sandbox);
     await mkdir(join(dir, 'files'));
     await writeFile(join(dir, 'files/readme.txt'), 'hello\n');
     await writeFile(
@@ -43,7 +38,7 @@ describe('the lifeboat command line', () => {
       `defaultProfile: db
 storage: { local: { path: ./backups } }
 targets:
-  app-db: { kind: postgres, url: "${PG_SERVER}/${sourceDb}", environment: staging }
+  app-db: { kind: postgres, url: "${databaseUrl(sourceDb)}", environment: staging }
   files: { kind: directory, path: ./files, environment: staging }
   gone: { kind: directory, path: ./no-such-directory, environment: staging }
 profiles:
@@ -51,13 +46,10 @@ profiles:
   broken: { targets: [gone] }
 `,
     );
-    env = { DATABASE_URL: `${PG_SERVER}/${catalogDb}`, LIFEBOAT_QUEUE_PREFIX: uniqueName('lbq') };
   }, 60_000);
 
   afterAll(async () => {
-    await dropDatabase(sourceDb);
-    await dropDatabase(catalogDb);
-    await rm(dir, { recursive: true, force: true });
+    await sandbox?.remove();
   });
 
   it('backs up with --json, printing the id and status as the last line and exiting 0', async () => {
@@ -140,21 +132,26 @@ profiles:
         stdio: ['pipe', 'pipe', 'pipe'],
       },
     );
-    child.stdin.end('/backup list\n');
-    let ready = false;
-    for (let i = 0; i < 100 && !ready; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      ready = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      );
+    try {
+      child.stdin.end('/backup list\n');
+      let ready = false;
+      for (let i = 0; i < 100 && !ready; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        ready = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      }
+      expect(ready).toBe(true);
+      const readyz = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(readyz.status).toBe(200);
+      expect(child.exitCode).toBeNull();
+      const exited = new Promise<number | null>((r) => child.on('close', r));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      // A failed expectation above must not leave the service running after the suite.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
-    expect(ready).toBe(true);
-    const readyz = await fetch(`http://127.0.0.1:${port}/readyz`);
-    expect(readyz.status).toBe(200);
-    expect(child.exitCode).toBeNull();
-    const exited = new Promise<number | null>((r) => child.on('close', r));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
   });
 });

@@ -1,19 +1,13 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  adminQuery,
-  createPgbenchDatabase,
-  dropDatabase,
-  PG_SERVER,
-  uniqueName,
-} from '../support/databases.ts';
+import { databaseUrl, sql } from '../support/databases.ts';
 import { runLifeboat } from '../support/lifeboat-process.ts';
+import { createSandbox, type LifeboatSandbox } from '../support/lifeboat-sandbox.ts';
 
 const run = promisify(execFile);
 
@@ -27,21 +21,21 @@ interface BackupRow {
 }
 
 describe('a backup typed into the console chat', () => {
-  const sourceDb = uniqueName('lb_src');
-  const catalogDb = uniqueName('lb_cat');
+  let sandbox: LifeboatSandbox | undefined;
   let dir: string;
-  let env: Record<string, string>;
+  let sourceDb: string;
+  let catalogDb: string;
   let transcript: { code: number | null; stdout: string; stderr: string };
 
   const backups = () =>
-    adminQuery<BackupRow>(
+    sql<BackupRow>(
       'select id, profile, status, error, requested_by, note from backups order by created_at',
       catalogDb,
     );
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'lifeboat-console-'));
-    await createPgbenchDatabase(sourceDb, 1);
+    sandbox = await createSandbox('console');
+    ({ dir, sourceDb, catalogDb } = sandbox);
     await mkdir(join(dir, 'files/nested'), { recursive: true });
     await writeFile(join(dir, 'files/a.txt'), 'alpha\n');
     await writeFile(join(dir, 'files/nested/b.bin'), Buffer.alloc(200_000, 7));
@@ -51,21 +45,17 @@ describe('a backup typed into the console chat', () => {
       `defaultProfile: full
 storage: { local: { path: ./backups } }
 targets:
-  shop-db: { kind: postgres, url: "${PG_SERVER}/${sourceDb}", environment: staging }
+  shop-db: { kind: postgres, url: "${databaseUrl(sourceDb)}", environment: staging }
   files: { kind: directory, path: ./files, exclude: ["*.tmp"], environment: staging }
-  lost-db: { kind: postgres, url: "${PG_SERVER}/${sourceDb}_does_not_exist", environment: staging }
+  lost-db: { kind: postgres, url: "${databaseUrl(sourceDb)}_does_not_exist", environment: staging }
 profiles:
   full: { targets: [shop-db, files] }
   broken: { targets: [files, lost-db] }
 `,
     );
-    env = {
-      DATABASE_URL: `${PG_SERVER}/${catalogDb}`,
-      LIFEBOAT_QUEUE_PREFIX: uniqueName('lbq'),
-    };
     transcript = await runLifeboat(['console', '--as', 'alice'], {
       cwd: dir,
-      env,
+      env: sandbox.env,
       input: [
         '/backup create --note "first backup"',
         '/backup list',
@@ -78,9 +68,7 @@ profiles:
   }, 120_000);
 
   afterAll(async () => {
-    await dropDatabase(sourceDb);
-    await dropDatabase(catalogDb);
-    await rm(dir, { recursive: true, force: true });
+    await sandbox?.remove();
   });
 
   it('exits cleanly at the end of input once the work has finished', async () => {
@@ -123,7 +111,7 @@ profiles:
       'pgbench_tellers',
     ]);
     for (const t of tables) {
-      const [row] = await adminQuery<{ n: string }>(
+      const [row] = await sql<{ n: string }>(
         `select count(*) as n from "${t.schema}"."${t.table}"`,
         sourceDb,
       );

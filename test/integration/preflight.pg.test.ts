@@ -2,8 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceUnavailableError } from '../../src/core/errors.ts';
 import { checkPostgres, checkRedis } from '../../src/preflight.ts';
-import { uniqueName } from '../support/databases.ts';
-import { databaseExists, databaseUrl } from '../support/pg-admin.ts';
+import { databaseExists, databaseUrl, uniqueName } from '../support/databases.ts';
 
 /** A port nothing listens on: one the system just handed out and took back. */
 async function closedPort(): Promise<number> {

@@ -4,8 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema, type LifeboatConfig } from '../../src/config/schema.ts';
 import { seedDemoTargets } from '../../src/demo/seed-demo.ts';
-import { uniqueName } from '../support/databases.ts';
-import { databaseExists, databaseUrl, dropTestDatabase, sql } from '../support/pg-admin.ts';
+import {
+  databaseExists,
+  databaseUrl,
+  dropDatabase,
+  sql,
+  uniqueName,
+} from '../support/databases.ts';
 
 function demoConfig(database: string, directory: string): LifeboatConfig {
   return configSchema.parse({
@@ -37,7 +42,7 @@ describe('seeding the demo targets', () => {
   });
 
   afterAll(async () => {
-    for (const name of databases) await dropTestDatabase(name);
+    for (const name of databases) await dropDatabase(name);
     await rm(workdir, { recursive: true, force: true });
   });
 

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Catalog, openCatalog } from '../../src/catalog/open-catalog.ts';
 import { type TargetLock, targetLockKey } from '../../src/catalog/target-locks.ts';
-import { uniqueName } from '../support/databases.ts';
-import { databaseUrl, dropTestDatabase, sql } from '../support/pg-admin.ts';
+import { databaseUrl, dropDatabase, sql, uniqueName } from '../support/databases.ts';
 
 const POLL_MS = 10;
 
@@ -31,8 +30,8 @@ describe('target locks', () => {
   afterAll(async () => {
     await catalog?.close();
     await otherCatalog?.close();
-    await dropTestDatabase(database);
-    await dropTestDatabase(otherDatabase);
+    await dropDatabase(database);
+    await dropDatabase(otherDatabase);
   });
 
   it('makes a second job wait until the first releases the target, telling it who holds it', async () => {
@@ -197,7 +196,7 @@ describe('target locks', () => {
       expect(await held()).toHaveLength(0);
     } finally {
       await closing.close();
-      await dropTestDatabase(name);
+      await dropDatabase(name);
     }
   });
 

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFile } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { BackupError } from '../../core/errors.ts';
+import type { OpenedSource, SourceResult } from './backup-source.ts';
 
 /** How a child process ended. */
 export interface ChildExit {
@@ -29,6 +30,45 @@ export function endWhenComplete(output: Readable, completion: Promise<unknown>):
     })(),
     { objectMode: false },
   );
+}
+
+/** How a source streams the stdout of the tool it spawned. */
+export interface ToolStreamOptions {
+  /** Aborting it calls `stop`, until `finished` settles. */
+  readonly signal: AbortSignal;
+  /** Stops the tool (and whatever the source holds open alongside it). */
+  readonly stop: () => void;
+  readonly expectedBytes: number | null;
+  /** Waits for the tool to exit and judges how it went; rejects with a `BackupError`. */
+  readonly finish: () => Promise<SourceResult>;
+  /** Runs after `finish` settles, whichever way, before `finished` does. */
+  readonly release?: () => Promise<void>;
+}
+
+/**
+ * The `OpenedSource` of a source that streams `child`'s stdout: the stream ends only once
+ * `finish` has resolved, aborting the signal stops the tool, and `finished` settles after the
+ * abort listener is removed and `release` has run.
+ */
+export function toolStream(child: ChildProcess, options: ToolStreamOptions): OpenedSource {
+  const { signal, stop } = options;
+  if (!child.stdout) throw new Error('the tool was spawned without a stdout pipe');
+  signal.addEventListener('abort', stop, { once: true });
+  const finished = (async (): Promise<SourceResult> => {
+    try {
+      return await options.finish();
+    } finally {
+      signal.removeEventListener('abort', stop);
+      await options.release?.();
+    }
+  })();
+  // The stream carries the failure to the consumer; this only keeps it from being unhandled.
+  finished.catch(() => {});
+  return {
+    stream: endWhenComplete(child.stdout, finished),
+    expectedBytes: options.expectedBytes,
+    finished,
+  };
 }
 
 /** Keeps the last lines a child wrote to stderr (bounded, whatever it writes). */

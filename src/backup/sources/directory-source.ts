@@ -9,8 +9,8 @@ import type { BackupSource, OpenedSource, SourceResult } from './backup-source.t
 import {
   cancelledError,
   childExit,
-  endWhenComplete,
   StderrTail,
+  toolStream,
   toolVersionLine,
 } from './child-process-output.ts';
 import { prunesDirectory, selectEntries, type TreeEntry } from './directory-selection.ts';
@@ -81,16 +81,17 @@ export class DirectorySource implements BackupSource {
     );
     const stderr = new StderrTail(child.stderr, 64 * 1024);
     const exited = childExit(child, 'tar');
-    const stop = () => child.kill('SIGTERM');
-    signal.addEventListener('abort', stop, { once: true });
     // tar exiting early closes its stdin; its exit status tells why.
     pipeline(
       Readable.from(entries.map((entry) => Buffer.from(`${entry.path}\0`))),
       child.stdin,
     ).catch(() => {});
 
-    const finished = (async (): Promise<SourceResult> => {
-      try {
+    return toolStream(child, {
+      signal,
+      stop: () => child.kill('SIGTERM'),
+      expectedBytes: estimateTarBytes(entries),
+      finish: async (): Promise<SourceResult> => {
         const exit = await exited;
         if (signal.aborted) throw cancelledError(signal);
         const lines = stderr.lines(200).map((line) => line.replace(/^tar: /, ''));
@@ -124,17 +125,8 @@ export class DirectorySource implements BackupSource {
           },
           tools: { tar: gnuTarVersion(tarVersion) },
         };
-      } finally {
-        signal.removeEventListener('abort', stop);
-      }
-    })();
-    finished.catch(() => {});
-
-    return {
-      stream: endWhenComplete(child.stdout, finished),
-      expectedBytes: estimateTarBytes(entries),
-      finished,
-    };
+      },
+    });
   }
 }
 

@@ -2,17 +2,17 @@ import { spawn } from 'node:child_process';
 import pg from 'pg';
 import type { PostgresTargetConfig } from '../../config/schema.ts';
 import { BackupError, LifeboatError } from '../../core/errors.ts';
+import { redactPasswords, splitPassword, withDefaultUser } from '../../postgres/connection-url.ts';
 import type { TableRowCount } from '../manifest.ts';
 import type { BackupSource, OpenedSource, SourceResult } from './backup-source.ts';
 import {
   type ChildExit,
   cancelledError,
   childExit,
-  endWhenComplete,
   StderrTail,
+  toolStream,
   toolVersionLine,
 } from './child-process-output.ts';
-import { redactPasswords, splitPassword, withOsUser } from './postgres-url.ts';
 import { assertPgDumpCanDump, parsePostgresVersion } from './postgres-version.ts';
 
 export interface PostgresSourceOptions {
@@ -62,7 +62,7 @@ export class PostgresSource implements BackupSource {
     const { url: safeUrl, password } = splitPassword(this.config.url);
     const redact = (text: string) => redactPasswords(text, password);
     const client = new pg.Client({
-      connectionString: withOsUser(this.config.url),
+      connectionString: withDefaultUser(this.config.url),
       application_name: `lifeboat backup ${this.name}`,
     });
     // A connection lost mid-backup surfaces through the pending query; this keeps it from
@@ -123,12 +123,6 @@ export class PostgresSource implements BackupSource {
       child = spawned;
       const stderr = new StderrTail(spawned.stderr);
       const exited = childExit(spawned, 'pg_dump');
-      const stop = () => {
-        spawned.kill('SIGTERM');
-        void endClient();
-      };
-      signal.addEventListener('abort', stop, { once: true });
-
       // pg_dump failing ends the transaction at once rather than after the last count.
       exited.then(
         (exit) => (succeeded(exit) ? undefined : endClient()),
@@ -137,8 +131,16 @@ export class PostgresSource implements BackupSource {
       // Counting runs in the exporting transaction while pg_dump streams; the transaction must
       // stay open until pg_dump exits, or pg_dump could lose its snapshot.
       const counting = countRows(client, tables, signal);
-      const finished = (async (): Promise<SourceResult> => {
-        try {
+      // Heap + TOAST without indexes: closer to a custom-format dump than pg_database_size.
+      const estimate = tables.reduce((sum, t) => sum + t.bytes, 0);
+      return toolStream(spawned, {
+        signal,
+        stop: () => {
+          spawned.kill('SIGTERM');
+          void endClient();
+        },
+        expectedBytes: tables.length > 0 ? estimate : null,
+        finish: async (): Promise<SourceResult> => {
           const [exit, counts] = await Promise.allSettled([exited, counting]);
           if (signal.aborted) throw cancelledError(signal);
           if (exit.status === 'rejected') throw exit.reason;
@@ -168,20 +170,9 @@ export class PostgresSource implements BackupSource {
             },
             tools: { pg_dump: parsePostgresVersion(pgDumpPrinted)?.text ?? pgDumpPrinted },
           };
-        } finally {
-          signal.removeEventListener('abort', stop);
-          await endClient();
-        }
-      })();
-      finished.catch(() => {});
-
-      // Heap + TOAST without indexes: closer to a custom-format dump than pg_database_size.
-      const estimate = tables.reduce((sum, t) => sum + t.bytes, 0);
-      return {
-        stream: endWhenComplete(spawned.stdout, finished),
-        expectedBytes: tables.length > 0 ? estimate : null,
-        finished,
-      };
+        },
+        release: endClient,
+      });
     } catch (error) {
       child?.kill('SIGTERM');
       await endClient();

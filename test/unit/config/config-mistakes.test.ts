@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load-config.ts';
 import { ConfigError } from '../../../src/core/errors.ts';
-
-type Env = Record<string, string | undefined>;
+import { configIssues } from '../../support/config-issues.ts';
 
 const TARGETS = `
 targets:
@@ -17,17 +16,6 @@ profiles:
 `;
 const VALID = TARGETS + PROFILES;
 const RECIPIENT = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
-
-/** The issues a rejected configuration reports; fails the test if it is accepted. */
-function issuesOf(text: string, env: Env = {}): readonly string[] {
-  try {
-    parseConfig(text, env, 'test.yaml');
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected the configuration to be rejected');
-}
 
 describe('parseConfig', () => {
   it('accepts a minimal config and fills in the defaults', () => {
@@ -44,13 +32,13 @@ describe('parseConfig', () => {
   });
 
   it('names an unknown top-level key and lists the valid ones', () => {
-    expect(issuesOf(`${VALID}retension: { daily: 7 }\n`)).toEqual([
+    expect(configIssues(`${VALID}retension: { daily: 7 }\n`)).toEqual([
       'retension: unknown key; valid keys: defaultProfile, storage, compression, encryption, targets, profiles, scratch, roles, policies, drills, chat, runbooks, demo',
     ]);
   });
 
   it('names an unknown nested key with the valid keys at its level', () => {
-    expect(issuesOf(`${VALID}storage:\n  locl: { path: /backups }\n`)).toEqual([
+    expect(configIssues(`${VALID}storage:\n  locl: { path: /backups }\n`)).toEqual([
       'storage.locl: unknown key; valid keys: local, s3, primary, replicas',
     ]);
   });
@@ -61,7 +49,7 @@ describe('parseConfig', () => {
   uploads: { kind: directory, path: /srv, exlude: ["*.tmp"] }
   cache: { kind: redis, url: "redis://h" }
 `;
-    expect(issuesOf(text)).toEqual([
+    expect(configIssues(text)).toEqual([
       'targets.uploads.exlude: unknown key; valid keys: kind, path, include, exclude, environment',
     ]);
   });
@@ -73,7 +61,7 @@ describe('parseConfig', () => {
 storage:
   s3: { bucket: backups, forcePathStyle: "yes" }
 `;
-    expect(issuesOf(text)).toEqual([
+    expect(configIssues(text)).toEqual([
       'profiles.full.targets: expected a list, got "app-db"',
       'storage.s3.forcePathStyle: expected true or false, got "yes"',
     ]);
@@ -81,7 +69,7 @@ storage:
 
   it('lists the valid values of an enum', () => {
     const text = `${VALID}compression: lz4\nstorage: { primary: ftp }\n`;
-    expect(issuesOf(text)).toEqual([
+    expect(configIssues(text)).toEqual([
       'compression: must be one of: zstd, gzip, none (got "lz4")',
       'storage.primary: must be one of: local, s3 (got "ftp")',
     ]);
@@ -93,7 +81,7 @@ storage:
   uploads: { kind: directory, path: /srv, environment: prod }
   cache: { url: "redis://h" }
 `;
-    expect(issuesOf(text)).toEqual([
+    expect(configIssues(text)).toEqual([
       'targets.app-db.kind: must be one of: postgres, directory, redis (got "mysql")',
       'targets.uploads.environment: must be one of: production, staging, development, scratch (got "prod")',
       'targets.cache.kind: is required; one of: postgres, directory, redis',
@@ -101,7 +89,7 @@ storage:
   });
 
   it('reports missing targets and profiles as required', () => {
-    expect(issuesOf('compression: zstd\n')).toEqual([
+    expect(configIssues('compression: zstd\n')).toEqual([
       'targets: is required',
       'profiles: is required',
     ]);
@@ -113,11 +101,11 @@ storage:
   uploads: { kind: directory, path: /srv }
   cache: { kind: redis, url: "redis://h" }
 `;
-    expect(issuesOf(text)).toEqual(['targets.app-db.url: is required']);
+    expect(configIssues(text)).toEqual(['targets.app-db.url: is required']);
   });
 
   it('rejects empty targets and profiles mappings', () => {
-    expect(issuesOf('targets: {}\nprofiles: {}\n')).toEqual([
+    expect(configIssues('targets: {}\nprofiles: {}\n')).toEqual([
       'targets: define at least one target',
       'profiles: define at least one profile',
     ]);
@@ -125,49 +113,49 @@ storage:
 
   it('rejects a name that is not lowercase letters, digits and dashes', () => {
     const text = `${VALID.replace('cache:', 'Cache_1:')}`;
-    expect(issuesOf(text)).toContain(
+    expect(configIssues(text)).toContain(
       'targets.Cache_1: invalid name: names use lowercase letters, digits and "-"',
     );
   });
 
   it('suggests the closest target for a misspelt one in a profile', () => {
     const text = `${TARGETS}profiles:\n  full: { targets: [app-db, uploads, cahce] }\n`;
-    expect(issuesOf(text)).toEqual([
+    expect(configIssues(text)).toEqual([
       'profiles.full.targets[2]: unknown target "cahce"; did you mean "cache"?',
     ]);
   });
 
   it('lists the valid targets when no target is close', () => {
     const text = `${TARGETS}profiles:\n  full: { targets: [mailserver] }\n`;
-    expect(issuesOf(text)).toEqual([
+    expect(configIssues(text)).toEqual([
       'profiles.full.targets[0]: unknown target "mailserver"; targets: app-db, uploads, cache',
     ]);
   });
 
   it('rejects a target listed twice in one profile', () => {
     const text = `${TARGETS}profiles:\n  full: { targets: [app-db, cache, app-db] }\n`;
-    expect(issuesOf(text)).toEqual(['profiles.full.targets[2]: "app-db" is listed twice']);
+    expect(configIssues(text)).toEqual(['profiles.full.targets[2]: "app-db" is listed twice']);
   });
 
   it('rejects a defaultProfile that is not a profile', () => {
-    expect(issuesOf(`${VALID}defaultProfile: ful\n`)).toEqual([
+    expect(configIssues(`${VALID}defaultProfile: ful\n`)).toEqual([
       'defaultProfile: unknown profile "ful"; did you mean "full"?',
     ]);
-    expect(issuesOf(`${VALID}defaultProfile: nightly\n`)).toEqual([
+    expect(configIssues(`${VALID}defaultProfile: nightly\n`)).toEqual([
       'defaultProfile: unknown profile "nightly"; profiles: full, db',
     ]);
   });
 
   it('rejects a cron schedule the parser refuses, with its reason', () => {
     const text = `${TARGETS}profiles:\n  full: { targets: [app-db], schedule: "61 * * * *" }\n`;
-    expect(issuesOf(text)).toEqual([
+    expect(configIssues(text)).toEqual([
       'profiles.full.schedule: invalid cron schedule "61 * * * *": Constraint error, got value 61 expected range 0-59',
     ]);
   });
 
   it('rejects a cron schedule with the wrong number of fields', () => {
     const text = `${VALID}drills:\n  weekly: { profile: db, schedule: "0 3 *" }\n`;
-    expect(issuesOf(text)).toEqual([
+    expect(configIssues(text)).toEqual([
       'drills.weekly.schedule: a cron schedule has five fields: minute hour day-of-month month day-of-week (e.g. "0 2 * * *"), got 3',
     ]);
   });
@@ -192,7 +180,7 @@ storage:
 drills:
   weekly: { profile: db, announce: [24h, 1w] }
 `;
-    expect(issuesOf(text)).toEqual([
+    expect(configIssues(text)).toEqual([
       'policies[0].expires: a duration is a number and a unit: 90s, 30m, 24h or 7d',
       'drills.weekly.announce[1]: a duration is a number and a unit: 90s, 30m, 24h or 7d',
     ]);
@@ -200,39 +188,39 @@ drills:
 
   it('rejects an encryption recipient that is not an age X25519 recipient', () => {
     const text = `${VALID}encryption: { recipients: ["${RECIPIENT}", "age1tooshort", "ssh-ed25519 AAAA"] }\n`;
-    expect(issuesOf(text)).toEqual([
+    expect(configIssues(text)).toEqual([
       'encryption.recipients[1]: not an age X25519 recipient: expected "age1" and 58 more characters, as printed by age-keygen',
       'encryption.recipients[2]: not an age X25519 recipient: expected "age1" and 58 more characters, as printed by age-keygen',
     ]);
   });
 
   it('rejects an encryption section without recipients', () => {
-    expect(issuesOf(`${VALID}encryption: { recipients: [] }\n`)).toEqual([
+    expect(configIssues(`${VALID}encryption: { recipients: [] }\n`)).toEqual([
       'encryption.recipients: list at least one recipient, or leave encryption out for unencrypted backups',
     ]);
   });
 
   it('rejects a role member that is not platform:id', () => {
     const text = `${VALID}roles:\n  dba: ["slack:U012AB3CD", "Bob Smith"]\n`;
-    expect(issuesOf(text)).toEqual([
+    expect(configIssues(text)).toEqual([
       'roles.dba[1]: an identity is platform:id — slack:USER-ID, discord:USER-ID, console:NAME or cli:OSUSER',
     ]);
   });
 
   it('rejects a replica s3 without a storage.s3 section', () => {
-    expect(issuesOf(`${VALID}storage: { replicas: [s3] }\n`)).toEqual([
+    expect(configIssues(`${VALID}storage: { replicas: [s3] }\n`)).toEqual([
       'storage.replicas[0]: replica s3 needs a storage.s3 section',
     ]);
   });
 
   it('rejects primary s3 without a storage.s3 section', () => {
-    expect(issuesOf(`${VALID}storage: { primary: s3 }\n`)).toEqual([
+    expect(configIssues(`${VALID}storage: { primary: s3 }\n`)).toEqual([
       'storage.primary: the primary store is s3 but there is no storage.s3 section',
     ]);
   });
 
   it('rejects a replica that is the primary store', () => {
-    expect(issuesOf(`${VALID}storage: { primary: local, replicas: [local] }\n`)).toEqual([
+    expect(configIssues(`${VALID}storage: { primary: local, replicas: [local] }\n`)).toEqual([
       'storage.replicas[0]: "local" is already the primary store; a replica must be another store',
     ]);
   });
@@ -250,7 +238,7 @@ policies:
   - { action: restore, approvers: [dba, dbas] }
   - { action: backup.prune, approvers: [security] }
 `;
-    expect(issuesOf(text)).toEqual([
+    expect(configIssues(text)).toEqual([
       'policies[0].approvers[1]: unknown role "dbas"; did you mean "dba"?',
       'policies[1].approvers[0]: unknown role "security"; roles: dba, oncall',
     ]);
@@ -266,7 +254,7 @@ drills:
       - { target: uploads, sql: "select 1" }
       - { target: app-bd, sql: "select 1" }
 `;
-    expect(issuesOf(text)).toEqual([
+    expect(configIssues(text)).toEqual([
       'drills.weekly.profile: unknown profile "bd"; did you mean "db"?',
       'drills.weekly.channel: unknown channel "opz"; did you mean "ops"?',
       'drills.weekly.checks[0].target: "uploads" is a directory target; SQL checks run on postgres targets',
@@ -275,7 +263,7 @@ drills:
   });
 
   it('says so when a drill names a channel and no channels are defined', () => {
-    expect(issuesOf(`${VALID}drills: { weekly: { profile: db, channel: ops } }\n`)).toEqual([
+    expect(configIssues(`${VALID}drills: { weekly: { profile: db, channel: ops } }\n`)).toEqual([
       'drills.weekly.channel: unknown channel "ops"; no channels are defined under chat.channels',
     ]);
   });
@@ -287,33 +275,35 @@ profiles:
 drills:
   weekly: { profile: db, checks: [{ target: other-db, sql: "select 1" }] }
 `;
-    expect(issuesOf(text)).toEqual([
+    expect(configIssues(text)).toEqual([
       'drills.weekly.checks[0].target: "other-db" is not in profile "db" (app-db); a check runs on the restored copy of one of the profile\'s targets',
     ]);
   });
 
   it('rejects demo targets that are unknown or cannot hold demo data', () => {
-    expect(issuesOf(`${VALID}demo: { targets: [app-db, cache, nope] }\n`)).toEqual([
+    expect(configIssues(`${VALID}demo: { targets: [app-db, cache, nope] }\n`)).toEqual([
       'demo.targets[1]: "cache" is a redis target; demo data is made for postgres and directory targets only',
       'demo.targets[2]: unknown target "nope"; targets: app-db, uploads, cache',
     ]);
   });
 
   it('reports a YAML syntax error with its line and column', () => {
-    const [issue, ...rest] = issuesOf('targets:\n  app-db: { kind: postgres\nprofiles: {}\n');
+    const [issue, ...rest] = configIssues('targets:\n  app-db: { kind: postgres\nprofiles: {}\n');
     expect(rest).toEqual([]);
     expect(issue).toMatch(/^line 3, column 1: /);
   });
 
   it('names a duplicate key with its line', () => {
-    expect(issuesOf(`${VALID}compression: zstd\ncompression: gzip\n`)).toEqual([
+    expect(configIssues(`${VALID}compression: zstd\ncompression: gzip\n`)).toEqual([
       'line 11, column 1: duplicate key "compression"; a key may appear only once in a mapping',
     ]);
   });
 
   it('rejects an empty file and a file that is not a mapping', () => {
-    expect(issuesOf('')[0]).toMatch(/^the file is empty; it needs at least targets and profiles/);
-    expect(issuesOf('- targets\n- profiles\n')).toEqual([
+    expect(configIssues('')[0]).toMatch(
+      /^the file is empty; it needs at least targets and profiles/,
+    );
+    expect(configIssues('- targets\n- profiles\n')).toEqual([
       'the top level must be a mapping of keys such as targets and profiles, not a list',
     ]);
   });
@@ -329,7 +319,7 @@ profiles:
 policies:
   - { action: restore, expires: soon }
 `;
-    const issues = issuesOf(text);
+    const issues = configIssues(text);
     expect(issues).toEqual([
       'defaultProfile: unknown profile "nightly"; profiles: full',
       'storage.locl: unknown key; valid keys: local, s3, primary, replicas',
@@ -361,7 +351,7 @@ policies:
 
   it('quotes keys that are not plain words in paths', () => {
     const text = `${TARGETS}profiles:\n  full: { targets: [app-db] }\nchat: { channels: { ops: { "team.chat": x } } }\n`;
-    expect(issuesOf(text)).toEqual([
+    expect(configIssues(text)).toEqual([
       'chat.channels.ops["team.chat"]: unknown key; valid keys: slack, discord, console',
     ]);
   });

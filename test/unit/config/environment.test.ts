@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { environmentSecrets, readEnvironment } from '../../../src/config/environment.ts';
-import { ConfigError } from '../../../src/core/errors.ts';
-
-function issuesOf(env: Record<string, string | undefined>): readonly string[] {
-  try {
-    readEnvironment(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected the environment to be rejected');
-}
+import { environmentIssues } from '../../support/config-issues.ts';
 
 describe('readEnvironment', () => {
   it('uses the local services and port 8080 when nothing is set', () => {
@@ -53,22 +43,24 @@ describe('readEnvironment', () => {
   });
 
   it('names the variable holding a port that is not a port', () => {
-    expect(issuesOf({ LIFEBOAT_HTTP_PORT: 'http' })).toEqual([
+    expect(environmentIssues({ LIFEBOAT_HTTP_PORT: 'http' })).toEqual([
       'LIFEBOAT_HTTP_PORT: must be a port number from 0 to 65535 (got "http")',
     ]);
-    expect(issuesOf({ LIFEBOAT_HTTP_PORT: '65536' })).toEqual([
+    expect(environmentIssues({ LIFEBOAT_HTTP_PORT: '65536' })).toEqual([
       'LIFEBOAT_HTTP_PORT: must be a port number from 0 to 65535 (got "65536")',
     ]);
   });
 
   it('lists the valid log levels', () => {
-    expect(issuesOf({ LOG_LEVEL: 'verbose' })).toEqual([
+    expect(environmentIssues({ LOG_LEVEL: 'verbose' })).toEqual([
       'LOG_LEVEL: must be one of: fatal, error, warn, info, debug, trace, silent (got "verbose")',
     ]);
   });
 
   it('rejects a database URL of another kind without showing its password', () => {
-    const [issue, ...rest] = issuesOf({ DATABASE_URL: 'mysql://root:topsecret@db/catalog' });
+    const [issue, ...rest] = environmentIssues({
+      DATABASE_URL: 'mysql://root:topsecret@db/catalog',
+    });
     expect(rest).toEqual([]);
     expect(issue).toMatch(/^DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/);
     expect(issue).toContain('mysql://root@db/catalog');
@@ -76,7 +68,7 @@ describe('readEnvironment', () => {
   });
 
   it('reports every invalid variable at once', () => {
-    const issues = issuesOf({
+    const issues = environmentIssues({
       REDIS_URL: 'localhost:6379',
       LIFEBOAT_QUEUE_PREFIX: 'two words',
       LIFEBOAT_HTTP_PORT: '-1',

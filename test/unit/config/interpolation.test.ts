@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load-config.ts';
-import { ConfigError } from '../../../src/core/errors.ts';
+import { configIssues } from '../../support/config-issues.ts';
 
 const PROFILES = 'profiles:\n  full: { targets: [app-db] }\n';
 
@@ -14,16 +14,6 @@ function appDbUrl(text: string, env: Record<string, string | undefined>): string
   return target.url;
 }
 
-function issuesOf(text: string, env: Record<string, string | undefined>): readonly string[] {
-  try {
-    parseConfig(text, env, 'test.yaml');
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected the configuration to be rejected');
-}
-
 describe('environment variables in the configuration', () => {
   it(`replaces \${VAR} with the variable, anywhere in a string`, () => {
     const text = configWithUrl(`postgres://\${DB_HOST}:5432/\${DB_NAME}`);
@@ -34,7 +24,7 @@ describe('environment variables in the configuration', () => {
 
   it('reports an unset variable by the path of the value that needs it', () => {
     const text = `targets:\n  app-db: { kind: postgres, url: "\${APP_DATABASE_URL}" }\nstorage:\n  s3: { bucket: backups, endpoint: "\${S3_ENDPOINT}" }\n${PROFILES}`;
-    expect(issuesOf(text, {})).toEqual([
+    expect(configIssues(text, {})).toEqual([
       'targets.app-db.url: environment variable APP_DATABASE_URL is not set',
       'storage.s3.endpoint: environment variable S3_ENDPOINT is not set',
     ]);
@@ -52,7 +42,7 @@ describe('environment variables in the configuration', () => {
   });
 
   it('keeps an empty variable without a default as an empty string', () => {
-    expect(issuesOf(configWithUrl(`\${APP_URL}`), { APP_URL: '' })).toEqual([
+    expect(configIssues(configWithUrl(`\${APP_URL}`), { APP_URL: '' })).toEqual([
       'targets.app-db.url: a postgres target needs a url',
     ]);
   });
@@ -71,7 +61,7 @@ ${PROFILES}`;
   });
 
   it('reports a malformed reference', () => {
-    expect(issuesOf(configWithUrl(`postgres://\${DB HOST}/app`), {})).toEqual([
+    expect(configIssues(configWithUrl(`postgres://\${DB HOST}/app`), {})).toEqual([
       `targets.app-db.url: malformed variable reference "\${DB HOST}"; write \${NAME} or \${NAME:-default}, or $\${ for a literal "\${"`,
     ]);
   });
@@ -79,14 +69,14 @@ ${PROFILES}`;
   it('substitutes before validating, so a substituted value is validated', () => {
     const text = `targets:\n  app-db: { kind: postgres, url: "postgres://h/app" }\n${PROFILES}compression: "\${COMPRESSION}"\n`;
     expect(parseConfig(text, { COMPRESSION: 'gzip' }, 'test.yaml').config.compression).toBe('gzip');
-    expect(issuesOf(text, { COMPRESSION: 'lz4' })).toEqual([
+    expect(configIssues(text, { COMPRESSION: 'lz4' })).toEqual([
       'compression: must be one of: zstd, gzip, none (got "lz4")',
     ]);
   });
 
   it('reports an unset variable once, not again as the invalid value it leaves', () => {
     const text = `targets:\n  app-db: { kind: postgres, url: "postgres://h/app" }\n${PROFILES}encryption: { recipients: ["\${LIFEBOAT_AGE_RECIPIENT}"] }\n`;
-    expect(issuesOf(text, {})).toEqual([
+    expect(configIssues(text, {})).toEqual([
       'encryption.recipients[0]: environment variable LIFEBOAT_AGE_RECIPIENT is not set',
     ]);
   });

@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { redactPasswords, splitPassword } from '../../../../src/backup/sources/postgres-url.ts';
+import { userInfo } from 'node:os';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  redactPasswords,
+  splitPassword,
+  urlForDatabase,
+  withDefaultUser,
+} from '../../../src/postgres/connection-url.ts';
 
 describe('taking the password out of a connection string', () => {
   it.each([
@@ -42,5 +48,48 @@ describe('redacting passwords in text', () => {
     expect(redactPasswords('pg_dump: error: no matching tables were found')).toBe(
       'pg_dump: error: no matching tables were found',
     );
+  });
+});
+
+describe('filling in the user libpq would connect as', () => {
+  beforeEach(() => {
+    vi.stubEnv('PGUSER', undefined);
+    vi.stubEnv('USER', undefined);
+  });
+
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('names the operating-system user when the URL and the environment name none', () => {
+    const user = encodeURIComponent(userInfo().username);
+    expect(withDefaultUser('postgres://127.0.0.1:5432/app')).toBe(
+      `postgres://${user}@127.0.0.1:5432/app`,
+    );
+  });
+
+  it.each([
+    'postgres://app@127.0.0.1:5432/app',
+    'postgres://127.0.0.1:5432/app?user=app',
+    'host=db dbname=app',
+  ])('leaves %j as it is', (url) => {
+    expect(withDefaultUser(url)).toBe(url);
+  });
+
+  it.each(['PGUSER', 'USER'])('leaves the user to libpq when %s is set', (name) => {
+    vi.stubEnv(name, 'app');
+    expect(withDefaultUser('postgres://127.0.0.1:5432/app')).toBe('postgres://127.0.0.1:5432/app');
+  });
+});
+
+describe('pointing a URL at another database', () => {
+  it('keeps the server, credentials and parameters', () => {
+    expect(urlForDatabase('postgres://app:pw@db:5432/app?sslmode=require', 'postgres')).toBe(
+      'postgres://app:pw@db:5432/postgres?sslmode=require',
+    );
+  });
+
+  it('encodes a database name that needs it', () => {
+    expect(urlForDatabase('postgres://db/app', 'odd name')).toBe('postgres://db/odd%20name');
   });
 });

@@ -1,5 +1,11 @@
 import { userInfo } from 'node:os';
 
+/**
+ * PostgreSQL connection URLs: the user libpq would fill in, the password taken out for
+ * `PGPASSWORD`, and passwords masked in what tools print. Backup sources, the catalog and the
+ * demo seeding all connect through these.
+ */
+
 /** A connection string split into the part safe to show and pass on argv, and its password. */
 export interface SplitConnectionString {
   /** The connection string without its password. */
@@ -49,13 +55,20 @@ export function redactPasswords(text: string, secret?: string | null): string {
 }
 
 /**
- * `url` with the operating-system user filled in when it names none and neither `PGUSER` nor
- * `USER` is set — libpq (pg_dump) does that on its own, node-postgres would send no user.
+ * `url` with the operating-system user filled in when it names no user and neither `PGUSER` nor
+ * `USER` is set, as libpq (psql, pg_dump) does; node-postgres would send no user at all.
  */
-export function withOsUser(url: string): string {
+export function withDefaultUser(url: string): string {
   const parsed = URL.parse(url);
   if (!parsed || parsed.username || parsed.searchParams.has('user')) return url;
   if (process.env.PGUSER || process.env.USER) return url;
   parsed.username = encodeURIComponent(userInfo().username);
+  return parsed.toString();
+}
+
+/** The same server and credentials as `url`, connecting to `database` instead. */
+export function urlForDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(database)}`;
   return parsed.toString();
 }
