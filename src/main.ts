@@ -7,10 +7,11 @@ import { type LifeboatEnvironment, readEnvironment } from './config/environment.
 import { type LoadedConfig, loadConfig } from './config/load-config.ts';
 import { seedDemoTargets } from './demo/seed-demo.ts';
 import { createBackupJobs } from './jobs/backup-jobs.ts';
+import { createJobFailureRecorder } from './jobs/job-failures.ts';
 import { createBackupProcessor } from './jobs/processors/backup-processor.ts';
 import { createScheduledBackupProcessor } from './jobs/processors/scheduled-backup-processor.ts';
 import { type JobQueue, openJobQueue } from './jobs/queue.ts';
-import { startWorker, type WorkerHandle } from './jobs/worker.ts';
+import { startWorker, type WorkerHandle, type WorkerTuning } from './jobs/worker.ts';
 import { createLogger, type Logger } from './logging/logger.ts';
 import { checkPostgres, checkRedis } from './preflight.ts';
 import { syncBackupSchedules } from './schedule/backup-schedules.ts';
@@ -45,7 +46,7 @@ export interface App {
   readonly services: Services;
   readonly dispatcher: Dispatcher;
   /** Starts a worker serving the queue from this process. */
-  startWorker(options?: { concurrency?: number }): WorkerHandle;
+  startWorker(tuning?: WorkerTuning): WorkerHandle;
   /**
    * Starts an in-process worker when no worker serves the queue, so the CLI and the console
    * work on their own; returns it, or undefined when workers are already running.
@@ -118,14 +119,16 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       }),
       'scheduled-backup': createScheduledBackupProcessor(backupJobs),
     };
+    const onJobFailed = createJobFailureRecorder({ backups: catalog.backups });
     const workers: WorkerHandle[] = [];
-    const startOwnWorker = (concurrency?: number) => {
+    const startOwnWorker = (tuning: WorkerTuning = {}) => {
       const worker = startWorker({
+        ...tuning,
         redisUrl: env.redisUrl,
         prefix: env.queuePrefix,
         processors,
         logger,
-        concurrency,
+        onJobFailed,
       });
       workers.push(worker);
       return worker;
@@ -140,7 +143,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       store,
       services,
       dispatcher,
-      startWorker: (opts) => startOwnWorker(opts?.concurrency),
+      startWorker: (tuning) => startOwnWorker(tuning),
       async ensureWorker() {
         if (workers.length || (await queue.workerCount()) > 0) return undefined;
         return startOwnWorker();

@@ -2,9 +2,14 @@ import { Queue, QueueEvents } from 'bullmq';
 import { type JobPayload, QUEUE_NAME } from './job-payloads.ts';
 import { redisOptions } from './redis.ts';
 
-/** Jobs keep their BullMQ records this long; the catalog keeps the history for good. */
-const KEEP_COMPLETED_S = 24 * 3600;
-const KEEP_FAILED_S = 7 * 24 * 3600;
+/**
+ * How long ended jobs keep their BullMQ records (completed: a day, failed: a week), for every
+ * job however it is added; the catalog keeps the history for good.
+ */
+export const JOB_RETENTION = {
+  removeOnComplete: { age: 24 * 3600 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;
 
 export interface JobQueue {
   readonly queue: Queue;
@@ -38,8 +43,7 @@ export async function openJobQueue(options: {
       await queue.add(payload.kind, payload, {
         jobId,
         attempts: 1,
-        removeOnComplete: { age: KEEP_COMPLETED_S },
-        removeOnFail: { age: KEEP_FAILED_S },
+        ...JOB_RETENTION,
       });
     },
     async ping() {

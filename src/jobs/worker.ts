@@ -22,13 +22,40 @@ export type JobProcessor<K extends JobKind> = (
 
 export type JobProcessors = { readonly [K in JobKind]: JobProcessor<K> };
 
-export interface WorkerOptions {
+export interface WorkerOptions extends WorkerTuning {
   readonly redisUrl: string;
   readonly prefix: string;
   readonly processors: JobProcessors;
   readonly logger: Logger;
+  /**
+   * Called when the queue fails a job for good, with the reason. It is the only word of a job
+   * that fails without its processor running to the end — one that stalled more times than
+   * allowed fails when a worker next takes it, without running — so the catalog can record it.
+   * Its errors are logged.
+   */
+  readonly onJobFailed?: (payload: JobPayload, reason: string) => Promise<void>;
+}
+
+/** How a worker runs its jobs; every setting has a default fit for production. */
+export interface WorkerTuning {
   /** Jobs run at once by this worker. @defaultValue 2 */
   readonly concurrency?: number;
+  /**
+   * How long a job stays locked to this worker without renewal; the lock is renewed every half
+   * of it while the job runs. When a worker dies, its jobs can go to another worker once their
+   * locks have expired. @defaultValue 30 000 ms
+   */
+  readonly lockDurationMs?: number;
+  /**
+   * How often this worker looks for stalled jobs (locked by a worker that died) and puts them
+   * back on the queue; a job found stalled twice fails instead. @defaultValue 30 000 ms
+   */
+  readonly stalledIntervalMs?: number;
+  /**
+   * At shutdown past the deadline, how long aborted jobs get to hand their work back before the
+   * worker hands them back without waiting for them any longer. @defaultValue 10 000 ms
+   */
+  readonly handBackGraceMs?: number;
 }
 
 export interface WorkerHandle {
@@ -39,6 +66,10 @@ export interface WorkerHandle {
    */
   close(deadlineMs?: number): Promise<void>;
 }
+
+const DEFAULT_LOCK_DURATION_MS = 30_000;
+const DEFAULT_STALLED_INTERVAL_MS = 30_000;
+const DEFAULT_HAND_BACK_GRACE_MS = 10_000;
 
 /** Raised into a processor's signal when shutdown hands its job back. */
 export class ShutdownAbort extends Error {
@@ -61,9 +92,15 @@ async function closedWithin(closing: Promise<void>, ms: number): Promise<'closed
   }
 }
 
+/** A job this worker is running: `controller` asks it to stop, `abandon` stops waiting for it. */
+interface RunningJob {
+  readonly controller: AbortController;
+  readonly abandon: () => void;
+}
+
 export function startWorker(options: WorkerOptions): WorkerHandle {
   const name = `${QUEUE_NAME}-worker@${hostname()}:${process.pid}`;
-  const running = new Map<string, AbortController>();
+  const running = new Map<string, RunningJob>();
   const log = options.logger.child({ worker: name });
 
   const processJob = async (job: Job, token?: string): Promise<unknown> => {
@@ -76,7 +113,11 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
     const payload = parsed.data;
     const controller = new AbortController();
     const jobId = String(job.id);
-    running.set(jobId, controller);
+    let abandon = () => {};
+    const abandoned = new Promise<never>((_, reject) => {
+      abandon = () => reject(new ShutdownAbort());
+    });
+    running.set(jobId, { controller, abandon });
     const logger = log.child({ jobId, kind: payload.kind });
     const context: JobContext = {
       jobId,
@@ -88,7 +129,8 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
     try {
       logger.info('job started');
       const processor = options.processors[payload.kind] as JobProcessor<typeof payload.kind>;
-      const result = await processor(payload as never, context);
+      // A processor that ignores its signal would keep the worker from ever closing.
+      const result = await Promise.race([processor(payload as never, context), abandoned]);
       logger.info('job completed');
       return result;
     } catch (error) {
@@ -109,20 +151,43 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
     prefix: options.prefix,
     connection: redisOptions(options.redisUrl, name),
     concurrency: options.concurrency ?? 2,
+    lockDuration: options.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS,
+    stalledInterval: options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
   });
   worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+  const { onJobFailed } = options;
+  if (onJobFailed) {
+    worker.on('failed', (job, error) => {
+      // `finishedOn` is set only when the job failed for good, not when it will be retried.
+      if (!job?.finishedOn) return;
+      const parsed = jobPayloadSchema.safeParse(job.data);
+      if (!parsed.success) return;
+      onJobFailed(parsed.data, error.message).catch((recordError: unknown) =>
+        log.error({ err: recordError, jobId: job.id }, 'could not record the failed job'),
+      );
+    });
+  }
 
   return {
     name,
     async close(deadlineMs = 30_000) {
+      // BullMQ's close() waits for the running jobs with no time limit, and a later
+      // close(true) returns that same wait: the deadline has to end the jobs instead.
       const closed = worker.close();
       if ((await closedWithin(closed, deadlineMs)) === 'closed') return;
       log.warn(
         { jobs: [...running.keys()] },
         'shutdown deadline passed; handing running jobs back',
       );
-      for (const controller of running.values()) controller.abort(new ShutdownAbort());
-      if ((await closedWithin(closed, 10_000)) === 'timeout') await worker.close(true);
+      for (const job of running.values()) job.controller.abort(new ShutdownAbort());
+      const graceMs = options.handBackGraceMs ?? DEFAULT_HAND_BACK_GRACE_MS;
+      if ((await closedWithin(closed, graceMs)) === 'closed') return;
+      log.error(
+        { jobs: [...running.keys()] },
+        'jobs did not stop when aborted; handing them back without waiting for them',
+      );
+      for (const job of running.values()) job.abandon();
+      await closed;
     },
   };
 }

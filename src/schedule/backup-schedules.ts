@@ -1,5 +1,5 @@
 import type { LifeboatConfig } from '../config/schema.ts';
-import type { JobQueue } from '../jobs/queue.ts';
+import { JOB_RETENTION, type JobQueue } from '../jobs/queue.ts';
 
 const SCHEDULER_PREFIX = 'backup-schedule:';
 
@@ -29,7 +29,12 @@ export async function syncBackupSchedules(
     await queue.queue.upsertJobScheduler(
       key,
       { pattern, tz: 'UTC' },
-      { name: 'scheduled-backup', data: { kind: 'scheduled-backup', profile } },
+      {
+        name: 'scheduled-backup',
+        data: { kind: 'scheduled-backup', profile },
+        // Without these, every firing's job would stay in Redis for good.
+        opts: { attempts: 1, ...JOB_RETENTION },
+      },
     );
   }
   return { scheduled: [...wanted.keys()].map((k) => k.slice(SCHEDULER_PREFIX.length)), removed };

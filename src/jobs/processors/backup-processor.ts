@@ -1,12 +1,12 @@
 import { UnrecoverableError } from 'bullmq';
-import type { ComponentProgress } from '../../backup/progress.ts';
 import { runBackup } from '../../backup/run-backup.ts';
 import type { Catalog } from '../../catalog/open-catalog.ts';
 import type { LifeboatConfig, TargetConfig } from '../../config/schema.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
 import { deleteBackupObjects } from '../../storage/delete-backup-objects.ts';
 import type { BackupJobResult } from '../job-payloads.ts';
-import { type JobContext, type JobProcessor, ShutdownAbort } from '../worker.ts';
+import { ProgressReporter } from '../progress-reporter.ts';
+import { type JobProcessor, ShutdownAbort } from '../worker.ts';
 
 export interface BackupProcessorDeps {
   readonly config: LifeboatConfig;
@@ -14,9 +14,6 @@ export interface BackupProcessorDeps {
   readonly store: BackupStore;
   readonly lifeboatVersion: string;
 }
-
-/** Progress goes to the queue at most this often per job; the final state always goes. */
-const PROGRESS_INTERVAL_MS = 500;
 
 /**
  * Runs one backup job. Safe to run again: a job that comes back after its worker died first
@@ -80,6 +77,7 @@ export function createBackupProcessor(deps: BackupProcessorDeps): JobProcessor<'
       await progress.flush();
       throw new UnrecoverableError(message);
     } finally {
+      progress.stop();
       await lock?.release();
     }
   };
@@ -107,54 +105,4 @@ function resolveTargets(
     out.push({ name, config: target });
   }
   return out;
-}
-
-/** Keeps every component's latest progress and sends it to the queue, throttled. */
-class ProgressReporter {
-  private readonly components = new Map<string, ComponentProgress>();
-  private readonly context: JobContext;
-  private lastSent = 0;
-  private pending: Promise<void> = Promise.resolve();
-
-  constructor(context: JobContext, names: readonly string[]) {
-    this.context = context;
-    for (const component of names) {
-      this.components.set(component, {
-        component,
-        phase: 'waiting',
-        rawBytes: 0,
-        storedBytes: 0,
-        expectedBytes: null,
-        bytesPerSecond: 0,
-      });
-    }
-  }
-
-  waiting(component: string, message: string): void {
-    const current = this.components.get(component);
-    if (current) this.update({ ...current, phase: 'waiting', message });
-  }
-
-  update(progress: ComponentProgress): void {
-    this.components.set(progress.component, progress);
-    const final = progress.phase === 'done' || progress.phase === 'failed';
-    const now = Date.now();
-    if (!final && now - this.lastSent < PROGRESS_INTERVAL_MS) return;
-    this.lastSent = now;
-    this.send();
-  }
-
-  async flush(): Promise<void> {
-    this.send();
-    await this.pending;
-  }
-
-  private send(): void {
-    const snapshot = { components: [...this.components.values()] };
-    this.pending = this.pending
-      .then(() => this.context.reportProgress(snapshot))
-      .catch((error: unknown) =>
-        this.context.logger.warn({ err: error }, 'could not report progress'),
-      );
-  }
 }
