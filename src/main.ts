@@ -7,7 +7,7 @@ import { type LifeboatEnvironment, readEnvironment } from './config/environment.
 import { type LoadedConfig, loadConfig } from './config/load-config.ts';
 import { seedDemoTargets } from './demo/seed-demo.ts';
 import { createBackupJobs } from './jobs/backup-jobs.ts';
-import { createJobFailureRecorder } from './jobs/job-failures.ts';
+import { createJobJournal } from './jobs/job-journal.ts';
 import { createBackupProcessor } from './jobs/processors/backup-processor.ts';
 import { createScheduledBackupProcessor } from './jobs/processors/scheduled-backup-processor.ts';
 import { type JobQueue, openJobQueue } from './jobs/queue.ts';
@@ -119,8 +119,8 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       }),
       'scheduled-backup': createScheduledBackupProcessor(backupJobs),
     };
-    const onJobFailed = createJobFailureRecorder({ backups: catalog.backups });
-    const workers: WorkerHandle[] = [];
+    const journal = createJobJournal({ jobs: catalog.jobs, backups: catalog.backups });
+    const workers = new Set<WorkerHandle>();
     const startOwnWorker = (tuning: WorkerTuning = {}) => {
       const worker = startWorker({
         ...tuning,
@@ -128,10 +128,16 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         prefix: env.queuePrefix,
         processors,
         logger,
-        onJobFailed,
+        journal,
       });
-      workers.push(worker);
-      return worker;
+      workers.add(worker);
+      return {
+        name: worker.name,
+        async close(deadlineMs?: number) {
+          await worker.close(deadlineMs);
+          workers.delete(worker);
+        },
+      };
     };
 
     return {
@@ -145,12 +151,12 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       dispatcher,
       startWorker: (tuning) => startOwnWorker(tuning),
       async ensureWorker() {
-        if (workers.length || (await queue.workerCount()) > 0) return undefined;
+        if (workers.size || (await queue.workerCount()) > 0) return undefined;
         return startOwnWorker();
       },
       syncSchedules: () => syncBackupSchedules(queue, config),
       async close() {
-        await Promise.all(workers.map((w) => w.close()));
+        await Promise.all([...workers].map((w) => w.close()));
         for (const close of closers) await close();
         logger.flush();
       },

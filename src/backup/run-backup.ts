@@ -2,7 +2,6 @@ import { performance } from 'node:perf_hooks';
 import type { Compression, TargetConfig } from '../config/schema.ts';
 import { BackupError, LifeboatError } from '../core/errors.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
-import { deleteBackupObjects } from '../storage/delete-backup-objects.ts';
 import { LIFEBOAT_VERSION } from '../version.ts';
 import {
   MANIFEST_FORMAT,
@@ -96,7 +95,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
       });
     }
     try {
-      await deleteBackupObjects(options.store, options.id);
+      await options.store.deleteAll(`${options.id}/`);
     } catch (cleanupError) {
       failure.message += ` (removing its partial objects failed too: ${messageOf(cleanupError)})`;
     }

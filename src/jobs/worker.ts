@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Logger } from '../logging/logger.ts';
+import type { JobJournal } from './job-journal.ts';
 import { type JobKind, type JobPayload, jobPayloadSchema, QUEUE_NAME } from './job-payloads.ts';
 import { redisOptions } from './redis.ts';
 
@@ -27,13 +28,8 @@ export interface WorkerOptions extends WorkerTuning {
   readonly prefix: string;
   readonly processors: JobProcessors;
   readonly logger: Logger;
-  /**
-   * Called when the queue fails a job for good, with the reason. It is the only word of a job
-   * that fails without its processor running to the end — one that stalled more times than
-   * allowed fails when a worker next takes it, without running — so the catalog can record it.
-   * Its errors are logged.
-   */
-  readonly onJobFailed?: (payload: JobPayload, reason: string) => Promise<void>;
+  /** Told when each job starts, completes, or fails for good; its errors are logged only. */
+  readonly journal?: JobJournal;
 }
 
 /** How a worker runs its jobs; every setting has a default fit for production. */
@@ -126,12 +122,18 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
       logger,
       reportProgress: (data) => job.updateProgress(data),
     };
+    const note = (what: string, write: () => Promise<void>) =>
+      write().catch((error: unknown) =>
+        logger.error({ err: error }, `could not record in the catalog that the job ${what}`),
+      );
     try {
       logger.info('job started');
+      await note('started', async () => options.journal?.started(jobId, payload, context.attempt));
       const processor = options.processors[payload.kind] as JobProcessor<typeof payload.kind>;
       // A processor that ignores its signal would keep the worker from ever closing.
       const result = await Promise.race([processor(payload as never, context), abandoned]);
       logger.info('job completed');
+      await note('completed', async () => options.journal?.completed(jobId, result));
       return result;
     } catch (error) {
       if (controller.signal.reason instanceof ShutdownAbort && token) {
@@ -155,16 +157,18 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
     stalledInterval: options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
   });
   worker.on('error', (error) => log.error({ err: error }, 'worker error'));
-  const { onJobFailed } = options;
-  if (onJobFailed) {
+  const { journal } = options;
+  if (journal) {
     worker.on('failed', (job, error) => {
       // `finishedOn` is set only when the job failed for good, not when it will be retried.
       if (!job?.finishedOn) return;
       const parsed = jobPayloadSchema.safeParse(job.data);
       if (!parsed.success) return;
-      onJobFailed(parsed.data, error.message).catch((recordError: unknown) =>
-        log.error({ err: recordError, jobId: job.id }, 'could not record the failed job'),
-      );
+      journal
+        .failed(String(job.id), parsed.data, error.message)
+        .catch((recordError: unknown) =>
+          log.error({ err: recordError, jobId: job.id }, 'could not record the failed job'),
+        );
     });
   }
 

@@ -28,6 +28,11 @@ export interface BackupStore {
   list(prefix: string): AsyncIterable<StoredObject>;
   /** Deletes one object; deleting a missing object is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Deletes every object under `prefix` and whatever an interrupted writer left there
+   * (temporary files, unfinished uploads); returns how many complete objects it deleted.
+   */
+  deleteAll(prefix: string): Promise<number>;
   /** Where a key lives, for people: a file path or an `s3://bucket/key` URL. */
   describe(key: string): string;
 }

@@ -92,7 +92,7 @@ export class LocalBackupStore implements BackupStore {
     const slash = prefix.lastIndexOf('/');
     const startKey = slash === -1 ? '' : prefix.slice(0, slash);
     const found: StoredObject[] = [];
-    await this.collect(startKey, prefix, found);
+    await this.collect(startKey, prefix, found, false);
     found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     yield* found;
   }
@@ -101,6 +101,20 @@ export class LocalBackupStore implements BackupStore {
     const file = this.pathOf(key);
     await rm(file, { force: true });
     await this.removeEmptyParents(dirname(file));
+  }
+
+  async deleteAll(prefix: string): Promise<number> {
+    assertKeyPrefix(prefix);
+    const slash = prefix.lastIndexOf('/');
+    const found: StoredObject[] = [];
+    // Temporary files count too: a writer that was killed never removes its own.
+    await this.collect(slash === -1 ? '' : prefix.slice(0, slash), prefix, found, true);
+    for (const object of found) {
+      const file = join(this.root, ...object.key.split('/'));
+      await rm(file, { force: true });
+      await this.removeEmptyParents(dirname(file));
+    }
+    return found.filter((o) => !PARTIAL_OBJECT_PATTERN.test(basename(o.key))).length;
   }
 
   /** The absolute path of the file (or, for a backup id, the directory) behind `key`. */
@@ -131,7 +145,12 @@ export class LocalBackupStore implements BackupStore {
     }
   }
 
-  private async collect(dirKey: string, prefix: string, into: StoredObject[]): Promise<void> {
+  private async collect(
+    dirKey: string,
+    prefix: string,
+    into: StoredObject[],
+    withPartials: boolean,
+  ): Promise<void> {
     const directory = dirKey === '' ? this.root : join(this.root, ...dirKey.split('/'));
     let entries: Dirent[];
     try {
@@ -149,10 +168,10 @@ export class LocalBackupStore implements BackupStore {
           key.startsWith(prefix) ||
           `${key}/`.startsWith(prefix)
         ) {
-          await this.collect(key, prefix, into);
+          await this.collect(key, prefix, into, withPartials);
         }
       } else if (entry.isFile() && key.startsWith(prefix)) {
-        if (PARTIAL_OBJECT_PATTERN.test(entry.name)) continue;
+        if (!withPartials && PARTIAL_OBJECT_PATTERN.test(entry.name)) continue;
         const info = await stat(join(directory, entry.name)).catch((error: unknown) => {
           if (isMissing(error)) return undefined;
           throw error;

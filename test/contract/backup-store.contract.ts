@@ -186,6 +186,15 @@ export function describeBackupStoreContract(
       expect(await keys(store, '')).toEqual([]);
     });
 
+    it('deletes everything under a prefix with deleteAll, and nothing beside it', async () => {
+      await store.putBytes('bk_a/one', Buffer.from('1'));
+      await store.putBytes('bk_a/two', Buffer.from('2'));
+      await store.putBytes('bk_ab/other', Buffer.from('3'));
+      expect(await store.deleteAll('bk_a/')).toBe(2);
+      expect(await keys(store, '')).toEqual(['bk_ab/other']);
+      expect(await store.deleteAll('bk_a/')).toBe(0);
+    });
+
     it('keeps nothing under the key when the source stream fails halfway', async () => {
       const error = await rejection(store.put('bk_a/app-db.dump', failingHalfway(3 * MiB)));
       expect((error as Error).message).toMatch(/the source broke halfway/);

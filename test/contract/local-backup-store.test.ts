@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -75,6 +75,13 @@ describe('the local backup store on disk', () => {
     release();
     await put;
     expect(await readdir(join(root, 'bk_a'))).toEqual(['slow.dump']);
+  });
+
+  it('deletes the temporary files a killed writer left when deleting a whole backup', async () => {
+    await store.putBytes('bk_a/manifest.json', Buffer.from('{}'));
+    await writeFile(join(root, 'bk_a', '.app-db.dump.zst.partial-k1lled0001'), 'half a dump');
+    expect(await store.deleteAll('bk_a/')).toBe(1);
+    expect(await readdir(root)).toEqual([]);
   });
 
   it('removes a backup directory when its last object is deleted', async () => {

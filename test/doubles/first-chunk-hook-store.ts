@@ -38,6 +38,7 @@ export function withFirstChunkHook(
     stat: (key) => store.stat(key),
     list: (prefix) => store.list(prefix),
     delete: (key) => store.delete(key),
+    deleteAll: (prefix) => store.deleteAll(prefix),
     describe: (key) => store.describe(key),
   };
 }

@@ -147,5 +147,18 @@ profiles:
       expect(failed.status).toBe('failed');
       expect(performance.now() - started).toBeLessThan(1_000);
     });
+
+    it("keeps each job's life in the catalog's jobs table", async () => {
+      const completed = await suite.app.catalog.jobs.get(completedId);
+      expect(completed).toMatchObject({ status: 'completed', attempts: 1, backupId: completedId });
+      expect(completed?.startedAt).toBeInstanceOf(Date);
+      expect(completed?.finishedAt).toBeInstanceOf(Date);
+      expect(completed?.result).toMatchObject({ backupId: completedId });
+      await vi.waitFor(async () => {
+        const failed = await suite.app.catalog.jobs.get(failedId);
+        expect(failed).toMatchObject({ status: 'failed', backupId: failedId });
+        expect(failed?.error).toMatch(/backup of missing failed/);
+      }, WAIT);
+    });
   });
 });

@@ -3,7 +3,6 @@ import { runBackup } from '../../backup/run-backup.ts';
 import type { Catalog } from '../../catalog/open-catalog.ts';
 import type { LifeboatConfig, TargetConfig } from '../../config/schema.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
-import { deleteBackupObjects } from '../../storage/delete-backup-objects.ts';
 import type { BackupJobResult } from '../job-payloads.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
 import { type JobProcessor, ShutdownAbort } from '../worker.ts';
@@ -50,7 +49,7 @@ export function createBackupProcessor(deps: BackupProcessorDeps): JobProcessor<'
         },
       );
       await backups.markRunning(id, { attempt: context.attempt });
-      await deleteBackupObjects(deps.store, id);
+      await deps.store.deleteAll(`${id}/`);
       const manifest = await runBackup({
         id,
         profile: payload.profile,

@@ -1,0 +1,56 @@
+import type { BackupRepository } from '../catalog/backup-repository.ts';
+import type { JobRepository } from '../catalog/job-repository.ts';
+import { createJobFailureRecorder } from './job-failures.ts';
+import type { JobPayload } from './job-payloads.ts';
+
+/** Where a worker reports the life of each job; the catalog keeps it after Redis forgets. */
+export interface JobJournal {
+  started(jobId: string, payload: JobPayload, attempt: number): Promise<void>;
+  completed(jobId: string, result: unknown): Promise<void>;
+  /**
+   * The queue failed the job for good (no retry follows). It is the only word of a job that
+   * fails without its processor running to the end: one that stalled more times than allowed
+   * fails when a worker next takes it, without running.
+   */
+  failed(jobId: string, payload: JobPayload, reason: string): Promise<void>;
+}
+
+/** Who a job runs for: the person behind a backup, or the scheduler. */
+function requesterOf(payload: JobPayload): string {
+  return payload.kind === 'backup' ? payload.requestedBy : 'scheduler:cron';
+}
+
+/** Records every job in the catalog's `jobs` table, and fails backups whose job died. */
+export function createJobJournal(deps: {
+  readonly jobs: JobRepository;
+  readonly backups: Pick<BackupRepository, 'get' | 'markFailed'>;
+}): JobJournal {
+  const recordBackupFailure = createJobFailureRecorder({ backups: deps.backups });
+  return {
+    async started(jobId, payload, attempt) {
+      // Jobs fired by a schedule were never queued through the catalog: record them first.
+      await deps.jobs.record({
+        id: jobId,
+        kind: payload.kind,
+        payload,
+        requestedBy: requesterOf(payload),
+        backupId: payload.kind === 'backup' ? payload.backupId : undefined,
+      });
+      await deps.jobs.markActive(jobId, attempt);
+    },
+    async completed(jobId, result) {
+      await deps.jobs.markCompleted(jobId, result);
+    },
+    async failed(jobId, payload, reason) {
+      await deps.jobs.record({
+        id: jobId,
+        kind: payload.kind,
+        payload,
+        requestedBy: requesterOf(payload),
+        backupId: payload.kind === 'backup' ? payload.backupId : undefined,
+      });
+      await deps.jobs.markFailed(jobId, reason);
+      await recordBackupFailure(payload, reason);
+    },
+  };
+}
