@@ -41,6 +41,11 @@ export interface BackupRequest {
   /** `platform:id` of the person or schedule asking. */
   readonly requestedBy: string;
   readonly replicate: boolean;
+  /**
+   * The backup's id, chosen by the caller to make the request idempotent: asking again with the
+   * same id queues nothing new. @defaultValue a new id
+   */
+  readonly id?: string;
 }
 
 export type BackupOutcome =

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
@@ -26,6 +26,17 @@ function idSafe(name: string): string {
 /** Backup ids sort by time: `bk_20261122T020000Z_full_7q3k`. */
 export function newBackupId(profile: string, at: Date = new Date()): string {
   return `bk_${compactTimestamp(at)}_${idSafe(profile)}_${randomSuffix()}`;
+}
+
+/**
+ * The same backup id every time for the same `seed` (a scheduled job's id): a schedule that
+ * fires a job twice — a retry, a stalled worker — names one backup, not two.
+ */
+export function backupIdFor(profile: string, at: Date, seed: string): string {
+  const hash = createHash('sha256').update(seed).digest();
+  let suffix = '';
+  for (const byte of hash.subarray(0, 4)) suffix += ALPHABET[byte % ALPHABET.length];
+  return `bk_${compactTimestamp(at)}_${idSafe(profile)}_${suffix}`;
 }
 
 export const BACKUP_ID_PATTERN = /^bk_\d{8}T\d{6}Z_[A-Za-z0-9-]+_[0-9a-z]{4}$/;

@@ -25,7 +25,7 @@ export function createBackupJobs(deps: BackupJobsDeps): BackupJobs {
     async enqueue(request: BackupRequest) {
       const profile = deps.config.profiles[request.profile];
       if (!profile) throw new Error(`unknown profile "${request.profile}"`);
-      const backupId = newBackupId(request.profile);
+      const backupId = request.id ?? newBackupId(request.profile);
       const payload = {
         kind: 'backup' as const,
         backupId,
