@@ -26,29 +26,26 @@ export function createJobJournal(deps: {
   readonly backups: Pick<BackupRepository, 'get' | 'markFailed'>;
 }): JobJournal {
   const recordBackupFailure = createJobFailureRecorder({ backups: deps.backups });
+  // Jobs fired by a schedule were never queued through the catalog: record them first (an
+  // already recorded job stays as it is).
+  const record = (jobId: string, payload: JobPayload) =>
+    deps.jobs.record({
+      id: jobId,
+      kind: payload.kind,
+      payload,
+      requestedBy: requesterOf(payload),
+      backupId: payload.kind === 'backup' ? payload.backupId : undefined,
+    });
   return {
     async started(jobId, payload, attempt) {
-      // Jobs fired by a schedule were never queued through the catalog: record them first.
-      await deps.jobs.record({
-        id: jobId,
-        kind: payload.kind,
-        payload,
-        requestedBy: requesterOf(payload),
-        backupId: payload.kind === 'backup' ? payload.backupId : undefined,
-      });
+      await record(jobId, payload);
       await deps.jobs.markActive(jobId, attempt);
     },
     async completed(jobId, result) {
       await deps.jobs.markCompleted(jobId, result);
     },
     async failed(jobId, payload, reason) {
-      await deps.jobs.record({
-        id: jobId,
-        kind: payload.kind,
-        payload,
-        requestedBy: requesterOf(payload),
-        backupId: payload.kind === 'backup' ? payload.backupId : undefined,
-      });
+      await record(jobId, payload);
       await deps.jobs.markFailed(jobId, reason);
       await recordBackupFailure(payload, reason);
     },

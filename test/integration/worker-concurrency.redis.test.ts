@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BackupRecord } from '../../src/bot/services.ts';
 import type { WorkerHandle } from '../../src/jobs/worker.ts';
-import { createWorkerSuite, WAIT, type WorkerSuite } from './worker-harness.ts';
+import { createWorkerSuite, WAIT, type WorkerSuite } from '../support/worker-harness.ts';
 
 /** `startedAt`–`finishedAt` of a completed backup, in ms. */
 function interval(record: BackupRecord): [number, number] {

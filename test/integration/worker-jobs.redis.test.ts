@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ComponentProgress } from '../../src/backup/progress.ts';
 import type { WorkerHandle } from '../../src/jobs/worker.ts';
-import { createWorkerSuite, WAIT, type WorkerSuite } from './worker-harness.ts';
+import { createWorkerSuite, WAIT, type WorkerSuite } from '../support/worker-harness.ts';
 
 type Snapshot = readonly ComponentProgress[];
 

@@ -8,7 +8,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { QUEUE_NAME } from '../../src/jobs/job-payloads.ts';
 import { redisOptions } from '../../src/jobs/redis.ts';
 import type { WorkerHandle } from '../../src/jobs/worker.ts';
-import { createWorkerSuite, WAIT, type WorkerSuite } from './worker-harness.ts';
+import {
+  createWorkerSuite,
+  filesAndGatedConfig,
+  WAIT,
+  type WorkerSuite,
+} from '../support/worker-harness.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/lifeboat.js', import.meta.url));
 
@@ -18,16 +23,6 @@ interface WorkerProcess {
   output(): string;
 }
 
-const config = (gated: string, compression: string) => `defaultProfile: both
-compression: ${compression}
-storage: { local: { path: ./backups } }
-targets:
-  files: { kind: directory, path: ./files, environment: staging }
-  gated: { kind: postgres, url: "${gated}", environment: staging }
-profiles:
-  both: { targets: [files, gated] }
-`;
-
 describe('a worker killed mid-backup', () => {
   let suite: WorkerSuite;
   let redis: Redis;
@@ -35,7 +30,7 @@ describe('a worker killed mid-backup', () => {
   const handles: { close(): Promise<unknown> }[] = [];
 
   beforeAll(async () => {
-    suite = await createWorkerSuite('recovery', (gated) => config(gated, 'zstd'));
+    suite = await createWorkerSuite('recovery', (gated) => filesAndGatedConfig(gated, 'zstd'));
     redis = new Redis(suite.env.REDIS_URL ?? '');
   });
 
@@ -131,7 +126,7 @@ describe('a worker killed mid-backup', () => {
     await suite.gate.open();
     // The worker that takes over runs a newer config, so its objects have other names than the
     // ones the killed attempt left behind.
-    const updated = await suite.openApp(config(suite.gate.url, 'gzip'));
+    const updated = await suite.openApp(filesAndGatedConfig(suite.gate.url, 'gzip'));
     const next: WorkerHandle = updated.startWorker({ stalledIntervalMs: 100 });
     handles.push({ close: () => next.close(1_000) });
     const outcome = await suite.app.services.backupJobs.follow(backupId, () => {});
@@ -148,7 +143,7 @@ describe('a worker killed mid-backup', () => {
   });
 
   it('fails its backup in the catalog when it is killed mid-backup once more than allowed', async () => {
-    await suite.writeConfig(config(suite.gate.url, 'zstd'));
+    await suite.writeConfig(filesAndGatedConfig(suite.gate.url, 'zstd'));
     await suite.gate.close();
     const first = await spawnWorker();
     const { backupId } = await enqueue();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/main.ts';
-import { createWorkerSuite, WAIT, type WorkerSuite } from './worker-harness.ts';
+import { createWorkerSuite, WAIT, type WorkerSuite } from '../support/worker-harness.ts';
 
 const config = (schedules: { nightly: string; hourly?: string }) => `defaultProfile: nightly
 storage: { local: { path: ./backups } }

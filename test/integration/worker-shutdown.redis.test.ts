@@ -4,23 +4,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startWorker } from '../../src/jobs/worker.ts';
 import { silentLogger } from '../../src/logging/logger.ts';
-import { createWorkerSuite, WAIT, type WorkerSuite } from './worker-harness.ts';
+import {
+  createWorkerSuite,
+  filesAndGatedConfig,
+  WAIT,
+  type WorkerSuite,
+} from '../support/worker-harness.ts';
 
 describe('a worker shutting down', () => {
   let suite: WorkerSuite;
 
   beforeAll(async () => {
-    suite = await createWorkerSuite(
-      'shutdown',
-      (gated) => `defaultProfile: both
-storage: { local: { path: ./backups } }
-targets:
-  files: { kind: directory, path: ./files, environment: staging }
-  gated: { kind: postgres, url: "${gated}", environment: staging }
-profiles:
-  both: { targets: [files, gated] }
-`,
-    );
+    suite = await createWorkerSuite('shutdown', (gated) => filesAndGatedConfig(gated));
   });
 
   afterAll(async () => {

@@ -7,13 +7,7 @@ import type { BackupRecord } from '../../src/bot/services.ts';
 import { silentLogger } from '../../src/logging/logger.ts';
 import { type App, createApp } from '../../src/main.ts';
 import { withDefaultUser } from '../../src/postgres/connection-url.ts';
-import {
-  createDatabase,
-  databaseUrl,
-  dropDatabase,
-  sql,
-  uniqueName,
-} from '../support/databases.ts';
+import { createDatabase, databaseUrl, dropDatabase, sql, uniqueName } from './databases.ts';
 
 /**
  * What the worker suites share: a temp directory with `lifeboat.yaml` and a `files` directory, a
@@ -56,6 +50,19 @@ export interface Gate {
 }
 
 /** Settings for `vi.waitFor`: long enough for a slow machine, short of the test's timeout. */
+/** A config backing up the `files` directory and the gated database as profile `both`. */
+export function filesAndGatedConfig(gated: string, compression = 'zstd'): string {
+  return `defaultProfile: both
+compression: ${compression}
+storage: { local: { path: ./backups } }
+targets:
+  files: { kind: directory, path: ./files, environment: staging }
+  gated: { kind: postgres, url: "${gated}", environment: staging }
+profiles:
+  both: { targets: [files, gated] }
+`;
+}
+
 export const WAIT = { timeout: 20_000, interval: 25 } as const;
 
 /**
