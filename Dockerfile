@@ -48,6 +48,8 @@ RUN printf '#!/bin/sh\nexec node /app/bin/lifeboat.js "$@"\n' > /usr/local/bin/l
 USER node
 
 # /healthz, /readyz, /metrics and the Slack and Discord endpoints (LIFEBOAT_HTTP_PORT).
+# Inside a container the server must listen on every interface to be reachable at all.
+ENV LIFEBOAT_HTTP_HOST=0.0.0.0
 EXPOSE 8080
 
 ENTRYPOINT ["/usr/bin/tini", "--"]

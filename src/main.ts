@@ -3,7 +3,11 @@ import { createSystemStatus } from './app/system-status.ts';
 import { createDispatcher, type Dispatcher } from './bot/dispatcher.ts';
 import type { Services } from './bot/services.ts';
 import { type Catalog, openCatalog } from './catalog/open-catalog.ts';
-import { type LifeboatEnvironment, readEnvironment } from './config/environment.ts';
+import {
+  environmentSecrets,
+  type LifeboatEnvironment,
+  readEnvironment,
+} from './config/environment.ts';
 import { type LoadedConfig, loadConfig } from './config/load-config.ts';
 import { seedDemoTargets } from './demo/seed-demo.ts';
 import { createBackupJobs } from './jobs/backup-jobs.ts';
@@ -65,7 +69,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     options.logger ??
     createLogger({
       level: rawEnv.LOG_LEVEL ?? options.defaultLogLevel ?? env.logLevel,
-      secrets: loaded.secrets,
+      secrets: [...loaded.secrets, ...environmentSecrets(env)],
       destination: options.logDestination,
     });
   const note = options.onStartupNote ?? ((line: string) => logger.info(line));

@@ -189,6 +189,7 @@ async function runService(
       try {
         server = await startHttpServer({
           port: app.env.httpPort,
+          host: app.env.httpHost,
           status: app.services.status,
           logger: app.logger,
         });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
-import { findUrlPasswords, redactUrl } from '../core/redact.ts';
+import { findUrlPasswords, MIN_LITERAL_URL_PASSWORD, redactUrl } from '../core/redact.ts';
 
 /** Settings that come from environment variables rather than `lifeboat.yaml`. */
 export interface LifeboatEnvironment {
@@ -12,6 +12,11 @@ export interface LifeboatEnvironment {
   readonly queuePrefix: string;
   /** HTTP port (`LIFEBOAT_HTTP_PORT`); 0 picks a free port. @defaultValue `8080` */
   readonly httpPort: number;
+  /**
+   * The address the HTTP server listens on (`LIFEBOAT_HTTP_HOST`): `0.0.0.0` in a container,
+   * so the platform and Prometheus can reach it. @defaultValue `127.0.0.1`
+   */
+  readonly httpHost: string;
   /** pino log level (`LOG_LEVEL`). @defaultValue `info` */
   readonly logLevel: LogLevel;
 }
@@ -47,6 +52,10 @@ const environmentSchema = z.object({
     .transform(Number)
     .pipe(z.number().max(65535, 'must be a port number from 0 to 65535'))
     .default(8080),
+  LIFEBOAT_HTTP_HOST: z
+    .string()
+    .regex(/^[\w.:-]+$/, 'must be an address to listen on, e.g. 127.0.0.1 or 0.0.0.0')
+    .default('127.0.0.1'),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `must be one of: ${LOG_LEVELS.join(', ')}` })
     .default('info'),
@@ -84,16 +93,20 @@ export function readEnvironment(
     redisUrl: data.REDIS_URL,
     queuePrefix: data.LIFEBOAT_QUEUE_PREFIX,
     httpPort: data.LIFEBOAT_HTTP_PORT,
+    httpHost: data.LIFEBOAT_HTTP_HOST,
     logLevel: data.LOG_LEVEL,
   };
 }
 
-/** Passwords in the environment's URLs, for the logger to redact alongside the config's. */
+/**
+ * Passwords in the environment's URLs long enough to redact as words, alongside the config's;
+ * every URL's password is redacted by pattern anyway.
+ */
 export function environmentSecrets(environment: LifeboatEnvironment): string[] {
   return [
     ...new Set([
       ...findUrlPasswords(environment.databaseUrl),
       ...findUrlPasswords(environment.redisUrl),
     ]),
-  ];
+  ].filter((password) => password.length >= MIN_LITERAL_URL_PASSWORD);
 }

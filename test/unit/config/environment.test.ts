@@ -9,6 +9,7 @@ describe('readEnvironment', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       queuePrefix: 'lifeboat',
       httpPort: 8080,
+      httpHost: '127.0.0.1',
       logLevel: 'info',
     });
   });
@@ -20,6 +21,7 @@ describe('readEnvironment', () => {
         REDIS_URL: 'rediss://cache:6380/2',
         LIFEBOAT_QUEUE_PREFIX: '{lifeboat-test}',
         LIFEBOAT_HTTP_PORT: '9090',
+        LIFEBOAT_HTTP_HOST: '0.0.0.0',
         LOG_LEVEL: 'debug',
       }),
     ).toEqual({
@@ -27,6 +29,7 @@ describe('readEnvironment', () => {
       redisUrl: 'rediss://cache:6380/2',
       queuePrefix: '{lifeboat-test}',
       httpPort: 9090,
+      httpHost: '0.0.0.0',
       logLevel: 'debug',
     });
   });
@@ -84,10 +87,15 @@ describe('readEnvironment', () => {
 describe('environmentSecrets', () => {
   it('returns the passwords in the database and Redis URLs', () => {
     const environment = readEnvironment({
-      DATABASE_URL: 'postgres://lifeboat:catalog-pw@db/lifeboat',
-      REDIS_URL: 'redis://:redis-pw@cache:6379',
+      DATABASE_URL: 'postgres://lifeboat:catalog-passphrase@db/lifeboat',
+      REDIS_URL: 'redis://:redis-passphrase@cache:6379',
     });
-    expect(environmentSecrets(environment)).toEqual(['catalog-pw', 'redis-pw']);
+    expect(environmentSecrets(environment)).toEqual(['catalog-passphrase', 'redis-passphrase']);
+  });
+
+  it('leaves short passwords to the URL pattern, so common words stay readable', () => {
+    const environment = readEnvironment({ DATABASE_URL: 'postgres://postgres:postgres@db/x' });
+    expect(environmentSecrets(environment)).toEqual([]);
   });
 
   it('returns nothing for URLs without passwords', () => {

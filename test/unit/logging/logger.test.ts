@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../src/logging/logger.ts';
 
 async function logLines(
@@ -14,7 +14,12 @@ async function logLines(
   const logger = createLogger({ secrets, destination: file });
   write(logger);
   await new Promise<void>((resolve) => logger.flush(() => resolve()));
-  return readFile(file, 'utf8');
+  // The file destination opens asynchronously: wait until the line has landed.
+  return vi.waitFor(async () => {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    if (!text.endsWith('\n')) throw new Error('the log line has not been written yet');
+    return text;
+  });
 }
 
 const dirs: string[] = [];
