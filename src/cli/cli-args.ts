@@ -96,6 +96,12 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   }
   if (LATER.includes(`${first} ${second}`))
     return { mode: 'unavailable', command: `${first} ${second}` };
+  // `lifeboat backup create --help` means `lifeboat help backup create`.
+  const helpAt = words.findIndex((w) => w === '--help' || w === '-h');
+  if (helpAt > 0) {
+    const command = words.slice(0, helpAt).filter((w) => !w.startsWith('-'));
+    return { mode: 'command', configPath, words: ['help', ...command], json };
+  }
   return { mode: 'command', configPath, words, json };
 }
 

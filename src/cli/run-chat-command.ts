@@ -2,13 +2,8 @@ import { Readable } from 'node:stream';
 import type { CommandResult } from '../bot/dispatcher.ts';
 import { ConsoleAdapter } from '../chat/console/console-adapter.ts';
 import { replyChannel } from '../chat/reply-channel.ts';
+import { quoteWords } from '../core/tokenize.ts';
 import type { App } from '../main.ts';
-
-/** Quotes a word for the command tokenizer, so argv survives being joined into one line. */
-export function quoteWord(word: string): string {
-  if (word !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  return `'${word.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
 
 /**
  * Runs one chat command given as CLI words (`backup create full`), as the OS user, printing
@@ -18,7 +13,7 @@ export async function runChatCommand(
   app: Pick<App, 'dispatcher'>,
   options: { words: readonly string[]; user: string; output: NodeJS.WritableStream },
 ): Promise<CommandResult> {
-  const line = `/${options.words.map(quoteWord).join(' ')}`;
+  const line = `/${quoteWords(options.words)}`;
   const adapter = new ConsoleAdapter({
     input: Readable.from([`${line}\n`]),
     output: options.output,
