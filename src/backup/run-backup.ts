@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Compression, TargetConfig } from '../config/schema.ts';
 import { BackupError, LifeboatError } from '../core/errors.ts';
+import { ageEncryptionStage } from '../crypto/age/index.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
 import { LIFEBOAT_VERSION } from '../version.ts';
 import {
@@ -10,7 +11,12 @@ import {
   type ManifestComponent,
   manifestSchema,
 } from './manifest.ts';
-import { compressionExtension, type PipelineCounts, streamToStore } from './pipeline.ts';
+import {
+  compressionExtension,
+  type PipelineCounts,
+  type PipelineStage,
+  streamToStore,
+} from './pipeline.ts';
 import { type ComponentProgress, type ProgressListener, waitingProgress } from './progress.ts';
 import type { BackupSource, OpenedSource } from './sources/backup-source.ts';
 import { createSource } from './sources/create-source.ts';
@@ -31,6 +37,11 @@ export interface RunBackupOptions {
   /** The components, backed up in this order. */
   readonly targets: readonly BackupTarget[];
   readonly compression: Compression;
+  /**
+   * Encrypt every component with age to these public recipients, after compression; the
+   * objects get a `.age` suffix. @defaultValue unencrypted
+   */
+  readonly encryption?: { readonly recipients: readonly string[] };
   readonly store: BackupStore;
   readonly onProgress?: ProgressListener;
   /** Aborting it stops the running tool and leaves nothing in the store. */
@@ -57,6 +68,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
   const startedAt = now();
   const clock = performance.now();
   const plans = planComponents(options.targets);
+  const encryption = planEncryption(options.encryption);
   for (const plan of plans) emit(options.onProgress, waitingProgress(plan.target.name));
 
   const components: ManifestComponent[] = [];
@@ -65,7 +77,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
     for (const plan of plans) {
       running = plan.target.name;
       options.signal?.throwIfAborted();
-      components.push(await backupComponent(plan, options));
+      components.push(await backupComponent(plan, encryption, options));
     }
     running = undefined;
     options.signal?.throwIfAborted();
@@ -103,6 +115,32 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
   }
 }
 
+/** The age stage and the manifest's record of it, or none for unencrypted backups. */
+interface EncryptionPlan {
+  readonly stages: readonly PipelineStage[];
+  readonly extension: string;
+  readonly manifest: ManifestComponent['encryption'];
+}
+
+/** A malformed recipient fails the backup before any source runs. */
+function planEncryption(encryption: RunBackupOptions['encryption']): EncryptionPlan {
+  if (!encryption) return { stages: [], extension: '', manifest: null };
+  let stage: PipelineStage;
+  try {
+    stage = ageEncryptionStage(encryption.recipients);
+  } catch (error) {
+    const code = error instanceof LifeboatError ? error.code : 'backup_invalid';
+    throw new BackupError(code, `the encryption recipients are invalid: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+  return {
+    stages: [stage],
+    extension: '.age',
+    manifest: { format: 'age', recipients: [...encryption.recipients] },
+  };
+}
+
 interface ComponentPlan {
   readonly target: BackupTarget;
   readonly source: BackupSource;
@@ -128,13 +166,14 @@ function planComponents(targets: readonly BackupTarget[]): ComponentPlan[] {
 
 async function backupComponent(
   plan: ComponentPlan,
+  encryption: EncryptionPlan,
   options: RunBackupOptions,
 ): Promise<ManifestComponent> {
   const { name } = plan.target;
   const now = options.now ?? (() => new Date());
   const startedAt = now();
   const clock = performance.now();
-  const object = `${name}.${plan.source.objectSuffix}${compressionExtension(options.compression)}`;
+  const object = `${name}.${plan.source.objectSuffix}${compressionExtension(options.compression)}${encryption.extension}`;
 
   // The component's own signal also stops its source when the pipeline fails downstream.
   const controller = new AbortController();
@@ -167,6 +206,7 @@ async function backupComponent(
       store: options.store,
       key: `${options.id}/${object}`,
       compression: options.compression,
+      stages: encryption.stages,
       signal: controller.signal,
       onProgress: (counts) => emit(options.onProgress, progress('running', counts)),
     });
@@ -180,7 +220,7 @@ async function backupComponent(
       sha256: stored.sha256,
       rawBytes: stored.rawBytes,
       compression: options.compression,
-      encryption: null,
+      encryption: encryption.manifest,
       tools: result.tools,
       startedAt: startedAt.toISOString(),
       finishedAt: now().toISOString(),
