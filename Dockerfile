@@ -8,15 +8,18 @@
 FROM node:24-bookworm-slim
 
 # The programs backups, restores and hand restores run: pg_dump/pg_restore/psql, zstd, age, tar,
-# redis-cli. Debian bookworm's postgresql-client is PostgreSQL 15, and pg_dump refuses servers of
-# a newer major version: to back up PostgreSQL 16 or later, add the PGDG apt repository
-# (apt.postgresql.org) and install postgresql-client-NN of the newest server instead.
+# redis-cli, and redis-server (a private one loads Redis snapshots to count and restore their
+# keys; it never runs as a service here). Debian bookworm's postgresql-client is PostgreSQL 15,
+# and pg_dump refuses servers of a newer major version: to back up PostgreSQL 16 or later, add the
+# PGDG apt repository (apt.postgresql.org) and install postgresql-client-NN of the newest server
+# instead.
 # tini runs as PID 1: it forwards SIGTERM to Node (graceful shutdown) and reaps child processes.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends \
     age \
     ca-certificates \
     postgresql-client \
+    redis-server \
     redis-tools \
     tar \
     tini \

@@ -35,8 +35,15 @@ const directorySource = z.object({
 
 const redisSource = z.object({
   kind: z.literal('redis'),
+  /** The URL with any password removed. */
   url: z.string(),
+  /** The database index the target's URL names; the RDB holds every database. */
+  db: z.number().int().nonnegative(),
+  serverVersion: z.string(),
+  /** Keys of `db` in the snapshot, counted by loading it (see `RedisSource`). */
   keys: z.number().int().nonnegative(),
+  /** Of those, keys with a TTL. */
+  expires: z.number().int().nonnegative(),
 });
 
 export const componentSourceSchema = z.discriminatedUnion('kind', [

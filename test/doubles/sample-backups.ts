@@ -76,7 +76,14 @@ export function sampleComponent(
       return {
         ...base,
         tools: { 'redis-cli': '7.2.4' },
-        source: { kind: 'redis', url: 'redis://127.0.0.1:6379/0', keys: 1234 },
+        source: {
+          kind: 'redis',
+          url: 'redis://127.0.0.1:6379/0',
+          db: 0,
+          serverVersion: '7.2.4',
+          keys: 1234,
+          expires: 56,
+        },
       };
   }
 }

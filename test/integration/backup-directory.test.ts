@@ -311,28 +311,6 @@ describe('backing up a directory', () => {
     expect(await filesUnder(storeRoot).catch(() => [])).toEqual([]);
   });
 
-  it('refuses a redis target for now without writing anything', async () => {
-    const error = await rejection(
-      runBackup({
-        id: 'bk_20261122T020000Z_cache_0001',
-        profile: 'cache',
-        note: null,
-        requestedBy: 'console:alice',
-        targets: [
-          {
-            name: 'cache',
-            config: { kind: 'redis', url: 'redis://127.0.0.1:6379/0', environment: 'production' },
-          },
-        ],
-        compression: 'zstd',
-        store,
-      }),
-    );
-    expect(error.code).toBe('source_unsupported');
-    expect(error.message).toBe('backup of cache failed: redis targets arrive in a later version');
-    expect(await keysOf(store, '')).toEqual([]);
-  });
-
   it('reads back no manifest for a backup that never completed', async () => {
     await expect(readManifest(store, 'bk_20261122T020000Z_files_zzzz')).rejects.toMatchObject({
       code: 'manifest_not_found',

@@ -1,8 +1,8 @@
 import type { TargetConfig } from '../../config/schema.ts';
-import { BackupError } from '../../core/errors.ts';
 import type { BackupSource } from './backup-source.ts';
 import { DirectorySource } from './directory-source.ts';
 import { PostgresSource } from './postgres-source.ts';
+import { RedisSource } from './redis-source.ts';
 
 /** The backup source for one configured target; `name` is the target's name in the config. */
 export function createSource(name: string, config: TargetConfig): BackupSource {
@@ -12,6 +12,6 @@ export function createSource(name: string, config: TargetConfig): BackupSource {
     case 'directory':
       return new DirectorySource(config);
     case 'redis':
-      throw new BackupError('source_unsupported', 'redis targets arrive in a later version');
+      return new RedisSource(name, config);
   }
 }

@@ -119,7 +119,7 @@ describe('Dockerfile', () => {
   it('builds on Node 24 and installs the tools backups run', () => {
     expect(instructions[0]).toBe('FROM node:24-bookworm-slim');
     const install = instructions.find((line) => line.includes('apt-get install')) ?? '';
-    for (const tool of ['postgresql-client', 'zstd', 'age', 'tar', 'redis-tools']) {
+    for (const tool of ['postgresql-client', 'zstd', 'age', 'tar', 'redis-tools', 'redis-server']) {
       expect(install.split(/\s+/)).toContain(tool);
     }
   });

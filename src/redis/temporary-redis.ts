@@ -1,0 +1,253 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { copyFile, link, mkdtemp, rm } from 'node:fs/promises';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LifeboatError } from '../core/errors.ts';
+
+export interface TemporaryRedisOptions {
+  /** An RDB file the server loads at start-up (linked, or copied, into its own directory). */
+  readonly rdbFile?: string;
+  /** Aborting it stops the server (and fails the start if it is still starting). */
+  readonly signal?: AbortSignal;
+  /** The redis-server binary. @defaultValue `redis-server` from the PATH */
+  readonly redisServer?: string;
+  /**
+   * How many databases the server has. An RDB naming a higher index does not load; each empty
+   * database costs a few hundred bytes. @defaultValue 1024
+   */
+  readonly databases?: number;
+  /** Further configuration for tests, e.g. `['--requirepass', 'secret']`. */
+  readonly args?: readonly string[];
+}
+
+/** A private redis-server, listening on 127.0.0.1 only. */
+export interface TemporaryRedis {
+  /** `redis://127.0.0.1:<port>`, without credentials. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops the server and removes its directory; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 10 * 60_000;
+const STOP_TIMEOUT_MS = 10_000;
+const PORT_ATTEMPTS = 5;
+
+/**
+ * Starts a private `redis-server` in its own temporary directory on a free port, saving nothing
+ * (`--save ""`, no AOF), optionally loading an RDB file. Resolves once the server has loaded
+ * the file and answers PING; a file that does not load is an error carrying the server's log.
+ * Restores and snapshot counts read an RDB through one of these rather than parsing it.
+ */
+export async function startTemporaryRedis(
+  options: TemporaryRedisOptions = {},
+): Promise<TemporaryRedis> {
+  options.signal?.throwIfAborted();
+  const directory = await mkdtemp(join(tmpdir(), 'lifeboat-redis-'));
+  try {
+    if (options.rdbFile) await placeRdb(options.rdbFile, join(directory, 'dump.rdb'));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await launch(directory, await freePort(), options);
+      } catch (error) {
+        // Another process can take the port between choosing it and redis binding it.
+        if (!(error instanceof PortTaken) || attempt >= PORT_ATTEMPTS) throw error;
+      }
+    }
+  } catch (error) {
+    await rm(directory, { recursive: true, force: true });
+    if (error instanceof PortTaken) {
+      throw new LifeboatError(
+        'redis_server_failed',
+        `redis-server found no free port: ${error.message}`,
+      );
+    }
+    throw error;
+  }
+}
+
+class PortTaken extends Error {}
+
+async function placeRdb(from: string, to: string): Promise<void> {
+  // A hard link costs no copy. redis never rewrites the file in place (it saves to a temporary
+  // file and renames it), and this server saves nothing anyway, so the original stays intact.
+  try {
+    await link(from, to);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new LifeboatError('rdb_missing', `the RDB file ${from} does not exist`, {
+        cause: error,
+      });
+    }
+    await copyFile(from, to);
+  }
+}
+
+async function launch(
+  directory: string,
+  port: number,
+  options: TemporaryRedisOptions,
+): Promise<TemporaryRedis> {
+  const binary = options.redisServer ?? 'redis-server';
+  const child = spawn(
+    binary,
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      directory,
+      '--dbfilename',
+      'dump.rdb',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--logfile',
+      '',
+      '--databases',
+      String(options.databases ?? 1024),
+      ...(options.args ?? []),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const log = new LogTail(child);
+  const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
+    child.once('error', (error) => resolve({ code: null, error }));
+    child.once('exit', (code) => resolve({ code }));
+  });
+  let alive = true;
+  void exited.then(() => {
+    alive = false;
+  });
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      options.signal?.removeEventListener('abort', onAbort);
+      if (alive && child.pid !== undefined) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+        await exited;
+        clearTimeout(timer);
+      }
+      await rm(directory, { recursive: true, force: true });
+    })();
+    return stopped;
+  };
+  const onAbort = () => void stop();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  let outcome: 'ready' | { code: number | null; error?: Error };
+  try {
+    outcome = await Promise.race([
+      waitUntilReady(port, log, () => alive).then(() => 'ready' as const),
+      exited,
+    ]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  if (outcome !== 'ready') {
+    options.signal?.removeEventListener('abort', onAbort);
+    if (outcome.error) throw missingOrFailed(binary, outcome.error);
+    if (options.signal?.aborted) throw options.signal.reason;
+    const lines = log.lines();
+    if (lines.some((line) => /Address already in use/i.test(line)))
+      throw new PortTaken(lines.join('\n'));
+    throw new LifeboatError(
+      'redis_server_failed',
+      `redis-server exited with code ${outcome.code} while starting${options.rdbFile ? ` with ${options.rdbFile}` : ''}: ${lines.slice(-6).join('\n') || 'no output'}`,
+    );
+  }
+  return { url: `redis://127.0.0.1:${port}`, port, stop };
+}
+
+function missingOrFailed(binary: string, error: Error): LifeboatError {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    return new LifeboatError(
+      'redis_server_missing',
+      `${binary} is not installed: restoring and counting Redis snapshots runs a private redis-server (Debian package redis-server)`,
+      { cause: error },
+    );
+  }
+  return new LifeboatError('redis_server_failed', `${binary} could not be run: ${error.message}`, {
+    cause: error,
+  });
+}
+
+/**
+ * Waits for the log line redis writes once the data is loaded, then for a PING to be answered
+ * (`+PONG`, or `-NOAUTH` from a server that requires a password: it is up all the same).
+ */
+async function waitUntilReady(port: number, log: LogTail, running: () => boolean): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    // The exit is reported by the caller's race; this only stops polling.
+    if (!running()) return;
+    if (log.text.includes('Ready to accept connections')) {
+      const reply = await ping(port);
+      if (reply?.startsWith('+PONG') || reply?.startsWith('-NOAUTH')) return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new LifeboatError(
+    'redis_server_failed',
+    `redis-server on port ${port} was not ready in time`,
+  );
+}
+
+function ping(port: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    let reply = '';
+    const done = (value: string | null) => {
+      socket.destroy();
+      resolve(value);
+    };
+    socket.setTimeout(2_000, () => done(null));
+    socket.once('error', () => done(null));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('utf8');
+      if (reply.includes('\r\n')) done(reply);
+    });
+    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The server's log (it logs to stdout), bounded. */
+class LogTail {
+  text = '';
+
+  constructor(child: ChildProcess) {
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        this.text = (this.text + chunk).slice(-32 * 1024);
+      });
+    }
+  }
+
+  lines(): string[] {
+    return this.text
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line.length > 0);
+  }
+}
