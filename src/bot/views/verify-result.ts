@@ -1,0 +1,186 @@
+import type { ComponentProgress } from '../../backup/progress.ts';
+import type { Block, ChatMessage, Field } from '../../chat/message.ts';
+import { formatBytes, formatDuration, formatRate, plural } from '../../core/format.ts';
+import {
+  type ComponentVerification,
+  levelName,
+  type VerificationLevel,
+  type VerificationRecord,
+} from '../../verify/verification.ts';
+
+/** What the live message of one `/backup verify` knows from the start. */
+export interface VerifyRun {
+  readonly id: string;
+  readonly backupId: string;
+  readonly profile: string;
+  readonly level: VerificationLevel;
+  readonly components: readonly string[];
+  readonly requestedBy: string;
+}
+
+/** `2 (structure)`. */
+export function levelLabel(level: VerificationLevel): string {
+  return `${level} (${levelName(level)})`;
+}
+
+function runFields(run: VerifyRun, status: string): Field[] {
+  return [
+    { label: 'Status', value: status },
+    { label: 'Backup', value: run.backupId },
+    { label: 'Profile', value: run.profile },
+    { label: 'Level', value: levelLabel(run.level) },
+    { label: 'Requested by', value: run.requestedBy },
+    { label: 'Id', value: run.id },
+  ];
+}
+
+function progressDetail(p: ComponentProgress): string {
+  switch (p.phase) {
+    case 'waiting':
+      return p.message ?? 'waiting';
+    case 'done':
+      return 'ok';
+    case 'failed':
+      return p.message ? `failed: ${p.message}` : 'failed';
+    case 'running': {
+      const step = p.message ?? 'reading';
+      if (p.expectedBytes === null || p.expectedBytes <= 0) return step;
+      return `${step} · ${formatBytes(p.rawBytes)} of ${formatBytes(p.expectedBytes)} · ${formatRate(p.bytesPerSecond)}`;
+    }
+  }
+}
+
+function progressFraction(p: ComponentProgress): number | null {
+  if (p.phase === 'done') return 1;
+  if (p.expectedBytes === null || p.expectedBytes <= 0) return null;
+  return Math.min(1, p.rawBytes / p.expectedBytes);
+}
+
+function progressBlocks(run: VerifyRun, progress: readonly ComponentProgress[]): Block[] {
+  const byName = new Map(progress.map((p) => [p.component, p]));
+  const names = [...new Set([...run.components, ...progress.map((p) => p.component)])];
+  return names.map((component) => {
+    const p = byName.get(component);
+    if (!p) return { type: 'progress', label: component, fraction: null, detail: 'waiting' };
+    return {
+      type: 'progress',
+      label: component,
+      fraction: progressFraction(p),
+      detail: progressDetail(p),
+    };
+  });
+}
+
+/** Posted right after the verification is queued. */
+export function verifyQueuedMessage(run: VerifyRun): ChatMessage {
+  return {
+    text: `Verification ${run.id} of ${run.backupId} queued`,
+    blocks: [
+      { type: 'header', text: `Verification of ${run.backupId}: queued` },
+      { type: 'fields', fields: runFields(run, 'queued') },
+      ...progressBlocks(run, []),
+    ],
+  };
+}
+
+/** The live message while the verification runs. */
+export function verifyProgressMessage(
+  run: VerifyRun,
+  progress: readonly ComponentProgress[],
+): ChatMessage {
+  const done = progress.filter((p) => p.phase === 'done' || p.phase === 'failed').length;
+  return {
+    text: `Verification ${run.id} of ${run.backupId} running (${done}/${run.components.length} components checked)`,
+    blocks: [
+      { type: 'header', text: `Verification of ${run.backupId}: running` },
+      { type: 'fields', fields: runFields(run, 'running') },
+      ...progressBlocks(run, progress),
+    ],
+  };
+}
+
+/**
+ * One line per component: ✓ or ✗, its kind and size, then what was checked
+ * (`sha256 ok · decrypted (age) · pg_restore --list: 12 tables listed`) or why it failed.
+ */
+export function componentLine(c: ComponentVerification): string {
+  const head = `${c.ok ? '✓' : '✗'} \`${c.name}\` (${c.kind})`;
+  if (!c.ok) return `${head} — ${c.error?.message ?? 'failed'}`;
+  const lines = [
+    `${head} ${[...c.checked].join(' · ')} · ${formatDuration(c.durationMs)}`,
+    ...c.notChecked.map((why) => `    not checked: ${why}`),
+  ];
+  return lines.join('\n');
+}
+
+/** The final message: passed or failed, per component what was checked, and how long it took. */
+export function verifyResultMessage(run: VerifyRun, record: VerificationRecord): ChatMessage {
+  const components = record.results?.components ?? [];
+  const passed = record.status === 'passed';
+  const durationMs =
+    record.results?.durationMs ??
+    (record.finishedAt ? record.finishedAt.getTime() - record.startedAt.getTime() : null);
+  const duration = durationMs === null ? '' : ` in ${formatDuration(durationMs)}`;
+  const bytes = components.reduce((sum, c) => sum + c.bytes, 0);
+  const failing = components.filter((c) => !c.ok);
+  const summary = passed
+    ? `${plural(components.length, 'component')} ok, ${formatBytes(bytes)} read${duration}`
+    : failing.length > 0
+      ? `${failing.length} of ${plural(components.length, 'component')} failed${duration}`
+      : `failed${duration}`;
+
+  const fields = runFields(run, record.status);
+  if (durationMs !== null)
+    fields.splice(4, 0, { label: 'Duration', value: formatDuration(durationMs) });
+  const blocks: Block[] = [
+    { type: 'header', text: `Verification of ${run.backupId}: ${record.status}` },
+    passed
+      ? {
+          type: 'callout',
+          tone: 'success',
+          text: `Backup \`${run.backupId}\` verified at level ${levelLabel(run.level)}: ${summary}.`,
+        }
+      : {
+          type: 'callout',
+          tone: 'danger',
+          text: `Backup \`${run.backupId}\` failed verification at level ${levelLabel(run.level)}: ${
+            failing.length > 0
+              ? `${summary} (${failing.map((c) => c.name).join(', ')}).`
+              : (record.error ?? summary)
+          }`,
+        },
+    { type: 'fields', fields },
+  ];
+  if (components.length > 0) {
+    blocks.push({ type: 'section', text: components.map(componentLine).join('\n') });
+  }
+  if (record.results?.scratch) {
+    blocks.push({
+      type: 'context',
+      text: `Restore tests went into throwaway databases on ${record.results.scratch}, dropped afterwards.`,
+    });
+  }
+  return {
+    text: `Verification ${record.id} of ${run.backupId} ${record.status}: ${summary}`,
+    blocks,
+  };
+}
+
+/** The live message when following the verification broke off (the job itself may still run). */
+export function verifyLostMessage(run: VerifyRun, error: string): ChatMessage {
+  const text = `Lost track of verification \`${run.id}\`: ${error}. It may still be running; \`/backup show ${run.backupId}\` shows its last verification.`;
+  return {
+    text,
+    blocks: [
+      { type: 'header', text: `Verification of ${run.backupId}: unknown` },
+      { type: 'callout', tone: 'warning', text },
+      { type: 'fields', fields: runFields(run, 'unknown') },
+    ],
+  };
+}
+
+/** A short line for `/backup show`: `passed at level 2 (structure), 2026-11-22 12:00 UTC`. */
+export function lastVerificationText(record: VerificationRecord, when: string): string {
+  const base = `${record.status} at level ${levelLabel(record.level)}, ${when} (${record.id})`;
+  return record.status === 'failed' && record.error ? `${base}: ${record.error}` : base;
+}

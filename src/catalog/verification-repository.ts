@@ -1,0 +1,153 @@
+import { LifeboatError } from '../core/errors.ts';
+import type {
+  VerificationLevel,
+  VerificationRecord,
+  VerificationResults,
+  VerificationStatus,
+} from '../verify/verification.ts';
+import type { Database } from './database.ts';
+
+export interface NewVerification {
+  readonly id: string;
+  readonly backupId: string;
+  readonly level: VerificationLevel;
+  readonly requestedBy: string;
+}
+
+/** The catalog's verifications of backups: running, then passed or failed with the results. */
+export interface VerificationRepository {
+  /** Records a running verification. Recording an id again returns the existing record. */
+  create(verification: NewVerification): Promise<VerificationRecord>;
+  /**
+   * Starts (or, after a worker handed its job back, restarts) a running verification: its clock
+   * restarts. An ended one is returned unchanged.
+   */
+  markStarted(id: string): Promise<VerificationRecord>;
+  /** Ends a running verification as passed. An ended one is returned unchanged. */
+  markPassed(id: string, results: VerificationResults): Promise<VerificationRecord>;
+  /** Ends a running verification as failed. An ended one is returned unchanged. */
+  markFailed(
+    id: string,
+    error: string,
+    results: VerificationResults | null,
+  ): Promise<VerificationRecord>;
+  get(id: string): Promise<VerificationRecord | undefined>;
+  /** The backup's most recent verification, whatever its status. */
+  latestFor(backupId: string): Promise<VerificationRecord | undefined>;
+  /** The backup's verifications, newest first. */
+  listFor(backupId: string, limit?: number): Promise<VerificationRecord[]>;
+}
+
+interface VerificationRow {
+  id: string;
+  backup_id: string;
+  level: number;
+  status: VerificationStatus;
+  requested_by: string;
+  started_at: Date;
+  finished_at: Date | null;
+  results: VerificationResults | null;
+  error: string | null;
+}
+
+const COLUMNS =
+  'id, backup_id, level, status, requested_by, started_at, finished_at, results, error';
+
+export function createVerificationRepository(db: Database): VerificationRepository {
+  const get = async (id: string) => {
+    const [row] = await db.query<VerificationRow>(
+      `SELECT ${COLUMNS} FROM backup_verifications WHERE id = $1`,
+      [id],
+    );
+    return row ? toRecord(row) : undefined;
+  };
+  /** The update's row, or the record as it is when its condition did not hold. */
+  const updated = async (id: string, rows: VerificationRow[]) => {
+    const [row] = rows;
+    if (row) return toRecord(row);
+    const existing = await get(id);
+    if (!existing) {
+      throw new LifeboatError('verification_not_found', `verification ${id} is not in the catalog`);
+    }
+    return existing;
+  };
+  const finish = async (
+    id: string,
+    status: 'passed' | 'failed',
+    error: string | null,
+    results: VerificationResults | null,
+  ) =>
+    updated(
+      id,
+      await db.query<VerificationRow>(
+        `UPDATE backup_verifications
+            SET status = $2, error = $3, results = $4::jsonb, finished_at = now()
+          WHERE id = $1 AND status = 'running'
+          RETURNING ${COLUMNS}`,
+        [id, status, error, results === null ? null : JSON.stringify(results)],
+      ),
+    );
+
+  return {
+    async create(verification) {
+      return updated(
+        verification.id,
+        await db.query<VerificationRow>(
+          `INSERT INTO backup_verifications (id, backup_id, level, status, requested_by)
+           VALUES ($1, $2, $3, 'running', $4)
+           ON CONFLICT (id) DO NOTHING
+           RETURNING ${COLUMNS}`,
+          [verification.id, verification.backupId, verification.level, verification.requestedBy],
+        ),
+      );
+    },
+
+    async markStarted(id) {
+      return updated(
+        id,
+        await db.query<VerificationRow>(
+          `UPDATE backup_verifications SET started_at = now()
+            WHERE id = $1 AND status = 'running'
+            RETURNING ${COLUMNS}`,
+          [id],
+        ),
+      );
+    },
+
+    markPassed: (id, results) => finish(id, 'passed', null, results),
+    markFailed: (id, error, results) => finish(id, 'failed', error, results),
+    get,
+
+    async latestFor(backupId) {
+      const [row] = await db.query<VerificationRow>(
+        `SELECT ${COLUMNS} FROM backup_verifications
+          WHERE backup_id = $1 ORDER BY started_at DESC, id DESC LIMIT 1`,
+        [backupId],
+      );
+      return row ? toRecord(row) : undefined;
+    },
+
+    async listFor(backupId, limit = 20) {
+      const rows = await db.query<VerificationRow>(
+        `SELECT ${COLUMNS} FROM backup_verifications
+          WHERE backup_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2`,
+        [backupId, limit],
+      );
+      return rows.map(toRecord);
+    },
+  };
+}
+
+function toRecord(row: VerificationRow): VerificationRecord {
+  return {
+    id: row.id,
+    backupId: row.backup_id,
+    level: row.level as VerificationLevel,
+    status: row.status,
+    requestedBy: row.requested_by,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    results: row.results,
+    error: row.error,
+  };
+}

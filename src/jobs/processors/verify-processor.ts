@@ -1,0 +1,88 @@
+import { UnrecoverableError } from 'bullmq';
+import type { Catalog } from '../../catalog/open-catalog.ts';
+import type { AgeIdentity } from '../../crypto/age/index.ts';
+import type { BackupStore } from '../../storage/backup-store.ts';
+import type { RestoreTestSettings } from '../../verify/restore-test.ts';
+import type { VerificationRecord } from '../../verify/verification.ts';
+import { verifyBackup } from '../../verify/verify-backup.ts';
+import { ProgressReporter } from '../progress-reporter.ts';
+import { type JobProcessor, ShutdownAbort } from '../worker.ts';
+
+export interface VerifyProcessorDeps {
+  readonly catalog: Pick<Catalog, 'verifications'>;
+  readonly store: BackupStore;
+  /** The age identities that open encrypted components, read when each job starts. */
+  readonly identities: () => readonly AgeIdentity[];
+  /** Where level 3 restores: the scratch PostgreSQL server and a temp directory. */
+  readonly restoreTest: RestoreTestSettings;
+}
+
+/** What a verify job returns when it ends (stored by BullMQ and the catalog). */
+export interface VerifyJobResult {
+  readonly verificationId: string;
+  readonly backupId: string;
+  readonly level: number;
+  readonly status: VerificationRecord['status'];
+}
+
+/**
+ * Runs one verification and records it in the catalog: passed, or failed with the results of
+ * every component and an error naming the failing ones. A verification that finds a broken
+ * backup completes its job — the finding is the result. A verification that could not run at
+ * all (no identity file readable, the catalog gone) fails the job without retry. At shutdown the
+ * job goes back to the queue with the verification still running, and starts over.
+ */
+export function createVerifyProcessor(deps: VerifyProcessorDeps): JobProcessor<'verify'> {
+  return async (payload, context) => {
+    const { verifications } = deps.catalog;
+    const id = payload.verificationId;
+    const record = await verifications.get(id);
+    if (!record) throw new UnrecoverableError(`verification ${id} is not in the catalog`);
+    if (record.status !== 'running') return resultOf(record);
+
+    await verifications.markStarted(id);
+    const progress = new ProgressReporter(context, []);
+    try {
+      const report = await verifyBackup({
+        store: deps.store,
+        backupId: payload.backupId,
+        level: payload.level,
+        identities: deps.identities(),
+        ...(payload.level === 3 ? { restoreTest: deps.restoreTest } : {}),
+        signal: context.signal,
+        onProgress: (p) => progress.update(p),
+      });
+      const results = {
+        components: report.components,
+        scratch: report.scratch,
+        durationMs: report.durationMs,
+      };
+      const ended = report.ok
+        ? await verifications.markPassed(id, results)
+        : await verifications.markFailed(id, report.error ?? 'the verification failed', results);
+      await progress.flush();
+      return resultOf(ended);
+    } catch (error) {
+      if (context.signal.reason instanceof ShutdownAbort) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      await verifications.markFailed(
+        id,
+        `verification of ${payload.backupId} could not run: ${message}`,
+        null,
+      );
+      await progress.flush();
+      throw new UnrecoverableError(message);
+    } finally {
+      progress.stop();
+    }
+  };
+}
+
+function resultOf(record: VerificationRecord): VerifyJobResult {
+  return {
+    verificationId: record.id,
+    backupId: record.backupId,
+    level: record.level,
+    status: record.status,
+  };
+}

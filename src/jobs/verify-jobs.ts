@@ -1,0 +1,143 @@
+import type { ComponentProgress } from '../backup/progress.ts';
+import type { BackupRecord, VerificationRequest, Verifications } from '../bot/services.ts';
+import type { BackupRepository } from '../catalog/backup-repository.ts';
+import type { JobRepository } from '../catalog/job-repository.ts';
+import type { VerificationRepository } from '../catalog/verification-repository.ts';
+import { resolveProfile } from '../config/profiles.ts';
+import type { LifeboatConfig } from '../config/schema.ts';
+import { CommandError } from '../core/errors.ts';
+import { newVerificationId } from '../core/ids.ts';
+import type { VerificationRecord } from '../verify/verification.ts';
+import type { VerifyJob } from './job-payloads.ts';
+import type { JobQueue } from './queue.ts';
+
+/**
+ * How often `follow` re-reads the catalog while it waits, in case a queue event was lost
+ * (Redis reconnects drop pub/sub messages).
+ */
+const FOLLOW_POLL_MS = 2_000;
+
+export interface VerificationJobsDeps {
+  readonly config: LifeboatConfig;
+  readonly queue: JobQueue;
+  readonly backups: Pick<BackupRepository, 'get' | 'latestCompleted'>;
+  readonly verifications: VerificationRepository;
+  readonly jobs: JobRepository;
+}
+
+/** Queues verifications on BullMQ and follows them through queue events and the catalog. */
+export function createVerificationJobs(deps: VerificationJobsDeps): Verifications {
+  return {
+    async enqueue(request: VerificationRequest) {
+      const backup = await resolveBackup(deps, request);
+      const verificationId = newVerificationId();
+      const payload: VerifyJob = {
+        kind: 'verify',
+        verificationId,
+        backupId: backup.id,
+        level: request.level,
+        requestedBy: request.requestedBy,
+      };
+      await deps.verifications.create({
+        id: verificationId,
+        backupId: backup.id,
+        level: request.level,
+        requestedBy: request.requestedBy,
+      });
+      await deps.jobs.record({
+        id: verificationId,
+        kind: 'verify',
+        payload,
+        requestedBy: request.requestedBy,
+        backupId: backup.id,
+      });
+      await deps.queue.add(payload, verificationId);
+      return { verificationId, backup };
+    },
+
+    follow(verificationId, onProgress) {
+      return followVerification(deps, verificationId, onProgress);
+    },
+
+    latestFor(backupId) {
+      return deps.verifications.latestFor(backupId);
+    },
+  };
+}
+
+/** The completed backup a request names; a user-facing error when there is none. */
+async function resolveBackup(
+  deps: VerificationJobsDeps,
+  request: VerificationRequest,
+): Promise<BackupRecord> {
+  if (request.backup === 'latest') {
+    const profile = resolveProfile(deps.config, request.profile);
+    const latest = await deps.backups.latestCompleted(profile);
+    if (!latest) {
+      throw new CommandError(
+        'backup_not_found',
+        `profile ${profile} has no completed backup to verify yet; \`/backup create ${profile}\` takes one`,
+      );
+    }
+    return latest;
+  }
+  const backup = await deps.backups.get(request.backup);
+  if (!backup) {
+    throw new CommandError(
+      'backup_not_found',
+      `There is no backup \`${request.backup}\` in the catalog. \`/backup list\` shows the recent ones.`,
+    );
+  }
+  if (backup.status !== 'completed') {
+    throw new CommandError(
+      'backup_not_completed',
+      `backup ${backup.id} is ${backup.status}: only a completed backup can be verified`,
+    );
+  }
+  return backup;
+}
+
+function followVerification(
+  deps: VerificationJobsDeps,
+  verificationId: string,
+  onProgress: (components: readonly ComponentProgress[]) => void,
+): Promise<VerificationRecord> {
+  const { events } = deps.queue;
+  return new Promise<VerificationRecord>((resolve, reject) => {
+    let settled = false;
+    const onProgressEvent = ({ jobId, data }: { jobId: string; data: unknown }) => {
+      if (jobId !== verificationId || settled) return;
+      const components = (data as { components?: ComponentProgress[] } | null)?.components;
+      if (Array.isArray(components)) onProgress(components);
+    };
+    const onEnded = ({ jobId }: { jobId: string }) => {
+      if (jobId === verificationId) void check();
+    };
+    const timer = setInterval(() => void check(), FOLLOW_POLL_MS);
+    const finish = (outcome: VerificationRecord | Error) => {
+      if (settled) return;
+      settled = true;
+      clearInterval(timer);
+      events.off('progress', onProgressEvent);
+      events.off('completed', onEnded);
+      events.off('failed', onEnded);
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    };
+    const check = async () => {
+      try {
+        const record = await deps.verifications.get(verificationId);
+        if (!record) {
+          return finish(new Error(`verification ${verificationId} is not in the catalog`));
+        }
+        if (record.status !== 'running') finish(record);
+      } catch (error) {
+        finish(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
+    events.on('progress', onProgressEvent);
+    events.on('completed', onEnded);
+    events.on('failed', onEnded);
+    void check();
+  });
+}
