@@ -1,0 +1,109 @@
+import type { Block, ChatMessage, Field } from '../../chat/message.ts';
+import { formatAge, formatBytes, formatTimestamp, plural } from '../../core/format.ts';
+import type { PlannedComponent, RestorePlan } from '../../restore/plan-restore.ts';
+
+/** The plan's facts every restore message shows: the backup, its age, who asked. */
+export function restoreFields(
+  plan: RestorePlan,
+  now: Date,
+  extra: { readonly status: string; readonly requestedBy: string; readonly id?: string },
+): Field[] {
+  const taken = new Date(plan.backupFinishedAt);
+  const fields: Field[] = [
+    { label: 'Status', value: extra.status },
+    { label: 'Backup', value: plan.backupId },
+    { label: 'Taken', value: `${formatTimestamp(taken)} (${formatAge(taken, now)})` },
+    { label: 'Profile', value: plan.profile },
+    { label: 'Requested by', value: extra.requestedBy },
+  ];
+  if (extra.id) fields.push({ label: 'Id', value: extra.id });
+  return fields;
+}
+
+/** `app-db (postgres) → staging-db (staging)`. */
+export function routeOf(c: PlannedComponent): string {
+  const into = c.redirected ? ` → \`${c.destination}\`` : ' → its origin';
+  return `\`${c.component}\` (${c.kind})${into} (${c.environment})`;
+}
+
+/** One section per component: where it goes, sizes, what will be done, approval. */
+function componentSections(plan: RestorePlan): Block[] {
+  return plan.components.map((c) => {
+    const sizes = `${formatBytes(c.bytes)} stored${c.encrypted ? ', encrypted' : ''}, ${formatBytes(c.rawBytes)} to restore`;
+    const approval = c.needsApproval
+      ? `approval: needed (${c.environment} target)`
+      : 'approval: not needed';
+    const lines = [
+      routeOf(c),
+      `• ${sizes}`,
+      ...c.actions.map((action) => `• ${action}`),
+      `• ${approval}`,
+    ];
+    return { type: 'section', text: lines.join('\n') } as const;
+  });
+}
+
+/** `/restore … --dry-run`: the whole plan, and the promise that nothing changed. */
+export function restorePlanMessage(
+  plan: RestorePlan,
+  options: { readonly now: Date; readonly requestedBy: string; readonly refusal: string | null },
+): ChatMessage {
+  const summary = `${plural(plan.components.length, 'component')} of ${plan.backupId}`;
+  const blocks: Block[] = [
+    { type: 'header', text: `Restore plan (dry run): ${summary}` },
+    {
+      type: 'callout',
+      tone: 'info',
+      text: 'Dry run: nothing was staged, restored or changed.',
+    },
+    {
+      type: 'fields',
+      fields: restoreFields(plan, options.now, {
+        status: 'dry run',
+        requestedBy: options.requestedBy,
+      }),
+    },
+    ...componentSections(plan),
+  ];
+  if (options.refusal) {
+    blocks.push({
+      type: 'callout',
+      tone: 'warning',
+      text: `Without --dry-run this restore would be refused. ${options.refusal}`,
+    });
+  } else {
+    blocks.push({
+      type: 'context',
+      text: 'Every object is read back and checked (sha256, decryption, decompression) before any destination is touched. Run the same command without --dry-run to restore.',
+    });
+  }
+  return { text: `Restore plan (dry run) for ${summary}: nothing was changed`, blocks };
+}
+
+/** A restore this version will not run: why, and what to do instead. */
+export function restoreRefusedMessage(
+  plan: RestorePlan,
+  options: {
+    readonly now: Date;
+    readonly requestedBy: string;
+    readonly id: string;
+    readonly reason: string;
+  },
+): ChatMessage {
+  return {
+    text: `Restore ${options.id} refused: ${options.reason}`,
+    blocks: [
+      { type: 'header', text: `Restore of ${plan.backupId}: refused` },
+      { type: 'callout', tone: 'danger', text: options.reason },
+      {
+        type: 'fields',
+        fields: restoreFields(plan, options.now, {
+          status: 'refused: nothing was changed',
+          requestedBy: options.requestedBy,
+          id: options.id,
+        }),
+      },
+      ...componentSections(plan),
+    ],
+  };
+}

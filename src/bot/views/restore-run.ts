@@ -1,0 +1,184 @@
+import type { ComponentProgress } from '../../backup/progress.ts';
+import type { Block, ChatMessage } from '../../chat/message.ts';
+import { formatDuration, plural } from '../../core/format.ts';
+import type { RestorePlan } from '../../restore/plan-restore.ts';
+import type { RestoreRecord } from '../../restore/restore-record.ts';
+import type { ComponentRestoreResult } from '../../restore/run-restore.ts';
+import { restoreFields } from './restore-plan.ts';
+
+/** What the live message of one `/restore` knows from the start. */
+export interface RestoreRun {
+  readonly id: string;
+  readonly plan: RestorePlan;
+  readonly requestedBy: string;
+  readonly now: Date;
+}
+
+/** Checks shown one by one in the table; the rest are counted. */
+const TABLE_ROWS = 20;
+
+function label(run: RestoreRun, component: string): string {
+  const planned = run.plan.components.find((c) => c.component === component);
+  return planned && planned.destination !== component
+    ? `${component} → ${planned.destination}`
+    : component;
+}
+
+function progressBlocks(run: RestoreRun, progress: readonly ComponentProgress[]): Block[] {
+  const byName = new Map(progress.map((p) => [p.component, p]));
+  return run.plan.components.map((c) => {
+    const p = byName.get(c.component);
+    const fraction = p?.phase === 'done' ? 1 : null;
+    const detail = p ? (p.message ?? p.phase) : 'waiting';
+    return { type: 'progress', label: label(run, c.component), fraction, detail };
+  });
+}
+
+/** Posted right after the restore is queued. */
+export function restoreQueuedMessage(run: RestoreRun): ChatMessage {
+  return {
+    text: `Restore ${run.id} of ${run.plan.backupId} queued`,
+    blocks: [
+      { type: 'header', text: `Restore of ${run.plan.backupId}: queued` },
+      {
+        type: 'fields',
+        fields: restoreFields(run.plan, run.now, {
+          status: 'queued',
+          requestedBy: run.requestedBy,
+          id: run.id,
+        }),
+      },
+      ...progressBlocks(run, []),
+    ],
+  };
+}
+
+/** The live message while the restore stages, restores and checks. */
+export function restoreProgressMessage(
+  run: RestoreRun,
+  progress: readonly ComponentProgress[],
+): ChatMessage {
+  const done = progress.filter((p) => p.phase === 'done').length;
+  return {
+    text: `Restore ${run.id} running (${done}/${run.plan.components.length} components done)`,
+    blocks: [
+      { type: 'header', text: `Restore of ${run.plan.backupId}: running` },
+      {
+        type: 'fields',
+        fields: restoreFields(run.plan, run.now, {
+          status: 'running',
+          requestedBy: run.requestedBy,
+          id: run.id,
+        }),
+      },
+      ...progressBlocks(run, progress),
+    ],
+  };
+}
+
+/**
+ * The checks of every component as an aligned table, mismatches first; past {@link TABLE_ROWS}
+ * rows the matching ones are counted instead of listed.
+ */
+export function checksTable(results: readonly ComponentRestoreResult[]): string | null {
+  const rows = results.flatMap((r) => r.checks.map((c) => ({ ...c, where: r.destination })));
+  if (rows.length === 0) return null;
+  const ordered = [...rows.filter((r) => !r.ok), ...rows.filter((r) => r.ok)];
+  const shown = ordered.slice(0, TABLE_ROWS);
+  const header = ['destination', 'check', 'expected', 'actual', ''];
+  const cells = shown.map((r) => [
+    r.where,
+    r.name,
+    String(r.expected),
+    String(r.actual),
+    r.ok ? 'ok' : 'MISMATCH',
+  ]);
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...cells.map((row) => row[i]?.length ?? 0)),
+  );
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, i) =>
+        i === 2 || i === 3 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0),
+      )
+      .join('  ')
+      .trimEnd();
+  const out = [line(header), ...cells.map(line)];
+  const hidden = ordered.length - shown.length;
+  if (hidden > 0) out.push(`… and ${plural(hidden, 'more check')}, all ok`);
+  return out.join('\n');
+}
+
+function resultLines(restore: RestoreRecord): string {
+  return (restore.results?.components ?? [])
+    .map((r) => {
+      const route =
+        r.destination === r.component
+          ? `\`${r.component}\``
+          : `\`${r.component}\` → \`${r.destination}\``;
+      const what =
+        r.status === 'skipped'
+          ? 'not started'
+          : r.status === 'failed'
+            ? `failed: ${r.error}`
+            : r.ok
+              ? `restored in ${formatDuration(r.durationMs)}, ${plural(r.checks.length, 'check')} ok`
+              : `restored, but ${r.error}`;
+      const tools = Object.entries(r.tools)
+        .map(([tool, version]) => (version.includes(tool) ? version : `${tool} ${version}`))
+        .join(', ');
+      return `• ${route}: ${what}${tools ? ` (${tools})` : ''}`;
+    })
+    .join('\n');
+}
+
+/** The end of a restore, completed or failed, with the checks against the manifest. */
+export function restoreEndedMessage(run: RestoreRun, restore: RestoreRecord): ChatMessage {
+  const ok = restore.status === 'completed';
+  const duration = restore.results ? ` in ${formatDuration(restore.results.durationMs)}` : '';
+  const headline = ok
+    ? `Restore \`${restore.id}\` completed${duration}: every check matches the backup.`
+    : `Restore \`${restore.id}\` failed: ${restore.error ?? 'unknown error'}`;
+  const blocks: Block[] = [
+    { type: 'header', text: `Restore of ${run.plan.backupId}: ${ok ? 'completed' : 'failed'}` },
+    { type: 'callout', tone: ok ? 'success' : 'danger', text: headline },
+    {
+      type: 'fields',
+      fields: restoreFields(run.plan, run.now, {
+        status: restore.status,
+        requestedBy: run.requestedBy,
+        id: restore.id,
+      }),
+    },
+  ];
+  const lines = resultLines(restore);
+  if (lines) blocks.push({ type: 'section', text: lines });
+  const table = restore.results ? checksTable(restore.results.components) : null;
+  if (table) blocks.push({ type: 'code', text: table });
+  return {
+    text: ok
+      ? `Restore ${restore.id} of ${run.plan.backupId} completed${duration}`
+      : `Restore ${restore.id} of ${run.plan.backupId} failed: ${restore.error ?? 'unknown error'}`,
+    blocks,
+  };
+}
+
+/** Following the restore broke off (the job itself may still run). */
+export function restoreLostMessage(run: RestoreRun, error: string): ChatMessage {
+  const text = `Lost track of restore \`${run.id}\`: ${error}. It may still be running.`;
+  return {
+    text,
+    blocks: [
+      { type: 'header', text: `Restore of ${run.plan.backupId}: unknown` },
+      { type: 'callout', tone: 'warning', text },
+      {
+        type: 'fields',
+        fields: restoreFields(run.plan, run.now, {
+          status: 'unknown',
+          requestedBy: run.requestedBy,
+          id: run.id,
+        }),
+      },
+    ],
+  };
+}

@@ -1,0 +1,330 @@
+import { mkdtemp, rm, statfs } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Manifest, ManifestComponent } from '../backup/manifest.ts';
+import type { ComponentProgress, ProgressListener } from '../backup/progress.ts';
+import { type StagedComponent, stageComponent } from '../backup/read-component.ts';
+import type { LifeboatConfig } from '../config/schema.ts';
+import { LifeboatError, PolicyError, RestoreError } from '../core/errors.ts';
+import { formatBytes } from '../core/format.ts';
+import type { AgeIdentity } from '../crypto/age/index.ts';
+import { AGE_IDENTITY_FILE_VARIABLE, AGE_IDENTITY_VARIABLE } from '../crypto/age-identities.ts';
+import type { BackupStore } from '../storage/backup-store.ts';
+import type {
+  ComponentRestorer,
+  RestoreDestination,
+  ValidationCheck,
+} from './component-restorer.ts';
+import { needsApproval, type PlannedComponent, type RestorePlan } from './plan-restore.ts';
+import { restorerFor as defaultRestorerFor } from './restorers/index.ts';
+
+export interface RunRestoreOptions {
+  readonly restoreId: string;
+  readonly plan: RestorePlan;
+  /** The backup's manifest: the sizes and checksums every object is checked against. */
+  readonly manifest: Manifest;
+  /** The config as it is now: destinations are looked up (and judged) again when the job runs. */
+  readonly config: Pick<LifeboatConfig, 'targets' | 'policies'>;
+  readonly store: BackupStore;
+  /** age identities for encrypted components (see `loadAgeIdentities`). */
+  readonly identities: readonly AgeIdentity[];
+  /** Where the staged copies go, removed afterwards. @defaultValue the OS temp directory */
+  readonly stagingDirectory?: string;
+  readonly signal?: AbortSignal;
+  /** Each component's progress, keyed by its name in the backup. */
+  readonly onProgress?: ProgressListener;
+  /**
+   * Takes the destinations' target locks once everything is staged, just before the first
+   * destination is touched; released when the restore ends.
+   */
+  readonly lockDestinations?: (
+    destinations: readonly string[],
+  ) => Promise<{ release(): Promise<void> }>;
+  /** @defaultValue the production restorers */
+  readonly restorerFor?: (kind: ManifestComponent['kind']) => ComponentRestorer;
+}
+
+/** How one component's restore ended. */
+export interface ComponentRestoreResult {
+  readonly component: string;
+  readonly destination: string;
+  /** `skipped`: not started because an earlier component failed. */
+  readonly status: 'restored' | 'failed' | 'skipped';
+  readonly checks: readonly ValidationCheck[];
+  readonly tools: Readonly<Record<string, string>>;
+  /** Restored, and every check matched. */
+  readonly ok: boolean;
+  readonly error: string | null;
+  readonly durationMs: number;
+}
+
+export interface RestoreResults {
+  readonly components: readonly ComponentRestoreResult[];
+  /** Every component restored and every check matched. */
+  readonly ok: boolean;
+  /** Why it is not ok, for people; null when it is. */
+  readonly error: string | null;
+  readonly durationMs: number;
+}
+
+/**
+ * Carries out a restore plan in two phases, so that a bad backup never touches a destination:
+ *
+ * 1. stage: every component's object is read back in full — size, sha256, age authentication,
+ *    decompression — into a staging directory. Any failure here throws a `RestoreError` saying
+ *    nothing was changed.
+ * 2. restore: with the destinations' locks held, each component goes into its destination with
+ *    its kind's restorer, one after another, and is validated (row counts, file counts) against
+ *    the manifest. A component that fails stops the restore; the ones after it are skipped.
+ *
+ * The staging directory is removed however it ends.
+ *
+ * @throws PolicyError when a destination needs approval under the config as it is now;
+ * RestoreError when staging fails (nothing was changed).
+ */
+export async function runRestore(options: RunRestoreOptions): Promise<RestoreResults> {
+  const clock = performance.now();
+  const { plan, signal } = options;
+  const restorerFor = options.restorerFor ?? defaultRestorerFor;
+  const report = (progress: ComponentProgress) => {
+    try {
+      options.onProgress?.(progress);
+    } catch {
+      // A listener's failure is its own problem, never the restore's.
+    }
+  };
+  const steps = plan.components.map((planned) => prepare(options, planned));
+  for (const step of steps) report(progressOf(step.planned, 'waiting', 0, 'waiting'));
+  assertIdentities(steps, options.identities);
+
+  const staging = await mkdtemp(join(options.stagingDirectory ?? tmpdir(), 'lifeboat-restore-'));
+  let lock: { release(): Promise<void> } | undefined;
+  try {
+    await assertSpace(staging, steps);
+    const staged: StagedComponent[] = [];
+    for (const step of steps) {
+      signal?.throwIfAborted();
+      const { planned, component } = step;
+      report(progressOf(planned, 'running', 0, 'staging: reading, checking and unpacking'));
+      try {
+        staged.push(
+          await stageComponent({
+            store: options.store,
+            backupId: plan.backupId,
+            component,
+            identities: options.identities,
+            directory: staging,
+            ...(signal ? { signal } : {}),
+          }),
+        );
+      } catch (error) {
+        const message = `${messageOf(error)}. The restore stopped before touching any destination: nothing was changed`;
+        report(progressOf(planned, 'failed', 0, message));
+        throw new RestoreError(codeOf(error, 'restore_staging_failed'), message, { cause: error });
+      }
+      report(
+        progressOf(
+          planned,
+          'waiting',
+          component.rawBytes,
+          'staged and checked; waiting to restore',
+        ),
+      );
+    }
+
+    signal?.throwIfAborted();
+    lock = await options.lockDestinations?.(steps.map((s) => s.destination.name));
+    const results: ComponentRestoreResult[] = [];
+    let failure: string | null = null;
+    for (const [index, step] of steps.entries()) {
+      const { planned, component, destination } = step;
+      if (failure !== null) {
+        results.push(skipped(planned));
+        report(progressOf(planned, 'failed', 0, 'not started: an earlier component failed'));
+        continue;
+      }
+      const started = performance.now();
+      report(progressOf(planned, 'running', component.rawBytes, 'restoring'));
+      try {
+        const result = await restorerFor(component.kind).restore({
+          component,
+          stagedFile: (staged[index] as StagedComponent).path,
+          destination,
+          signal: signal ?? new AbortController().signal,
+          onProgress: (message) =>
+            report(progressOf(planned, 'running', component.rawBytes, message)),
+        });
+        const ok = result.ok && result.checks.every((c) => c.ok);
+        const durationMs = Math.round(performance.now() - started);
+        const error = ok ? null : mismatches(result.checks);
+        results.push({
+          component: planned.component,
+          destination: destination.name,
+          status: 'restored',
+          checks: result.checks,
+          tools: result.tools,
+          ok,
+          error,
+          durationMs,
+        });
+        if (error !== null) failure = `${planned.component} → ${destination.name}: ${error}`;
+        report(
+          progressOf(
+            planned,
+            ok ? 'done' : 'failed',
+            component.rawBytes,
+            ok ? `restored; ${checkSummary(result.checks)}` : `restored, but ${error}`,
+          ),
+        );
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        const message = messageOf(error);
+        failure = `${planned.component} → ${destination.name}: ${message}`;
+        results.push({
+          component: planned.component,
+          destination: destination.name,
+          status: 'failed',
+          checks: [],
+          tools: {},
+          ok: false,
+          error: message,
+          durationMs: Math.round(performance.now() - started),
+        });
+        report(progressOf(planned, 'failed', component.rawBytes, message));
+      }
+    }
+    return {
+      components: results,
+      ok: failure === null,
+      error: failure === null ? null : describeFailure(results, failure),
+      durationMs: Math.round(performance.now() - clock),
+    };
+  } finally {
+    await lock?.release();
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+interface Step {
+  readonly planned: PlannedComponent;
+  readonly component: ManifestComponent;
+  readonly destination: RestoreDestination;
+}
+
+/** The manifest entry and the destination of a planned component, judged by today's config. */
+function prepare(options: RunRestoreOptions, planned: PlannedComponent): Step {
+  const component = options.manifest.components.find((c) => c.name === planned.component);
+  if (!component) {
+    throw new RestoreError(
+      'restore_unknown_component',
+      `backup ${options.manifest.id} has no component ${planned.component}; nothing was changed`,
+    );
+  }
+  const config = options.config.targets[planned.destination];
+  if (!config) {
+    throw new RestoreError(
+      'restore_destination_missing',
+      `the target ${planned.destination} is no longer in the configuration; nothing was changed`,
+    );
+  }
+  if (config.kind !== component.kind) {
+    throw new RestoreError(
+      'restore_kind_mismatch',
+      `${planned.destination} is now a ${config.kind} target and ${component.name} a ${component.kind} backup; nothing was changed`,
+    );
+  }
+  if (needsApproval(options.config, config.environment)) {
+    throw new PolicyError(
+      'restore_needs_approval',
+      `restoring into ${planned.destination} (${config.environment}) needs a second person's approval, which this version of Lifeboat cannot collect yet; nothing was changed`,
+    );
+  }
+  return { planned, component, destination: { name: planned.destination, config } };
+}
+
+function assertIdentities(steps: readonly Step[], identities: readonly AgeIdentity[]): void {
+  const encrypted = steps.filter((s) => s.component.encryption !== null);
+  if (encrypted.length === 0 || identities.length > 0) return;
+  const names = encrypted.map((s) => s.component.name).join(', ');
+  throw new RestoreError(
+    'age_no_identity',
+    `${names} ${encrypted.length === 1 ? 'is' : 'are'} encrypted, and no age identity is configured to open ${encrypted.length === 1 ? 'it' : 'them'}: set ${AGE_IDENTITY_VARIABLE} to the AGE-SECRET-KEY-1… line, or ${AGE_IDENTITY_FILE_VARIABLE} to an age identity file, on the worker. Nothing was changed`,
+  );
+}
+
+/** Refuses to start staging what cannot fit, rather than failing half way with a full disk. */
+async function assertSpace(directory: string, steps: readonly Step[]): Promise<void> {
+  const needed = steps.reduce((sum, s) => sum + s.component.rawBytes, 0);
+  const info = await statfs(directory).catch(() => undefined);
+  if (!info) return;
+  const free = info.bavail * info.bsize;
+  if (needed > free) {
+    throw new RestoreError(
+      'restore_staging_space',
+      `staging needs ${formatBytes(needed)} in ${directory}, and only ${formatBytes(free)} is free; free some space or set the staging directory elsewhere. Nothing was changed`,
+    );
+  }
+}
+
+function progressOf(
+  planned: PlannedComponent,
+  phase: ComponentProgress['phase'],
+  bytes: number,
+  message: string,
+): ComponentProgress {
+  return {
+    component: planned.component,
+    phase,
+    rawBytes: bytes,
+    storedBytes: 0,
+    expectedBytes: planned.rawBytes,
+    bytesPerSecond: 0,
+    message,
+  };
+}
+
+function skipped(planned: PlannedComponent): ComponentRestoreResult {
+  return {
+    component: planned.component,
+    destination: planned.destination,
+    status: 'skipped',
+    checks: [],
+    tools: {},
+    ok: false,
+    error: 'not started: an earlier component failed',
+    durationMs: 0,
+  };
+}
+
+function mismatches(checks: readonly ValidationCheck[]): string {
+  const failing = checks.filter((c) => !c.ok);
+  if (failing.length === 0) return 'the restorer reported a failed check';
+  const named = failing
+    .slice(0, 5)
+    .map((c) => `${c.name}: ${c.expected} expected, ${c.actual} found`);
+  const more = failing.length > 5 ? `, and ${failing.length - 5} more` : '';
+  return `the restored data does not match the backup (${named.join('; ')}${more})`;
+}
+
+function checkSummary(checks: readonly ValidationCheck[]): string {
+  if (checks.length === 0) return 'nothing to compare';
+  return `${checks.length} ${checks.length === 1 ? 'check' : 'checks'} match the backup`;
+}
+
+function describeFailure(results: readonly ComponentRestoreResult[], failure: string): string {
+  const restored = results.filter((r) => r.status === 'restored' && r.ok).map((r) => r.destination);
+  const skippedOnes = results.filter((r) => r.status === 'skipped').map((r) => r.component);
+  const parts = [failure];
+  if (restored.length > 0) parts.push(`restored before it: ${restored.join(', ')}`);
+  if (skippedOnes.length > 0) parts.push(`not started: ${skippedOnes.join(', ')}`);
+  return parts.join('; ');
+}
+
+function codeOf(error: unknown, fallback: string): string {
+  return error instanceof LifeboatError ? error.code : fallback;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,210 @@
+import type { ManifestComponent } from '../../src/backup/manifest.ts';
+import type { ComponentProgress } from '../../src/backup/progress.ts';
+import type {
+  BackupCatalogView,
+  BackupRecord,
+  PlannedRestore,
+  RestoreOutcome,
+  RestoreRequest,
+  Restores,
+} from '../../src/bot/services.ts';
+import { resolveProfile } from '../../src/config/profiles.ts';
+import type { LifeboatConfig } from '../../src/config/schema.ts';
+import { CommandError, PolicyError } from '../../src/core/errors.ts';
+import { newRestoreId } from '../../src/core/ids.ts';
+import { planFor, restorableBackup } from '../../src/jobs/restore-jobs.ts';
+import type { ValidationCheck } from '../../src/restore/component-restorer.ts';
+import { approvalRefusal, type RestorePlan } from '../../src/restore/plan-restore.ts';
+import type { RestoreRecord } from '../../src/restore/restore-record.ts';
+import type { ComponentRestoreResult } from '../../src/restore/run-restore.ts';
+
+/** What the next enqueued restore does when followed. */
+export type RestoreScript =
+  | { readonly kind: 'complete' }
+  /** `failing` fails (its checks do not match when `mismatch`), the ones after it are skipped. */
+  | {
+      readonly kind: 'fail';
+      readonly failing: string;
+      readonly error: string;
+      readonly mismatch?: boolean;
+    };
+
+/**
+ * Restores that run instantly with the real planning: `follow` reports each component staged,
+ * restoring, then done with checks equal to the manifest's figures (or fails, as scripted), and
+ * records the outcome.
+ */
+export class InMemoryRestores implements Restores {
+  readonly records = new Map<string, RestoreRecord>();
+  readonly enqueued: { plan: RestorePlan; requestedBy: string }[] = [];
+  private readonly scripts: RestoreScript[] = [];
+  private readonly config: LifeboatConfig;
+  private readonly catalog: BackupCatalogView & { readonly records: Map<string, BackupRecord> };
+  private readonly now: () => Date;
+
+  constructor(
+    config: LifeboatConfig,
+    catalog: BackupCatalogView & { readonly records: Map<string, BackupRecord> },
+    now: () => Date,
+  ) {
+    this.config = config;
+    this.catalog = catalog;
+    this.now = now;
+  }
+
+  /** Scripts the next restores, in order; unscripted ones complete. */
+  script(...scripts: RestoreScript[]): void {
+    this.scripts.push(...scripts);
+  }
+
+  async plan(request: RestoreRequest): Promise<PlannedRestore> {
+    let backup = this.catalog.records.get(request.backup);
+    if (request.backup === 'latest') {
+      const profile = resolveProfile(this.config, request.profile);
+      [backup] = (await this.catalog.list({ profile, limit: 1000 })).filter(
+        (b) => b.status === 'completed',
+      );
+      if (!backup) {
+        throw new CommandError('restore_no_backup', `profile ${profile} has no completed backup`);
+      }
+    }
+    backup = restorableBackup(request.backup, backup);
+    return planFor(this.config, backup, request);
+  }
+
+  async refuse(plan: RestorePlan, requestedBy: string, reason: string): Promise<RestoreRecord> {
+    const record = this.record(plan, requestedBy, 'refused', reason);
+    return record;
+  }
+
+  async enqueue(plan: RestorePlan, requestedBy: string): Promise<{ restoreId: string }> {
+    const refusal = approvalRefusal(plan, this.config);
+    if (refusal) throw new PolicyError('restore_needs_approval', refusal);
+    this.enqueued.push({ plan, requestedBy });
+    return { restoreId: this.record(plan, requestedBy, 'queued', null).id };
+  }
+
+  async follow(
+    restoreId: string,
+    onProgress: (components: readonly ComponentProgress[]) => void,
+  ): Promise<RestoreOutcome> {
+    const record = this.records.get(restoreId);
+    if (!record) throw new Error(`no restore ${restoreId}`);
+    const script = this.scripts.shift() ?? { kind: 'complete' };
+    const manifest = this.catalog.records.get(record.plan.backupId)?.manifest;
+    const state = new Map<string, ComponentProgress>();
+    const report = (
+      planned: RestorePlan['components'][number],
+      phase: ComponentProgress['phase'],
+      message: string,
+    ) => {
+      state.set(planned.component, {
+        component: planned.component,
+        phase,
+        rawBytes: phase === 'waiting' ? 0 : planned.rawBytes,
+        storedBytes: 0,
+        expectedBytes: planned.rawBytes,
+        bytesPerSecond: 0,
+        message,
+      });
+      onProgress([...state.values()]);
+    };
+    const results: ComponentRestoreResult[] = [];
+    let failure: string | null = null;
+    for (const planned of record.plan.components) {
+      if (failure) {
+        report(planned, 'failed', 'not started: an earlier component failed');
+        results.push({ ...base(planned), status: 'skipped', ok: false, error: 'not started' });
+        continue;
+      }
+      report(planned, 'running', 'staging: reading, checking and unpacking');
+      report(planned, 'running', 'restoring');
+      const component = manifest?.components.find((c) => c.name === planned.component);
+      let checks = component ? checksOf(component) : [];
+      if (script.kind === 'fail' && script.failing === planned.component) {
+        failure = `${planned.component} → ${planned.destination}: ${script.error}`;
+        if (script.mismatch) {
+          checks = checks.map((c, i) =>
+            i === 0 ? { ...c, actual: c.expected - 1, ok: false } : c,
+          );
+        }
+        report(planned, 'failed', script.error);
+        results.push({
+          ...base(planned),
+          status: script.mismatch ? 'restored' : 'failed',
+          checks: script.mismatch ? checks : [],
+          ok: false,
+          error: script.error,
+        });
+        continue;
+      }
+      report(planned, 'done', `restored; ${checks.length} checks match the backup`);
+      results.push({ ...base(planned), checks });
+    }
+    const ended: RestoreRecord = {
+      ...record,
+      status: failure ? 'failed' : 'completed',
+      startedAt: this.now(),
+      finishedAt: new Date(this.now().getTime() + 9_000),
+      results: { components: results, ok: failure === null, error: failure, durationMs: 9_000 },
+      error: failure,
+    };
+    this.records.set(ended.id, ended);
+    return failure
+      ? { status: 'failed', restore: ended, error: failure }
+      : { status: 'completed', restore: ended };
+  }
+
+  private record(
+    plan: RestorePlan,
+    requestedBy: string,
+    status: 'queued' | 'refused',
+    error: string | null,
+  ): RestoreRecord {
+    const record: RestoreRecord = {
+      id: newRestoreId(this.now()),
+      backupId: plan.backupId,
+      profile: plan.profile,
+      requestedBy,
+      status,
+      plan,
+      results: null,
+      error,
+      createdAt: this.now(),
+      startedAt: null,
+      finishedAt: status === 'refused' ? this.now() : null,
+    };
+    this.records.set(record.id, record);
+    return record;
+  }
+}
+
+function base(planned: RestorePlan['components'][number]): ComponentRestoreResult {
+  return {
+    component: planned.component,
+    destination: planned.destination,
+    status: 'restored',
+    checks: [],
+    tools: {},
+    ok: true,
+    error: null,
+    durationMs: 3_000,
+  };
+}
+
+/** The checks a real restorer reports when everything matches the manifest. */
+function checksOf(component: ManifestComponent): ValidationCheck[] {
+  const same = (name: string, n: number) => ({ name, expected: n, actual: n, ok: true });
+  switch (component.source.kind) {
+    case 'postgres':
+      return component.source.tables.map((t) => same(`${t.schema}.${t.table} rows`, t.rows));
+    case 'directory':
+      return [
+        same('files', component.source.files),
+        same('directories', component.source.directories),
+        same('bytes', component.source.bytes),
+      ];
+    case 'redis':
+      return [same('keys', component.source.keys)];
+  }
+}
