@@ -1,0 +1,55 @@
+import type { RetentionCandidate } from '../retention/select-backups.ts';
+import type { Database } from './database.ts';
+
+/** What retention reads from and writes to the catalog. */
+export interface RetentionRepository {
+  /**
+   * The completed backups of `profile`, newest first, each with whether it has a passed
+   * verification of any level (`backup_verifications`).
+   */
+  candidates(profile: string): Promise<RetentionCandidate[]>;
+  /**
+   * Marks a completed backup pruned, with `reason`. Returns false when it was not completed any
+   * more (pruned by someone else meanwhile), leaving it as it is.
+   */
+  markPruned(id: string, reason: string): Promise<boolean>;
+}
+
+interface CandidateRow {
+  id: string;
+  created_at: Date;
+  bytes: string | null;
+  verified: boolean;
+}
+
+export function createRetentionRepository(db: Database): RetentionRepository {
+  return {
+    async candidates(profile) {
+      const rows = await db.query<CandidateRow>(
+        `SELECT b.id, b.created_at, b.bytes,
+                EXISTS (SELECT 1 FROM backup_verifications v
+                         WHERE v.backup_id = b.id AND v.status = 'passed') AS verified
+           FROM backups b
+          WHERE b.profile = $1 AND b.status = 'completed'
+          ORDER BY b.created_at DESC, b.id DESC`,
+        [profile],
+      );
+      return rows.map((row) => ({
+        id: row.id,
+        createdAt: row.created_at,
+        bytes: row.bytes === null ? 0 : Number(row.bytes),
+        verified: row.verified,
+      }));
+    },
+
+    async markPruned(id, reason) {
+      const rows = await db.query(
+        `UPDATE backups SET status = 'pruned', pruned_at = now(), pruned_reason = $2
+          WHERE id = $1 AND status = 'completed'
+          RETURNING id`,
+        [id, reason],
+      );
+      return rows.length > 0;
+    },
+  };
+}
