@@ -14,9 +14,19 @@ import {
   backupQueuedMessage,
 } from '../src/bot/views/backup-run.ts';
 import { invalidInputMessage } from '../src/bot/views/notice.ts';
+import { prunePlanMessage, pruneRunningMessage } from '../src/bot/views/prune-plan.ts';
+import {
+  type VerifyRun,
+  verifyLostMessage,
+  verifyProgressMessage,
+  verifyQueuedMessage,
+  verifyResultMessage,
+} from '../src/bot/views/verify-result.ts';
 import { resolveProfile } from '../src/config/profiles.ts';
 import { flag, positional } from '../src/core/command-grammar.ts';
 import { describeForUser } from '../src/core/errors.ts';
+import type { PruneReport } from '../src/retention/prune.ts';
+import type { VerificationLevel } from '../src/verify/verification.ts';
 import {
   backupId,
   backupRefPositional,
@@ -24,7 +34,6 @@ import {
   name,
   profileFlag,
 } from './arguments.ts';
-import { notYetAvailable } from './not-yet-available.ts';
 
 const onlyProfileFlag = profileFlag('Only this profile.');
 
@@ -113,8 +122,22 @@ export const backupShow = defineCommand({
       await ctx.reply.post(invalidInputMessage(error));
       return { status: 'invalid', id: args.id, error };
     }
-    await ctx.reply.post(backupDetailsMessage(backup, ctx.now()));
-    return { status: 'ok', id: backup.id, backup };
+    const verification = await ctx.services.verifications.latestFor(backup.id);
+    await ctx.reply.post(backupDetailsMessage(backup, ctx.now(), verification));
+    return {
+      status: 'ok',
+      id: backup.id,
+      backup,
+      lastVerification: verification
+        ? {
+            id: verification.id,
+            status: verification.status,
+            level: verification.level,
+            finishedAt: verification.finishedAt?.toISOString() ?? null,
+            error: verification.error,
+          }
+        : null,
+    };
   },
 });
 
@@ -131,7 +154,13 @@ export const backupVerify = defineCommand({
   action: 'backup.verify',
   gated: true,
   enqueues: true,
-  handler: (ctx) => notYetAvailable(ctx),
+  examples: ['/backup verify latest', '/backup verify latest --profile db --restore-test'],
+  handler: (ctx, args) =>
+    verifyBackup(ctx, {
+      backup: args.backup,
+      profile: args.profile,
+      level: args.restoreTest ? 3 : 2,
+    }),
 });
 
 export const backupPrune = defineCommand({
@@ -145,10 +174,49 @@ export const backupPrune = defineCommand({
   action: 'backup.prune',
   gated: true,
   enqueues: true,
-  handler: (ctx) => notYetAvailable(ctx),
+  examples: ['/backup prune --dry-run', '/backup prune --profile full'],
+  handler: (ctx, args) => pruneBackups(ctx, { profile: args.profile, dryRun: args.dryRun }),
 });
 
 export const backupCommands = [backupCreate, backupList, backupShow, backupVerify, backupPrune];
+
+/**
+ * `/backup prune`: a dry run plans from the catalog as it is now, right here; a real prune runs
+ * as a job (it deletes from storage) and the message shows its report when it is done.
+ */
+async function pruneBackups(
+  ctx: CommandContext,
+  options: { readonly profile: string | undefined; readonly dryRun: boolean },
+): Promise<CommandResult> {
+  const request = {
+    ...(options.profile ? { profile: options.profile } : {}),
+    requestedBy: ctx.requestedBy,
+  };
+  let report: PruneReport;
+  if (options.dryRun) {
+    report = await ctx.services.retention.plan(request);
+    await ctx.reply.post(prunePlanMessage(report));
+  } else {
+    const ref = await ctx.reply.post(pruneRunningMessage(options.profile));
+    report = await ctx.services.retention.prune(request);
+    await ctx.reply.update(ref, prunePlanMessage(report));
+  }
+  const failed = report.profiles.some((p) => p.failures.length > 0);
+  return {
+    status: failed ? 'failed' : 'ok',
+    dryRun: report.dryRun,
+    profiles: report.profiles.map((p) => ({
+      profile: p.profile,
+      hasPolicy: p.policy !== null,
+      deleted: p.deleted.map((b) => ({ id: b.id, reasons: b.reasons })),
+      kept: p.kept.map((b) => ({ id: b.id, reasons: b.reasons })),
+      freedBytes: p.freedBytes,
+      keptBytes: p.keptBytes,
+      notes: p.notes,
+      failures: p.failures,
+    })),
+  };
+}
 
 interface BackupCreateRequest {
   readonly profile: string | undefined;
@@ -255,5 +323,75 @@ function summary(backup: BackupRecord) {
     finishedAt: backup.finishedAt?.toISOString() ?? null,
     location: backup.location,
     error: backup.error,
+  };
+}
+
+/**
+ * `/backup verify`: queues the verification and keeps one message up to date, one line per
+ * component, ending with ✓/✗ per component and what was checked. Returns `passed` or `failed`
+ * (the CLI exits 0 only for `passed`).
+ */
+async function verifyBackup(
+  ctx: CommandContext,
+  request: {
+    readonly backup: string;
+    readonly profile: string | undefined;
+    readonly level: VerificationLevel;
+  },
+): Promise<CommandResult> {
+  const { verificationId: id, backup } = await ctx.services.verifications.enqueue({
+    backup: request.backup,
+    ...(request.profile ? { profile: request.profile } : {}),
+    level: request.level,
+    requestedBy: ctx.requestedBy,
+  });
+  const run: VerifyRun = {
+    id,
+    backupId: backup.id,
+    profile: backup.profile,
+    level: request.level,
+    components: backup.manifest?.components.map((c) => c.name) ?? [...backup.targets],
+    requestedBy: ctx.requestedBy,
+  };
+  const ref = await ctx.reply.post(verifyQueuedMessage(run));
+  const live = liveMessage(ctx.reply, ref, {
+    intervalMs: ctx.progressIntervalMs,
+    onError: (error) =>
+      ctx.logger.warn({ err: error, verificationId: id }, 'progress update failed'),
+  });
+  const summary = { id, backup: backup.id, profile: backup.profile, level: request.level };
+  let record: Awaited<ReturnType<typeof ctx.services.verifications.follow>>;
+  try {
+    record = await ctx.services.verifications.follow(id, (progress) =>
+      live.progress(verifyProgressMessage(run, progress)),
+    );
+  } catch (error) {
+    ctx.logger.error({ err: error, verificationId: id }, 'lost track of a verification');
+    const message = describeForUser(error, id);
+    await live.finish(verifyLostMessage(run, message));
+    return { status: 'failed', ...summary, error: message };
+  }
+  await live.finish(verifyResultMessage(run, record));
+  return {
+    status: record.status === 'passed' ? 'passed' : 'failed',
+    ...summary,
+    requestedBy: record.requestedBy,
+    durationMs: record.results?.durationMs ?? null,
+    error: record.error,
+    components: (record.results?.components ?? []).map((c) => ({
+      name: c.name,
+      kind: c.kind,
+      key: c.key,
+      ok: c.ok,
+      bytes: c.bytes,
+      rawBytes: c.rawBytes,
+      sha256: c.sha256,
+      checked: c.checked,
+      notChecked: c.notChecked,
+      structure: c.structure,
+      restoreChecks: c.restoreChecks,
+      error: c.error,
+      durationMs: c.durationMs,
+    })),
   };
 }

@@ -9,18 +9,25 @@ import {
   readEnvironment,
 } from './config/environment.ts';
 import { type LoadedConfig, loadConfig } from './config/load-config.ts';
+import { loadAgeIdentities } from './crypto/age-identities.ts';
 import { seedDemoTargets } from './demo/seed-demo.ts';
 import { createBackupJobs } from './jobs/backup-jobs.ts';
 import { createJobJournal } from './jobs/job-journal.ts';
 import { createBackupProcessor } from './jobs/processors/backup-processor.ts';
+import { createPruneProcessor } from './jobs/processors/prune-processor.ts';
+import { createRestoreProcessor } from './jobs/processors/restore-processor.ts';
 import { createScheduledBackupProcessor } from './jobs/processors/scheduled-backup-processor.ts';
+import { createVerifyProcessor } from './jobs/processors/verify-processor.ts';
+import { createRetentionJobs } from './jobs/prune-jobs.ts';
 import { type JobQueue, openJobQueue } from './jobs/queue.ts';
+import { createRestoreJobs } from './jobs/restore-jobs.ts';
+import { createVerificationJobs } from './jobs/verify-jobs.ts';
 import { startWorker, type WorkerHandle, type WorkerTuning } from './jobs/worker.ts';
 import { createLogger, type Logger } from './logging/logger.ts';
 import { checkPostgres, checkRedis } from './preflight.ts';
 import { syncBackupSchedules } from './schedule/backup-schedules.ts';
 import type { BackupStore } from './storage/backup-store.ts';
-import { createPrimaryStore } from './storage/create-store.ts';
+import { checkStores, closeStores, createStores } from './storage/create-store.ts';
 import { LIFEBOAT_VERSION } from './version.ts';
 
 export interface AppOptions {
@@ -46,7 +53,10 @@ export interface App {
   readonly logger: Logger;
   readonly catalog: Catalog;
   readonly queue: JobQueue;
+  /** The primary store. */
   readonly store: BackupStore;
+  /** `storage.replicas`: where completed backups are copied. */
+  readonly replicas: readonly BackupStore[];
   readonly services: Services;
   readonly dispatcher: Dispatcher;
   /** Starts a worker serving the queue from this process. */
@@ -91,7 +101,10 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         'encryption: not configured, so backups are stored unencrypted (see `encryption` in lifeboat.example.yaml)',
       );
     }
-    const store = createPrimaryStore(config);
+    const stores = createStores(config, process.cwd(), { env: rawEnv });
+    closers.push(async () => closeStores(stores));
+    await checkStores(stores);
+    const store = stores.primary;
     const queue = await openJobQueue({ redisUrl: env.redisUrl, prefix: env.queuePrefix });
     closers.unshift(() => queue.close());
 
@@ -101,9 +114,16 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       backups: catalog.backups,
       jobs: catalog.jobs,
     });
+    const retention = createRetentionJobs({
+      config,
+      queue,
+      jobs: catalog.jobs,
+      retention: catalog.retention,
+    });
     const services: Services = {
       backups: catalog.backups,
       backupJobs,
+      retention,
       status: createSystemStatus({
         config,
         databaseUrl: env.databaseUrl,
@@ -112,6 +132,20 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         backups: catalog.backups,
         queue,
       }),
+      verifications: createVerificationJobs({
+        config,
+        queue,
+        backups: catalog.backups,
+        verifications: catalog.verifications,
+        jobs: catalog.jobs,
+      }),
+      restores: createRestoreJobs({
+        config,
+        queue,
+        backups: catalog.backups,
+        restores: catalog.restores,
+        jobs: catalog.jobs,
+      }),
     };
     const dispatcher = createDispatcher({ commands, services, config, logger });
     const processors = {
@@ -119,11 +153,37 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         config,
         catalog,
         store,
+        replicas: stores.replicas,
         lifeboatVersion: LIFEBOAT_VERSION,
+        afterCompleted: (payload) => retention.afterBackup(payload),
       }),
       'scheduled-backup': createScheduledBackupProcessor(backupJobs),
+      restore: createRestoreProcessor({
+        config,
+        catalog,
+        store,
+        identities: () => loadAgeIdentities(rawEnv),
+      }),
+      // Replicas hold copies of the same objects: a pruned backup goes from every store.
+      prune: createPruneProcessor({
+        config,
+        retention: catalog.retention,
+        stores: [store, ...stores.replicas],
+      }),
+      verify: createVerifyProcessor({
+        catalog,
+        store,
+        identities: () => loadAgeIdentities(rawEnv),
+        // Without scratch.postgres, restore tests use the catalog's server (DATABASE_URL).
+        restoreTest: { postgresUrl: config.scratch.postgres ?? env.databaseUrl },
+      }),
     };
-    const journal = createJobJournal({ jobs: catalog.jobs, backups: catalog.backups });
+    const journal = createJobJournal({
+      jobs: catalog.jobs,
+      backups: catalog.backups,
+      verifications: catalog.verifications,
+      restores: catalog.restores,
+    });
     const workers = new Set<WorkerHandle>();
     const startOwnWorker = (tuning: WorkerTuning = {}) => {
       const worker = startWorker({
@@ -151,6 +211,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       catalog,
       queue,
       store,
+      replicas: stores.replicas,
       services,
       dispatcher,
       startWorker: (tuning) => startOwnWorker(tuning),

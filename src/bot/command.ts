@@ -15,11 +15,12 @@ export type { ReplyChannel } from '../chat/reply-channel.ts';
 
 /**
  * How a command ended. The CLI prints the result as JSON for `--json` and exits 0 only for
- * `ok` and `completed`.
+ * `ok`, `completed` and `passed` (a verification that found the backup sound).
  */
 export type CommandStatus =
   | 'ok'
   | 'completed'
+  | 'passed'
   | 'failed'
   | 'invalid'
   | 'refused'
@@ -35,7 +36,7 @@ export interface CommandResult {
 
 /** True for the statuses the CLI exits 0 for. */
 export function succeeded(result: CommandResult): boolean {
-  return result.status === 'ok' || result.status === 'completed';
+  return result.status === 'ok' || result.status === 'completed' || result.status === 'passed';
 }
 
 /** The subset of pino's logger the command layer uses. */

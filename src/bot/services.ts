@@ -1,7 +1,12 @@
 import type { Manifest } from '../backup/manifest.ts';
 import type { ComponentProgress } from '../backup/progress.ts';
+import type { RestorePlan } from '../restore/plan-restore.ts';
+import type { RestoreRecord } from '../restore/restore-record.ts';
+import type { PruneReport } from '../retention/prune.ts';
+import type { VerificationLevel, VerificationRecord } from '../verify/verification.ts';
 
-export type BackupStatus = 'queued' | 'running' | 'completed' | 'failed';
+/** `pruned`: retention deleted its objects; the record stays for its history, never restorable. */
+export type BackupStatus = 'queued' | 'running' | 'completed' | 'failed' | 'pruned';
 
 /** A backup as the catalog knows it. */
 export interface BackupRecord {
@@ -22,11 +27,34 @@ export interface BackupRecord {
   readonly manifest: Manifest | null;
   /** The components the profile named when the backup was queued. */
   readonly targets: readonly string[];
+  /** When retention deleted it, and why (status `pruned`). */
+  readonly prunedAt?: Date | null;
+  readonly prunedReason?: string | null;
+  /** Its copies in the replica stores (`storage.replicas`), by store name. */
+  readonly replicas?: readonly BackupReplica[];
+}
+
+/** `running` while the copy is under way; a `failed` copy leaves the backup completed. */
+export type ReplicaStatus = 'running' | 'completed' | 'failed';
+
+/** A backup's copy in one replica store. */
+export interface BackupReplica {
+  /** The store's name in the config: `s3`, `local`. */
+  readonly store: string;
+  /** Where the copy lives (a directory or an s3:// URL). */
+  readonly location: string;
+  readonly status: ReplicaStatus;
+  /** Why the copy failed, naming the object. */
+  readonly error: string | null;
+  readonly bytes: number | null;
+  readonly finishedAt: Date | null;
 }
 
 export interface BackupListFilter {
   readonly profile?: string;
   readonly limit: number;
+  /** List pruned backups too. @defaultValue false: only backups whose objects exist */
+  readonly includePruned?: boolean;
 }
 
 /** Read access to the backups in the catalog. */
@@ -86,6 +114,94 @@ export interface StatusReport {
   readonly profiles: readonly ProfileStatus[];
 }
 
+/** `/backup verify ID|latest`: which backup and how deep. */
+export interface VerificationRequest {
+  /** A backup id, or `latest` for the newest completed backup of `profile`. */
+  readonly backup: string;
+  /** The profile `latest` refers to. @defaultValue the config's default profile */
+  readonly profile?: string;
+  readonly level: VerificationLevel;
+  /** `platform:id` of the person asking. */
+  readonly requestedBy: string;
+}
+
+/** Queues verifications of stored backups and follows them to the end. */
+export interface Verifications {
+  /**
+   * Records a running verification of the backup and queues its job. Throws a user-facing
+   * `CommandError` when there is no such completed backup.
+   */
+  enqueue(
+    request: VerificationRequest,
+  ): Promise<{ readonly verificationId: string; readonly backup: BackupRecord }>;
+  /**
+   * Resolves with the record once the verification ended (passed or failed), calling
+   * `onProgress` with every component's latest progress whenever one advances.
+   */
+  follow(
+    verificationId: string,
+    onProgress: (components: readonly ComponentProgress[]) => void,
+  ): Promise<VerificationRecord>;
+  /** The backup's most recent verification, if any. */
+  latestFor(backupId: string): Promise<VerificationRecord | undefined>;
+}
+
+/** `/backup prune`: the profiles' retention policies, planned or applied. */
+export interface Retention {
+  /** What a prune would do now, from the catalog as it is; changes nothing. */
+  plan(request: { readonly profile?: string; readonly requestedBy: string }): Promise<PruneReport>;
+  /** Queues a prune job and resolves with its report once it ran. */
+  prune(request: { readonly profile?: string; readonly requestedBy: string }): Promise<PruneReport>;
+}
+
+/** `/restore ID|latest [--profile P] [--components A,B] [--into A=B]`: what to restore where. */
+export interface RestoreRequest {
+  /** A backup id, or `latest` for the newest completed backup of `profile`. */
+  readonly backup: string;
+  /** The profile `latest` refers to. @defaultValue the config's default profile */
+  readonly profile?: string;
+  readonly components?: readonly string[];
+  readonly into?: Readonly<Record<string, string>>;
+  /** `platform:id` of the person asking. */
+  readonly requestedBy: string;
+}
+
+/** A restore worked out, before anything is recorded or run. */
+export interface PlannedRestore {
+  readonly plan: RestorePlan;
+  /**
+   * Why this version will not run it (a destination needs approval), for people; null when it
+   * can run.
+   */
+  readonly refusal: string | null;
+}
+
+export type RestoreOutcome =
+  | { readonly status: 'completed'; readonly restore: RestoreRecord }
+  | { readonly status: 'failed'; readonly restore: RestoreRecord; readonly error: string };
+
+/** Plans restores, records refused ones, queues the others and follows them to the end. */
+export interface Restores {
+  /**
+   * Finds the backup and plans the restore; changes nothing. Throws a user-facing
+   * `CommandError` for a backup that is not there or not completed, and for components or
+   * targets that do not fit (see `planRestore`).
+   */
+  plan(request: RestoreRequest): Promise<PlannedRestore>;
+  /** Records a restore that will not run, and why. */
+  refuse(plan: RestorePlan, requestedBy: string, reason: string): Promise<RestoreRecord>;
+  /** Records the restore as queued and puts its job on the queue; refuses one that needs approval. */
+  enqueue(plan: RestorePlan, requestedBy: string): Promise<{ readonly restoreId: string }>;
+  /**
+   * Resolves when the restore ends, calling `onProgress` with every component's latest
+   * progress (staging, restoring, checking) whenever one advances.
+   */
+  follow(
+    restoreId: string,
+    onProgress: (components: readonly ComponentProgress[]) => void,
+  ): Promise<RestoreOutcome>;
+}
+
 /** What `/status` reports. */
 export interface SystemStatus {
   report(): Promise<StatusReport>;
@@ -96,4 +212,7 @@ export interface Services {
   readonly backups: BackupCatalogView;
   readonly backupJobs: BackupJobs;
   readonly status: SystemStatus;
+  readonly retention: Retention;
+  readonly verifications: Verifications;
+  readonly restores: Restores;
 }

@@ -7,6 +7,7 @@ import type {
 } from '../bot/services.ts';
 import { LifeboatError } from '../core/errors.ts';
 import type { Database, Queryable } from './database.ts';
+import { REPLICAS_COLUMN, replicasFromColumn } from './replica-repository.ts';
 
 export interface QueuedBackup {
   readonly id: string;
@@ -24,7 +25,7 @@ export interface BackupRepository extends BackupCatalogView {
   createQueued(backup: QueuedBackup): Promise<BackupRecord>;
   /**
    * Marks the backup running and counts the attempt (`attempt` is the queue's attempt number;
-   * the count never goes below it). A completed backup cannot run again.
+   * the count never goes below it). A completed or pruned backup cannot run again.
    */
   markRunning(id: string, options: { readonly attempt: number }): Promise<BackupRecord>;
   /**
@@ -33,7 +34,7 @@ export interface BackupRepository extends BackupCatalogView {
    * components with the new manifest's.
    */
   markCompleted(id: string, manifest: Manifest, location: string): Promise<BackupRecord>;
-  /** Fails the backup with `error`. A completed backup stays completed. */
+  /** Fails the backup with `error`. A completed (or pruned) backup stays as it is. */
   markFailed(id: string, error: string): Promise<BackupRecord>;
   /** Puts a running backup back to queued, as when a worker shuts down and hands its job back. */
   requeue(id: string): Promise<BackupRecord>;
@@ -55,10 +56,14 @@ interface BackupRow {
   error: string | null;
   location: string | null;
   manifest: unknown;
+  pruned_at: Date | null;
+  pruned_reason: string | null;
+  replicas: unknown;
 }
 
 const COLUMNS = `id, profile, status, note, requested_by, targets, created_at, started_at,
-  finished_at, bytes, error, location, manifest`;
+  finished_at, bytes, error, location, manifest, pruned_at, pruned_reason,
+  ${REPLICAS_COLUMN}`;
 
 export function createBackupRepository(db: Database): BackupRepository {
   const one = async (q: Queryable, id: string, sql: string, values: unknown[]) => {
@@ -101,7 +106,7 @@ export function createBackupRepository(db: Database): BackupRepository {
         `UPDATE backups
             SET status = 'running', started_at = now(), finished_at = NULL, error = NULL,
                 attempts = greatest(attempts + 1, $2)
-          WHERE id = $1 AND status <> 'completed'
+          WHERE id = $1 AND status NOT IN ('completed', 'pruned')
           RETURNING ${COLUMNS}`,
         [id, attempt],
       );
@@ -158,7 +163,7 @@ export function createBackupRepository(db: Database): BackupRepository {
     async markFailed(id, error) {
       const [row] = await db.query<BackupRow>(
         `UPDATE backups SET status = 'failed', finished_at = now(), error = $2
-          WHERE id = $1 AND status <> 'completed'
+          WHERE id = $1 AND status NOT IN ('completed', 'pruned')
           RETURNING ${COLUMNS}`,
         [id, error],
       );
@@ -189,10 +194,10 @@ export function createBackupRepository(db: Database): BackupRepository {
     async list(filter: BackupListFilter) {
       const rows = await db.query<BackupRow>(
         `SELECT ${COLUMNS} FROM backups
-          WHERE $1::text IS NULL OR profile = $1
+          WHERE ($1::text IS NULL OR profile = $1) AND ($3 OR status <> 'pruned')
           ORDER BY created_at DESC, id DESC
           LIMIT $2`,
-        [filter.profile ?? null, filter.limit],
+        [filter.profile ?? null, filter.limit, filter.includePruned ?? false],
       );
       return rows.map(toRecord);
     },
@@ -216,6 +221,9 @@ function toRecord(row: BackupRow): BackupRecord {
     location: row.location,
     manifest: row.manifest === null ? null : parseManifest(row.id, row.manifest),
     targets: row.targets,
+    prunedAt: row.pruned_at,
+    prunedReason: row.pruned_reason,
+    replicas: replicasFromColumn(row.replicas),
   };
 }
 

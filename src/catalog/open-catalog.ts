@@ -3,15 +3,32 @@ import { withDefaultUser } from '../postgres/connection-url.ts';
 import { type BackupRepository, createBackupRepository } from './backup-repository.ts';
 import { poolDatabase } from './database.ts';
 import { databaseName, ensureDatabase } from './ensure-database.ts';
+import { createInventoryRepository, type InventoryRepository } from './inventory-repository.ts';
 import { createJobRepository, type JobRepository } from './job-repository.ts';
 import { applyMigrations, loadMigrations } from './migrate.ts';
+import { createReplicaRepository, type ReplicaRepository } from './replica-repository.ts';
+import { createRestoreRepository, type RestoreRepository } from './restore-repository.ts';
+import { createRetentionRepository, type RetentionRepository } from './retention-repository.ts';
 import { createTargetLocks, type TargetLocks } from './target-locks.ts';
+import {
+  createVerificationRepository,
+  type VerificationRepository,
+} from './verification-repository.ts';
 
 /** The catalog in PostgreSQL: backups, jobs and target locks. */
 export interface Catalog {
   readonly backups: BackupRepository;
   readonly jobs: JobRepository;
   readonly targetLocks: TargetLocks;
+  /** Completed backups with their verification state; marking backups pruned. */
+  readonly retention: RetentionRepository;
+  /** The catalog as `lifeboat catalog rebuild` compares it with storage. */
+  readonly inventory: InventoryRepository;
+  readonly verifications: VerificationRepository;
+  /** Where each backup was copied besides its primary store, and how the copy went. */
+  readonly replicas: ReplicaRepository;
+  /** Restores: their plans, how each component went, and refused requests. */
+  readonly restores: RestoreRepository;
   /** Applies the migrations not applied yet; returns their names (`0001_initial`). */
   migrate(): Promise<string[]>;
   /** Resolves when the catalog database answers a query. */
@@ -72,6 +89,11 @@ export async function openCatalog(
     backups: createBackupRepository(db),
     jobs: createJobRepository(db),
     targetLocks,
+    retention: createRetentionRepository(db),
+    inventory: createInventoryRepository(db),
+    verifications: createVerificationRepository(db),
+    replicas: createReplicaRepository(db),
+    restores: createRestoreRepository(db),
     async migrate() {
       return applyMigrations(db, await loadMigrations());
     },

@@ -5,6 +5,11 @@ export type CliArgs =
   | { readonly mode: 'start' | 'worker' | 'bot'; readonly configPath?: string }
   | { readonly mode: 'console'; readonly configPath?: string; readonly user?: string }
   | {
+      readonly mode: 'catalog-rebuild';
+      readonly configPath?: string;
+      readonly cleanIncomplete: boolean;
+    }
+  | {
       readonly mode: 'command';
       readonly configPath?: string;
       readonly words: readonly string[];
@@ -18,7 +23,6 @@ const LATER = [
   'runbook lint',
   'audit verify',
   'audit export',
-  'catalog rebuild',
   'slack manifest',
   'discord register',
 ];
@@ -32,11 +36,18 @@ Services
   bot                     the chat bot, the scheduler and the HTTP endpoints
   console [--as USER]     the console chat (commands from a terminal or a pipe)
   migrate                 apply the catalog's database migrations
+  catalog rebuild [--clean-incomplete]
+                          rebuild the catalog from the manifests in the primary store
+                          (storage is the truth); reports incomplete backups (no
+                          manifest) and with --clean-incomplete deletes those older than
+                          1 h whose backup is not queued or running
 
 Chat commands (the same words as in chat, without the slash)
   backup create [PROFILE] [--note TEXT] [--no-replicate]
   backup list [--profile P] [--limit N]
   backup show ID
+  backup verify ID|latest [--profile P] [--restore-test]
+  backup prune [--profile P] [--dry-run]
   status
   help [COMMAND]          every command, as /help shows it
 
@@ -89,6 +100,20 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
       if (words.length > 1)
         return { mode: 'error', message: `\`lifeboat ${first}\` takes no arguments` };
       return first === 'migrate' ? { mode: 'migrate' } : { mode: first, configPath };
+    case 'catalog': {
+      const rest = words.slice(2);
+      if (second !== 'rebuild' || rest.some((w) => w !== '--clean-incomplete')) {
+        return {
+          mode: 'error',
+          message: '`lifeboat catalog` takes: catalog rebuild [--clean-incomplete]',
+        };
+      }
+      return {
+        mode: 'catalog-rebuild',
+        configPath,
+        cleanIncomplete: rest.includes('--clean-incomplete'),
+      };
+    }
     case 'console':
       if (words.length > 1)
         return { mode: 'error', message: '`lifeboat console` takes only --as USER' };
@@ -110,6 +135,7 @@ export function exitCodeFor(status: CommandResult['status']): number {
   switch (status) {
     case 'ok':
     case 'completed':
+    case 'passed':
       return 0;
     case 'failed':
       return 1;

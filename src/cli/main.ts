@@ -3,13 +3,16 @@ import type { Server } from 'node:http';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { openCatalog } from '../catalog/open-catalog.ts';
+import { describeRebuild, rebuildCatalog } from '../catalog/rebuild-catalog.ts';
 import { ConsoleAdapter } from '../chat/console/console-adapter.ts';
 import { replyChannel } from '../chat/reply-channel.ts';
 import { readEnvironment } from '../config/environment.ts';
+import { loadConfig } from '../config/load-config.ts';
 import { ConfigError, UserFacingError } from '../core/errors.ts';
 import { startHttpServer } from '../http/server.ts';
 import { type App, createApp } from '../main.ts';
 import { checkPostgres } from '../preflight.ts';
+import { checkStores, closeStores, createStores } from '../storage/create-store.ts';
 import { LIFEBOAT_VERSION } from '../version.ts';
 import { CLI_USAGE, exitCodeFor, parseCliArgs } from './cli-args.ts';
 import { runChatCommand } from './run-chat-command.ts';
@@ -38,6 +41,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         return 3;
       case 'migrate':
         return await migrate();
+      case 'catalog-rebuild':
+        return await rebuild(args.configPath, args.cleanIncomplete);
       case 'start':
         return await runService(args.configPath, { worker: true, bot: true });
       case 'worker':
@@ -103,6 +108,33 @@ async function migrate(): Promise<number> {
     );
     return 0;
   } finally {
+    await catalog.close();
+  }
+}
+
+/**
+ * `lifeboat catalog rebuild`: the catalog from the manifests in the primary store. Needs the
+ * config (for the store) and the catalog database, not Redis or a worker.
+ */
+async function rebuild(configPath: string | undefined, cleanIncomplete: boolean): Promise<number> {
+  const { config } = loadConfig({ path: configPath, env: process.env });
+  const env = readEnvironment(process.env);
+  await checkPostgres(env.databaseUrl, 'the catalog');
+  const stores = createStores(config, process.cwd(), { env: process.env });
+  const catalog = await openCatalog(env.databaseUrl);
+  try {
+    await checkStores(stores);
+    const applied = await catalog.migrate();
+    if (applied.length) process.stderr.write(`catalog: applied migrations ${applied.join(', ')}\n`);
+    const report = await rebuildCatalog({
+      store: stores.primary,
+      inventory: catalog.inventory,
+      cleanIncomplete,
+    });
+    process.stdout.write(`${describeRebuild(report, cleanIncomplete).join('\n')}\n`);
+    return 0;
+  } finally {
+    closeStores(stores);
     await catalog.close();
   }
 }

@@ -56,3 +56,13 @@ export function backupIdTime(id: string): Date | undefined {
 export function backupIdProfile(id: string): string | undefined {
   return /^bk_\d{8}T\d{6}Z_(.+)_[0-9a-z]{4}$/.exec(id)?.[1];
 }
+
+/** Verification ids sort by time: `vf_20261122T020000Z_7q3k9x`. */
+export function newVerificationId(at: Date = new Date()): string {
+  return `vf_${compactTimestamp(at)}_${randomSuffix(6)}`;
+}
+
+/** Restore ids sort by time: `rs_20261122T120000Z_7q3k9x`. */
+export function newRestoreId(at: Date = new Date()): string {
+  return `rs_${compactTimestamp(at)}_${randomSuffix(6)}`;
+}

@@ -73,7 +73,7 @@ function followBackup(
       if (Array.isArray(components)) onProgress(components);
     };
     const onEnded = ({ jobId }: { jobId: string }) => {
-      if (jobId === backupId) void check();
+      if (jobId === backupId) void check(true);
     };
     const timer = setInterval(() => void check(), FOLLOW_POLL_MS);
     const finish = (outcome: BackupOutcome | Error) => {
@@ -86,11 +86,11 @@ function followBackup(
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
     };
-    const check = async () => {
+    const check = async (jobEnded = false) => {
       try {
         const record = await deps.backups.get(backupId);
         if (!record) return finish(new Error(`backup ${backupId} is not in the catalog`));
-        const outcome = outcomeOf(record);
+        const outcome = outcomeOf(record, jobEnded);
         if (outcome) finish(outcome);
       } catch (error) {
         finish(error instanceof Error ? error : new Error(String(error)));
@@ -103,8 +103,13 @@ function followBackup(
   });
 }
 
-function outcomeOf(record: BackupRecord): BackupOutcome | undefined {
-  if (record.status === 'completed') return { status: 'completed', backup: record };
+function outcomeOf(record: BackupRecord, jobEnded: boolean): BackupOutcome | undefined {
+  if (record.status === 'completed') {
+    // The job copies a completed backup to the replicas before it ends: wait for the copies,
+    // so that the outcome says where they went.
+    if (!jobEnded && record.replicas?.some((r) => r.status === 'running')) return undefined;
+    return { status: 'completed', backup: record };
+  }
   if (record.status === 'failed') {
     return { status: 'failed', backup: record, error: record.error ?? 'unknown error' };
   }

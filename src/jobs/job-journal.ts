@@ -1,5 +1,7 @@
 import type { BackupRepository } from '../catalog/backup-repository.ts';
 import type { JobRepository } from '../catalog/job-repository.ts';
+import type { RestoreRepository } from '../catalog/restore-repository.ts';
+import type { VerificationRepository } from '../catalog/verification-repository.ts';
 import { createJobFailureRecorder } from './job-failures.ts';
 import type { JobPayload } from './job-payloads.ts';
 
@@ -15,15 +17,20 @@ export interface JobJournal {
   failed(jobId: string, payload: JobPayload, reason: string): Promise<void>;
 }
 
-/** Who a job runs for: the person behind a backup, or the scheduler. */
+/** Who a job runs for: the person (or schedule) its payload names, else the scheduler. */
 function requesterOf(payload: JobPayload): string {
-  return payload.kind === 'backup' ? payload.requestedBy : 'scheduler:cron';
+  return 'requestedBy' in payload ? payload.requestedBy : 'scheduler:cron';
 }
 
-/** Records every job in the catalog's `jobs` table, and fails backups whose job died. */
+/**
+ * Records every job in the catalog's `jobs` table, and fails backups and verifications whose
+ * job died (they would otherwise stay running in the catalog for ever).
+ */
 export function createJobJournal(deps: {
   readonly jobs: JobRepository;
   readonly backups: Pick<BackupRepository, 'get' | 'markFailed'>;
+  readonly verifications?: Pick<VerificationRepository, 'markFailed'>;
+  readonly restores?: Pick<RestoreRepository, 'markFailed'>;
 }): JobJournal {
   const recordBackupFailure = createJobFailureRecorder({ backups: deps.backups });
   // Jobs fired by a schedule were never queued through the catalog: record them first (an
@@ -48,6 +55,18 @@ export function createJobJournal(deps: {
       await record(jobId, payload);
       await deps.jobs.markFailed(jobId, reason);
       await recordBackupFailure(payload, reason);
+      if (payload.kind === 'verify') {
+        // A verification its processor ended already stays as it ended.
+        await deps.verifications?.markFailed(
+          payload.verificationId,
+          `the queue failed its job: ${reason}`,
+          null,
+        );
+      }
+      if (payload.kind === 'restore') {
+        // A restore its processor ended already stays as it ended.
+        await deps.restores?.markFailed(payload.restoreId, `the queue failed its job: ${reason}`);
+      }
     },
   };
 }

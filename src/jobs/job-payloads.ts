@@ -18,13 +18,42 @@ export const scheduledBackupJobSchema = z.strictObject({
   profile: z.string().min(1),
 });
 
+/** Verifies a stored backup at a level (1 checksums, 2 structure, 3 restore test). */
+export const verifyJobSchema = z.strictObject({
+  kind: z.literal('verify'),
+  verificationId: z.string().regex(/^vf_[A-Za-z0-9_-]+$/),
+  backupId: z.string().regex(/^bk_[A-Za-z0-9_-]+$/),
+  level: z.union([z.literal(1), z.literal(2), z.literal(3)]),
+  requestedBy: z.string().min(1),
+});
+
+/** Applies the retention policy of one profile, or of every profile when `profile` is null. */
+export const pruneJobSchema = z.strictObject({
+  kind: z.literal('prune'),
+  profile: z.string().min(1).nullable(),
+  requestedBy: z.string().min(1),
+});
+
+/** Carries out a restore whose plan the catalog holds (`restores.plan`). */
+export const restoreJobSchema = z.strictObject({
+  kind: z.literal('restore'),
+  restoreId: z.string().regex(/^rs_[A-Za-z0-9_-]+$/),
+  requestedBy: z.string().min(1),
+});
+
 export const jobPayloadSchema = z.discriminatedUnion('kind', [
   backupJobSchema,
   scheduledBackupJobSchema,
+  verifyJobSchema,
+  pruneJobSchema,
+  restoreJobSchema,
 ]);
 
 export type BackupJob = z.infer<typeof backupJobSchema>;
 export type ScheduledBackupJob = z.infer<typeof scheduledBackupJobSchema>;
+export type VerifyJob = z.infer<typeof verifyJobSchema>;
+export type PruneJob = z.infer<typeof pruneJobSchema>;
+export type RestoreJob = z.infer<typeof restoreJobSchema>;
 export type JobPayload = z.infer<typeof jobPayloadSchema>;
 export type JobKind = JobPayload['kind'];
 
@@ -34,4 +63,14 @@ export interface BackupJobResult {
   readonly bytes: number;
   readonly durationMs: number;
   readonly location: string;
+  /** How the copies to `storage.replicas` went; a failed one leaves the backup completed. */
+  readonly replicas?: readonly ReplicaResult[];
+}
+
+/** One replica store's copy of a backup, as a backup job reports it. */
+export interface ReplicaResult {
+  readonly store: string;
+  readonly status: 'completed' | 'failed';
+  readonly location: string;
+  readonly error?: string;
 }

@@ -6,12 +6,21 @@ import type {
   BackupOutcome,
   BackupRecord,
   BackupRequest,
+  Retention,
   Services,
   StatusReport,
   SystemStatus,
+  VerificationRequest,
+  Verifications,
 } from '../../src/bot/services.ts';
+import type { RetentionRepository } from '../../src/catalog/retention-repository.ts';
 import type { LifeboatConfig } from '../../src/config/schema.ts';
-import { newBackupId } from '../../src/core/ids.ts';
+import { CommandError } from '../../src/core/errors.ts';
+import { newBackupId, newVerificationId } from '../../src/core/ids.ts';
+import { type PruneReport, prune } from '../../src/retention/prune.ts';
+import type { BackupStore } from '../../src/storage/backup-store.ts';
+import type { ComponentVerification, VerificationRecord } from '../../src/verify/verification.ts';
+import { InMemoryRestores } from './in-memory-restores.ts';
 import { componentsOf, sampleManifest } from './sample-backups.ts';
 
 /** The catalog's backups, in memory. */
@@ -25,6 +34,7 @@ export class InMemoryBackupCatalog implements BackupCatalogView {
   async list(filter: BackupListFilter): Promise<BackupRecord[]> {
     return [...this.records.values()]
       .filter((r) => filter.profile === undefined || r.profile === filter.profile)
+      .filter((r) => filter.includePruned || r.status !== 'pruned')
       .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
       .slice(0, filter.limit);
   }
@@ -158,6 +168,200 @@ export class InMemoryBackupJobs implements BackupJobs {
   }
 }
 
+/**
+ * Retention over the in-memory catalog, with the real selection and prune logic: `verified`
+ * holds the ids that have a passed verification; a prune marks records pruned and deletes from
+ * `stores` (none unless a test adds one). `prune` runs at once instead of through a queue.
+ */
+export class InMemoryRetention implements Retention {
+  readonly verified = new Set<string>();
+  readonly stores: BackupStore[] = [];
+  readonly requests: { profile?: string; requestedBy: string; dryRun: boolean }[] = [];
+  private readonly config: LifeboatConfig;
+  private readonly catalog: InMemoryBackupCatalog;
+  private readonly now: () => Date;
+
+  constructor(config: LifeboatConfig, catalog: InMemoryBackupCatalog, now: () => Date) {
+    this.config = config;
+    this.catalog = catalog;
+    this.now = now;
+  }
+
+  plan(request: { profile?: string; requestedBy: string }): Promise<PruneReport> {
+    return this.run(request, true);
+  }
+
+  prune(request: { profile?: string; requestedBy: string }): Promise<PruneReport> {
+    return this.run(request, false);
+  }
+
+  private run(request: { profile?: string; requestedBy: string }, dryRun: boolean) {
+    this.requests.push({ ...request, dryRun });
+    const repository: RetentionRepository = {
+      candidates: async (profile) =>
+        [...this.catalog.records.values()]
+          .filter((r) => r.profile === profile && r.status === 'completed')
+          .map((r) => ({
+            id: r.id,
+            createdAt: r.createdAt,
+            bytes: r.bytes ?? 0,
+            verified: this.verified.has(r.id),
+          })),
+      markPruned: async (id, reason) => {
+        const record = this.catalog.records.get(id);
+        if (record?.status !== 'completed') return false;
+        this.catalog.add({
+          ...record,
+          status: 'pruned',
+          prunedAt: this.now(),
+          prunedReason: reason,
+        });
+        return true;
+      },
+    };
+    return prune(
+      { config: this.config, retention: repository, stores: this.stores },
+      { profile: request.profile ?? null, requestedBy: request.requestedBy, dryRun },
+    );
+  }
+}
+
+/** What the next verification finds when followed: a component that fails, and why. */
+export interface VerificationScript {
+  readonly failing: string;
+  readonly code: string;
+  readonly error: string;
+}
+
+/**
+ * Verifications that run instantly over the in-memory catalog: `follow` reports each component
+ * running then done (or failed, as scripted), and ends passed unless a script says otherwise.
+ */
+export class InMemoryVerifications implements Verifications {
+  readonly requests: VerificationRequest[] = [];
+  readonly records = new Map<string, VerificationRecord>();
+  private readonly scripts: (VerificationScript | null)[] = [];
+  private readonly config: LifeboatConfig;
+  private readonly catalog: InMemoryBackupCatalog;
+  private readonly now: () => Date;
+
+  constructor(config: LifeboatConfig, catalog: InMemoryBackupCatalog, now: () => Date) {
+    this.config = config;
+    this.catalog = catalog;
+    this.now = now;
+  }
+
+  /** Scripts the next verifications, in order (null passes); unscripted ones pass. */
+  script(...scripts: (VerificationScript | null)[]): void {
+    this.scripts.push(...scripts);
+  }
+
+  async enqueue(request: VerificationRequest) {
+    const backup =
+      request.backup === 'latest'
+        ? (await this.catalog.list({ limit: 1000, ...this.profileOf(request) })).find(
+            (r) => r.status === 'completed',
+          )
+        : this.catalog.records.get(request.backup);
+    if (backup?.status !== 'completed') {
+      throw new CommandError('backup_not_found', `no completed backup ${request.backup}`);
+    }
+    this.requests.push(request);
+    const id = newVerificationId(this.now());
+    this.records.set(id, {
+      id,
+      backupId: backup.id,
+      level: request.level,
+      status: 'running',
+      requestedBy: request.requestedBy,
+      startedAt: this.now(),
+      finishedAt: null,
+      results: null,
+      error: null,
+    });
+    return { verificationId: id, backup };
+  }
+
+  async follow(
+    verificationId: string,
+    onProgress: (components: readonly ComponentProgress[]) => void,
+  ): Promise<VerificationRecord> {
+    const record = this.records.get(verificationId);
+    if (!record) throw new Error(`no verification ${verificationId}`);
+    const backup = this.catalog.records.get(record.backupId);
+    const components = backup?.manifest?.components ?? [];
+    const script = this.scripts.shift() ?? null;
+    const state = new Map<string, ComponentProgress>(
+      components.map((c) => [c.name, waitingProgress(c.name)]),
+    );
+    const results: ComponentVerification[] = [];
+    for (const c of components) {
+      const failed = script?.failing === c.name;
+      const base = { component: c.name, rawBytes: c.rawBytes, storedBytes: c.bytes };
+      state.set(c.name, {
+        ...base,
+        phase: 'running',
+        expectedBytes: c.rawBytes * 2,
+        bytesPerSecond: 1024 * 1024,
+        message: 'decrypting and checking structure',
+      });
+      onProgress([...state.values()]);
+      state.set(c.name, {
+        ...base,
+        phase: failed ? 'failed' : 'done',
+        expectedBytes: c.rawBytes,
+        bytesPerSecond: 0,
+        ...(failed && script ? { message: script.error } : {}),
+      });
+      onProgress([...state.values()]);
+      results.push({
+        name: c.name,
+        kind: c.kind,
+        key: `${record.backupId}/${c.object}`,
+        ok: !failed,
+        bytes: failed ? 0 : c.bytes,
+        rawBytes: failed ? null : c.rawBytes,
+        sha256: failed ? null : c.sha256,
+        checked: failed
+          ? []
+          : [
+              'sha256 ok',
+              ...(c.kind === 'postgres' ? ['pg_restore --list: 2 tables listed'] : []),
+              ...(record.level === 3 ? ['restore test: 2 tables, row counts match'] : []),
+            ],
+        notChecked: [],
+        structure: null,
+        restoreChecks: null,
+        error: failed && script ? { code: script.code, message: script.error } : null,
+        durationMs: 1500,
+      });
+    }
+    const ended: VerificationRecord = {
+      ...record,
+      status: script ? 'failed' : 'passed',
+      finishedAt: new Date(record.startedAt.getTime() + 1500 * components.length),
+      results: {
+        components: results,
+        scratch: record.level === 3 ? 'postgres://127.0.0.1:5432/postgres' : null,
+        durationMs: 1500 * components.length,
+      },
+      error: script ? script.error : null,
+    };
+    this.records.set(ended.id, ended);
+    return ended;
+  }
+
+  async latestFor(backupId: string): Promise<VerificationRecord | undefined> {
+    return [...this.records.values()]
+      .filter((r) => r.backupId === backupId)
+      .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())[0];
+  }
+
+  private profileOf(request: VerificationRequest): { profile: string } {
+    return { profile: request.profile ?? this.config.defaultProfile ?? '' };
+  }
+}
+
 /** A status report that tests set as they like. */
 export class FixedSystemStatus implements SystemStatus {
   current: StatusReport;
@@ -173,6 +377,9 @@ export interface InMemoryServices extends Services {
   readonly backups: InMemoryBackupCatalog;
   readonly backupJobs: InMemoryBackupJobs;
   readonly status: FixedSystemStatus;
+  readonly retention: InMemoryRetention;
+  readonly verifications: InMemoryVerifications;
+  readonly restores: InMemoryRestores;
 }
 
 export function inMemoryServices(config: LifeboatConfig, now: () => Date): InMemoryServices {
@@ -180,6 +387,9 @@ export function inMemoryServices(config: LifeboatConfig, now: () => Date): InMem
   return {
     backups,
     backupJobs: new InMemoryBackupJobs(config, backups, now),
+    retention: new InMemoryRetention(config, backups, now),
+    verifications: new InMemoryVerifications(config, backups, now),
+    restores: new InMemoryRestores(config, backups, now),
     status: new FixedSystemStatus({
       services: [
         { name: 'PostgreSQL', ok: true, detail: '127.0.0.1:5432' },

@@ -73,7 +73,7 @@ profiles:
     });
 
     it('names the kind of a job no processor knows', async () => {
-      const job = await addRaw('unknown-kind', { kind: 'restore', backupId: 'bk_x' });
+      const job = await addRaw('unknown-kind', { kind: 'drill', drill: 'weekly-db' });
 
       expect(job.attemptsMade).toBe(1);
       expect(job.failedReason).toMatch(/invalid payload: kind: /);

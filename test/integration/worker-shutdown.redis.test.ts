@@ -129,6 +129,9 @@ process.stdout.write(JSON.stringify({ closeMs: performance.now() - started }));
           return new Promise(() => {});
         },
         'scheduled-backup': async () => undefined,
+        prune: async () => undefined,
+        verify: async () => undefined,
+        restore: async () => undefined,
       },
     });
     const jobId = 'bk_20260101T000000Z_stuck_0001';

@@ -8,7 +8,10 @@ import {
   formatTimestamp,
   plural,
 } from '../../core/format.ts';
+import type { VerificationRecord } from '../../verify/verification.ts';
 import type { BackupRecord } from '../services.ts';
+import { failedReplicaBlocks, replicaValue } from './replicas.ts';
+import { lastVerificationText } from './verify-result.ts';
 
 /** Tables listed one by one before the rest are summed up. */
 export const MAX_LISTED_TABLES = 10;
@@ -55,8 +58,15 @@ function componentText(component: ManifestComponent): string {
   ].join('\n');
 }
 
-/** `/backup show ID`: everything the catalog and the manifest say about one backup. */
-export function backupDetailsMessage(backup: BackupRecord, now: Date): ChatMessage {
+/**
+ * `/backup show ID`: everything the catalog and the manifest say about one backup, and its last
+ * verification when there is one.
+ */
+export function backupDetailsMessage(
+  backup: BackupRecord,
+  now: Date,
+  lastVerification?: VerificationRecord,
+): ChatMessage {
   const manifest = backup.manifest;
   const fields: Field[] = [
     { label: 'Status', value: backup.status },
@@ -77,10 +87,17 @@ export function backupDetailsMessage(backup: BackupRecord, now: Date): ChatMessa
   }
   if (backup.bytes !== null) fields.push({ label: 'Size', value: formatBytes(backup.bytes) });
   if (backup.location) fields.push({ label: 'Stored at', value: backup.location });
-  for (const replica of manifest?.storage.slice(1) ?? []) {
-    fields.push({ label: `Replica (${replica.store})`, value: replica.location });
+  for (const replica of backup.replicas ?? []) {
+    fields.push({ label: `Replica (${replica.store})`, value: replicaValue(replica) });
   }
   if (backup.note) fields.push({ label: 'Note', value: backup.note });
+  if (lastVerification) {
+    const when = formatTimestamp(lastVerification.finishedAt ?? lastVerification.startedAt);
+    fields.push({
+      label: 'Last verified',
+      value: lastVerificationText(lastVerification, when),
+    });
+  }
 
   const blocks: Block[] = [{ type: 'header', text: `Backup ${backup.id}` }];
   if (backup.status === 'failed') {
@@ -90,7 +107,16 @@ export function backupDetailsMessage(backup: BackupRecord, now: Date): ChatMessa
       text: `Failed: ${backup.error ?? 'no error recorded'}`,
     });
   }
+  if (backup.status === 'pruned') {
+    const when = backup.prunedAt ? ` ${formatTimestamp(backup.prunedAt)}` : '';
+    blocks.push({
+      type: 'callout',
+      tone: 'info',
+      text: `Pruned${when}: ${backup.prunedReason ?? 'no reason recorded'}. Its objects are deleted; it cannot be restored.`,
+    });
+  }
   blocks.push({ type: 'fields', fields });
+  if (backup.status === 'completed') blocks.push(...failedReplicaBlocks(backup.replicas));
   if (manifest) {
     blocks.push({ type: 'code', text: manifest.components.map(componentText).join('\n\n') });
   } else {

@@ -2,6 +2,7 @@ import type { ComponentProgress } from '../../backup/progress.ts';
 import type { Block, Button, ChatMessage, Field } from '../../chat/message.ts';
 import { formatBytes, formatDuration, formatRate, plural, shortSha } from '../../core/format.ts';
 import type { BackupRecord } from '../services.ts';
+import { failedReplicaBlocks, replicaValue } from './replicas.ts';
 
 /** What the live message of one `/backup create` knows from the start. */
 export interface BackupRun {
@@ -101,7 +102,8 @@ export function backupCompletedMessage(backup: BackupRecord): ChatMessage {
   const bytes = backup.bytes ?? components.reduce((sum, c) => sum + c.bytes, 0);
   const durationMs = manifest?.durationMs ?? elapsed(backup);
   const location = backup.location ?? manifest?.storage[0]?.location ?? 'unknown';
-  const replicas = manifest?.storage.slice(1) ?? [];
+  const replicas = backup.replicas ?? [];
+  const copies = replicas.filter((r) => r.status !== 'failed');
 
   const fields: Field[] = [
     { label: 'Status', value: 'completed' },
@@ -112,8 +114,8 @@ export function backupCompletedMessage(backup: BackupRecord): ChatMessage {
     { label: 'Requested by', value: backup.requestedBy },
     { label: 'Id', value: backup.id },
   ];
-  if (replicas.length > 0) {
-    fields.push({ label: 'Replicas', value: replicas.map((r) => r.location).join(', ') });
+  if (copies.length > 0) {
+    fields.push({ label: 'Replicas', value: copies.map(replicaValue).join(', ') });
   }
   if (backup.note) fields.push({ label: 'Note', value: backup.note });
 
@@ -125,6 +127,7 @@ export function backupCompletedMessage(backup: BackupRecord): ChatMessage {
   const blocks: Block[] = [
     { type: 'header', text: `Backup of ${backup.profile}: completed` },
     { type: 'callout', tone: 'success', text: `Backup \`${backup.id}\` completed: ${summary}.` },
+    ...failedReplicaBlocks(replicas),
     { type: 'fields', fields },
   ];
   if (lines.length > 0) blocks.push({ type: 'section', text: lines.join('\n') });

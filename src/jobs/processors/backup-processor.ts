@@ -1,31 +1,63 @@
 import { UnrecoverableError } from 'bullmq';
+import type { Manifest } from '../../backup/manifest.ts';
 import { runBackup } from '../../backup/run-backup.ts';
 import type { Catalog } from '../../catalog/open-catalog.ts';
 import type { LifeboatConfig, TargetConfig } from '../../config/schema.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
-import type { BackupJobResult } from '../job-payloads.ts';
+import type { BackupJob, BackupJobResult, ReplicaResult } from '../job-payloads.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
-import { type JobProcessor, ShutdownAbort } from '../worker.ts';
+import { replicateToReplicas } from '../replication.ts';
+import { type JobContext, type JobProcessor, ShutdownAbort } from '../worker.ts';
 
 export interface BackupProcessorDeps {
   readonly config: LifeboatConfig;
-  readonly catalog: Pick<Catalog, 'backups' | 'targetLocks'>;
+  /** `replicas` records the copies; without it, nothing is copied to `replicas`. */
+  readonly catalog: Pick<Catalog, 'backups' | 'targetLocks'> & Partial<Pick<Catalog, 'replicas'>>;
   readonly store: BackupStore;
+  /**
+   * Stores every completed backup is copied to, unless the job says `replicate: false`
+   * (`--no-replicate`). A failed copy is an alert and is recorded, not a failed backup.
+   * @defaultValue none
+   */
+  readonly replicas?: readonly BackupStore[];
   readonly lifeboatVersion: string;
+  /**
+   * Called once the backup is completed in the catalog (e.g. to queue the retention prune of a
+   * scheduled backup). Its failure is logged; the backup stays completed.
+   */
+  readonly afterCompleted?: (payload: BackupJob) => Promise<unknown>;
 }
 
 /**
  * Runs one backup job. Safe to run again: a job that comes back after its worker died first
  * deletes whatever the earlier attempt left under the backup's prefix, and a job whose backup
- * already completed returns the recorded result.
+ * already completed makes the copies still missing and returns the recorded result.
  */
 export function createBackupProcessor(deps: BackupProcessorDeps): JobProcessor<'backup'> {
+  const replicate = (manifest: Manifest, context: JobContext, onlyMissing: boolean) => {
+    const records = deps.catalog.replicas;
+    if (!records || !deps.replicas?.length) return Promise.resolve([]);
+    return replicateToReplicas({
+      manifest,
+      primary: deps.store,
+      replicas: deps.replicas,
+      records,
+      logger: context.logger,
+      signal: context.signal,
+      onlyMissing,
+    });
+  };
   return async (payload, context) => {
     const { backups, targetLocks } = deps.catalog;
     const id = payload.backupId;
     const record = await backups.get(id);
     if (!record) throw new UnrecoverableError(`backup ${id} is not in the catalog`);
-    if (record.status === 'completed') return resultOf(id, record.bytes ?? 0, record.location);
+    if (record.status === 'completed') {
+      const replicas =
+        payload.replicate && record.manifest ? await replicate(record.manifest, context, true) : [];
+      context.signal.throwIfAborted();
+      return resultOf(id, record.bytes ?? 0, record.location, 0, replicas);
+    }
 
     const targets = resolveTargets(deps.config, record.targets);
     if (typeof targets === 'string') {
@@ -57,6 +89,7 @@ export function createBackupProcessor(deps: BackupProcessorDeps): JobProcessor<'
         requestedBy: payload.requestedBy,
         targets,
         compression: deps.config.compression,
+        ...(deps.config.encryption ? { encryption: deps.config.encryption } : {}),
         store: deps.store,
         signal: context.signal,
         lifeboatVersion: deps.lifeboatVersion,
@@ -65,7 +98,16 @@ export function createBackupProcessor(deps: BackupProcessorDeps): JobProcessor<'
       const location = deps.store.describe(id);
       const completed = await backups.markCompleted(id, manifest, location);
       await progress.flush();
-      return resultOf(id, completed.bytes ?? 0, location, manifest.durationMs);
+      const replicas = payload.replicate ? await replicate(manifest, context, false) : [];
+      // Shut down mid-copy: the job goes back to the queue, and its retry makes the copies left.
+      context.signal.throwIfAborted();
+      await deps.afterCompleted?.(payload).catch((error: unknown) => {
+        context.logger.error(
+          { err: error, backupId: id },
+          'the follow-up of a completed backup failed',
+        );
+      });
+      return resultOf(id, completed.bytes ?? 0, location, manifest.durationMs, replicas);
     } catch (error) {
       if (context.signal.reason instanceof ShutdownAbort) {
         await backups.requeue(id);
@@ -87,8 +129,15 @@ function resultOf(
   bytes: number,
   location: string | null,
   durationMs = 0,
+  replicas: readonly ReplicaResult[] = [],
 ): BackupJobResult {
-  return { backupId, bytes, durationMs, location: location ?? '' };
+  return {
+    backupId,
+    bytes,
+    durationMs,
+    location: location ?? '',
+    ...(replicas.length ? { replicas } : {}),
+  };
 }
 
 function resolveTargets(

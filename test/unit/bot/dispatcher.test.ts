@@ -48,9 +48,6 @@ describe('dispatcher: bad input', () => {
 
 describe('dispatcher: commands not available yet', () => {
   it.each([
-    ['/backup verify latest', '/backup verify'],
-    ['/backup prune --dry-run', '/backup prune'],
-    ['/restore latest --profile db', '/restore'],
     ['/approve apr_1', '/approve'],
     ['/reject apr_1 not now', '/reject'],
     ['/approvals', '/approvals'],

@@ -50,6 +50,22 @@ describe('the lifeboat command line arguments', () => {
     });
   });
 
+  it('knows `catalog rebuild` and its one flag, and nothing else under `catalog`', () => {
+    expect(parseCliArgs(['catalog', 'rebuild'])).toEqual({
+      mode: 'catalog-rebuild',
+      configPath: undefined,
+      cleanIncomplete: false,
+    });
+    expect(
+      parseCliArgs(['catalog', 'rebuild', '--clean-incomplete', '--config', 'x.yaml']),
+    ).toEqual({ mode: 'catalog-rebuild', configPath: 'x.yaml', cleanIncomplete: true });
+    expect(parseCliArgs(['catalog', 'rebuild', '--force'])).toMatchObject({ mode: 'error' });
+    expect(parseCliArgs(['catalog', 'drop'])).toEqual({
+      mode: 'error',
+      message: '`lifeboat catalog` takes: catalog rebuild [--clean-incomplete]',
+    });
+  });
+
   it('answers the CLI extras of later versions as not available yet', () => {
     expect(parseCliArgs(['audit', 'verify'])).toEqual({
       mode: 'unavailable',
@@ -60,6 +76,7 @@ describe('the lifeboat command line arguments', () => {
   it('exits 0 only on success, 2 on bad input and 3 on refusal or waiting', () => {
     expect(exitCodeFor('ok')).toBe(0);
     expect(exitCodeFor('completed')).toBe(0);
+    expect(exitCodeFor('passed')).toBe(0);
     expect(exitCodeFor('failed')).toBe(1);
     expect(exitCodeFor('invalid')).toBe(2);
     expect(exitCodeFor('refused')).toBe(3);
