@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { type FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { Redis } from 'ioredis';
 import type { RedisTargetConfig } from '../../config/schema.ts';
 import { BackupError, LifeboatError } from '../../core/errors.ts';
@@ -130,7 +130,10 @@ export class RedisSource implements BackupSource {
     const copied = Promise.withResolvers<void>();
     copied.promise.catch(() => {});
     const context = `${this.name} (${url.safeUrl})`;
-    const stdout = child.stdout;
+    // Read from the start: Node drops a child's stdout that nobody reads by the time it exits,
+    // and a small snapshot can be over before the first await below returns.
+    const stdout = child.stdout.pipe(new PassThrough({ highWaterMark: 1024 * 1024 }));
+    child.stdout.on('error', (error) => stdout.destroy(error));
     async function* snapshotBytes(): AsyncGenerator<Buffer> {
       let handle: FileHandle | undefined;
       let complete = false;
