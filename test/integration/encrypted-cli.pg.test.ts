@@ -1,0 +1,131 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateAgeIdentity } from '../../src/crypto/age/index.ts';
+import { databaseUrl, dropDatabase, sql, uniqueName } from '../support/databases.ts';
+import { runLifeboat } from '../support/lifeboat-process.ts';
+import { createSandbox, type LifeboatSandbox } from '../support/lifeboat-sandbox.ts';
+
+function lastJson(stdout: string): Record<string, unknown> {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1] ?? '{}');
+}
+
+/** Every table's rows, hashed in a stable order: equal sums mean equal contents. */
+async function tableSums(database: string): Promise<Record<string, string>> {
+  const tables = await sql<{ name: string }>(
+    "select quote_ident(schemaname) || '.' || quote_ident(tablename) as name from pg_tables where schemaname = 'public' order by 1",
+    database,
+  );
+  const sums: Record<string, string> = {};
+  for (const { name } of tables) {
+    const [row] = await sql<{ sum: string }>(
+      `select coalesce(md5(string_agg(t::text, ',' order by t::text)), '') as sum from ${name} t`,
+      database,
+    );
+    sums[name] = row?.sum ?? '';
+  }
+  return sums;
+}
+
+/**
+ * The whole encrypted path through the real CLI and the worker: the config's recipients encrypt,
+ * the environment's identities open, and a rotated key leaves older backups readable.
+ */
+describe('encrypted backups on the command line', () => {
+  let sandbox: LifeboatSandbox | undefined;
+  let dir: string;
+  let env: Record<string, string>;
+  const staging = uniqueName('lb_encstage');
+  const oldKey = generateAgeIdentity();
+  const newKey = generateAgeIdentity();
+
+  async function writeConfig(recipient: string): Promise<void> {
+    await writeFile(
+      join(dir, 'lifeboat.yaml'),
+      `defaultProfile: db
+storage: { local: { path: ./backups } }
+encryption: { recipients: ["${recipient}"] }
+targets:
+  app-db: { kind: postgres, url: "${databaseUrl(sandbox?.sourceDb ?? '')}", environment: production }
+  staging-db: { kind: postgres, url: "${databaseUrl(staging)}", environment: staging }
+profiles:
+  db: { targets: [app-db] }
+`,
+    );
+  }
+
+  beforeAll(async () => {
+    sandbox = await createSandbox('enc');
+    ({ dir, env } = sandbox);
+    await writeConfig(oldKey.recipient);
+  }, 60_000);
+
+  afterAll(async () => {
+    await dropDatabase(staging);
+    await sandbox?.remove();
+  });
+
+  it('encrypts to the recipients, opens with the identity, and keeps old backups readable after a key rotation', async () => {
+    const created = await runLifeboat(['backup', 'create', '--json'], { cwd: dir, env });
+    expect(created.code).toBe(0);
+    const first = String(lastJson(created.stdout).id);
+    expect(await readdir(join(dir, 'backups', first))).toEqual([
+      'app-db.dump.zst.age',
+      'manifest.json',
+    ]);
+    const manifest = await readFile(join(dir, 'backups', first, 'manifest.json'), 'utf8');
+    expect(JSON.parse(manifest).components[0].encryption).toEqual({
+      format: 'age',
+      recipients: [oldKey.recipient],
+    });
+    expect(manifest).not.toContain('AGE-SECRET-KEY');
+
+    // Level 1 needs no key; level 2 must decrypt and says which variable to set.
+    const level1 = await runLifeboat(['backup', 'verify', first, '--json'], { cwd: dir, env });
+    expect(level1.code).toBe(1);
+    expect(level1.stderr).toMatch(/app-db[\s\S]*LIFEBOAT_AGE_IDENTITY/);
+
+    const withOld = { ...env, LIFEBOAT_AGE_IDENTITY: oldKey.identity };
+    const verified = await runLifeboat(['backup', 'verify', first, '--json'], {
+      cwd: dir,
+      env: withOld,
+    });
+    expect(verified.code).toBe(0);
+    expect(lastJson(verified.stdout)).toMatchObject({ status: 'passed', level: 2 });
+
+    // Rotate: new backups go to the new recipient only.
+    await writeConfig(newKey.recipient);
+    const rotated = await runLifeboat(['backup', 'create', '--json'], { cwd: dir, env });
+    expect(rotated.code).toBe(0);
+    const second = String(lastJson(rotated.stdout).id);
+    const wrongKey = await runLifeboat(['backup', 'verify', second, '--json'], {
+      cwd: dir,
+      env: withOld,
+    });
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stderr).toMatch(/app-db/);
+
+    // An identity file holding both keys opens both backups.
+    const identityFile = join(dir, 'identities.txt');
+    await writeFile(
+      identityFile,
+      `# old key\n${oldKey.identity}\n# new key\n${newKey.identity}\n`,
+      { mode: 0o600 },
+    );
+    const both = { ...env, LIFEBOAT_AGE_IDENTITY_FILE: identityFile };
+    for (const id of [first, second]) {
+      const result = await runLifeboat(['backup', 'verify', id, '--json'], { cwd: dir, env: both });
+      expect(result.code, result.stderr).toBe(0);
+    }
+
+    // The old backup restores into staging with the file's identities, contents identical.
+    const restored = await runLifeboat(
+      ['restore', first, '--into', 'app-db=staging-db', '--json'],
+      { cwd: dir, env: both },
+    );
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(lastJson(restored.stdout)).toMatchObject({ status: 'completed' });
+    expect(await tableSums(staging)).toEqual(await tableSums(sandbox?.sourceDb ?? ''));
+  });
+});
