@@ -8,6 +8,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { QUEUE_NAME } from '../../src/jobs/job-payloads.ts';
 import { redisOptions } from '../../src/jobs/redis.ts';
 import type { WorkerHandle } from '../../src/jobs/worker.ts';
+import { TestChat } from '../doubles/test-chat.ts';
+import { filesUnder } from '../support/backup-outcomes.ts';
+import { sql } from '../support/databases.ts';
 import {
   createWorkerSuite,
   filesAndGatedConfig,
@@ -111,6 +114,23 @@ describe('a worker killed mid-backup', () => {
       replicate: false,
     });
 
+  /**
+   * What a person or a restore would see of a backup that is not complete: the catalog does
+   * not offer it as the profile's latest, `/backup list` shows it as `status`, and it has no
+   * manifest in storage.
+   */
+  async function expectNotRestorable(backupId: string, status: string): Promise<void> {
+    expect((await suite.app.catalog.backups.latestCompleted('both'))?.id).not.toBe(backupId);
+    const chat = new TestChat(suite.app.dispatcher);
+    await chat.say('/backup list --profile both');
+    expect(chat.last().text).toContain(`${backupId} (${status})`);
+    expect(await suite.objectsOf(backupId)).not.toContain(`${backupId}/manifest.json`);
+  }
+
+  /** Every file, temporary ones included, under the backup's directory in the local store. */
+  const filesOf = async (backupId: string) =>
+    (await filesUnder(join(suite.dir, 'backups'))).filter((file) => file.includes(backupId));
+
   it('has its backup stalled back onto the queue and completed by another worker, once', async () => {
     await suite.gate.close();
     const { child } = await spawnWorker();
@@ -122,6 +142,9 @@ describe('a worker killed mid-backup', () => {
     }, WAIT);
 
     await kill(child);
+    // The killed attempt's objects are still there, and the backup is not restorable.
+    expect(await suite.objectsOf(backupId)).toEqual([`${backupId}/files.tar.zst`]);
+    await expectNotRestorable(backupId, 'running');
     await expireKeysOfDeadWorker(backupId);
     await suite.gate.open();
     // The worker that takes over runs a newer config, so its objects have other names than the
@@ -140,6 +163,8 @@ describe('a worker killed mid-backup', () => {
     ]);
     const files = await readdir(join(suite.dir, 'backups', backupId));
     expect(files.filter((name) => name.startsWith('manifest'))).toEqual(['manifest.json']);
+    expect((await suite.app.catalog.backups.latestCompleted('both'))?.id).toBe(backupId);
+    expect(await suite.app.catalog.jobs.get(backupId)).toMatchObject({ status: 'completed' });
   });
 
   it('fails its backup in the catalog when it is killed mid-backup once more than allowed', async () => {
@@ -174,6 +199,57 @@ describe('a worker killed mid-backup', () => {
     expect(failed.error).toMatch(/stopped mid-job too many times/);
     expect(outcome).toEqual({ status: 'failed', backup: failed, error: failed.error });
     expect(await suite.app.queue.queue.getJobState(backupId)).toBe('failed');
-    expect(await suite.objectsOf(backupId)).not.toContain(`${backupId}/manifest.json`);
+    expect(await suite.app.catalog.jobs.get(backupId)).toMatchObject({ status: 'failed' });
+    await expectNotRestorable(backupId, 'failed');
+
+    // The next backup of the same profile runs as if nothing had happened.
+    await suite.gate.open();
+    const next = await enqueue();
+    const completed = await suite.app.services.backupJobs.follow(next.backupId, () => {});
+    expect(completed.status).toBe('completed');
+    expect(await suite.objectsOf(next.backupId)).toEqual([
+      `${next.backupId}/files.tar.zst`,
+      `${next.backupId}/gated.dump.zst`,
+      `${next.backupId}/manifest.json`,
+    ]);
+    expect((await suite.app.catalog.backups.latestCompleted('both'))?.id).toBe(next.backupId);
+  });
+
+  it('fails its backup in the catalog and leaves nothing when its pg_dump dies mid-backup', async () => {
+    await suite.writeConfig(filesAndGatedConfig(suite.gate.url, 'zstd'));
+    await suite.gate.close();
+    const worker = suite.app.startWorker();
+    handles.push({ close: () => worker.close(1_000) });
+    const { backupId } = await enqueue();
+    // The directory is stored; pg_dump waits at the gate, its connection open.
+    await suite.gate.waitForWaiting(1);
+    await vi.waitFor(async () => {
+      expect(await suite.objectsOf(backupId)).toEqual([`${backupId}/files.tar.zst`]);
+    }, WAIT);
+
+    const gated = new URL(suite.gate.url).pathname.slice(1);
+    const killed = await sql(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = $1 AND application_name = 'pg_dump'`,
+      'postgres',
+      [gated],
+    );
+    expect(killed).toHaveLength(1);
+    const failed = await suite.waitForStatus(backupId, 'failed');
+
+    expect(failed.error).toMatch(/^backup of gated failed: pg_dump exited with code 1: /);
+    expect(await suite.objectsOf(backupId)).toEqual([]);
+    expect(await filesOf(backupId)).toEqual([]);
+    await vi.waitFor(async () => {
+      expect(await suite.app.catalog.jobs.get(backupId)).toMatchObject({ status: 'failed' });
+    }, WAIT);
+    await expectNotRestorable(backupId, 'failed');
+
+    await suite.gate.open();
+    const next = await enqueue();
+    expect((await suite.app.services.backupJobs.follow(next.backupId, () => {})).status).toBe(
+      'completed',
+    );
+    expect((await suite.app.catalog.backups.latestCompleted('both'))?.id).toBe(next.backupId);
   });
 });
