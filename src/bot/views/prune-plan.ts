@@ -57,7 +57,7 @@ function profileBlocks(report: ProfilePruneReport, dryRun: boolean): Block[] {
     return [
       {
         type: 'section',
-        text: `${report.profile}: no retention policy, so every backup is kept (${plural(report.kept.length, 'backup')}). Prune it by hand or give it \`retention\` in the config.`,
+        text: `${report.profile}: no retention policy, so every backup is kept (${plural(report.kept.length, 'backup')}). Give the profile \`retention\` in the config to prune it.`,
       },
     ];
   }

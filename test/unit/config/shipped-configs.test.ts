@@ -101,7 +101,7 @@ describe('the shipped lifeboat.yaml', () => {
     expect(config.storage.local.path).toBe(join(ROOT, '.lifeboat/backups'));
     expect(config.compression).toBe('zstd');
     expect(config.profiles).toEqual({
-      full: { targets: ['demo-db', 'demo-files'] },
+      full: { targets: ['demo-db', 'demo-files'], retention: { keepLast: 10 } },
       db: { targets: ['demo-db'] },
       files: { targets: ['demo-files'] },
     });
