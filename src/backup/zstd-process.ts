@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { Duplex, Readable } from 'node:stream';
+import { spawn, spawnSync } from 'node:child_process';
+import { Duplex, PassThrough, Readable } from 'node:stream';
 import { BackupError } from '../core/errors.ts';
 
 /** zstd's own default level: fast enough to keep up with pg_dump and tar. */
@@ -19,6 +19,14 @@ export const ZSTD_LEVEL = 3;
  * process.
  */
 export function createZstdProcess(level = ZSTD_LEVEL, command = 'zstd'): Duplex {
+  const missing = startProblem(command);
+  if (missing) {
+    // Failing from the start, with the reason: a spawn that fails later races the pipe's own
+    // "premature close" and would hide it.
+    const failed = new PassThrough();
+    process.nextTick(() => failed.destroy(missing));
+    return failed;
+  }
   const child = spawn(command, [`-${level}`, '-T0', '-q', '-c', '--no-progress'], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -69,4 +77,15 @@ function notStarted(command: string, error: unknown): BackupError {
       ? `${command} is not installed: install the zstd package (Debian/Ubuntu: apt-get install zstd)`
       : `${command} could not start: ${error instanceof Error ? error.message : String(error)}`;
   return new BackupError('compression_failed', why, { cause: error });
+}
+
+const startable = new Map<string, BackupError | undefined>();
+
+/** Why `command` cannot run (checked once per process with `--version`), or undefined. */
+function startProblem(command: string): BackupError | undefined {
+  if (!startable.has(command)) {
+    const probe = spawnSync(command, ['--version'], { stdio: 'ignore' });
+    startable.set(command, probe.error ? notStarted(command, probe.error) : undefined);
+  }
+  return startable.get(command);
 }
