@@ -6,14 +6,9 @@ import type { LifeboatConfig } from '../config/schema.ts';
 import { LifeboatError } from '../core/errors.ts';
 import { compactTimestamp, randomSuffix } from '../core/ids.ts';
 import { type PruneReport, prune } from '../retention/prune.ts';
+import { followJob } from './follow-job.ts';
 import type { BackupJob } from './job-payloads.ts';
 import type { JobQueue } from './queue.ts';
-
-/**
- * How often `follow` re-reads the catalog while it waits, in case a queue event was lost
- * (Redis reconnects drop pub/sub messages).
- */
-const FOLLOW_POLL_MS = 1_000;
 
 export interface RetentionDeps {
   readonly config: LifeboatConfig;
@@ -86,41 +81,20 @@ const reportSchema = z.object({
 
 /** Resolves with the prune job's report once the catalog has it completed. */
 function followPrune(deps: RetentionDeps, jobId: string): Promise<PruneReport> {
-  const { events } = deps.queue;
-  return new Promise<PruneReport>((resolve, reject) => {
-    let settled = false;
-    const onEnded = ({ jobId: ended }: { jobId: string }) => {
-      if (ended === jobId) void check();
-    };
-    const timer = setInterval(() => void check(), FOLLOW_POLL_MS);
-    const finish = (outcome: PruneReport | Error) => {
-      if (settled) return;
-      settled = true;
-      clearInterval(timer);
-      events.off('completed', onEnded);
-      events.off('failed', onEnded);
-      if (outcome instanceof Error) reject(outcome);
-      else resolve(outcome);
-    };
-    const check = async () => {
-      try {
-        const job = await deps.jobs.get(jobId);
-        if (job?.status === 'failed') {
-          finish(new LifeboatError('prune_failed', `prune job ${jobId} failed: ${job.error}`));
-        } else if (job?.status === 'completed') {
-          const parsed = reportSchema.safeParse(job.result);
-          finish(
-            parsed.success
-              ? (job.result as PruneReport)
-              : new LifeboatError('prune_failed', `prune job ${jobId} returned no report`),
-          );
-        }
-      } catch (error) {
-        finish(error instanceof Error ? error : new Error(String(error)));
+  return followJob({
+    events: deps.queue.events,
+    jobId,
+    onProgress: () => {},
+    check: async () => {
+      const job = await deps.jobs.get(jobId);
+      if (job?.status === 'failed') {
+        throw new LifeboatError('prune_failed', `prune job ${jobId} failed: ${job.error}`);
       }
-    };
-    events.on('completed', onEnded);
-    events.on('failed', onEnded);
-    void check();
+      if (job?.status !== 'completed') return undefined;
+      if (!reportSchema.safeParse(job.result).success) {
+        throw new LifeboatError('prune_failed', `prune job ${jobId} returned no report`);
+      }
+      return job.result as PruneReport;
+    },
   });
 }

@@ -8,14 +8,9 @@ import type { LifeboatConfig } from '../config/schema.ts';
 import { CommandError } from '../core/errors.ts';
 import { newVerificationId } from '../core/ids.ts';
 import type { VerificationRecord } from '../verify/verification.ts';
+import { followJob } from './follow-job.ts';
 import type { VerifyJob } from './job-payloads.ts';
 import type { JobQueue } from './queue.ts';
-
-/**
- * How often `follow` re-reads the catalog while it waits, in case a queue event was lost
- * (Redis reconnects drop pub/sub messages).
- */
-const FOLLOW_POLL_MS = 2_000;
 
 export interface VerificationJobsDeps {
   readonly config: LifeboatConfig;
@@ -102,42 +97,17 @@ function followVerification(
   verificationId: string,
   onProgress: (components: readonly ComponentProgress[]) => void,
 ): Promise<VerificationRecord> {
-  const { events } = deps.queue;
-  return new Promise<VerificationRecord>((resolve, reject) => {
-    let settled = false;
-    const onProgressEvent = ({ jobId, data }: { jobId: string; data: unknown }) => {
-      if (jobId !== verificationId || settled) return;
+  return followJob({
+    events: deps.queue.events,
+    jobId: verificationId,
+    onProgress: (data) => {
       const components = (data as { components?: ComponentProgress[] } | null)?.components;
       if (Array.isArray(components)) onProgress(components);
-    };
-    const onEnded = ({ jobId }: { jobId: string }) => {
-      if (jobId === verificationId) void check();
-    };
-    const timer = setInterval(() => void check(), FOLLOW_POLL_MS);
-    const finish = (outcome: VerificationRecord | Error) => {
-      if (settled) return;
-      settled = true;
-      clearInterval(timer);
-      events.off('progress', onProgressEvent);
-      events.off('completed', onEnded);
-      events.off('failed', onEnded);
-      if (outcome instanceof Error) reject(outcome);
-      else resolve(outcome);
-    };
-    const check = async () => {
-      try {
-        const record = await deps.verifications.get(verificationId);
-        if (!record) {
-          return finish(new Error(`verification ${verificationId} is not in the catalog`));
-        }
-        if (record.status !== 'running') finish(record);
-      } catch (error) {
-        finish(error instanceof Error ? error : new Error(String(error)));
-      }
-    };
-    events.on('progress', onProgressEvent);
-    events.on('completed', onEnded);
-    events.on('failed', onEnded);
-    void check();
+    },
+    check: async () => {
+      const record = await deps.verifications.get(verificationId);
+      if (!record) throw new Error(`verification ${verificationId} is not in the catalog`);
+      return record.status === 'running' ? undefined : record;
+    },
   });
 }

@@ -2,6 +2,7 @@ import type { ComponentProgress } from '../../backup/progress.ts';
 import type { Block, Button, ChatMessage, Field } from '../../chat/message.ts';
 import { formatBytes, formatDuration, formatRate, plural, shortSha } from '../../core/format.ts';
 import type { BackupRecord } from '../services.ts';
+import { componentProgressBlocks } from './component-progress.ts';
 import { failedReplicaBlocks, replicaValue } from './replicas.ts';
 
 /** What the live message of one `/backup create` knows from the start. */
@@ -45,26 +46,9 @@ function progressDetail(p: ComponentProgress): string {
   }
 }
 
-function progressFraction(p: ComponentProgress): number | null {
-  if (p.phase === 'done') return 1;
-  if (p.expectedBytes === null || p.expectedBytes <= 0) return null;
-  return Math.min(1, p.rawBytes / p.expectedBytes);
-}
-
 /** One progress block per component, in the profile's order; unreported ones wait. */
 function progressBlocks(run: BackupRun, progress: readonly ComponentProgress[]): Block[] {
-  const byName = new Map(progress.map((p) => [p.component, p]));
-  const names = [...run.components, ...progress.map((p) => p.component)];
-  return [...new Set(names)].map((component) => {
-    const p = byName.get(component);
-    if (!p) return { type: 'progress', label: component, fraction: null, detail: 'waiting' };
-    return {
-      type: 'progress',
-      label: component,
-      fraction: progressFraction(p),
-      detail: progressDetail(p),
-    };
-  });
+  return componentProgressBlocks(run.components, progress, progressDetail);
 }
 
 /** Posted right after the backup is queued. */

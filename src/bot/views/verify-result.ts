@@ -7,6 +7,7 @@ import {
   type VerificationLevel,
   type VerificationRecord,
 } from '../../verify/verification.ts';
+import { componentProgressBlocks } from './component-progress.ts';
 
 /** What the live message of one `/backup verify` knows from the start. */
 export interface VerifyRun {
@@ -50,25 +51,8 @@ function progressDetail(p: ComponentProgress): string {
   }
 }
 
-function progressFraction(p: ComponentProgress): number | null {
-  if (p.phase === 'done') return 1;
-  if (p.expectedBytes === null || p.expectedBytes <= 0) return null;
-  return Math.min(1, p.rawBytes / p.expectedBytes);
-}
-
 function progressBlocks(run: VerifyRun, progress: readonly ComponentProgress[]): Block[] {
-  const byName = new Map(progress.map((p) => [p.component, p]));
-  const names = [...new Set([...run.components, ...progress.map((p) => p.component)])];
-  return names.map((component) => {
-    const p = byName.get(component);
-    if (!p) return { type: 'progress', label: component, fraction: null, detail: 'waiting' };
-    return {
-      type: 'progress',
-      label: component,
-      fraction: progressFraction(p),
-      detail: progressDetail(p),
-    };
-  });
+  return componentProgressBlocks(run.components, progress, progressDetail);
 }
 
 /** Posted right after the verification is queued. */
