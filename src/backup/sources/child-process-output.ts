@@ -43,6 +43,8 @@ export interface ToolStreamOptions {
   readonly finish: () => Promise<SourceResult>;
   /** Runs after `finish` settles, whichever way, before `finished` does. */
   readonly release?: () => Promise<void>;
+  /** What to stream instead of the child's stdout (that stdout piped through a transform). */
+  readonly output?: Readable;
 }
 
 /**
@@ -65,7 +67,7 @@ export function toolStream(child: ChildProcess, options: ToolStreamOptions): Ope
   // The stream carries the failure to the consumer; this only keeps it from being unhandled.
   finished.catch(() => {});
   return {
-    stream: endWhenComplete(child.stdout, finished),
+    stream: endWhenComplete(options.output ?? child.stdout, finished),
     expectedBytes: options.expectedBytes,
     finished,
   };
