@@ -6,6 +6,7 @@ import type {
   BackupStatus,
 } from '../bot/services.ts';
 import { LifeboatError } from '../core/errors.ts';
+import { replaceComponents } from './component-rows.ts';
 import type { Database, Queryable } from './database.ts';
 import { REPLICAS_COLUMN, replicasFromColumn } from './replica-repository.ts';
 
@@ -134,28 +135,7 @@ export function createBackupRepository(db: Database): BackupRepository {
             RETURNING ${COLUMNS}`,
           [id, bytes, location, JSON.stringify(manifest)],
         );
-        await tx.query('DELETE FROM backup_components WHERE backup_id = $1', [id]);
-        for (const c of manifest.components) {
-          await tx.query(
-            `INSERT INTO backup_components (backup_id, name, kind, object, bytes, raw_bytes, sha256,
-               compression, encrypted, duration_ms, source, tools)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb)`,
-            [
-              id,
-              c.name,
-              c.kind,
-              c.object,
-              c.bytes,
-              c.rawBytes,
-              c.sha256,
-              c.compression,
-              c.encryption !== null,
-              c.durationMs,
-              JSON.stringify(c.source),
-              JSON.stringify(c.tools),
-            ],
-          );
-        }
+        await replaceComponents(tx, id, manifest.components);
         return record;
       });
     },

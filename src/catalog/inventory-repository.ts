@@ -1,7 +1,8 @@
 import type { Manifest } from '../backup/manifest.ts';
 import type { BackupStatus } from '../bot/services.ts';
 import { backupIdTime } from '../core/ids.ts';
-import type { Database, Queryable } from './database.ts';
+import { replaceComponents } from './component-rows.ts';
+import type { Database } from './database.ts';
 
 /** A backup's id and status, as `lifeboat catalog rebuild` compares them with storage. */
 export interface InventoryEntry {
@@ -79,7 +80,7 @@ export function createInventoryRepository(db: Database): InventoryRepository {
             json,
           ],
         );
-        await replaceComponents(tx, manifest);
+        await replaceComponents(tx, manifest.id, manifest.components);
         return existing ? 'updated' : 'inserted';
       });
     },
@@ -94,29 +95,4 @@ export function createInventoryRepository(db: Database): InventoryRepository {
       return rows.length > 0;
     },
   };
-}
-
-async function replaceComponents(tx: Queryable, manifest: Manifest): Promise<void> {
-  await tx.query('DELETE FROM backup_components WHERE backup_id = $1', [manifest.id]);
-  for (const c of manifest.components) {
-    await tx.query(
-      `INSERT INTO backup_components (backup_id, name, kind, object, bytes, raw_bytes, sha256,
-         compression, encrypted, duration_ms, source, tools)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb)`,
-      [
-        manifest.id,
-        c.name,
-        c.kind,
-        c.object,
-        c.bytes,
-        c.rawBytes,
-        c.sha256,
-        c.compression,
-        c.encryption !== null,
-        c.durationMs,
-        JSON.stringify(c.source),
-        JSON.stringify(c.tools),
-      ],
-    );
-  }
 }

@@ -2,30 +2,13 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAgeIdentity } from '../../src/crypto/age/index.ts';
-import { databaseUrl, dropDatabase, sql, uniqueName } from '../support/databases.ts';
+import { databaseUrl, dropDatabase, tableChecksums, uniqueName } from '../support/databases.ts';
 import { runLifeboat } from '../support/lifeboat-process.ts';
 import { createSandbox, type LifeboatSandbox } from '../support/lifeboat-sandbox.ts';
 
 function lastJson(stdout: string): Record<string, unknown> {
   const lines = stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1] ?? '{}');
-}
-
-/** Every table's rows, hashed in a stable order: equal sums mean equal contents. */
-async function tableSums(database: string): Promise<Record<string, string>> {
-  const tables = await sql<{ name: string }>(
-    "select quote_ident(schemaname) || '.' || quote_ident(tablename) as name from pg_tables where schemaname = 'public' order by 1",
-    database,
-  );
-  const sums: Record<string, string> = {};
-  for (const { name } of tables) {
-    const [row] = await sql<{ sum: string }>(
-      `select coalesce(md5(string_agg(t::text, ',' order by t::text)), '') as sum from ${name} t`,
-      database,
-    );
-    sums[name] = row?.sum ?? '';
-  }
-  return sums;
 }
 
 /**
@@ -126,6 +109,6 @@ profiles:
     );
     expect(restored.code, restored.stderr).toBe(0);
     expect(lastJson(restored.stdout)).toMatchObject({ status: 'completed' });
-    expect(await tableSums(staging)).toEqual(await tableSums(sandbox?.sourceDb ?? ''));
+    expect(await tableChecksums(staging)).toEqual(await tableChecksums(sandbox?.sourceDb ?? ''));
   });
 });

@@ -20,7 +20,6 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/backup/manifest.ts';
 import { type BackupTarget, runBackup } from '../../src/backup/run-backup.ts';
@@ -32,6 +31,7 @@ import {
   databaseUrl,
   dropDatabase,
   sql,
+  tableChecksums,
   uniqueName,
 } from '../support/databases.ts';
 
@@ -124,27 +124,6 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-/** Each user table's row count and md5 of its rows in order: equal only when contents are. */
-async function tableChecksums(database: string): Promise<Record<string, string>> {
-  const tables = await sql<{ schema: string; name: string }>(
-    `select table_schema as schema, table_name as name from information_schema.tables
-      where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')
-      order by 1, 2`,
-    database,
-  );
-  const sums: Record<string, string> = {};
-  for (const { schema, name } of tables) {
-    const table = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}`;
-    const [row] = await sql<{ rows: number; md5: string | null }>(
-      `select count(*)::int as rows, md5(string_agg(t::text, E'\\n' order by t::text)) as md5
-         from ${table} t`,
-      database,
-    );
-    sums[`${schema}.${name}`] = `${row?.rows} rows, md5 ${row?.md5}`;
-  }
-  return sums;
 }
 
 /** Every entry under `root`: type, mode, owner, times and content (or link target). */

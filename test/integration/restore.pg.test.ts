@@ -32,6 +32,7 @@ import {
   databaseUrl,
   dropDatabase,
   sql,
+  tableChecksums,
   uniqueName,
 } from '../support/databases.ts';
 
@@ -70,26 +71,6 @@ const VARIED_SCHEMA = `
   insert into public.skipped_audit select generate_series(1, 50);
   create view public.account_totals as select bid, sum(abalance) as total from pgbench_accounts group by bid;
 `;
-
-/** md5 of every row as text, in a stable order, per table: equal contents ⇔ equal sums. */
-async function tableChecksums(database: string): Promise<Record<string, string>> {
-  const tables = await sql<{ schema: string; table: string }>(
-    `select table_schema as schema, table_name as table from information_schema.tables
-      where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')
-      order by 1, 2`,
-    database,
-  );
-  const sums: Record<string, string> = {};
-  for (const { schema, table } of tables) {
-    const relation = `"${schema.replace(/"/g, '""')}"."${table.replace(/"/g, '""')}"`;
-    const [row] = await sql<{ sum: string | null; n: string }>(
-      `select md5(coalesce(string_agg(t::text, ',' order by t::text), '')) as sum, count(*) as n from ${relation} t`,
-      database,
-    );
-    sums[`${schema}.${table}`] = `${row?.n}:${row?.sum}`;
-  }
-  return sums;
-}
 
 interface TreeEntry {
   readonly type: 'file' | 'dir' | 'link';
@@ -254,7 +235,7 @@ describe('restoring backups (real PostgreSQL, tar, staging)', () => {
 
     const restoredSums = await tableChecksums(freshDb);
     const { 'public.skipped_audit': skipped, ...expected } = sourceSums;
-    expect(skipped).toMatch(/^50:/);
+    expect(skipped).toMatch(/^50 rows,/);
     expect(restoredSums).toEqual(expected);
     expect(Object.keys(restoredSums)).toContain('Odd Schema.Mixed "Quoted" Table');
     const views = await sql('select 1 from pg_views where viewname = $1', freshDb, [

@@ -59,3 +59,27 @@ export async function createPgbenchDatabase(name: string, scale = 1): Promise<st
 export async function dropDatabase(name: string): Promise<void> {
   await sql(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
 }
+
+/**
+ * Each user table's row count and the md5 of its rows as text in a stable order, by
+ * `schema.table`: two databases give equal maps only when every table's contents are equal.
+ */
+export async function tableChecksums(database: string): Promise<Record<string, string>> {
+  const tables = await sql<{ schema: string; table: string }>(
+    `select table_schema as schema, table_name as table from information_schema.tables
+      where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')
+      order by 1, 2`,
+    database,
+  );
+  const sums: Record<string, string> = {};
+  for (const { schema, table } of tables) {
+    const relation = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(table)}`;
+    const [row] = await sql<{ rows: string; md5: string }>(
+      `select count(*) as rows, md5(coalesce(string_agg(t::text, E'\\n' order by t::text), '')) as md5
+         from ${relation} t`,
+      database,
+    );
+    sums[`${schema}.${table}`] = `${row?.rows} rows, md5 ${row?.md5}`;
+  }
+  return sums;
+}
