@@ -9,6 +9,8 @@ export interface InventoryEntry {
   readonly id: string;
   readonly profile: string;
   readonly status: BackupStatus;
+  /** Where the catalog says the backup is stored (its primary store's location), if known. */
+  readonly location: string | null;
 }
 
 /** How recording a stored manifest changed the catalog. */
@@ -34,7 +36,9 @@ export interface InventoryRepository {
 export function createInventoryRepository(db: Database): InventoryRepository {
   return {
     all() {
-      return db.query<InventoryEntry>('SELECT id, profile, status FROM backups ORDER BY id');
+      return db.query<InventoryEntry>(
+        'SELECT id, profile, status, location FROM backups ORDER BY id',
+      );
     },
 
     recordStored(manifest, location) {

@@ -58,6 +58,11 @@ export interface RebuildReport {
   readonly recorded: readonly RecordedBackup[];
   /** Completed in the catalog but without a manifest in storage: now `pruned` with a reason. */
   readonly missing: readonly string[];
+  /**
+   * Completed in the catalog but recorded in another store (another config's local path or
+   * bucket sharing this catalog): not this store's to judge, so left as they are.
+   */
+  readonly elsewhere: readonly { readonly id: string; readonly location: string }[];
   readonly incomplete: readonly IncompletePrefix[];
   /** Prefixes whose manifest does not read or validate; left as they are for a person to see. */
   readonly invalid: readonly { readonly id: string; readonly error: string }[];
@@ -121,15 +126,20 @@ export async function rebuildCatalog(options: RebuildOptions): Promise<RebuildRe
   }
 
   const missing: string[] = [];
+  const elsewhere: { id: string; location: string }[] = [];
   const unreadable = new Set(invalid.map((i) => i.id));
   for (const entry of catalogued.values()) {
     if (entry.status !== 'completed' || complete.has(entry.id) || unreadable.has(entry.id)) {
       continue;
     }
+    if (entry.location !== null && entry.location !== store.describe(entry.id)) {
+      elsewhere.push({ id: entry.id, location: entry.location });
+      continue;
+    }
     if (await inventory.markMissing(entry.id, MISSING_REASON)) missing.push(entry.id);
   }
 
-  return { store: store.describe(''), recorded, missing, incomplete, invalid };
+  return { store: store.describe(''), recorded, missing, elsewhere, incomplete, invalid };
 }
 
 async function handleIncomplete(
@@ -190,6 +200,12 @@ export function describeRebuild(report: RebuildReport, cleanIncomplete: boolean)
     lines.push(
       `  ${report.missing.length} backup(s) missing from storage, now marked pruned in the catalog:`,
       ...report.missing.map((id) => `    ${id}`),
+    );
+  }
+  if (report.elsewhere.length) {
+    lines.push(
+      `  ${report.elsewhere.length} backup(s) recorded in another store, left as they are (is another config using this catalog?):`,
+      ...report.elsewhere.map((e) => `    ${e.id}: ${e.location}`),
     );
   }
   if (report.invalid.length) {

@@ -149,6 +149,37 @@ describe('lifeboat catalog rebuild', () => {
     expect((await rebuild()).missing).toEqual([]);
   });
 
+  it('leaves alone a completed backup the catalog records in another store', async () => {
+    const other = new LocalBackupStore({ root: join(dir, 'other-backups') });
+    const files = config(dir).targets.files;
+    if (!files) throw new Error('no files target');
+    const id = newBackupId('files', new Date('2026-10-05T02:00:00Z'));
+    await catalog.backups.createQueued({
+      id,
+      profile: 'files',
+      note: null,
+      requestedBy: 'console:tester',
+      targets: ['files'],
+    });
+    await catalog.backups.markRunning(id, { attempt: 1 });
+    const manifest = await runBackup({
+      id,
+      profile: 'files',
+      note: null,
+      requestedBy: 'console:tester',
+      targets: [{ name: 'files', config: files }],
+      compression: 'zstd',
+      store: other,
+    });
+    await catalog.backups.markCompleted(id, manifest, other.describe(id));
+
+    const report = await rebuild();
+    expect(report.missing).toEqual([]);
+    expect(report.elsewhere).toEqual([{ id, location: other.describe(id) }]);
+    expect(describeRebuild(report, false).join('\n')).toContain('recorded in another store');
+    expect(await catalog.backups.get(id)).toMatchObject({ status: 'completed' });
+  });
+
   it('reports a corrupt manifest and goes on with the others', async () => {
     const corrupt = newBackupId('files', new Date('2026-10-05T02:00:00Z'));
     await store.putBytes(`${corrupt}/files.tar.zst`, Buffer.from('x'));
