@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFile, link, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LifeboatError } from '../core/errors.ts';
+import { freePort } from '../core/free-port.ts';
 
 export interface TemporaryRedisOptions {
   /** An RDB file the server loads at start-up (linked, or copied, into its own directory). */
@@ -216,18 +217,6 @@ function ping(port: number): Promise<string | null> {
       if (reply.includes('\r\n')) done(reply);
     });
     socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
   });
 }
 

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/core/free-port.ts';
 import { databaseUrl } from '../support/databases.ts';
 import { runLifeboat } from '../support/lifeboat-process.ts';
 import { createSandbox, type LifeboatSandbox } from '../support/lifeboat-sandbox.ts';
@@ -11,15 +11,6 @@ import { createSandbox, type LifeboatSandbox } from '../support/lifeboat-sandbox
 function lastJson(stdout: string): Record<string, unknown> {
   const lines = stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1] ?? '{}');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 describe('the lifeboat command line', () => {

@@ -14,7 +14,6 @@ import {
   utimes,
   writeFile,
 } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +22,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/backup/manifest.ts';
 import { type BackupTarget, runBackup } from '../../src/backup/run-backup.ts';
+import { freePort } from '../../src/core/free-port.ts';
 import { generateAgeIdentity } from '../../src/crypto/age/index.ts';
 import { startTemporaryRedis, type TemporaryRedis } from '../../src/redis/temporary-redis.ts';
 import { LocalBackupStore } from '../../src/storage/local-backup-store.ts';
@@ -112,18 +112,6 @@ async function bash(script: string, cwd: string, env: Record<string, string>): P
       `bash exited with ${failed.code}:\n--- script\n${script}\n--- stdout\n${failed.stdout}\n--- stderr\n${failed.stderr}`,
     );
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Every entry under `root`: type, mode, owner, times and content (or link target). */
