@@ -146,7 +146,11 @@ describe('replicating a backup to S3', () => {
   it('refuses a primary object that does not match the manifest, leaving no partial copy', async () => {
     const file = join(work, 'store', manifest.id, 'uploads.tar.zst');
     const handle = await open(file, 'r+');
-    await handle.write(Buffer.from([0x42]), 0, 1, 6 * MiB);
+    // Flip the byte rather than overwrite it: random data already holds any given value 1 time in 256.
+    const byte = Buffer.alloc(1);
+    await handle.read(byte, 0, 1, 6 * MiB);
+    byte[0] = (byte[0] ?? 0) ^ 0xff;
+    await handle.write(byte, 0, 1, 6 * MiB);
     await handle.close();
 
     const error = await replicate().catch((e: unknown) => e);
