@@ -1,5 +1,8 @@
 import pg from 'pg';
+import type { ApprovalRepository } from '../approvals/approval-request.ts';
 import { withDefaultUser } from '../postgres/connection-url.ts';
+import { createApprovalRepository } from './approval-repository.ts';
+import { type AuditRepository, createAuditRepository } from './audit-repository.ts';
 import { type BackupRepository, createBackupRepository } from './backup-repository.ts';
 import { poolDatabase } from './database.ts';
 import { databaseName, ensureDatabase } from './ensure-database.ts';
@@ -29,6 +32,10 @@ export interface Catalog {
   readonly replicas: ReplicaRepository;
   /** Restores: their plans, how each component went, and refused requests. */
   readonly restores: RestoreRepository;
+  /** Approval requests and their votes: the two-person rule, held under row locks. */
+  readonly approvals: ApprovalRepository;
+  /** The append-only, hash-chained audit log: who did what, where, when, and how it ended. */
+  readonly audit: AuditRepository;
   /** Applies the migrations not applied yet; returns their names (`0001_initial`). */
   migrate(): Promise<string[]>;
   /** Resolves when the catalog database answers a query. */
@@ -94,6 +101,8 @@ export async function openCatalog(
     verifications: createVerificationRepository(db),
     replicas: createReplicaRepository(db),
     restores: createRestoreRepository(db),
+    approvals: createApprovalRepository(db),
+    audit: createAuditRepository(db),
     async migrate() {
       return applyMigrations(db, await loadMigrations());
     },

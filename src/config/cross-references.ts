@@ -1,5 +1,6 @@
 import { closestMatch } from '../core/suggest.ts';
 import { type ConfigIssue, type ConfigPath, suggestionFor } from './config-issue.ts';
+import { POLICY_ACTIONS } from './policy-actions.ts';
 
 type Entries = Readonly<Record<string, unknown>>;
 
@@ -94,15 +95,44 @@ function checkStorage(storage: Entries | undefined, report: Report): void {
 
 function checkApprovers(config: Entries, report: Report): void {
   const roles = asEntries(config.roles);
-  if (!roles) return;
-  const roleNames = Object.keys(roles);
-  asList(config.policies)?.forEach((policy, policyIndex) => {
-    asList(asEntries(policy)?.approvers)?.forEach((role, index) => {
-      if (typeof role !== 'string' || roleNames.includes(role)) return;
-      const hint = suggestionFor(closestMatch(role, roleNames), 'role', roleNames);
-      report(['policies', policyIndex, 'approvers', index], `unknown role "${role}"; ${hint}`);
+  const roleNames = roles ? Object.keys(roles) : [];
+  const checkRole = (path: ConfigPath, role: unknown): void => {
+    if (typeof role !== 'string' || roleNames.includes(role)) return;
+    if (!roles) {
+      report(
+        path,
+        `unknown role "${role}": there is no roles section; define the role under roles`,
+      );
+      return;
+    }
+    const hint = suggestionFor(closestMatch(role, roleNames), 'role', roleNames);
+    report(path, `unknown role "${role}"; ${hint}`);
+  };
+  asList(config.policies)?.forEach((value, policyIndex) => {
+    const policy = asEntries(value);
+    if (!policy) return;
+    const action = policy.action;
+    if (typeof action === 'string' && !(POLICY_ACTIONS as readonly string[]).includes(action)) {
+      const hint = suggestionFor(closestMatch(action, POLICY_ACTIONS), 'action', POLICY_ACTIONS);
+      report(['policies', policyIndex, 'action'], `unknown action "${action}"; ${hint}`);
+    }
+    if (
+      action === 'restore' &&
+      policy.environment === 'production' &&
+      typeof policy.approvals === 'number' &&
+      policy.approvals < 1
+    ) {
+      report(
+        ['policies', policyIndex, 'approvals'],
+        'a restore into production needs at least one approver besides the requester (the two-person rule); for emergencies, configure breakGlass and use /restore … --break-glass REASON',
+      );
+    }
+    asList(policy.approvers)?.forEach((role, index) => {
+      checkRole(['policies', policyIndex, 'approvers', index], role);
     });
   });
+  const breakGlass = asEntries(config.breakGlass);
+  if (breakGlass) checkRole(['breakGlass', 'role'], breakGlass.role);
 }
 
 interface DrillChecks {

@@ -179,6 +179,11 @@ export const configSchema = z.strictObject({
   scratch: z.strictObject({ postgres: z.string().optional() }).default({}),
   roles: z.record(name, z.array(identityKey)).optional(),
   policies: z.array(policySchema).optional(),
+  /**
+   * Who may skip the second person in an emergency (`/restore … --break-glass REASON`): the
+   * holders of one role. Absent: nobody can break the glass.
+   */
+  breakGlass: z.strictObject({ role: name }).optional(),
   drills: z.record(name, drillSchema).default({}),
   chat: z.strictObject({ channels: z.record(name, channelSchema).default({}) }).default({
     channels: {},

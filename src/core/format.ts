@@ -36,6 +36,22 @@ export function formatDuration(ms: number): string {
   return `${m}m ${String(s).padStart(2, '0')}s`;
 }
 
+/**
+ * A span people plan with, to the nearest minute past a minute: `45 s`, `30 min`, `1 h 05 min`,
+ * `2 d 3 h`. For expiries and windows, where seconds are noise.
+ */
+export function formatSpan(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 59_500) return `${Math.round(ms / 1000)} s`;
+  const minutes = Math.max(1, Math.round(ms / 60_000));
+  const m = minutes % 60;
+  const h = Math.floor(minutes / 60) % 24;
+  const d = Math.floor(minutes / 1440);
+  if (d > 0) return h > 0 ? `${d} d ${h} h` : `${d} d`;
+  if (h > 0) return m > 0 ? `${h} h ${String(m).padStart(2, '0')} min` : `${h} h`;
+  return `${m} min`;
+}
+
 /** How long ago `then` was, coarsely: `just now`, `5m ago`, `3h ago`, `2d ago`. */
 export function formatAge(then: Date, now: Date): string {
   const seconds = Math.floor((now.getTime() - then.getTime()) / 1000);

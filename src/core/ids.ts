@@ -66,3 +66,8 @@ export function newVerificationId(at: Date = new Date()): string {
 export function newRestoreId(at: Date = new Date()): string {
   return `rs_${compactTimestamp(at)}_${randomSuffix(6)}`;
 }
+
+/** Approval request ids sort by time: `apr_20261122T120000Z_7q3k9x`. */
+export function newApprovalId(at: Date = new Date()): string {
+  return `apr_${compactTimestamp(at)}_${randomSuffix(6)}`;
+}

@@ -33,7 +33,7 @@ describe('parseConfig', () => {
 
   it('names an unknown top-level key and lists the valid ones', () => {
     expect(configIssues(`${VALID}retension: { daily: 7 }\n`)).toEqual([
-      'retension: unknown key; valid keys: defaultProfile, storage, compression, encryption, targets, profiles, scratch, roles, policies, drills, chat, runbooks, demo',
+      'retension: unknown key; valid keys: defaultProfile, storage, compression, encryption, targets, profiles, scratch, roles, policies, breakGlass, drills, chat, runbooks, demo',
     ]);
   });
 
@@ -241,6 +241,47 @@ policies:
     expect(configIssues(text)).toEqual([
       'policies[0].approvers[1]: unknown role "dbas"; did you mean "dba"?',
       'policies[1].approvers[0]: unknown role "security"; roles: dba, oncall',
+    ]);
+  });
+
+  it('rejects approvers and a break-glass role when there is no roles section', () => {
+    const text = `${VALID}policies:
+  - { action: restore, approvers: [dba] }
+breakGlass: { role: dba }
+`;
+    expect(configIssues(text)).toEqual([
+      'policies[0].approvers[0]: unknown role "dba": there is no roles section; define the role under roles',
+      'breakGlass.role: unknown role "dba": there is no roles section; define the role under roles',
+    ]);
+  });
+
+  it('rejects a break-glass role that is not defined', () => {
+    const text = `${VALID}roles: { dba: ["console:bob"] }
+breakGlass: { role: dbas }
+`;
+    expect(configIssues(text)).toEqual([
+      'breakGlass.role: unknown role "dbas"; did you mean "dba"?',
+    ]);
+  });
+
+  it('names an unknown policy action and the valid ones', () => {
+    const text = `${VALID}policies:
+  - { action: restor }
+  - { action: launch-rockets }
+`;
+    expect(configIssues(text)).toEqual([
+      'policies[0].action: unknown action "restor"; did you mean "restore"?',
+      'policies[1].action: unknown action "launch-rockets"; actions: backup.create, backup.verify, backup.prune, restore, drill.run, runbook.start',
+    ]);
+  });
+
+  it('refuses a policy that lets one person restore into production', () => {
+    const text = `${VALID}policies:
+  - { action: restore, environment: production, approvals: 0 }
+  - { action: restore, environment: staging, approvals: 0 }
+`;
+    expect(configIssues(text)).toEqual([
+      'policies[0].approvals: a restore into production needs at least one approver besides the requester (the two-person rule); for emergencies, configure breakGlass and use /restore … --break-glass REASON',
     ]);
   });
 

@@ -5,6 +5,7 @@ import {
   formatDuration,
   formatPercent,
   formatRate,
+  formatSpan,
   formatTimestamp,
   plural,
   progressBar,
@@ -31,6 +32,16 @@ describe('format', () => {
     expect(formatDuration(7_380_000)).toBe('2h 03m');
     expect(formatDuration(3 * 86_400_000 + 4 * 3_600_000)).toBe('3d 4h');
     expect(formatDuration(-1)).toBe('—');
+  });
+
+  it('writes spans to plan with to the nearest minute', () => {
+    expect(formatSpan(45_000)).toBe('45 s');
+    expect(formatSpan(29 * 60_000 + 59_000)).toBe('30 min');
+    expect(formatSpan(30 * 60_000)).toBe('30 min');
+    expect(formatSpan(65 * 60_000)).toBe('1 h 05 min');
+    expect(formatSpan(3_600_000)).toBe('1 h');
+    expect(formatSpan(2 * 86_400_000 + 3 * 3_600_000)).toBe('2 d 3 h');
+    expect(formatSpan(-5)).toBe('—');
   });
 
   it('writes ages coarsely', () => {

@@ -1,0 +1,281 @@
+import type { AuditLog } from '../audit/audit-log.ts';
+import { type AuditFailureLogger, auditEvent, recordAudit } from '../audit/audit-recorder.ts';
+import type { ChannelRef, MessageRef } from '../chat/chat-adapter.ts';
+import type { LifeboatConfig } from '../config/schema.ts';
+import { compactTimestamp, newApprovalId, newRestoreId, randomSuffix } from '../core/ids.ts';
+import type {
+  ApprovalAction,
+  ApprovalRepository,
+  ApprovalRequest,
+  ApprovalRequirement,
+  CastVote,
+  VoteResult,
+} from './approval-request.ts';
+import { requirementFor } from './policy.ts';
+import { approversOf, judgeVote } from './rules.ts';
+
+/** Where a person acted from, for the audit log. */
+export interface ActedFrom {
+  readonly platform: string;
+  readonly channel: ChannelRef;
+}
+
+/** An action that needs approval, as the command that hit the policy describes it. */
+export interface ApprovalAsk {
+  readonly action: string;
+  /** The command as typed. */
+  readonly command: string;
+  readonly payload: ApprovalAction;
+  readonly environments: readonly string[];
+  readonly requirement: ApprovalRequirement;
+  readonly requestedBy: string;
+  readonly from: ActedFrom;
+}
+
+/** A break-glass action that runs at once and leaves a review for a second person. */
+export interface BreakGlassAsk extends Omit<ApprovalAsk, 'requirement'> {
+  readonly reason: string;
+}
+
+/**
+ * The two-person rule as the commands use it: policies, requests, votes, reviews and expiry,
+ * with every step in the audit log. The rules themselves live in `rules.ts` and `policy.ts`;
+ * the repository applies them under a row lock, so they hold across processes.
+ */
+export interface Approvals {
+  /** What the config asks of `action` on these environments; null when it needs no approval. */
+  requirement(action: string, environments: readonly string[]): ApprovalRequirement | null;
+  /** Records a pending request (audited as `approval.requested`). */
+  request(ask: ApprovalAsk): Promise<ApprovalRequest>;
+  /**
+   * Records a break-glass review, its execution id fixed now: the caller runs the action under
+   * `executionId` at once. Audited as `break-glass`.
+   */
+  breakGlass(ask: BreakGlassAsk): Promise<ApprovalRequest>;
+  /** Remembers where the request message is, so later votes and expiry update it. */
+  attachMessage(id: string, message: MessageRef): Promise<void>;
+  /** Casts a vote (audited: approved, rejected, acknowledged or refused). */
+  vote(id: string, vote: CastVote, from: ActedFrom): Promise<VoteResult>;
+  /** Records how an approved action ended (audited as `approval.executed`). */
+  finish(
+    request: ApprovalRequest,
+    status: 'executed' | 'failed',
+    outcome: string,
+  ): Promise<ApprovalRequest>;
+  get(id: string): Promise<ApprovalRequest | undefined>;
+  /** Pending approvals and reviews, oldest first. */
+  open(): Promise<ApprovalRequest[]>;
+  /** Whether a vote by `identity` to approve (or acknowledge) would count now, by `judgeVote`. */
+  canAct(identity: string, request: ApprovalRequest): boolean;
+  /** Expires the pending approvals past their time (audited); returns them. */
+  expireDue(): Promise<ApprovalRequest[]>;
+}
+
+export interface ApprovalsDeps {
+  readonly config: Pick<LifeboatConfig, 'policies' | 'roles' | 'breakGlass'>;
+  readonly repository: ApprovalRepository;
+  readonly audit: AuditLog;
+  readonly logger: AuditFailureLogger;
+  /** @defaultValue the system clock */
+  readonly now?: () => Date;
+}
+
+/** The id of what an approved action runs as: a restore id for restores. */
+function executionIdFor(payload: ApprovalAction, at: Date): string {
+  return payload.type === 'restore'
+    ? newRestoreId(at)
+    : `ex_${compactTimestamp(at)}_${randomSuffix(6)}`;
+}
+
+/** What every new request or review records of the ask. */
+function factsOf(ask: Omit<ApprovalAsk, 'requirement'>, at: Date) {
+  return {
+    id: newApprovalId(at),
+    action: ask.action,
+    command: ask.command,
+    payload: ask.payload,
+    environments: ask.environments,
+    requestedBy: ask.requestedBy,
+    platform: ask.from.platform,
+    channel: ask.from.channel,
+    createdAt: at,
+  };
+}
+
+export function createApprovals(deps: ApprovalsDeps): Approvals {
+  const { config, repository } = deps;
+  const now = deps.now ?? (() => new Date());
+  const audit = (event: Parameters<typeof auditEvent>[0]) =>
+    recordAudit(deps.audit, auditEvent(event), deps.logger);
+
+  return {
+    requirement: (action, environments) => requirementFor(config, action, environments),
+
+    async request(ask) {
+      const at = now();
+      const request = await repository.create({
+        ...factsOf(ask, at),
+        kind: 'approval',
+        requirement: ask.requirement,
+        expiresAt: new Date(at.getTime() + ask.requirement.expiresInMs),
+      });
+      await audit({
+        identity: ask.requestedBy,
+        platform: ask.from.platform,
+        channel: ask.from.channel.channel,
+        action: 'approval.requested',
+        command: ask.command,
+        requestId: request.id,
+        outcome: 'pending',
+        detail: {
+          action: ask.action,
+          environments: ask.environments,
+          approvals: ask.requirement.approvals,
+          approverRoles: ask.requirement.approverRoles,
+          policy: ask.requirement.policy,
+          expiresAt: request.expiresAt?.toISOString() ?? null,
+          ...(ask.payload.type === 'restore' ? { backup: ask.payload.plan.backupId } : {}),
+        },
+      });
+      return request;
+    },
+
+    async breakGlass(ask) {
+      const at = now();
+      // A second person reviews it: holders of any role but the one who broke the glass.
+      const requirement: ApprovalRequirement = {
+        approvals: 1,
+        approverRoles: [],
+        expiresInMs: 0,
+        policy: 'break-glass',
+      };
+      const review = await repository.create({
+        ...factsOf(ask, at),
+        kind: 'review',
+        requirement,
+        expiresAt: null,
+        reason: ask.reason,
+        executionId: executionIdFor(ask.payload, at),
+      });
+      await audit({
+        identity: ask.requestedBy,
+        platform: ask.from.platform,
+        channel: ask.from.channel.channel,
+        action: 'break-glass',
+        command: ask.command,
+        requestId: review.id,
+        outcome: 'executing',
+        detail: {
+          reason: ask.reason,
+          action: ask.action,
+          environments: ask.environments,
+          executionId: review.executionId,
+        },
+      });
+      return review;
+    },
+
+    attachMessage: (id, message) => repository.setMessage(id, message),
+
+    async vote(id, vote, from) {
+      const result = await repository.vote(id, vote, {
+        now: now(),
+        roles: config.roles,
+        // Only the vote that completes the approval calls this, inside the locked transaction.
+        newExecutionId: (request) => executionIdFor(request.payload, now()),
+      });
+      const base = {
+        identity: vote.identity,
+        platform: from.platform,
+        channel: from.channel.channel,
+        command: `/${vote.decision === 'approve' ? 'approve' : 'reject'} ${id}`,
+        requestId: id,
+      };
+      if (result.outcome === 'refused') {
+        await audit({
+          ...base,
+          action: 'approval.refused',
+          outcome: 'refused',
+          detail: { code: result.code, reason: result.reason, decision: vote.decision },
+        });
+        if (result.expiredNow && result.request) {
+          await audit({
+            identity: 'system:lifeboat',
+            platform: 'lifeboat',
+            channel: result.request.channel.channel,
+            action: 'approval.expired',
+            requestId: id,
+            outcome: 'expired',
+            detail: { expiresAt: result.request.expiresAt?.toISOString() ?? null },
+          });
+        }
+        return result;
+      }
+      const action =
+        result.outcome === 'rejected'
+          ? 'approval.rejected'
+          : result.outcome === 'acknowledged'
+            ? 'review.acknowledged'
+            : 'approval.approved';
+      await audit({
+        ...base,
+        action,
+        outcome: result.outcome,
+        detail: {
+          votes: approversOf(result.request).length,
+          required: result.request.requirement.approvals,
+          ...(vote.reason ? { reason: vote.reason } : {}),
+          ...(result.outcome === 'approved' ? { executionId: result.request.executionId } : {}),
+        },
+      });
+      return result;
+    },
+
+    async finish(request, status, outcome) {
+      const ended = await repository.finish(request.id, status, outcome, now());
+      await audit({
+        identity: request.requestedBy,
+        platform: request.platform,
+        channel: request.channel.channel,
+        action: 'approval.executed',
+        command: request.command,
+        requestId: request.id,
+        outcome: status === 'executed' ? 'completed' : 'failed',
+        detail: { executionId: request.executionId, outcome },
+      });
+      return ended;
+    },
+
+    get: (id) => repository.get(id),
+    open: () => repository.listOpen(),
+
+    canAct(identity, request) {
+      // The same rules a vote meets, so the list never offers a button that would be refused.
+      return judgeVote(
+        request,
+        { identity, decision: 'approve' },
+        { now: now(), roles: config.roles },
+      ).accept;
+    },
+
+    async expireDue() {
+      const expired = await repository.expireDue(now());
+      for (const request of expired) {
+        await audit({
+          identity: 'system:lifeboat',
+          platform: 'lifeboat',
+          channel: request.channel.channel,
+          action: 'approval.expired',
+          command: request.command,
+          requestId: request.id,
+          outcome: 'expired',
+          detail: {
+            expiresAt: request.expiresAt?.toISOString() ?? null,
+            votes: request.votes.length,
+          },
+        });
+      }
+      return expired;
+    },
+  };
+}

@@ -1,0 +1,171 @@
+import { formatTimestamp, plural } from '../core/format.ts';
+import type { ApprovalRequest, CastVote, RoleMap, VoteRefusalCode } from './approval-request.ts';
+import { isApprover } from './policy.ts';
+
+/** What a vote does to a request: it counts (and may decide it), or it is refused, saying why. */
+export type VoteJudgement =
+  | {
+      readonly accept: true;
+      /**
+       * This vote decides the request: the approval that reaches the required count, any
+       * rejection, or the acknowledgement of a review.
+       */
+      readonly completes: boolean;
+    }
+  | { readonly accept: false; readonly code: VoteRefusalCode; readonly reason: string };
+
+export interface VoteContext {
+  /** The moment of the vote: a request is expired from its `expiresAt` on. */
+  readonly now: Date;
+  readonly roles: RoleMap;
+}
+
+function refuse(code: VoteRefusalCode, reason: string): VoteJudgement {
+  return { accept: false, code, reason };
+}
+
+/** The identities whose approvals the request already counts, in the order they voted. */
+export function approversOf(request: ApprovalRequest): string[] {
+  return [...new Set(request.votes.filter((v) => v.decision === 'approve').map((v) => v.identity))];
+}
+
+/** Whether a pending request is past its expiry at `now` (reviews never expire). */
+export function isPastExpiry(request: ApprovalRequest, now: Date): boolean {
+  return (
+    request.status === 'pending' &&
+    request.expiresAt !== null &&
+    now.getTime() >= request.expiresAt.getTime()
+  );
+}
+
+/**
+ * Who counts, for a refusal: `only holders of the dba role count: console:bob, slack:U012AB3CD`,
+ * and what to do about it. The requester is left out: they cannot approve anyway.
+ */
+function whoCounts(request: ApprovalRequest, roles: RoleMap): string {
+  const configured = roles ?? {};
+  const named = request.requirement.approverRoles;
+  const names = named.length ? named : Object.keys(configured);
+  const holders = (role: string) =>
+    (configured[role] ?? []).filter((identity) => identity !== request.requestedBy);
+  const nobody = names.every((role) => holders(role).length === 0);
+  const ask = nobody
+    ? 'Nobody else holds it yet: an admin can add people under roles in lifeboat.yaml.'
+    : `Ask one of them to run /approve ${request.id}.`;
+  if (named.length === 1 && named[0] !== undefined) {
+    const people = holders(named[0]);
+    return `only holders of the ${named[0]} role count${people.length ? `: ${people.join(', ')}` : ''}. ${ask}`;
+  }
+  const listed = names
+    .map((role) => `${role} (${holders(role).join(', ') || 'nobody else'})`)
+    .join(', ');
+  const which = named.length ? `the ${named.join(' or ')} roles` : 'a role';
+  return `only people who hold ${which} count: ${listed}. ${ask}`;
+}
+
+function endedRefusal(request: ApprovalRequest, vote: CastVote, now: Date): VoteJudgement | null {
+  const { id } = request;
+  const thing = request.kind === 'review' ? `review ${id}` : `request ${id}`;
+  switch (request.status) {
+    case 'rejected': {
+      const why = request.reason ? `: "${request.reason}"` : '';
+      const by =
+        request.decidedBy === request.requestedBy
+          ? `withdrawn by its requester ${request.decidedBy}`
+          : `rejected by ${request.decidedBy ?? 'someone'}`;
+      return refuse(
+        'rejected',
+        `${thing} was ${by}${why}, so nothing will run. If it is still needed, run the command again to ask for a new approval.`,
+      );
+    }
+    case 'expired':
+      return refuse('expired', expiredReason(request));
+    case 'approved':
+      return refuse(
+        'already_approved',
+        vote.decision === 'approve'
+          ? `${thing} is already approved (by ${approversOf(request).join(', ')}) and runs as ${request.executionId}; your approval is not needed.`
+          : `${thing} is already approved (by ${approversOf(request).join(', ')}) and runs as ${request.executionId}; it can no longer be rejected.`,
+      );
+    case 'executed':
+    case 'failed':
+      return refuse(
+        'executed',
+        `${thing} has already run as ${request.executionId}${request.outcome ? ` (${request.outcome.replace(/\.$/, '')})` : ''}; a request runs once. To do it again, run the command again to ask for a new approval.`,
+      );
+    case 'acknowledged':
+      return refuse(
+        'acknowledged',
+        `${thing} was already acknowledged by ${request.decidedBy ?? 'someone'}; there is nothing left to do.`,
+      );
+    case 'pending':
+      return isPastExpiry(request, now) ? refuse('expired', expiredReason(request)) : null;
+  }
+}
+
+/** The refusal for a vote on a request that does not exist, for people. */
+export function notFoundReason(id: string): string {
+  return `There is no approval request ${id}; /approvals lists the open ones you can act on.`;
+}
+
+/** The refusal for a vote on an expired request, for people. */
+export function expiredReason(request: ApprovalRequest): string {
+  const when = request.expiresAt ? ` at ${formatTimestamp(request.expiresAt)}` : '';
+  return `Request ${request.id} expired${when} before enough people approved it, so nothing ran. If it is still needed, run the command again to ask for a new approval.`;
+}
+
+/**
+ * Whether a vote counts, by the rules that always hold (SPEC §5): an ended request takes no
+ * votes; a review is acknowledged, never rejected; the requester never approves their own request
+ * (the two-person rule) but may withdraw it by rejecting it; only approvers count, and each once;
+ * one rejection ends a request. Refusals come with a sentence for the person in chat that names
+ * the request and what they can do instead. Pure: the repository applies it under a row lock.
+ */
+export function judgeVote(
+  request: ApprovalRequest,
+  vote: CastVote,
+  context: VoteContext,
+): VoteJudgement {
+  const ended = endedRefusal(request, vote, context.now);
+  if (ended) return ended;
+
+  const { id } = request;
+  if (request.kind === 'review' && vote.decision === 'reject') {
+    return refuse(
+      'wrong_kind',
+      `review ${id} is for a break-glass action that has already run, so it cannot be rejected. Check what was done, then acknowledge it with /approve ${id}.`,
+    );
+  }
+
+  const byRequester = vote.identity === request.requestedBy;
+  if (byRequester && vote.decision === 'approve') {
+    return refuse(
+      'own_request',
+      request.kind === 'review'
+        ? `You broke the glass for ${id}; a second person must acknowledge it with /approve ${id}.`
+        : `You asked for ${id}; a second person must approve it (the two-person rule). Ask someone who can approve to run /approve ${id}, or withdraw it with /reject ${id}.`,
+    );
+  }
+
+  if (!byRequester && !isApprover(vote.identity, request.requirement, context.roles)) {
+    return refuse(
+      'not_an_approver',
+      `Your vote on ${id} does not count: ${whoCounts(request, context.roles)}`,
+    );
+  }
+
+  const approvers = approversOf(request);
+  const previous = request.votes.find((v) => v.identity === vote.identity);
+  if (previous) {
+    const left = request.requirement.approvals - approvers.length;
+    return refuse(
+      'already_voted',
+      `You already ${previous.decision === 'approve' ? 'approved' : 'rejected'} ${id}, and each person counts once; it still needs ${plural(left, 'more approver')}.`,
+    );
+  }
+
+  if (vote.decision === 'reject' || request.kind === 'review') {
+    return { accept: true, completes: true };
+  }
+  return { accept: true, completes: approvers.length + 1 >= request.requirement.approvals };
+}
