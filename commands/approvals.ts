@@ -1,7 +1,16 @@
-import { defineCommand } from '../src/bot/command.ts';
+import type { ApprovalRequest, VoteResult } from '../src/approvals/approval-request.ts';
+import { approversOf } from '../src/approvals/rules.ts';
+import { refreshRequestMessage } from '../src/bot/approval-flow.ts';
+import {
+  type CommandContext,
+  type CommandResult,
+  defineCommand,
+  succeeded,
+} from '../src/bot/command.ts';
+import { approvalsListMessage, voteAnswerMessage } from '../src/bot/views/approval-request.ts';
 import { positional } from '../src/core/command-grammar.ts';
 import { requestId, text } from './arguments.ts';
-import { notYetAvailable } from './not-yet-available.ts';
+import { followRestore, outcomeLine } from './restore.ts';
 
 const request = positional({
   key: 'request',
@@ -14,20 +23,24 @@ const request = positional({
 export const approve = defineCommand({
   path: ['approve'],
   group: 'approvals',
-  summary: 'Approve a pending request (the typed form of its Approve button).',
+  summary:
+    'Approve a pending request, or acknowledge a break-glass review (the typed Approve button).',
+  description:
+    'The requester cannot approve their own request, and only holders of the roles the policy names count. The approval that completes a request runs its action at once, exactly once.',
   positionals: [request],
   flags: [],
   action: 'approve',
   gated: true,
   // The approved action runs as soon as enough people approved it.
   enqueues: true,
-  handler: (ctx) => notYetAvailable(ctx),
+  examples: ['/approve apr_20261122T120000Z_7q3k9x'],
+  handler: (ctx, args) => vote(ctx, args.request, 'approve', null),
 });
 
 export const reject = defineCommand({
   path: ['reject'],
   group: 'approvals',
-  summary: 'Reject a pending request (the typed form of its Reject button).',
+  summary: 'Reject a pending request (the typed form of its Reject button); one rejection ends it.',
   positionals: [
     request,
     positional({
@@ -44,19 +57,108 @@ export const reject = defineCommand({
   gated: true,
   enqueues: false,
   examples: ['/reject apr_7q3k wrong backup, use the one from 02:00'],
-  handler: (ctx) => notYetAvailable(ctx),
+  handler: (ctx, args) => vote(ctx, args.request, 'reject', args.reason ?? null),
 });
 
 export const approvals = defineCommand({
   path: ['approvals'],
   group: 'approvals',
-  summary: 'List the approval requests that are still open.',
+  summary: 'List the open requests you can approve, and break-glass reviews waiting for you.',
   positionals: [],
   flags: [],
   action: 'approvals.list',
   gated: false,
   enqueues: false,
-  handler: (ctx) => notYetAvailable(ctx),
+  handler: async (ctx) => {
+    const open = await ctx.services.approvals.open();
+    const actionable = open.filter((r) => ctx.services.approvals.canAct(ctx.requestedBy, r));
+    const waiting = open.filter((r) => r.requestedBy === ctx.requestedBy);
+    await ctx.reply.post(
+      approvalsListMessage(actionable, waiting, { now: ctx.now(), caller: ctx.requestedBy }),
+    );
+    return {
+      status: 'ok',
+      requests: actionable.map(summary),
+      waiting: waiting.map(summary),
+    };
+  },
 });
 
 export const approvalCommands = [approve, reject, approvals];
+
+function summary(r: ApprovalRequest) {
+  return {
+    id: r.id,
+    kind: r.kind,
+    action: r.action,
+    command: r.command,
+    requestedBy: r.requestedBy,
+    approvals: approversOf(r),
+    required: r.requirement.approvals,
+    expiresAt: r.expiresAt?.toISOString() ?? null,
+  };
+}
+
+/**
+ * Casts the vote and answers the voter; updates the request message; and when this vote is the
+ * one that completed the request (the repository hands that outcome to exactly one caller), runs
+ * the stored action and records how it ended.
+ */
+async function vote(
+  ctx: CommandContext,
+  id: string,
+  decision: 'approve' | 'reject',
+  reason: string | null,
+): Promise<CommandResult> {
+  const result: VoteResult = await ctx.services.approvals.vote(
+    id,
+    { identity: ctx.requestedBy, decision, reason },
+    { platform: ctx.identity.platform, channel: ctx.channel },
+  );
+  await ctx.reply.post(voteAnswerMessage(result));
+  if (result.request) await refreshRequestMessage(ctx, result.request);
+  if (result.outcome === 'refused') {
+    ctx.logger.info(
+      { request: id, identity: ctx.requestedBy, code: result.code },
+      `${decision} refused`,
+    );
+    return { status: 'refused', id, request: id, code: result.code, error: result.reason };
+  }
+  const base = {
+    id,
+    request: id,
+    outcome: result.outcome,
+    approvals: approversOf(result.request).length,
+    required: result.request.requirement.approvals,
+  };
+  if (result.outcome !== 'approved') return { status: 'ok', ...base };
+  return { ...(await execute(ctx, result.request)), ...base };
+}
+
+/** Runs an approved request's action under its execution id and records how it ended. */
+async function execute(ctx: CommandContext, request: ApprovalRequest): Promise<CommandResult> {
+  const executionId = request.executionId as string;
+  let result: CommandResult;
+  if (request.payload.type === 'restore') {
+    const { plan } = request.payload;
+    await ctx.services.restores.enqueue(plan, request.requestedBy, {
+      id: executionId,
+      authorization: {
+        kind: 'approval',
+        request: request.id,
+        approvedBy: approversOf(request),
+      },
+    });
+    result = await followRestore(ctx, { id: executionId, plan, requestedBy: request.requestedBy });
+  } else {
+    result = await ctx.runApproved(request);
+  }
+  const done = succeeded(result);
+  const line =
+    request.payload.type === 'restore'
+      ? outcomeLine(executionId, result)
+      : `${request.command} ${done ? 'ran' : `ended ${result.status}`}${result.error ? `: ${String(result.error)}` : ''}.`;
+  const ended = await ctx.services.approvals.finish(request, done ? 'executed' : 'failed', line);
+  await refreshRequestMessage(ctx, ended);
+  return { ...result, execution: executionId };
+}

@@ -1,8 +1,15 @@
+import type { ApprovalRequirement } from '../src/approvals/approval-request.ts';
 import type { ComponentProgress } from '../src/backup/progress.ts';
+import { askForApproval, refreshRequestMessage } from '../src/bot/approval-flow.ts';
 import { type CommandContext, type CommandResult, defineCommand } from '../src/bot/command.ts';
 import { liveMessage } from '../src/bot/live-message.ts';
 import type { RestoreOutcome, RestoreRequest } from '../src/bot/services.ts';
-import { restorePlanMessage, restoreRefusedMessage } from '../src/bot/views/restore-plan.ts';
+import {
+  approvalRequestMessage,
+  breakGlassAlertMessage,
+} from '../src/bot/views/approval-request.ts';
+import { refusedMessage } from '../src/bot/views/notice.ts';
+import { restorePlanMessage } from '../src/bot/views/restore-plan.ts';
 import {
   type RestoreRun,
   restoreEndedMessage,
@@ -10,8 +17,10 @@ import {
   restoreProgressMessage,
   restoreQueuedMessage,
 } from '../src/bot/views/restore-run.ts';
+import { textMessage } from '../src/chat/message.ts';
 import { flag } from '../src/core/command-grammar.ts';
 import { describeForUser } from '../src/core/errors.ts';
+import { formatDuration, formatSpan, plural } from '../src/core/format.ts';
 import type { RestorePlan } from '../src/restore/plan-restore.ts';
 import type { RestoreRecord } from '../src/restore/restore-record.ts';
 import { backupRefPositional, latestProfileFlag, name, text } from './arguments.ts';
@@ -64,66 +73,163 @@ export const restore = defineCommand({
         ...(args.into ? { into: args.into } : {}),
         requestedBy: ctx.requestedBy,
       },
-      { dryRun: args.dryRun, breakGlass: args.breakGlass !== undefined },
+      { dryRun: args.dryRun, breakGlass: args.breakGlass },
     ),
 });
 
 export const restoreCommands = [restore];
 
 /**
- * Plans the restore, then: with --dry-run shows the plan; a plan that needs approval is recorded
- * as refused (this version cannot collect approvals); any other is queued and followed to its
- * result with the checks against the manifest. `--break-glass` cannot skip anything yet: the
- * approval rules it would bypass are not in this version either, so it changes nothing.
+ * Plans the restore (with `latest` resolved to a backup id), then: with --dry-run shows the plan
+ * and what approval it would need; a plan whose destinations need a second person becomes an
+ * approval request that stores the plan (or, with --break-glass from the configured role, runs
+ * at once and leaves a review); any other is queued and followed to its result.
  */
 async function runRestore(
   ctx: CommandContext,
   request: RestoreRequest,
-  options: { readonly dryRun: boolean; readonly breakGlass: boolean },
+  options: { readonly dryRun: boolean; readonly breakGlass: string | undefined },
 ): Promise<CommandResult> {
-  const planned = await ctx.services.restores.plan(request);
-  const { plan } = planned;
-  const refusal =
-    planned.refusal !== null && options.breakGlass
-      ? `${planned.refusal} --break-glass cannot skip the approval yet: this version has no break-glass role.`
-      : planned.refusal;
+  const { plan } = await ctx.services.restores.plan(request);
+  const environments = [...new Set(plan.components.map((c) => c.environment))];
+  const requirement = ctx.services.approvals.requirement('restore', environments);
   if (options.dryRun) {
     await ctx.reply.post(
-      restorePlanMessage(plan, { now: ctx.now(), requestedBy: ctx.requestedBy, refusal }),
+      restorePlanMessage(plan, {
+        now: ctx.now(),
+        requestedBy: ctx.requestedBy,
+        approval: requirement ? describeRequirement(requirement, ctx) : null,
+      }),
     );
     return {
       status: 'ok',
       dryRun: true,
       backup: plan.backupId,
-      needsApproval: plan.needsApproval,
+      needsApproval: requirement !== null,
+      ...(requirement
+        ? {
+            approval: {
+              approvals: requirement.approvals,
+              approverRoles: requirement.approverRoles,
+              expiresInMs: requirement.expiresInMs,
+              policy: requirement.policy,
+            },
+          }
+        : {}),
       components: planSummary(plan),
     };
   }
-  if (refusal !== null) {
-    const refused = await ctx.services.restores.refuse(plan, ctx.requestedBy, refusal);
-    ctx.logger.info(
-      { restoreId: refused.id, identity: ctx.requestedBy, backup: plan.backupId },
-      'restore refused: a destination needs approval',
-    );
+  if (requirement && options.breakGlass !== undefined) {
+    return breakGlassRestore(ctx, plan, environments, options.breakGlass);
+  }
+  if (requirement) {
+    const result = await askForApproval(ctx, {
+      action: 'restore',
+      payload: { type: 'restore', plan },
+      environments,
+      requirement,
+      command: ctx.text,
+    });
+    return { ...result, backup: plan.backupId, components: planSummary(plan) };
+  }
+  if (options.breakGlass !== undefined) {
     await ctx.reply.post(
-      restoreRefusedMessage(plan, {
-        now: ctx.now(),
-        requestedBy: ctx.requestedBy,
-        id: refused.id,
-        reason: refusal,
-      }),
+      textMessage(
+        'Nothing in this restore needs approval, so --break-glass skips nothing: it runs as an ordinary restore.',
+      ),
     );
+  }
+  const { restoreId } = await ctx.services.restores.enqueue(plan, ctx.requestedBy);
+  return followRestore(ctx, { id: restoreId, plan, requestedBy: ctx.requestedBy });
+}
+
+/** `1 approver from dba, within 30 min (policy policies[0])`. */
+function describeRequirement(requirement: ApprovalRequirement, ctx: CommandContext): string {
+  const roles = requirement.approverRoles.length
+    ? `from ${requirement.approverRoles.join(' or ')}`
+    : ctx.config.roles && Object.keys(ctx.config.roles).length
+      ? 'from any role'
+      : 'from anyone but the requester';
+  return `${plural(requirement.approvals, 'approver')} ${roles}, within ${formatSpan(requirement.expiresInMs)} (${requirement.policy === 'default' ? 'the built-in rule for production' : requirement.policy})`;
+}
+
+/**
+ * `--break-glass REASON`: for holders of the configured role only. Runs at once, without the
+ * second person, but never quietly: a loud alert in the alerts channel, a review that stays in
+ * `/approvals` until a second person acknowledges it, and the safety backup still comes first.
+ */
+async function breakGlassRestore(
+  ctx: CommandContext,
+  plan: RestorePlan,
+  environments: readonly string[],
+  reason: string,
+): Promise<CommandResult> {
+  const role = ctx.config.breakGlass?.role;
+  const holders = role ? (ctx.config.roles?.[role] ?? []) : [];
+  const refusal = !role
+    ? 'Break glass is not configured, so nobody can skip the second person. Ask without --break-glass to get an approval, or have an admin name a role under breakGlass.role in lifeboat.yaml.'
+    : !holders.includes(ctx.requestedBy)
+      ? `--break-glass is only for the ${role} role (${holders.length ? holders.join(', ') : 'nobody holds it'}), and ${ctx.requestedBy} does not hold it. Ask without --break-glass for a second person's approval.`
+      : null;
+  if (refusal !== null) {
+    await ctx.reply.post(refusedMessage(refusal));
     return {
       status: 'refused',
-      id: refused.id,
       backup: plan.backupId,
       error: refusal,
-      components: planSummary(plan),
+      code: 'break_glass_refused',
     };
   }
 
-  const { restoreId: id } = await ctx.services.restores.enqueue(plan, ctx.requestedBy);
-  const run: RestoreRun = { id, plan, requestedBy: ctx.requestedBy, now: ctx.now() };
+  const review = await ctx.services.approvals.breakGlass({
+    action: 'restore',
+    command: ctx.text,
+    payload: { type: 'restore', plan },
+    environments,
+    requestedBy: ctx.requestedBy,
+    from: { platform: ctx.identity.platform, channel: ctx.channel },
+    reason,
+  });
+  const view = { now: ctx.now(), roles: ctx.config.roles };
+  ctx.logger.warn(
+    { alert: 'break_glass', request: review.id, identity: ctx.requestedBy, reason },
+    'break glass: a restore runs without a second person',
+  );
+  await ctx.alert(breakGlassAlertMessage(review, view));
+  const ref = await ctx.reply.post(approvalRequestMessage(review, view));
+  await ctx.services.approvals.attachMessage(review.id, ref);
+
+  const executionId = review.executionId as string;
+  await ctx.services.restores.enqueue(plan, ctx.requestedBy, {
+    id: executionId,
+    authorization: { kind: 'break-glass', request: review.id, by: ctx.requestedBy, reason },
+  });
+  const result = await followRestore(ctx, { id: executionId, plan, requestedBy: ctx.requestedBy });
+  const ended = await ctx.services.approvals.finish(
+    review,
+    result.status === 'completed' ? 'executed' : 'failed',
+    outcomeLine(executionId, result),
+  );
+  await refreshRequestMessage(ctx, ended);
+  return { ...result, request: review.id, breakGlass: true };
+}
+
+/** `Restore rs_… completed in 4.2 s.` for the request message. */
+export function outcomeLine(executionId: string, result: CommandResult): string {
+  const duration =
+    typeof result.durationMs === 'number' ? ` in ${formatDuration(result.durationMs)}` : '';
+  return result.status === 'completed'
+    ? `Restore ${executionId} completed${duration}; every check matches the backup.`
+    : `Restore ${executionId} ${result.status}: ${String(result.error ?? 'see the restore message')}`;
+}
+
+/** Follows a queued restore in one live message to its end; the command's result. */
+export async function followRestore(
+  ctx: CommandContext,
+  queued: { readonly id: string; readonly plan: RestorePlan; readonly requestedBy: string },
+): Promise<CommandResult> {
+  const { id, plan } = queued;
+  const run: RestoreRun = { id, plan, requestedBy: queued.requestedBy, now: ctx.now() };
   const ref = await ctx.reply.post(restoreQueuedMessage(run));
   const live = liveMessage(ctx.reply, ref, {
     intervalMs: ctx.progressIntervalMs,
@@ -147,6 +253,7 @@ async function runRestore(
     backup: plan.backupId,
     ...(outcome.status === 'failed' ? { error: outcome.error } : {}),
     durationMs: outcome.restore.results?.durationMs ?? null,
+    safetyBackup: outcome.restore.safetyBackupId ?? null,
     components: resultSummary(outcome.restore),
   };
 }

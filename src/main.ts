@@ -1,5 +1,6 @@
 import { commands } from '../commands/index.ts';
 import { createSystemStatus } from './app/system-status.ts';
+import { createApprovals } from './approvals/approvals-service.ts';
 import { createDispatcher, type Dispatcher } from './bot/dispatcher.ts';
 import type { Services } from './bot/services.ts';
 import { type Catalog, openCatalog } from './catalog/open-catalog.ts';
@@ -120,7 +121,15 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       jobs: catalog.jobs,
       retention: catalog.retention,
     });
+    const approvals = createApprovals({
+      config,
+      repository: catalog.approvals,
+      audit: catalog.audit,
+      logger,
+    });
     const services: Services = {
+      approvals,
+      audit: catalog.audit,
       backups: catalog.backups,
       backupJobs,
       retention,
@@ -163,6 +172,8 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         catalog,
         store,
         identities: () => loadAgeIdentities(rawEnv),
+        audit: catalog.audit,
+        lifeboatVersion: LIFEBOAT_VERSION,
       }),
       // Replicas hold copies of the same objects: a pruned backup goes from every store.
       prune: createPruneProcessor({

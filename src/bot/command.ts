@@ -1,4 +1,6 @@
+import type { ApprovalRequest } from '../approvals/approval-request.ts';
 import type { ChannelRef } from '../chat/chat-adapter.ts';
+import type { ChatMessage } from '../chat/message.ts';
 import type { ReplyChannel } from '../chat/reply-channel.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
 import type {
@@ -60,9 +62,22 @@ export interface CommandContext {
   readonly commands: readonly Command[];
   /** The command being run. */
   readonly command: Command;
+  /** The command as typed (or as its button stands for): `/restore latest --profile db`. */
+  readonly text: string;
+  /**
+   * Posts to the alerts channel of the platform the command came from (`chat.channels.alerts`),
+   * or to the command's own channel when none is configured; never throws.
+   */
+  readonly alert: (message: ChatMessage) => Promise<void>;
   readonly now: () => Date;
   /** Least time between two progress updates of one message. */
   readonly progressIntervalMs: number;
+  /**
+   * Runs the command an approved request holds, as its requester, with the policy already
+   * satisfied by the request (roles are still checked). Only the vote that completed the
+   * request calls it, once.
+   */
+  readonly runApproved: (request: ApprovalRequest) => Promise<CommandResult>;
 }
 
 /** A command of the grammar with its handler. */

@@ -1,14 +1,24 @@
+import type { ApprovalRequest } from '../approvals/approval-request.ts';
+import { auditEvent, recordAudit } from '../audit/audit-recorder.ts';
 import type { InboundEvent } from '../chat/chat-adapter.ts';
 import type { ChatMessage } from '../chat/message.ts';
 import type { ReplyChannel } from '../chat/reply-channel.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
 import { decideAccess } from '../core/command-access.ts';
-import { commandName } from '../core/command-grammar.ts';
+import { commandName, type ParsedArgs } from '../core/command-grammar.ts';
 import { CommandError, ConfigError, PolicyError, UserFacingError } from '../core/errors.ts';
-import { identityKey } from '../core/identity.ts';
+import { identityKey, parseIdentityKey } from '../core/identity.ts';
 import { randomSuffix } from '../core/ids.ts';
 import { parseCommand } from '../core/parse-command.ts';
-import type { Command, CommandLogger, CommandResult, CommandStatus } from './command.ts';
+import { askForApproval } from './approval-flow.ts';
+import type {
+  Command,
+  CommandContext,
+  CommandLogger,
+  CommandResult,
+  CommandStatus,
+} from './command.ts';
+import { commandApprovalNeed } from './command-approval.ts';
 import { commandFromActionId } from './command-buttons.ts';
 import { checkConfigReferences } from './config-references.ts';
 import type { Services } from './services.ts';
@@ -81,9 +91,21 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   }
 
-  async function run(event: InboundEvent, reply: ReplyChannel): Promise<CommandResult> {
+  /** What the audit entry of a command needs to know, filled in as the command is understood. */
+  interface Seen {
+    text: string | null;
+    args: ParsedArgs | null;
+  }
+
+  async function run(
+    event: InboundEvent,
+    reply: ReplyChannel,
+    seen: Seen,
+    grant?: ApprovalRequest,
+  ): Promise<CommandResult> {
     const requestedBy = identityKey(event.identity);
     const text = event.kind === 'command' ? event.text : commandFromActionId(event.actionId);
+    seen.text = text ?? null;
     if (text === undefined) {
       const error =
         'That button is not one this version of Lifeboat knows. Type the command instead; `/help` lists them.';
@@ -106,6 +128,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       };
     }
     const { command, args } = parsed;
+    seen.args = args;
     const name = commandName(command);
 
     const access = decideAccess({
@@ -121,22 +144,30 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     checkConfigReferences(command, args, config);
 
-    const result = await command.handler(
-      {
-        identity: event.identity,
-        requestedBy,
-        channel: event.channel,
-        reply,
-        services,
-        config,
-        logger,
-        commands,
-        command,
-        now,
-        progressIntervalMs,
-      },
-      args,
-    );
+    const ctx: CommandContext = {
+      identity: event.identity,
+      requestedBy,
+      channel: event.channel,
+      reply,
+      services,
+      config,
+      logger,
+      commands,
+      command,
+      text,
+      now,
+      progressIntervalMs,
+      alert: (message) => alert(event, reply, message),
+      runApproved: (request) => runApproved(request, event, reply),
+    };
+    // A policy on this command (other than /restore, which judges its planned destinations
+    // itself) turns it into an approval request, unless an approved request is what runs it.
+    const need = grant
+      ? null
+      : commandApprovalNeed(command, args, text, config, services.approvals);
+    if (need) return askForApproval(ctx, need);
+
+    const result = await command.handler(ctx, args);
     logger.info(
       { identity: requestedBy, command: name, status: result.status, id: result.id },
       'command finished',
@@ -144,29 +175,106 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return result;
   }
 
-  return {
-    async handle(event, reply) {
-      try {
-        return await run(event, reply);
-      } catch (error) {
-        if (error instanceof UserFacingError) {
-          await answer(
-            reply,
-            statusOf(error) === 'invalid'
-              ? invalidInputMessage(error.message)
-              : failureMessage(error.message),
-          );
-          return { status: statusOf(error), error: error.message, code: error.code };
-        }
-        const reference = `err_${randomSuffix(8)}`;
-        logger.error(
-          { err: error, reference, identity: identityKey(event.identity), event },
-          'command failed unexpectedly',
+  /** The alerts channel of the event's platform, else the command's own channel. */
+  async function alert(event: InboundEvent, reply: ReplyChannel, message: ChatMessage) {
+    const channel = config.chat.channels.alerts?.[event.identity.platform as 'slack'];
+    try {
+      if (channel && reply.postTo) await reply.postTo({ channel }, message);
+      else await reply.post(message);
+    } catch (error) {
+      logger.error({ err: error }, 'could not post an alert');
+    }
+  }
+
+  /** Runs an approved request's command as its requester, in the approver's channel. */
+  function runApproved(
+    request: ApprovalRequest,
+    via: InboundEvent,
+    reply: ReplyChannel,
+  ): Promise<CommandResult> {
+    if (request.payload.type !== 'command') {
+      throw new Error(`request ${request.id} holds a ${request.payload.type}, not a command`);
+    }
+    const identity = parseIdentityKey(request.requestedBy);
+    if (!identity) throw new Error(`request ${request.id} has a malformed requester`);
+    return handle(
+      { kind: 'command', identity, channel: via.channel, text: request.payload.text },
+      reply,
+      request,
+    );
+  }
+
+  async function handle(
+    event: InboundEvent,
+    reply: ReplyChannel,
+    grant?: ApprovalRequest,
+  ): Promise<CommandResult> {
+    const seen: Seen = { text: null, args: null };
+    const result = await guarded(event, reply, seen, grant);
+    await recordAudit(
+      services.audit,
+      auditEvent({
+        identity: identityKey(event.identity),
+        platform: event.identity.platform,
+        channel: event.channel.channel,
+        action: 'command',
+        command: seen.text ?? (event.kind === 'action' ? `button ${event.actionId}` : null),
+        args: seen.args ? { ...seen.args } : null,
+        requestId: grant?.id ?? requestIdOf(result),
+        outcome: result.status,
+        detail: auditDetail(result, grant),
+      }),
+      logger,
+    );
+    return result;
+  }
+
+  async function guarded(
+    event: InboundEvent,
+    reply: ReplyChannel,
+    seen: Seen,
+    grant: ApprovalRequest | undefined,
+  ): Promise<CommandResult> {
+    try {
+      return await run(event, reply, seen, grant);
+    } catch (error) {
+      if (error instanceof UserFacingError) {
+        await answer(
+          reply,
+          statusOf(error) === 'invalid'
+            ? invalidInputMessage(error.message)
+            : failureMessage(error.message),
         );
-        const message = `Something went wrong: ${shortDescription(error)} (see the logs for ${reference})`;
-        await answer(reply, failureMessage(message));
-        return { status: 'failed', error: message, reference };
+        return { status: statusOf(error), error: error.message, code: error.code };
       }
-    },
-  };
+      const reference = `err_${randomSuffix(8)}`;
+      logger.error(
+        { err: error, reference, identity: identityKey(event.identity), event },
+        'command failed unexpectedly',
+      );
+      const message = `Something went wrong: ${shortDescription(error)} (see the logs for ${reference})`;
+      await answer(reply, failureMessage(message));
+      return { status: 'failed', error: message, reference };
+    }
+  }
+
+  return { handle: (event, reply) => handle(event, reply) };
+}
+
+/** The approval request a result is about, if any. */
+function requestIdOf(result: CommandResult): string | null {
+  return typeof result.request === 'string' ? result.request : null;
+}
+
+/** What the audit keeps of a result besides its status: ids, errors, codes. */
+function auditDetail(
+  result: CommandResult,
+  grant: ApprovalRequest | undefined,
+): Record<string, unknown> | null {
+  const detail: Record<string, unknown> = {};
+  for (const key of ['id', 'error', 'code', 'reason', 'execution', 'backup', 'reference']) {
+    if (result[key] !== undefined && result[key] !== null) detail[key] = result[key];
+  }
+  if (grant) detail.approvedRequest = grant.id;
+  return Object.keys(detail).length ? detail : null;
 }

@@ -1,7 +1,9 @@
+import type { Approvals } from '../approvals/approvals-service.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { Manifest } from '../backup/manifest.ts';
 import type { ComponentProgress } from '../backup/progress.ts';
 import type { RestorePlan } from '../restore/plan-restore.ts';
-import type { RestoreRecord } from '../restore/restore-record.ts';
+import type { RestoreAuthorization, RestoreRecord } from '../restore/restore-record.ts';
 import type { PruneReport } from '../retention/prune.ts';
 import type { VerificationLevel, VerificationRecord } from '../verify/verification.ts';
 
@@ -169,18 +171,21 @@ export interface RestoreRequest {
 /** A restore worked out, before anything is recorded or run. */
 export interface PlannedRestore {
   readonly plan: RestorePlan;
-  /**
-   * Why this version will not run it (a destination needs approval), for people; null when it
-   * can run.
-   */
-  readonly refusal: string | null;
 }
 
 export type RestoreOutcome =
   | { readonly status: 'completed'; readonly restore: RestoreRecord }
   | { readonly status: 'failed'; readonly restore: RestoreRecord; readonly error: string };
 
-/** Plans restores, records refused ones, queues the others and follows them to the end. */
+/** How a restore is queued: under a known id, and with what allows it. */
+export interface RestoreEnqueueOptions {
+  /** The restore's id. @defaultValue a new `rs_…` id */
+  readonly id?: string;
+  /** The approval or break glass that allows destinations that need approval. @defaultValue none */
+  readonly authorization?: RestoreAuthorization;
+}
+
+/** Plans restores, queues them and follows them to the end. */
 export interface Restores {
   /**
    * Finds the backup and plans the restore; changes nothing. Throws a user-facing
@@ -188,10 +193,16 @@ export interface Restores {
    * targets that do not fit (see `planRestore`).
    */
   plan(request: RestoreRequest): Promise<PlannedRestore>;
-  /** Records a restore that will not run, and why. */
-  refuse(plan: RestorePlan, requestedBy: string, reason: string): Promise<RestoreRecord>;
-  /** Records the restore as queued and puts its job on the queue; refuses one that needs approval. */
-  enqueue(plan: RestorePlan, requestedBy: string): Promise<{ readonly restoreId: string }>;
+  /**
+   * Records the restore as queued and puts its job on the queue. A plan that needs approval is
+   * refused (`PolicyError`) unless `authorization` says what allows it. With `id` (an approval's
+   * execution id) it is idempotent: the same id again is the same restore and the same job.
+   */
+  enqueue(
+    plan: RestorePlan,
+    requestedBy: string,
+    options?: RestoreEnqueueOptions,
+  ): Promise<{ readonly restoreId: string }>;
   /**
    * Resolves when the restore ends, calling `onProgress` with every component's latest
    * progress (staging, restoring, checking) whenever one advances.
@@ -207,8 +218,12 @@ export interface SystemStatus {
   report(): Promise<StatusReport>;
 }
 
-/** Everything command handlers may use. Later issues add restores, approvals, runbooks, drills. */
+/** Everything command handlers may use. Later issues add runbooks and drills. */
 export interface Services {
+  /** The two-person rule: policies, approval requests, votes and break-glass reviews. */
+  readonly approvals: Approvals;
+  /** Where every command, request, vote, refusal and outcome is recorded. */
+  readonly audit: AuditLog;
   readonly backups: BackupCatalogView;
   readonly backupJobs: BackupJobs;
   readonly status: SystemStatus;

@@ -1,6 +1,10 @@
 import { LifeboatError } from '../core/errors.ts';
 import type { RestorePlan } from '../restore/plan-restore.ts';
-import type { RestoreRecord, RestoreStatus } from '../restore/restore-record.ts';
+import type {
+  RestoreAuthorization,
+  RestoreRecord,
+  RestoreStatus,
+} from '../restore/restore-record.ts';
 import type { RestoreResults } from '../restore/run-restore.ts';
 import type { Database } from './database.ts';
 
@@ -8,17 +12,31 @@ export interface NewRestore {
   readonly id: string;
   readonly plan: RestorePlan;
   readonly requestedBy: string;
-  /** `refused` records a request that will never run, with `error` saying why. */
-  readonly status: 'queued' | 'refused';
-  readonly error?: string | null;
+  /** What allows it into destinations that need approval. @defaultValue null */
+  readonly authorization?: RestoreAuthorization | null;
 }
+
+/**
+ * How a worker's claim on a restore went: `claimed` when this call moved it from `queued` to
+ * `running`, so this attempt and no other runs it; otherwise the restore as it is (running under
+ * another attempt, or ended).
+ */
+export type RestoreClaim =
+  | { readonly claimed: true; readonly restore: RestoreRecord }
+  | { readonly claimed: false; readonly restore: RestoreRecord };
 
 /** The catalog's restores: how a restore moves from queued to completed or failed. */
 export interface RestoreRepository {
-  /** Records a restore. Recording an id again returns the existing record unchanged. */
+  /** Records a queued restore. Recording an id again returns the existing record unchanged. */
   create(restore: NewRestore): Promise<RestoreRecord>;
-  /** Marks a queued (or handed back) restore running and counts the attempt. */
-  markRunning(id: string, options: { readonly attempt: number }): Promise<RestoreRecord>;
+  /**
+   * Moves a queued (or handed back) restore to `running` and counts the attempt, in one
+   * conditional update: of any number of attempts claiming one restore at once, exactly one
+   * gets `claimed: true`. A restore that is already running or has ended is not claimed.
+   */
+  claim(id: string, options: { readonly attempt: number }): Promise<RestoreClaim>;
+  /** Records the safety backup taken of the destinations before they were overwritten. */
+  recordSafetyBackup(id: string, backupId: string): Promise<RestoreRecord>;
   markCompleted(id: string, results: RestoreResults): Promise<RestoreRecord>;
   /** Fails the restore; a restore that already ended stays as it is. */
   markFailed(id: string, error: string, results?: RestoreResults | null): Promise<RestoreRecord>;
@@ -36,13 +54,16 @@ interface RestoreRow {
   plan: RestorePlan;
   results: RestoreResults | null;
   error: string | null;
+  authorized_by: RestoreAuthorization | null;
+  safety_backup_id: string | null;
+  attempts: number;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
 }
 
-const COLUMNS = `id, backup_id, profile, requested_by, status, plan, results, error, created_at,
-  started_at, finished_at`;
+const COLUMNS = `id, backup_id, profile, requested_by, status, plan, results, error,
+  authorized_by, safety_backup_id, attempts, created_at, started_at, finished_at`;
 
 /** Statuses a restore never leaves. */
 const ENDED = `('completed', 'failed', 'refused')`;
@@ -62,10 +83,9 @@ export function createRestoreRepository(db: Database): RestoreRepository {
 
   return {
     async create(restore) {
-      const ended = restore.status === 'refused';
       const [row] = await db.query<RestoreRow>(
-        `INSERT INTO restores (id, backup_id, profile, requested_by, status, plan, error, finished_at)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, CASE WHEN $8 THEN now() END)
+        `INSERT INTO restores (id, backup_id, profile, requested_by, status, plan, authorized_by)
+         VALUES ($1, $2, $3, $4, 'queued', $5::jsonb, $6::jsonb)
          ON CONFLICT (id) DO NOTHING
          RETURNING ${COLUMNS}`,
         [
@@ -73,26 +93,31 @@ export function createRestoreRepository(db: Database): RestoreRepository {
           restore.plan.backupId,
           restore.plan.profile,
           restore.requestedBy,
-          restore.status,
           JSON.stringify(restore.plan),
-          restore.error ?? null,
-          ended,
+          restore.authorization ? JSON.stringify(restore.authorization) : null,
         ],
       );
       return row ? toRecord(row) : unchanged(restore.id);
     },
 
-    async markRunning(id, { attempt }) {
+    async claim(id, { attempt }) {
       const [row] = await db.query<RestoreRow>(
         `UPDATE restores
             SET status = 'running', started_at = now(), attempts = greatest(attempts + 1, $2)
-          WHERE id = $1 AND status NOT IN ${ENDED}
+          WHERE id = $1 AND status = 'queued'
           RETURNING ${COLUMNS}`,
         [id, attempt],
       );
-      if (row) return toRecord(row);
-      const existing = await unchanged(id);
-      throw new LifeboatError('restore_ended', `restore ${id} has already ${existing.status}`);
+      if (row) return { claimed: true, restore: toRecord(row) };
+      return { claimed: false, restore: await unchanged(id) };
+    },
+
+    async recordSafetyBackup(id, backupId) {
+      const [row] = await db.query<RestoreRow>(
+        `UPDATE restores SET safety_backup_id = $2 WHERE id = $1 RETURNING ${COLUMNS}`,
+        [id, backupId],
+      );
+      return row ? toRecord(row) : unchanged(id);
     },
 
     async markCompleted(id, results) {
@@ -140,8 +165,11 @@ function toRecord(row: RestoreRow): RestoreRecord {
     requestedBy: row.requested_by,
     status: row.status,
     plan: row.plan,
+    authorization: row.authorized_by,
+    safetyBackupId: row.safety_backup_id,
     results: row.results,
     error: row.error,
+    attempts: row.attempts,
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,

@@ -5,6 +5,8 @@ import type { ChatMessage } from './message.ts';
 export interface ReplyChannel {
   post(message: ChatMessage): Promise<MessageRef>;
   update(ref: MessageRef, message: ChatMessage): Promise<void>;
+  /** Posts to another channel of the same platform (alerts). Absent: the platform has one channel. */
+  postTo?(to: ChannelRef, message: ChatMessage): Promise<MessageRef>;
 }
 
 /** Binds an adapter to one channel. */
@@ -12,5 +14,6 @@ export function replyChannel(adapter: ChatAdapter, to: ChannelRef): ReplyChannel
   return {
     post: (message) => adapter.post(to, message),
     update: (ref, message) => adapter.update(ref, message),
+    postTo: (other, message) => adapter.post(other, message),
   };
 }

@@ -1,4 +1,5 @@
 import type { CommandResult } from '../bot/dispatcher.ts';
+import { parseSinceTime } from './since-time.ts';
 
 export type CliArgs =
   | { readonly mode: 'usage' | 'version' | 'migrate' }
@@ -15,17 +16,16 @@ export type CliArgs =
       readonly words: readonly string[];
       readonly json: boolean;
     }
+  | { readonly mode: 'audit-verify'; readonly json: boolean }
+  /** `since`: only entries appended at or after it; null for the whole log. */
+  | { readonly mode: 'audit-export'; readonly since: Date | null }
   | { readonly mode: 'unavailable'; readonly command: string }
   | { readonly mode: 'error'; readonly message: string };
 
 /** CLI extras that later versions bring; they answer "not available yet" until then. */
-const LATER = [
-  'runbook lint',
-  'audit verify',
-  'audit export',
-  'slack manifest',
-  'discord register',
-];
+const LATER = ['runbook lint', 'slack manifest', 'discord register'];
+
+const AUDIT_USAGE = '`lifeboat audit` takes: audit verify [--json] | audit export [--since TIME]';
 
 export const CLI_USAGE = `Usage: lifeboat <command> [options]
 
@@ -41,6 +41,12 @@ Services
                           (storage is the truth); reports incomplete backups (no
                           manifest) and with --clean-incomplete deletes those older than
                           1 h whose backup is not queued or running
+  audit verify [--json]   check the audit log's hash chain; reports the first entry that
+                          was changed, removed or reordered (exit 1 when broken)
+  audit export [--since TIME]
+                          the audit log as JSON lines on stdout, for a SIEM; TIME is an
+                          ISO 8601 date or time (2026-11-22, 2026-11-22T10:00:00Z) or a
+                          duration back from now (24h, 7d)
 
 Chat commands (the same words as in chat, without the slash)
   backup create [PROFILE] [--note TEXT] [--no-replicate]
@@ -60,8 +66,11 @@ Exit codes: 0 success, 1 failure, 2 bad input or configuration, 3 refused, unava
 or waiting for approval.
 `;
 
-/** Parses `lifeboat` arguments. Everything not a service word is a chat command. */
-export function parseCliArgs(argv: readonly string[]): CliArgs {
+/**
+ * Parses `lifeboat` arguments. Everything not a service word is a chat command.
+ * @param now what `--since 24h` counts back from. @defaultValue the current time
+ */
+export function parseCliArgs(argv: readonly string[], now: Date = new Date()): CliArgs {
   const words: string[] = [];
   let configPath: string | undefined;
   let user: string | undefined;
@@ -114,6 +123,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         cleanIncomplete: rest.includes('--clean-incomplete'),
       };
     }
+    case 'audit':
+      return parseAuditArgs(words.slice(1), json, now);
     case 'console':
       if (words.length > 1)
         return { mode: 'error', message: '`lifeboat console` takes only --as USER' };
@@ -128,6 +139,32 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     return { mode: 'command', configPath, words: ['help', ...command], json };
   }
   return { mode: 'command', configPath, words, json };
+}
+
+/** `audit verify` and `audit export [--since TIME]`; they need only the catalog. */
+function parseAuditArgs(words: readonly string[], json: boolean, now: Date): CliArgs {
+  const [sub, ...rest] = words;
+  if (sub === 'verify') {
+    return rest.length ? { mode: 'error', message: AUDIT_USAGE } : { mode: 'audit-verify', json };
+  }
+  if (sub !== 'export') return { mode: 'error', message: AUDIT_USAGE };
+  let since: Date | null = null;
+  for (let i = 0; i < rest.length; i++) {
+    const word = rest[i] ?? '';
+    let time: string | undefined;
+    if (word === '--since') {
+      time = rest[++i];
+      if (time === undefined) return { mode: 'error', message: '--since needs a TIME' };
+    } else if (word.startsWith('--since=')) {
+      time = word.slice('--since='.length);
+    } else {
+      return { mode: 'error', message: AUDIT_USAGE };
+    }
+    const parsed = parseSinceTime(time, now);
+    if (!parsed.ok) return { mode: 'error', message: parsed.message };
+    since = parsed.since;
+  }
+  return { mode: 'audit-export', since };
 }
 
 /** 0 success, 1 failure, 2 bad input, 3 refused / unavailable / waiting for approval. */

@@ -2,8 +2,11 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
+import { type ExpirySweeper, startExpirySweeper } from '../approvals/expiry-sweeper.ts';
+import { approvalRequestMessage } from '../bot/views/approval-request.ts';
 import { openCatalog } from '../catalog/open-catalog.ts';
 import { describeRebuild, rebuildCatalog } from '../catalog/rebuild-catalog.ts';
+import type { ChatAdapter } from '../chat/chat-adapter.ts';
 import { ConsoleAdapter } from '../chat/console/console-adapter.ts';
 import { replyChannel } from '../chat/reply-channel.ts';
 import { readEnvironment } from '../config/environment.ts';
@@ -14,6 +17,7 @@ import { type App, createApp } from '../main.ts';
 import { checkPostgres } from '../preflight.ts';
 import { checkStores, closeStores, createStores } from '../storage/create-store.ts';
 import { LIFEBOAT_VERSION } from '../version.ts';
+import { auditExport, auditVerify } from './audit-commands.ts';
 import { CLI_USAGE, exitCodeFor, parseCliArgs } from './cli-args.ts';
 import { runChatCommand } from './run-chat-command.ts';
 
@@ -43,6 +47,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         return await migrate();
       case 'catalog-rebuild':
         return await rebuild(args.configPath, args.cleanIncomplete);
+      case 'audit-verify':
+        return await auditVerify(auditIo(), args.json);
+      case 'audit-export':
+        return await auditExport(auditIo(), args.since);
       case 'start':
         return await runService(args.configPath, { worker: true, bot: true });
       case 'worker':
@@ -93,6 +101,12 @@ function quietApp(configPath: string | undefined): Promise<App> {
     logDestination: resolve(LOG_FILE),
     onStartupNote: (line) => process.stderr.write(`${line}\n`),
   });
+}
+
+/** The audit commands need only the catalog: `DATABASE_URL`, no config, no Redis. */
+function auditIo() {
+  const { databaseUrl } = readEnvironment(process.env);
+  return { databaseUrl, stdout: process.stdout, stderr: process.stderr };
 }
 
 async function migrate(): Promise<number> {
@@ -160,8 +174,27 @@ async function runCommand(
   }
 }
 
+/**
+ * Expires approval requests nobody decided in time and, when `adapter` is given, shows it on the
+ * requests it posted. Bot processes run it; workers do not (they post nothing).
+ */
+function sweepExpiredApprovals(app: App, adapter?: ChatAdapter): ExpirySweeper {
+  return startExpirySweeper({
+    approvals: app.services.approvals,
+    onExpired: async (request) => {
+      if (!adapter || !request.message || request.platform !== adapter.platform) return;
+      await adapter.update(
+        request.message,
+        approvalRequestMessage(request, { now: new Date(), roles: app.loaded.config.roles }),
+      );
+    },
+    onError: (error) => app.logger.warn({ err: error }, 'approval expiry sweep failed'),
+  });
+}
+
 async function attachConsole(app: App, user: string): Promise<void> {
   const adapter = new ConsoleAdapter({ input: process.stdin, output: process.stdout, user });
+  const sweeper = sweepExpiredApprovals(app, adapter);
   await adapter.start(async (event) => {
     if (event.kind === 'command' || event.kind === 'action') {
       await app.dispatcher.handle(event, replyChannel(adapter, event.channel));
@@ -189,6 +222,7 @@ async function attachConsole(app: App, user: string): Promise<void> {
     },
   );
   await adapter.done;
+  await sweeper.stop();
 }
 
 async function runConsoleOnly(configPath: string | undefined, user: string | undefined) {
@@ -235,12 +269,14 @@ async function runService(
     if (attach) {
       await attachConsole(app, osUser());
     } else {
+      const sweeper = parts.bot ? sweepExpiredApprovals(app) : undefined;
       app.logger.info('lifeboat running; send SIGTERM to stop');
       await new Promise<void>((resolveSignal) => {
         process.once('SIGTERM', () => resolveSignal());
         process.once('SIGINT', () => resolveSignal());
       });
       app.logger.info('shutting down');
+      await sweeper?.stop();
     }
     return 0;
   } finally {

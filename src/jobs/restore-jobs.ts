@@ -38,22 +38,17 @@ export function createRestoreJobs(deps: RestoreJobsDeps): Restores {
       return planFor(deps.config, backup, request);
     },
 
-    refuse(plan, requestedBy, reason) {
-      return deps.restores.create({
-        id: newRestoreId(now()),
-        plan,
-        requestedBy,
-        status: 'refused',
-        error: reason,
-      });
-    },
-
-    async enqueue(plan, requestedBy) {
-      const refusal = approvalRefusal(plan, deps.config);
-      if (refusal !== null) throw new PolicyError('restore_needs_approval', refusal);
-      const restoreId = newRestoreId(now());
+    async enqueue(plan, requestedBy, options = {}) {
+      const authorization = options.authorization ?? null;
+      if (authorization === null) {
+        const refusal = approvalRefusal(plan, deps.config);
+        if (refusal !== null) throw new PolicyError('restore_needs_approval', refusal);
+      }
+      const restoreId = options.id ?? newRestoreId(now());
       const payload = { kind: 'restore' as const, restoreId, requestedBy };
-      await deps.restores.create({ id: restoreId, plan, requestedBy, status: 'queued' });
+      // With a given id (an approval's execution id) every step is idempotent: the record is
+      // created once, the journal entry once, and BullMQ keeps one job per id.
+      await deps.restores.create({ id: restoreId, plan, requestedBy, authorization });
       await deps.jobs.record({
         id: restoreId,
         kind: 'restore',
@@ -106,7 +101,7 @@ export function planFor(
     describe: (component, destination) =>
       restorerFor(component.kind).describe(component, destination),
   });
-  return { plan, refusal: approvalRefusal(plan, config) };
+  return { plan };
 }
 
 /** The completed backup a request names, by id or as the latest of its profile. */

@@ -1,3 +1,4 @@
+import { requirementFor } from '../approvals/policy.ts';
 import type { Manifest, ManifestComponent } from '../backup/manifest.ts';
 import type { Environment, LifeboatConfig, TargetConfig } from '../config/schema.ts';
 import { CommandError } from '../core/errors.ts';
@@ -121,32 +122,26 @@ export function planRestore(input: PlanRestoreInput): RestorePlan {
 }
 
 /**
- * Whether restoring into a target of this environment needs a second person: always for
- * `production` (the two-person rule), and for any environment a `restore` policy in the config
- * covers with at least one approval.
+ * Whether restoring into a target of this environment needs a second person under the config's
+ * policies (see `requirementFor`): always for `production` (the two-person rule), and for any
+ * environment a `restore` policy covers with at least one approval.
  */
 export function needsApproval(
   config: Pick<LifeboatConfig, 'policies'>,
   environment: Environment,
 ): boolean {
-  if (environment === 'production') return true;
-  return (config.policies ?? []).some(
-    (p) =>
-      p.action === 'restore' &&
-      (p.environment === undefined || p.environment === environment) &&
-      p.approvals > 0,
-  );
+  return requirementFor(config, 'restore', [environment]) !== null;
 }
 
 /**
- * Why this version refuses the plan, for people, or null when it can run: approvals cannot be
- * collected yet, so a destination that needs one is refused, with the way round it.
+ * Why the plan cannot be queued without an approval, for people, or null when it can: the safety
+ * net behind `/restore`, which turns such a plan into an approval request before it gets here.
  */
 export function approvalRefusal(
   plan: RestorePlan,
   config: Pick<LifeboatConfig, 'targets' | 'policies'>,
 ): string | null {
-  const gated = plan.components.filter((c) => c.needsApproval);
+  const gated = plan.components.filter((c) => needsApproval(config, c.environment));
   if (gated.length === 0) return null;
   const named = gated.map((c) => `${c.destination} (${c.environment})`).join(', ');
   const first = gated[0] as PlannedComponent;
@@ -157,9 +152,9 @@ export function approvalRefusal(
       !needsApproval(config, target.environment),
   )?.[0];
   const how = alternative
-    ? `Restore into a target that needs no approval with --into ${first.component}=${alternative}`
-    : `Restore into a staging or scratch target with --into ${first.component}=TARGET (add one to lifeboat.yaml)`;
-  return `Restoring into ${named} needs a second person's approval, which this version of Lifeboat cannot collect yet. ${how}, or use --dry-run to see the plan.`;
+    ? `, or restore into a target that needs none with --into ${first.component}=${alternative}`
+    : '';
+  return `Restoring into ${named} needs a second person's approval: \`/restore\` posts an approval request for it${how}.`;
 }
 
 /** The destination as the restorer sees it. */

@@ -18,6 +18,7 @@ import type {
 } from './component-restorer.ts';
 import { needsApproval, type PlannedComponent, type RestorePlan } from './plan-restore.ts';
 import { restorerFor as defaultRestorerFor } from './restorers/index.ts';
+import type { SafetyBackupReport } from './safety-backup.ts';
 
 export interface RunRestoreOptions {
   readonly restoreId: string;
@@ -26,6 +27,11 @@ export interface RunRestoreOptions {
   readonly manifest: Manifest;
   /** The config as it is now: destinations are looked up (and judged) again when the job runs. */
   readonly config: Pick<LifeboatConfig, 'targets' | 'policies'>;
+  /**
+   * An approval or break glass is on record for this restore, so destinations that need a
+   * second person may be written. @defaultValue false: such destinations are refused
+   */
+  readonly authorized?: boolean;
   readonly store: BackupStore;
   /** age identities for encrypted components (see `loadAgeIdentities`). */
   readonly identities: readonly AgeIdentity[];
@@ -66,6 +72,26 @@ export interface RestoreResults {
   /** Why it is not ok, for people; null when it is. */
   readonly error: string | null;
   readonly durationMs: number;
+  /**
+   * The backup of the production destinations taken before the restore (set by the worker,
+   * which takes it); absent when no destination is in production.
+   */
+  readonly safetyBackup?: SafetyBackupReport;
+}
+
+/**
+ * Checks a plan against the config as it is now without touching anything: every component is
+ * in the backup, every destination is still configured with the right kind, and destinations
+ * that need approval are written only when `authorized`. The worker calls it before it takes
+ * the safety backup; {@link runRestore} calls it again.
+ *
+ * @throws PolicyError when a destination needs approval and none is on record; RestoreError
+ * for a component or destination that no longer fits.
+ */
+export function checkRestore(
+  options: Pick<RunRestoreOptions, 'plan' | 'manifest' | 'config' | 'authorized'>,
+): void {
+  for (const planned of options.plan.components) prepare(options, planned);
 }
 
 /**
@@ -80,8 +106,8 @@ export interface RestoreResults {
  *
  * The staging directory is removed however it ends.
  *
- * @throws PolicyError when a destination needs approval under the config as it is now;
- * RestoreError when staging fails (nothing was changed).
+ * @throws PolicyError when a destination needs approval under the config as it is now and
+ * the restore is not `authorized`; RestoreError when staging fails (nothing was changed).
  */
 export async function runRestore(options: RunRestoreOptions): Promise<RestoreResults> {
   const clock = performance.now();
@@ -213,7 +239,10 @@ interface Step {
 }
 
 /** The manifest entry and the destination of a planned component, judged by today's config. */
-function prepare(options: RunRestoreOptions, planned: PlannedComponent): Step {
+function prepare(
+  options: Pick<RunRestoreOptions, 'manifest' | 'config' | 'authorized'>,
+  planned: PlannedComponent,
+): Step {
   const component = options.manifest.components.find((c) => c.name === planned.component);
   if (!component) {
     throw new RestoreError(
@@ -234,10 +263,10 @@ function prepare(options: RunRestoreOptions, planned: PlannedComponent): Step {
       `${planned.destination} is now a ${config.kind} target and ${component.name} a ${component.kind} backup; nothing was changed`,
     );
   }
-  if (needsApproval(options.config, config.environment)) {
+  if (!options.authorized && needsApproval(options.config, config.environment)) {
     throw new PolicyError(
       'restore_needs_approval',
-      `restoring into ${planned.destination} (${config.environment}) needs a second person's approval, which this version of Lifeboat cannot collect yet; nothing was changed`,
+      `restoring into ${planned.destination} (${config.environment}) needs a second person's approval, and this restore has none on record; nothing was changed. Ask for one with \`/restore\` again: it opens an approval request`,
     );
   }
   return { planned, component, destination: { name: planned.destination, config } };

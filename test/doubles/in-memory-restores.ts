@@ -4,6 +4,7 @@ import type {
   BackupCatalogView,
   BackupRecord,
   PlannedRestore,
+  RestoreEnqueueOptions,
   RestoreOutcome,
   RestoreRequest,
   Restores,
@@ -11,12 +12,13 @@ import type {
 import { resolveProfile } from '../../src/config/profiles.ts';
 import type { LifeboatConfig } from '../../src/config/schema.ts';
 import { CommandError, PolicyError } from '../../src/core/errors.ts';
-import { newRestoreId } from '../../src/core/ids.ts';
+import { newBackupId, newRestoreId } from '../../src/core/ids.ts';
 import { planFor, restorableBackup } from '../../src/jobs/restore-jobs.ts';
 import type { ValidationCheck } from '../../src/restore/component-restorer.ts';
 import { approvalRefusal, type RestorePlan } from '../../src/restore/plan-restore.ts';
-import type { RestoreRecord } from '../../src/restore/restore-record.ts';
+import type { RestoreAuthorization, RestoreRecord } from '../../src/restore/restore-record.ts';
 import type { ComponentRestoreResult } from '../../src/restore/run-restore.ts';
+import { type SafetyBackupReport, safetyBackupTargets } from '../../src/restore/safety-backup.ts';
 
 /** What the next enqueued restore does when followed. */
 export type RestoreScript =
@@ -27,16 +29,25 @@ export type RestoreScript =
       readonly failing: string;
       readonly error: string;
       readonly mismatch?: boolean;
-    };
+    }
+  /** The safety backup of the production destinations fails: nothing is restored. */
+  | { readonly kind: 'safety-backup-fails'; readonly error: string };
 
 /**
- * Restores that run instantly with the real planning: `follow` reports each component staged,
+ * Restores that run instantly with the real planning: `follow` takes a safety backup of the
+ * production destinations (an id and a report, nothing stored), reports each component staged,
  * restoring, then done with checks equal to the manifest's figures (or fails, as scripted), and
- * records the outcome.
+ * records the outcome. Like the real ones, `enqueue` refuses a plan that needs approval unless an
+ * authorization is given, and is idempotent for a given id.
  */
 export class InMemoryRestores implements Restores {
   readonly records = new Map<string, RestoreRecord>();
-  readonly enqueued: { plan: RestorePlan; requestedBy: string }[] = [];
+  readonly enqueued: {
+    plan: RestorePlan;
+    requestedBy: string;
+    id: string;
+    authorization: RestoreAuthorization | null;
+  }[] = [];
   private readonly scripts: RestoreScript[] = [];
   private readonly config: LifeboatConfig;
   private readonly catalog: BackupCatalogView & { readonly records: Map<string, BackupRecord> };
@@ -72,16 +83,23 @@ export class InMemoryRestores implements Restores {
     return planFor(this.config, backup, request);
   }
 
-  async refuse(plan: RestorePlan, requestedBy: string, reason: string): Promise<RestoreRecord> {
-    const record = this.record(plan, requestedBy, 'refused', reason);
-    return record;
-  }
-
-  async enqueue(plan: RestorePlan, requestedBy: string): Promise<{ restoreId: string }> {
-    const refusal = approvalRefusal(plan, this.config);
-    if (refusal) throw new PolicyError('restore_needs_approval', refusal);
-    this.enqueued.push({ plan, requestedBy });
-    return { restoreId: this.record(plan, requestedBy, 'queued', null).id };
+  async enqueue(
+    plan: RestorePlan,
+    requestedBy: string,
+    options: RestoreEnqueueOptions = {},
+  ): Promise<{ restoreId: string }> {
+    const authorization = options.authorization ?? null;
+    if (authorization === null) {
+      const refusal = approvalRefusal(plan, this.config);
+      if (refusal) throw new PolicyError('restore_needs_approval', refusal);
+    }
+    if (options.id !== undefined && this.records.has(options.id)) return { restoreId: options.id };
+    const record = this.record(plan, requestedBy, {
+      ...(options.id !== undefined ? { id: options.id } : {}),
+      authorization,
+    });
+    this.enqueued.push({ plan, requestedBy, id: record.id, authorization });
+    return { restoreId: record.id };
   }
 
   async follow(
@@ -109,6 +127,27 @@ export class InMemoryRestores implements Restores {
       });
       onProgress([...state.values()]);
     };
+    const safety = this.safetyBackup(record, script);
+    if (safety?.status === 'failed') {
+      for (const planned of record.plan.components) {
+        report(planned, 'waiting', `safety backup failed: ${safety.error}`);
+      }
+      const error = `safety backup failed: ${safety.error}; nothing was changed`;
+      const failed: RestoreRecord = {
+        ...record,
+        status: 'failed',
+        startedAt: this.now(),
+        finishedAt: this.now(),
+        results: { components: [], ok: false, error, durationMs: 0, safetyBackup: safety },
+        error,
+      };
+      this.records.set(failed.id, failed);
+      return { status: 'failed', restore: failed, error };
+    }
+    for (const target of safety?.targets ?? []) {
+      const planned = record.plan.components.find((c) => c.destination === target);
+      if (planned) report(planned, 'waiting', `safety backup ${safety?.backupId}: saved`);
+    }
     const results: ComponentRestoreResult[] = [];
     let failure: string | null = null;
     for (const planned of record.plan.components) {
@@ -144,9 +183,16 @@ export class InMemoryRestores implements Restores {
     const ended: RestoreRecord = {
       ...record,
       status: failure ? 'failed' : 'completed',
+      safetyBackupId: safety?.status === 'completed' ? safety.backupId : null,
       startedAt: this.now(),
       finishedAt: new Date(this.now().getTime() + 9_000),
-      results: { components: results, ok: failure === null, error: failure, durationMs: 9_000 },
+      results: {
+        components: results,
+        ok: failure === null,
+        error: failure,
+        durationMs: 9_000,
+        ...(safety ? { safetyBackup: safety } : {}),
+      },
       error: failure,
     };
     this.records.set(ended.id, ended);
@@ -155,24 +201,41 @@ export class InMemoryRestores implements Restores {
       : { status: 'completed', restore: ended };
   }
 
+  /** The safety backup the worker would take of the production destinations, if any. */
+  private safetyBackup(record: RestoreRecord, script: RestoreScript): SafetyBackupReport | null {
+    const targets = safetyBackupTargets(record.plan, this.config).map((t) => t.name);
+    if (targets.length === 0) return null;
+    const failed = script.kind === 'safety-backup-fails';
+    return {
+      status: failed ? 'failed' : 'completed',
+      backupId: newBackupId('safety', this.now()),
+      targets: failed ? [] : targets,
+      skipped: [],
+      bytes: failed ? 0 : 4_096,
+      durationMs: 1_000,
+      error: failed ? script.error : null,
+    };
+  }
+
   private record(
     plan: RestorePlan,
     requestedBy: string,
-    status: 'queued' | 'refused',
-    error: string | null,
+    options: { id?: string; authorization?: RestoreAuthorization | null } = {},
   ): RestoreRecord {
     const record: RestoreRecord = {
-      id: newRestoreId(this.now()),
+      id: options.id ?? newRestoreId(this.now()),
       backupId: plan.backupId,
       profile: plan.profile,
       requestedBy,
-      status,
+      status: 'queued',
       plan,
+      authorization: options.authorization ?? null,
+      safetyBackupId: null,
       results: null,
-      error,
+      error: null,
       createdAt: this.now(),
       startedAt: null,
-      finishedAt: status === 'refused' ? this.now() : null,
+      finishedAt: null,
     };
     this.records.set(record.id, record);
     return record;

@@ -1,3 +1,4 @@
+import { createApprovals } from '../../src/approvals/approvals-service.ts';
 import { type ComponentProgress, waitingProgress } from '../../src/backup/progress.ts';
 import type {
   BackupCatalogView,
@@ -20,6 +21,8 @@ import { newBackupId, newVerificationId } from '../../src/core/ids.ts';
 import { type PruneReport, prune } from '../../src/retention/prune.ts';
 import type { BackupStore } from '../../src/storage/backup-store.ts';
 import type { ComponentVerification, VerificationRecord } from '../../src/verify/verification.ts';
+import { InMemoryApprovals } from './in-memory-approvals.ts';
+import { InMemoryAudit } from './in-memory-audit.ts';
 import { InMemoryRestores } from './in-memory-restores.ts';
 import { componentsOf, sampleManifest } from './sample-backups.ts';
 
@@ -374,6 +377,9 @@ export class FixedSystemStatus implements SystemStatus {
 }
 
 export interface InMemoryServices extends Services {
+  readonly audit: InMemoryAudit;
+  /** The approval requests behind `approvals`, for tests to look into. */
+  readonly approvalRequests: InMemoryApprovals;
   readonly backups: InMemoryBackupCatalog;
   readonly backupJobs: InMemoryBackupJobs;
   readonly status: FixedSystemStatus;
@@ -384,7 +390,23 @@ export interface InMemoryServices extends Services {
 
 export function inMemoryServices(config: LifeboatConfig, now: () => Date): InMemoryServices {
   const backups = new InMemoryBackupCatalog();
+  const audit = new InMemoryAudit({ now });
+  const approvalRequests = new InMemoryApprovals();
   return {
+    audit,
+    approvalRequests,
+    approvals: createApprovals({
+      config,
+      repository: approvalRequests,
+      audit,
+      // A failed append is a bug in a test double: make it loud.
+      logger: {
+        error: (obj) => {
+          throw new Error(`audit append failed: ${JSON.stringify(obj)}`);
+        },
+      },
+      now,
+    }),
     backups,
     backupJobs: new InMemoryBackupJobs(config, backups, now),
     retention: new InMemoryRetention(config, backups, now),

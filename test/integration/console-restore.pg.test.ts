@@ -113,27 +113,25 @@ profiles:
     expect(await restores()).toEqual([]);
   });
 
-  it('refuses a production destination with exit code 3 and a refused record', async () => {
+  it('asks for approval of a production destination: exit code 3, the request in JSON, nothing run', async () => {
     const result = await runLifeboat(['restore', 'latest', '--components', 'shop-db', '--json'], {
       cwd: dir,
       env,
     });
     expect(result.code).toBe(3);
     const json = lastJson(result.stdout);
-    expect(json).toMatchObject({ status: 'refused', backup: backupId });
-    expect(String(json.id)).toMatch(/^rs_\d{8}T\d{6}Z_[0-9a-z]{6}$/);
-    expect(String(json.error)).toContain(
-      "Restoring into shop-db (production) needs a second person's approval",
+    expect(json).toMatchObject({ status: 'awaiting_approval', backup: backupId });
+    expect(String(json.request)).toMatch(/^apr_\d{8}T\d{6}Z_[0-9a-z]{6}$/);
+    expect(result.stderr).toContain('Approval needed');
+    expect(result.stderr).toContain('`shop-db` (postgres) → its origin (production)');
+    expect(await restores()).toEqual([]);
+    const [request] = await sql<{ status: string; requested_by: string }>(
+      'select status, requested_by from approval_requests where id = $1',
+      catalogDb,
+      [json.request],
     );
-    expect(String(json.error)).toContain('--into shop-db=staging-db');
-    const [row] = await restores();
-    expect(row).toMatchObject({
-      id: json.id,
-      status: 'refused',
-      backup_id: backupId,
-      results: null,
-    });
-    expect(await databaseExists(stagingDb)).toBe(false);
+    expect(request).toMatchObject({ status: 'pending' });
+    expect(request?.requested_by).toMatch(/^cli:/);
   });
 
   it('restores into staging targets with --into, exits 0 and prints the JSON line', async () => {

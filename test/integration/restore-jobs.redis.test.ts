@@ -1,9 +1,12 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ComponentProgress } from '../../src/backup/progress.ts';
+import { newRestoreId } from '../../src/core/ids.ts';
 import type { WorkerHandle } from '../../src/jobs/worker.ts';
+import type { RestoreAuthorization } from '../../src/restore/restore-record.ts';
+import { sql } from '../support/databases.ts';
 import { createWorkerSuite, WAIT, type WorkerSuite } from '../support/worker-harness.ts';
 
 describe('restore jobs on a worker', () => {
@@ -46,12 +49,12 @@ profiles:
     const holder = await suite.app.catalog.targetLocks.acquire(['copy'], 'backup bk_test_holder');
     let released = false;
     try {
-      const { plan, refusal } = await restores.plan({
+      const { plan } = await restores.plan({
         backup: 'latest',
         into: { files: 'copy' },
         requestedBy: 'console:tester',
       });
-      expect(refusal).toBeNull();
+      expect(plan.needsApproval).toBe(false);
       expect(plan.backupId).toBe(backupId);
       const { restoreId } = await restores.enqueue(plan, 'console:tester');
       const seen: ComponentProgress[] = [];
@@ -90,13 +93,65 @@ profiles:
   });
 
   it('refuses to queue a plan whose destination is production', async () => {
-    const { plan, refusal } = await suite.app.services.restores.plan({
+    const { plan } = await suite.app.services.restores.plan({
       backup: backupId,
       requestedBy: 'console:tester',
     });
-    expect(refusal).toContain('files (production)');
+    expect(plan.components.find((c) => c.destination === 'files')).toMatchObject({
+      environment: 'production',
+      needsApproval: true,
+    });
     await expect(suite.app.services.restores.enqueue(plan, 'console:tester')).rejects.toMatchObject(
       { code: 'restore_needs_approval' },
     );
+  });
+
+  it('runs an authorised production restore once, after a safety backup of the destination as it was', async () => {
+    const { restores, backups } = suite.app.services;
+    const { plan } = await restores.plan({ backup: backupId, requestedBy: 'console:alice' });
+    const authorization: RestoreAuthorization = {
+      kind: 'break-glass',
+      request: 'apr_20261122T120000Z_brkgl1',
+      by: 'console:alice',
+      reason: 'orders table dropped',
+    };
+    // Production as it is now: a.txt changed and one file more than the backup holds.
+    await writeFile(join(suite.dir, 'files/a.txt'), 'changed in production\n');
+    await writeFile(join(suite.dir, 'files/extra.txt'), 'only in production\n');
+    const id = newRestoreId();
+
+    const first = await restores.enqueue(plan, 'console:alice', { id, authorization });
+    const again = await restores.enqueue(plan, 'console:alice', { id, authorization });
+    expect(first.restoreId).toBe(id);
+    expect(again.restoreId).toBe(id);
+    const outcome = await restores.follow(id, () => {});
+
+    expect(outcome.status).toBe('completed');
+    expect(await readFile(join(suite.dir, 'files/a.txt'), 'utf8')).toBe('alpha\n');
+    const record = await suite.app.catalog.restores.get(id);
+    expect(record).toMatchObject({ status: 'completed', authorization, attempts: 1 });
+    const safetyId = record?.safetyBackupId as string;
+    expect(safetyId).toMatch(/_safety_/);
+    const safety = await backups.get(safetyId);
+    expect(safety).toMatchObject({ status: 'completed', profile: 'safety' });
+    const saved = safety?.manifest?.components[0]?.source;
+    const original = (await backups.get(backupId))?.manifest?.components[0]?.source;
+    expect(saved?.kind === 'directory' && original?.kind === 'directory').toBe(true);
+    if (saved?.kind === 'directory' && original?.kind === 'directory') {
+      expect(saved.files).toBe(original.files + 1);
+    }
+    const [counts] = await sql<{ restores: number; jobs: number }>(
+      `SELECT (SELECT count(*)::int FROM restores WHERE id = $1) AS restores,
+              (SELECT count(*)::int FROM jobs WHERE id = $1) AS jobs`,
+      suite.catalogDatabase,
+      [id],
+    );
+    expect(counts).toEqual({ restores: 1, jobs: 1 });
+    const safetyBackups = await backups.list({ profile: 'safety', limit: 100 });
+    expect(safetyBackups.filter((b) => b.note === `safety backup before ${id}`)).toHaveLength(1);
+    expect((await suite.app.queue.queue.getJob(id))?.returnvalue).toMatchObject({
+      restoreId: id,
+      status: 'completed',
+    });
   });
 });

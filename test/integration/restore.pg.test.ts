@@ -455,7 +455,19 @@ describe('restoring backups (real PostgreSQL, tar, staging)', () => {
       code: 'restore_needs_approval',
       message: expect.stringContaining('prod-db (production)'),
     });
+    expect((error as Error).message).toContain('`/restore` again: it opens an approval request');
     expect(await databaseExists(prodDb)).toBe(false);
+  });
+
+  it('restores into a production destination when an approval or break glass authorises it', async () => {
+    const results = await restore(
+      { components: ['app-db'], into: { 'app-db': 'prod-db' } },
+      manifest,
+      { authorized: true },
+    );
+    expect(results.ok).toBe(true);
+    const { 'public.skipped_audit': _skipped, ...expected } = sourceSums;
+    expect(await tableChecksums(prodDb)).toEqual(expected);
   });
 
   it('asks for an age identity by its variables when the backup is encrypted and none is set', async () => {

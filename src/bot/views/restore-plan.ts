@@ -46,7 +46,12 @@ function componentSections(plan: RestorePlan): Block[] {
 /** `/restore … --dry-run`: the whole plan, and the promise that nothing changed. */
 export function restorePlanMessage(
   plan: RestorePlan,
-  options: { readonly now: Date; readonly requestedBy: string; readonly refusal: string | null },
+  options: {
+    readonly now: Date;
+    readonly requestedBy: string;
+    /** What approval the restore needs (`1 approver from dba, within 30 min`), or null. */
+    readonly approval: string | null;
+  },
 ): ChatMessage {
   const summary = `${plural(plan.components.length, 'component')} of ${plan.backupId}`;
   const blocks: Block[] = [
@@ -65,11 +70,11 @@ export function restorePlanMessage(
     },
     ...componentSections(plan),
   ];
-  if (options.refusal) {
+  if (options.approval) {
     blocks.push({
       type: 'callout',
       tone: 'warning',
-      text: `Without --dry-run this restore would be refused. ${options.refusal}`,
+      text: `Without --dry-run this restore asks for approval first: ${options.approval}. On approval a safety backup of each production destination is taken before it is restored.`,
     });
   } else {
     blocks.push({
@@ -78,32 +83,4 @@ export function restorePlanMessage(
     });
   }
   return { text: `Restore plan (dry run) for ${summary}: nothing was changed`, blocks };
-}
-
-/** A restore this version will not run: why, and what to do instead. */
-export function restoreRefusedMessage(
-  plan: RestorePlan,
-  options: {
-    readonly now: Date;
-    readonly requestedBy: string;
-    readonly id: string;
-    readonly reason: string;
-  },
-): ChatMessage {
-  return {
-    text: `Restore ${options.id} refused: ${options.reason}`,
-    blocks: [
-      { type: 'header', text: `Restore of ${plan.backupId}: refused` },
-      { type: 'callout', tone: 'danger', text: options.reason },
-      {
-        type: 'fields',
-        fields: restoreFields(plan, options.now, {
-          status: 'refused: nothing was changed',
-          requestedBy: options.requestedBy,
-          id: options.id,
-        }),
-      },
-      ...componentSections(plan),
-    ],
-  };
 }

@@ -1,6 +1,6 @@
 import type { ComponentProgress } from '../../backup/progress.ts';
 import type { Block, ChatMessage } from '../../chat/message.ts';
-import { formatDuration, plural } from '../../core/format.ts';
+import { formatBytes, formatDuration, plural } from '../../core/format.ts';
 import type { RestorePlan } from '../../restore/plan-restore.ts';
 import type { RestoreRecord } from '../../restore/restore-record.ts';
 import type { ComponentRestoreResult } from '../../restore/run-restore.ts';
@@ -132,6 +132,26 @@ function resultLines(restore: RestoreRecord): string {
     .join('\n');
 }
 
+/**
+ * The safety backup taken before the restore, for people: its id (restorable with `/restore`),
+ * the destinations skipped because they did not exist yet, or why it failed; null when the
+ * restore had no production destination.
+ */
+export function safetyBackupLine(restore: RestoreRecord): string | null {
+  const report = restore.results?.safetyBackup;
+  const id = restore.safetyBackupId ?? report?.backupId ?? null;
+  if (!report) return id ? `Safety backup: \`${id}\`` : null;
+  const skipped = report.skipped.map((s) => s.reason).join('; ');
+  switch (report.status) {
+    case 'completed':
+      return `Safety backup: \`${id}\` (${report.targets.join(', ')} as they were, ${formatBytes(report.bytes)} in ${formatDuration(report.durationMs)}); \`/restore ${id}\` puts them back${skipped ? `. Skipped: ${skipped}` : ''}`;
+    case 'skipped':
+      return `Safety backup: none taken: ${skipped}`;
+    case 'failed':
+      return `Safety backup failed: ${report.error ?? 'unknown error'}; nothing was restored`;
+  }
+}
+
 /** The end of a restore, completed or failed, with the checks against the manifest. */
 export function restoreEndedMessage(run: RestoreRun, restore: RestoreRecord): ChatMessage {
   const ok = restore.status === 'completed';
@@ -151,14 +171,17 @@ export function restoreEndedMessage(run: RestoreRun, restore: RestoreRecord): Ch
       }),
     },
   ];
+  const safety = safetyBackupLine(restore);
+  if (safety) blocks.push({ type: 'section', text: safety });
   const lines = resultLines(restore);
   if (lines) blocks.push({ type: 'section', text: lines });
   const table = restore.results ? checksTable(restore.results.components) : null;
   if (table) blocks.push({ type: 'code', text: table });
+  const saved = restore.safetyBackupId ? `; safety backup ${restore.safetyBackupId}` : '';
   return {
     text: ok
-      ? `Restore ${restore.id} of ${run.plan.backupId} completed${duration}`
-      : `Restore ${restore.id} of ${run.plan.backupId} failed: ${restore.error ?? 'unknown error'}`,
+      ? `Restore ${restore.id} of ${run.plan.backupId} completed${duration}${saved}`
+      : `Restore ${restore.id} of ${run.plan.backupId} failed: ${restore.error ?? 'unknown error'}${saved}`,
     blocks,
   };
 }

@@ -1,12 +1,17 @@
 import { UnrecoverableError } from 'bullmq';
+import type { AuditLog } from '../../audit/audit-log.ts';
+import { auditEvent, recordAudit } from '../../audit/audit-recorder.ts';
+import type { BackupTarget } from '../../backup/run-backup.ts';
 import type { Catalog } from '../../catalog/open-catalog.ts';
 import type { LifeboatConfig } from '../../config/schema.ts';
 import type { AgeIdentity } from '../../crypto/age/index.ts';
+import type { Logger } from '../../logging/logger.ts';
 import type { RestoreRecord } from '../../restore/restore-record.ts';
-import { type RestoreResults, runRestore } from '../../restore/run-restore.ts';
+import { checkRestore, type RestoreResults, runRestore } from '../../restore/run-restore.ts';
+import { type SafetyBackupReport, takeSafetyBackup } from '../../restore/safety-backup.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
-import { type JobProcessor, ShutdownAbort } from '../worker.ts';
+import { type JobContext, type JobProcessor, ShutdownAbort } from '../worker.ts';
 
 export interface RestoreProcessorDeps {
   readonly config: LifeboatConfig;
@@ -16,6 +21,18 @@ export interface RestoreProcessorDeps {
   readonly identities: () => readonly AgeIdentity[];
   /** Where components are staged. @defaultValue the OS temp directory (`TMPDIR`) */
   readonly stagingDirectory?: string;
+  /**
+   * Where `restore.started`, `safety-backup.*` and `restore.completed|failed` are recorded. A
+   * failing append is logged and never fails the restore. @defaultValue not recorded
+   */
+  readonly audit?: AuditLog;
+  /** Written into safety backups' manifests. @defaultValue the version in package.json */
+  readonly lifeboatVersion?: string;
+  /**
+   * Whether a destination exists, so that its safety backup has something to save.
+   * @defaultValue `destinationExists` (a database that accepts connections, a directory that exists)
+   */
+  readonly destinationExists?: (target: BackupTarget) => Promise<boolean>;
 }
 
 /** What a restore job returns when it completes. */
@@ -25,80 +42,256 @@ export interface RestoreJobResult {
   readonly durationMs: number;
 }
 
+/** Why a restore found running by a new attempt is failed instead of run again. */
+export const INTERRUPTED_RESTORE =
+  'an earlier attempt was interrupted while restoring; it is not run again automatically, because the destination may be half-restored: check it, then restore again';
+
+/** Why a restore stopped by a shutdown after it began writing is failed, not handed back. */
+export const SHUTDOWN_MID_RESTORE =
+  'the worker shut down while restoring; it is not run again automatically, because the destination may be half-restored: check it, then restore again';
+
 /**
- * Runs one restore job: the plan recorded at `/restore` time, against the config as it is now,
- * with the destinations' target locks held while they are written (a backup and a restore of
- * one target never overlap). Every failure is recorded on the restore and ends the job for good:
- * running a failed restore again is a person's decision.
+ * Runs one restore job, at most once: the job claims its restore (`queued` → `running`) in one
+ * conditional update, so a duplicate job or a retry never restores twice. Attempts at one
+ * restore run one at a time (a lock per restore): a duplicate waits for the live attempt and
+ * returns its result; a retry that finds the restore still `running` with no live attempt (its
+ * worker died mid-restore) fails it instead of writing over a half-restored destination again.
+ *
+ * The plan recorded at `/restore` time runs against the config as it is now. Destinations that
+ * need approval are written only with an approval or break glass on record. With the
+ * destinations' target locks held: the production destinations are backed up first (the safety
+ * backup; if it fails nothing is restored), then the backup is staged, restored and validated.
+ *
+ * Every failure is recorded on the restore and ends the job for good: running a failed restore
+ * again is a person's decision. A shutdown before any destination was written hands the
+ * restore back to the queue.
  */
 export function createRestoreProcessor(deps: RestoreProcessorDeps): JobProcessor<'restore'> {
   return async (payload, context) => {
-    const { backups, restores, targetLocks } = deps.catalog;
+    const { restores, targetLocks } = deps.catalog;
     const id = payload.restoreId;
     const record = await restores.get(id);
     if (!record) throw new UnrecoverableError(`restore ${id} is not in the catalog`);
-    if (
-      record.status === 'completed' ||
-      record.status === 'failed' ||
-      record.status === 'refused'
-    ) {
-      return resultOf(record);
+    if (hasEnded(record)) return resultOf(record);
+
+    // One attempt at a time per restore, across every worker: an attempt that is still alive
+    // (a duplicate job, a job the queue thought stalled) is waited for, not failed; once it
+    // ends its result is returned below. The lock dies with its worker's connection, so a
+    // restore found `running` with the lock free was left by an attempt that is gone.
+    const attempt = await targetLocks.acquire(
+      [`restore:${id}`],
+      `restore ${id} (attempt ${context.attempt})`,
+      { signal: context.signal },
+    );
+    try {
+      return await runClaimed(deps, id, context);
+    } finally {
+      await attempt.release();
+    }
+  };
+}
+
+/** The restore under its attempt lock: claimed and run, or left as another attempt left it. */
+async function runClaimed(
+  deps: RestoreProcessorDeps,
+  id: string,
+  context: JobContext,
+): Promise<RestoreJobResult> {
+  const { backups, restores, targetLocks } = deps.catalog;
+  const claim = await restores.claim(id, { attempt: context.attempt });
+  const audit = auditTrail(deps.audit, claim.restore, context.logger);
+  if (!claim.claimed) {
+    if (hasEnded(claim.restore)) return resultOf(claim.restore);
+    const failed = await restores.markFailed(id, INTERRUPTED_RESTORE);
+    await audit('restore.failed', 'failed', {
+      error: INTERRUPTED_RESTORE,
+      attempt: context.attempt,
+    });
+    throw new UnrecoverableError(failed.error ?? INTERRUPTED_RESTORE);
+  }
+
+  const { plan, authorization } = claim.restore;
+  await audit('restore.started', 'started', {
+    attempt: context.attempt,
+    destinations: plan.components.map((c) => `${c.destination} (${c.environment})`),
+    authorization,
+  });
+  const progress = new ProgressReporter(
+    context,
+    plan.components.map((c) => c.component),
+  );
+  const componentOf = (destination: string) =>
+    plan.components.find((c) => c.destination === destination)?.component ?? destination;
+  let results: RestoreResults | undefined;
+  let safety: SafetyBackupReport | null = null;
+  let lock: { release(): Promise<void> } | undefined;
+  // Set once runRestore is about to write the first destination: from then on a shutdown
+  // cannot hand the restore back, because running it again would write over half of it.
+  let writing = false;
+  try {
+    const backup = await backups.get(plan.backupId);
+    if (!backup?.manifest || backup.status !== 'completed') {
+      const why = backup ? `it is ${backup.status}` : 'it is no longer in the catalog';
+      throw new Error(`backup ${plan.backupId} cannot be restored: ${why}; nothing was changed`);
+    }
+    const authorized = authorization !== null;
+    checkRestore({ plan, manifest: backup.manifest, config: deps.config, authorized });
+
+    lock = await targetLocks.acquire(
+      plan.components.map((c) => c.destination),
+      `restore ${id}`,
+      {
+        signal: context.signal,
+        onWait: (target, heldBy) =>
+          progress.waiting(
+            componentOf(target),
+            `waiting for ${heldBy ?? 'another job'} to finish with ${target}`,
+          ),
+      },
+    );
+
+    safety = await takeSafetyBackup({
+      restoreId: id,
+      plan,
+      config: deps.config,
+      store: deps.store,
+      backups,
+      requestedBy: claim.restore.requestedBy,
+      signal: context.signal,
+      ...(deps.lifeboatVersion ? { lifeboatVersion: deps.lifeboatVersion } : {}),
+      ...(deps.destinationExists ? { exists: deps.destinationExists } : {}),
+      onProgress: (destination, message) => progress.waiting(componentOf(destination), message),
+    });
+    if (safety) {
+      // The step's outcome goes to the chat now, whatever the progress interval held back.
+      await progress.flush();
+      if (safety.status === 'completed' && safety.backupId) {
+        await restores.recordSafetyBackup(id, safety.backupId);
+      }
+      await audit(`safety-backup.${safety.status}`, safety.status, { ...safety });
+      if (safety.status === 'failed') {
+        const message = `safety backup failed: ${safety.error}; nothing was changed`;
+        results = {
+          components: [],
+          ok: false,
+          error: message,
+          durationMs: safety.durationMs,
+          safetyBackup: safety,
+        };
+        throw new Error(message);
+      }
     }
 
-    const { plan } = record;
-    const progress = new ProgressReporter(
-      context,
-      plan.components.map((c) => c.component),
+    const restored = await runRestore({
+      restoreId: id,
+      plan,
+      manifest: backup.manifest,
+      config: deps.config,
+      authorized,
+      store: deps.store,
+      identities: deps.identities(),
+      ...(deps.stagingDirectory ? { stagingDirectory: deps.stagingDirectory } : {}),
+      signal: context.signal,
+      onProgress: (p) => progress.update(p),
+      // The locks are held already, since before the safety backup.
+      lockDestinations: async () => {
+        writing = true;
+        return { release: async () => {} };
+      },
+    });
+    results = safety
+      ? {
+          ...restored,
+          durationMs: restored.durationMs + safety.durationMs,
+          safetyBackup: safety,
+        }
+      : restored;
+    const ended = results.ok
+      ? await restores.markCompleted(id, results)
+      : await restores.markFailed(id, results.error ?? 'the restore failed', results);
+    await progress.flush();
+    await audit(
+      results.ok ? 'restore.completed' : 'restore.failed',
+      ended.status,
+      summaryOf(ended, results),
     );
-    const componentOf = (destination: string) =>
-      plan.components.find((c) => c.destination === destination)?.component ?? destination;
-    let results: RestoreResults | undefined;
-    try {
-      await restores.markRunning(id, { attempt: context.attempt });
-      const backup = await backups.get(plan.backupId);
-      if (!backup?.manifest || backup.status !== 'completed') {
-        const why = backup ? `it is ${backup.status}` : 'it is no longer in the catalog';
-        throw new Error(`backup ${plan.backupId} cannot be restored: ${why}; nothing was changed`);
-      }
-      results = await runRestore({
-        restoreId: id,
-        plan,
-        manifest: backup.manifest,
-        config: deps.config,
-        store: deps.store,
-        identities: deps.identities(),
-        ...(deps.stagingDirectory ? { stagingDirectory: deps.stagingDirectory } : {}),
-        signal: context.signal,
-        onProgress: (p) => progress.update(p),
-        lockDestinations: (destinations) =>
-          targetLocks.acquire(destinations, `restore ${id}`, {
-            signal: context.signal,
-            onWait: (target, heldBy) =>
-              progress.waiting(
-                componentOf(target),
-                `waiting for ${heldBy ?? 'another job'} to finish with ${target}`,
-              ),
-          }),
-      });
-      const ended = results.ok
-        ? await restores.markCompleted(id, results)
-        : await restores.markFailed(id, results.error ?? 'the restore failed', results);
-      await progress.flush();
-      if (!results.ok) throw new UnrecoverableError(ended.error ?? 'the restore failed');
-      return resultOf(ended);
-    } catch (error) {
-      if (error instanceof UnrecoverableError) throw error;
-      if (context.signal.reason instanceof ShutdownAbort) {
-        await restores.requeue(id);
-        throw error;
-      }
-      const message = error instanceof Error ? error.message : String(error);
-      await restores.markFailed(id, message, results ?? null);
-      await progress.flush();
-      throw new UnrecoverableError(message);
-    } finally {
-      progress.stop();
+    if (!results.ok) throw new UnrecoverableError(ended.error ?? 'the restore failed');
+    return resultOf(ended);
+  } catch (error) {
+    if (error instanceof UnrecoverableError) throw error;
+    if (context.signal.reason instanceof ShutdownAbort && !writing) {
+      await restores.requeue(id);
+      throw error;
     }
+    const message =
+      context.signal.reason instanceof ShutdownAbort
+        ? SHUTDOWN_MID_RESTORE
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    const withSafety =
+      results ?? (safety ? { ...failedResults(message), safetyBackup: safety } : null);
+    const ended = await restores.markFailed(id, message, withSafety);
+    await progress.flush();
+    await audit('restore.failed', 'failed', summaryOf(ended, withSafety));
+    throw new UnrecoverableError(message);
+  } finally {
+    progress.stop();
+    await lock?.release();
+  }
+}
+
+function hasEnded(record: RestoreRecord): boolean {
+  return record.status === 'completed' || record.status === 'failed' || record.status === 'refused';
+}
+
+function failedResults(error: string): RestoreResults {
+  return { components: [], ok: false, error, durationMs: 0 };
+}
+
+/** What the audit log keeps of how a restore ended. */
+function summaryOf(
+  restore: RestoreRecord,
+  results: RestoreResults | null,
+): Record<string, unknown> {
+  return {
+    error: restore.error,
+    safetyBackupId: restore.safetyBackupId,
+    durationMs: results?.durationMs ?? null,
+    components: (results?.components ?? []).map((c) => ({
+      component: c.component,
+      destination: c.destination,
+      status: c.status,
+      ok: c.ok,
+      checks: c.checks.length,
+    })),
+  };
+}
+
+/**
+ * Appends the restore's events to the audit log as the worker, on behalf of the requester.
+ * Recording must never change how a restore goes, so a failed append is only logged.
+ */
+function auditTrail(
+  log: AuditLog | undefined,
+  restore: RestoreRecord,
+  logger: Logger,
+): (action: string, outcome: string, detail: Record<string, unknown>) => Promise<void> {
+  return async (action, outcome, detail) => {
+    if (!log) return;
+    await recordAudit(
+      log,
+      auditEvent({
+        identity: restore.requestedBy,
+        platform: 'worker',
+        action,
+        args: { restoreId: restore.id, backupId: restore.backupId },
+        requestId: restore.authorization?.request ?? null,
+        outcome,
+        detail,
+      }),
+      logger,
+    );
   };
 }
 

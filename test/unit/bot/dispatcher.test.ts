@@ -48,9 +48,6 @@ describe('dispatcher: bad input', () => {
 
 describe('dispatcher: commands not available yet', () => {
   it.each([
-    ['/approve apr_1', '/approve'],
-    ['/reject apr_1 not now', '/reject'],
-    ['/approvals', '/approvals'],
     ['/drill run weekly-db', '/drill run'],
     ['/drill list', '/drill list'],
     ['/drill history', '/drill history'],

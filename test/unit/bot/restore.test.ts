@@ -66,31 +66,27 @@ describe('/restore', () => {
     ]);
   });
 
-  it('refuses a production destination, records the refusal and says what to do instead', async () => {
+  it('asks for approval instead of restoring into production, and records no restore', async () => {
     const { chat, services } = botWithBackups();
 
     const result = await chat.say('/restore latest --components app-db');
 
-    expect(result.status).toBe('refused');
-    expect(result.id).toMatch(/^rs_/);
-    expect(result.error).toBe(
-      "Restoring into app-db (production) needs a second person's approval, which this version of Lifeboat cannot collect yet. Restore into a target that needs no approval with --into app-db=staging-db, or use --dry-run to see the plan.",
-    );
+    expect(result.status).toBe('awaiting_approval');
+    expect(result.id).toMatch(/^apr_/);
     expect(services.restores.enqueued).toEqual([]);
-    expect(services.restores.records.get(result.id ?? '')?.status).toBe('refused');
+    expect(services.restores.records.size).toBe(0);
     const text = chat.lastText();
-    expect(text).toContain('[danger] Restoring into app-db (production)');
-    expect(text).toContain('Status: refused: nothing was changed');
+    expect(text).toContain('Approval needed: restore of');
+    expect(text).toContain('into app-db (production)');
   });
 
-  it('refuses the whole restore when any one destination is production', async () => {
+  it('asks for approval when any one destination is production', async () => {
     const { chat, services } = botWithBackups();
     const result = await chat.say(
       '/restore latest --components app-db,uploads --into app-db=staging-db',
     );
-    expect(result.status).toBe('refused');
-    expect(result.error).toContain('uploads (production)');
-    expect(result.error).toContain('--into uploads=scratch-files');
+    expect(result.status).toBe('awaiting_approval');
+    expect(chat.lastText()).toContain('into staging-db (staging), uploads (production)');
     expect(services.restores.enqueued).toEqual([]);
   });
 
@@ -120,7 +116,7 @@ describe('/restore', () => {
     expect(text).toContain('approval: needed (production target)');
     expect(text).toContain('approval: not needed');
     expect(text).toContain(
-      "[warning] Without --dry-run this restore would be refused. Restoring into app-db (production), cache (production) needs a second person's approval",
+      '[warning] Without --dry-run this restore asks for approval first: 1 approver from anyone but the requester, within 30 min (the built-in rule for production).',
     );
   });
 

@@ -67,10 +67,45 @@ describe('the lifeboat command line arguments', () => {
   });
 
   it('answers the CLI extras of later versions as not available yet', () => {
-    expect(parseCliArgs(['audit', 'verify'])).toEqual({
+    expect(parseCliArgs(['runbook', 'lint'])).toEqual({
       mode: 'unavailable',
-      command: 'audit verify',
+      command: 'runbook lint',
     });
+  });
+
+  it('knows `audit verify` with --json and `audit export` with --since', () => {
+    const now = new Date('2026-11-22T12:00:00.000Z');
+    expect(parseCliArgs(['audit', 'verify'], now)).toEqual({ mode: 'audit-verify', json: false });
+    expect(parseCliArgs(['audit', 'verify', '--json'], now)).toEqual({
+      mode: 'audit-verify',
+      json: true,
+    });
+    expect(parseCliArgs(['audit', 'export'], now)).toEqual({ mode: 'audit-export', since: null });
+    expect(parseCliArgs(['audit', 'export', '--since', '24h'], now)).toEqual({
+      mode: 'audit-export',
+      since: new Date('2026-11-21T12:00:00.000Z'),
+    });
+    expect(parseCliArgs(['audit', 'export', '--since=2026-11-20'], now)).toEqual({
+      mode: 'audit-export',
+      since: new Date('2026-11-20T00:00:00.000Z'),
+    });
+  });
+
+  it('refuses a bad --since TIME and anything else under `audit`, saying what is valid', () => {
+    const bad = parseCliArgs(['audit', 'export', '--since', 'yesterday']);
+    expect(bad).toMatchObject({ mode: 'error' });
+    expect(bad.mode === 'error' && bad.message).toMatch(/--since "yesterday" .*24h, 7d/);
+    expect(parseCliArgs(['audit', 'export', '--since'])).toEqual({
+      mode: 'error',
+      message: '--since needs a TIME',
+    });
+    const usage = '`lifeboat audit` takes: audit verify [--json] | audit export [--since TIME]';
+    expect(parseCliArgs(['audit', 'export', '--until', '1d'])).toEqual({
+      mode: 'error',
+      message: usage,
+    });
+    expect(parseCliArgs(['audit', 'verify', 'now'])).toEqual({ mode: 'error', message: usage });
+    expect(parseCliArgs(['audit'])).toEqual({ mode: 'error', message: usage });
   });
 
   it('exits 0 only on success, 2 on bad input and 3 on refusal or waiting', () => {

@@ -90,7 +90,8 @@ describe('the shipped lifeboat.yaml', () => {
     expect(config.targets['demo-db']).toMatchObject({
       kind: 'postgres',
       url: 'postgres://127.0.0.1:5432/lifeboat_demo',
-      environment: 'development',
+      // Production, so a newcomer meets the two-person rule when restoring it.
+      environment: 'production',
     });
     expect(config.targets['demo-files']).toMatchObject({
       kind: 'directory',

@@ -201,19 +201,19 @@ describe('refusing a restore that needs approval', () => {
   it('names the production destinations and a target to restore into instead', () => {
     const plan = planRestore({ manifest, config, selection: { components: ['app-db'] } });
     expect(approvalRefusal(plan, config)).toBe(
-      "Restoring into app-db (production) needs a second person's approval, which this version of Lifeboat cannot collect yet. Restore into a target that needs no approval with --into app-db=staging-db, or use --dry-run to see the plan.",
+      "Restoring into app-db (production) needs a second person's approval: `/restore` posts an approval request for it, or restore into a target that needs none with --into app-db=staging-db.",
     );
   });
 
-  it('says how to add a target when none of the kind needs no approval', () => {
+  it('says only how to ask when no target of the kind goes without approval', () => {
     const onlyProduction = testConfig();
     const plan = planRestore({
       manifest,
       config: onlyProduction,
       selection: { components: ['uploads'] },
     });
-    expect(approvalRefusal(plan, onlyProduction)).toMatch(
-      /Restoring into uploads \(production\) needs .* --into uploads=TARGET \(add one to lifeboat\.yaml\)/,
+    expect(approvalRefusal(plan, onlyProduction)).toBe(
+      "Restoring into uploads (production) needs a second person's approval: `/restore` posts an approval request for it.",
     );
   });
 

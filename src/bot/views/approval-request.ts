@@ -1,0 +1,234 @@
+import type { ApprovalRequest, RoleMap, VoteResult } from '../../approvals/approval-request.ts';
+import { eligibleApprovers } from '../../approvals/policy.ts';
+import { approversOf } from '../../approvals/rules.ts';
+import type { Block, Button, ChatMessage, Field, Tone } from '../../chat/message.ts';
+import { formatAge, formatSpan, formatTimestamp, plural } from '../../core/format.ts';
+import { commandButton } from '../command-buttons.ts';
+import { refusedMessage } from './notice.ts';
+import { routeOf } from './restore-plan.ts';
+
+/** What the request is for, in a few words: `restore into app-db (production)`. */
+export function describeAction(request: ApprovalRequest): string {
+  const { payload } = request;
+  if (payload.type === 'restore') {
+    const into = payload.plan.components
+      .map((c) => `${c.destination} (${c.environment})`)
+      .join(', ');
+    return `restore of ${payload.plan.backupId} into ${into}`;
+  }
+  return `\`${payload.text}\``;
+}
+
+function approvalsSoFar(request: ApprovalRequest): string {
+  const approvers = approversOf(request);
+  const count = `${approvers.length} of ${request.requirement.approvals}`;
+  return approvers.length ? `${count} (${approvers.join(', ')})` : count;
+}
+
+/** Who counts as an approver, for people: `dba: console:bob, slack:U012AB3CD`. */
+export function whoMayApprove(request: ApprovalRequest, roles: RoleMap): string {
+  const { approverRoles } = request.requirement;
+  const people = eligibleApprovers(request.requirement, roles).filter(
+    (identity) => identity !== request.requestedBy,
+  );
+  if (!roles || Object.keys(roles).length === 0)
+    return 'anyone but the requester (no roles are configured)';
+  const which = approverRoles.length ? approverRoles.join(', ') : 'any role';
+  return people.length ? `${which}: ${people.join(', ')}` : `${which} (nobody else holds it yet)`;
+}
+
+function expiryField(request: ApprovalRequest, now: Date): Field | undefined {
+  if (!request.expiresAt) return undefined;
+  const at = formatTimestamp(request.expiresAt);
+  const left = request.expiresAt.getTime() - now.getTime();
+  if (request.status === 'expired' || (request.status === 'pending' && left <= 0)) {
+    return { label: 'Expired', value: at };
+  }
+  if (request.status !== 'pending') return undefined;
+  return { label: 'Expires', value: `${at} (in ${formatSpan(left)})` };
+}
+
+const HEADINGS: Record<ApprovalRequest['status'], { readonly title: string; readonly tone: Tone }> =
+  {
+    pending: { title: 'Approval needed', tone: 'warning' },
+    approved: { title: 'Approved, running', tone: 'info' },
+    executed: { title: 'Approved and done', tone: 'success' },
+    failed: { title: 'Approved, but it failed', tone: 'danger' },
+    rejected: { title: 'Rejected', tone: 'danger' },
+    expired: { title: 'Expired', tone: 'warning' },
+    acknowledged: { title: 'Break glass reviewed', tone: 'success' },
+  };
+
+function statusLine(request: ApprovalRequest): string | undefined {
+  switch (request.status) {
+    case 'pending':
+      return request.kind === 'review'
+        ? `Ran without a second person. A second person must review it: /approve ${request.id} acknowledges it.`
+        : `Needs ${plural(request.requirement.approvals, 'approver')} besides the requester. The requester cannot approve their own request.`;
+    case 'approved':
+      return `Approved by ${request.decidedBy}; running as ${request.executionId}.`;
+    case 'executed':
+    case 'failed':
+      return request.outcome ?? undefined;
+    case 'rejected':
+      return `Rejected by ${request.decidedBy}${request.reason ? `: ${request.reason}` : ''}. Nothing was run.`;
+    case 'expired':
+      return `Nobody approved it in time, so nothing was run. Ask again with ${request.command}.`;
+    case 'acknowledged':
+      return `Acknowledged by ${request.decidedBy}.${request.outcome ? ` ${request.outcome}` : ''}`;
+  }
+}
+
+/**
+ * The request message: what, from which backup, into which target, who asked, approvals so
+ * far and the expiry, with Approve / Reject buttons while it is open. Votes, the outcome and
+ * expiry update this same message.
+ */
+export function approvalRequestMessage(
+  request: ApprovalRequest,
+  options: { readonly now: Date; readonly roles: RoleMap },
+): ChatMessage {
+  const review = request.kind === 'review';
+  const heading =
+    review && request.status === 'pending'
+      ? { title: 'BREAK GLASS, review needed', tone: 'danger' as Tone }
+      : HEADINGS[request.status];
+  const what = describeAction(request);
+  const fields: Field[] = [
+    { label: 'Request', value: request.id },
+    { label: 'Action', value: request.command },
+    { label: 'Requested by', value: request.requestedBy },
+  ];
+  if (request.payload.type === 'restore') {
+    const taken = new Date(request.payload.plan.backupFinishedAt);
+    fields.push(
+      { label: 'Backup', value: request.payload.plan.backupId },
+      { label: 'Taken', value: `${formatTimestamp(taken)} (${formatAge(taken, options.now)})` },
+    );
+  } else if (request.environments.length) {
+    fields.push({ label: 'Environments', value: request.environments.join(', ') });
+  }
+  if (review) {
+    fields.push({ label: 'Reason', value: request.reason ?? '' });
+    fields.push({ label: 'Reviewers', value: whoMayApprove(request, options.roles) });
+  } else {
+    fields.push({ label: 'Approvals', value: approvalsSoFar(request) });
+    fields.push({ label: 'Approvers', value: whoMayApprove(request, options.roles) });
+  }
+  const expiry = expiryField(request, options.now);
+  if (expiry) fields.push(expiry);
+  if (request.executionId && request.status !== 'pending') {
+    fields.push({ label: 'Runs as', value: request.executionId });
+  }
+
+  const blocks: Block[] = [{ type: 'header', text: `${heading.title}: ${what}` }];
+  const line = statusLine(request);
+  if (line) blocks.push({ type: 'callout', tone: heading.tone, text: line });
+  blocks.push({ type: 'fields', fields });
+  if (request.payload.type === 'restore') {
+    blocks.push({
+      type: 'section',
+      text: request.payload.plan.components.map((c) => routeOf(c)).join('\n'),
+    });
+  }
+  if (request.status === 'pending') {
+    const buttons = [
+      commandButton(review ? 'Acknowledge' : 'Approve', `approve ${request.id}`, 'primary'),
+      review ? undefined : commandButton('Reject', `reject ${request.id}`, 'danger'),
+    ].filter((b): b is Button => b !== undefined);
+    blocks.push({ type: 'buttons', buttons });
+  }
+  return { text: `${heading.title}: ${what} (${request.id})`, blocks };
+}
+
+/** The loud alert in the alerts channel when someone breaks the glass. */
+export function breakGlassAlertMessage(
+  review: ApprovalRequest,
+  options: { readonly now: Date; readonly roles: RoleMap },
+): ChatMessage {
+  const what = describeAction(review);
+  const text = `BREAK GLASS: ${review.requestedBy} is running ${what} without a second person. Reason: ${review.reason}. A second person must review it: /approve ${review.id}`;
+  return {
+    text,
+    blocks: [
+      { type: 'header', text: `BREAK GLASS: ${what}` },
+      { type: 'callout', tone: 'danger', text },
+      ...approvalRequestMessage(review, options).blocks.filter((b) => b.type !== 'header'),
+    ],
+  };
+}
+
+/** The answer to the person who voted. */
+export function voteAnswerMessage(result: VoteResult): ChatMessage {
+  if (result.outcome === 'refused') return refusedMessage(result.reason);
+  const { request } = result;
+  const approvals = approversOf(request).length;
+  const text = (() => {
+    switch (result.outcome) {
+      case 'counted': {
+        const left = request.requirement.approvals - approvals;
+        return `Your approval of ${request.id} counts: ${approvals} of ${request.requirement.approvals}. Waiting for ${plural(left, 'more approver')}.`;
+      }
+      case 'approved':
+        return `You approved ${request.id}: that completes it, so it runs now as ${request.executionId}.`;
+      case 'rejected':
+        return request.decidedBy === request.requestedBy
+          ? `You withdrew ${request.id}. Nothing was run.`
+          : `You rejected ${request.id}. Nothing was run; ${request.requestedBy} can ask again.`;
+      case 'acknowledged':
+        return `You acknowledged the break-glass review ${request.id}. It is closed.`;
+    }
+  })();
+  const tone: Tone = result.outcome === 'rejected' ? 'warning' : 'success';
+  return { text, blocks: [{ type: 'callout', tone, text }] };
+}
+
+/** `/approvals`: the open requests the caller can act on, and their own waiting for others. */
+export function approvalsListMessage(
+  actionable: readonly ApprovalRequest[],
+  waiting: readonly ApprovalRequest[],
+  options: { readonly now: Date; readonly caller: string },
+): ChatMessage {
+  const blocks: Block[] = [
+    {
+      type: 'header',
+      text: actionable.length
+        ? `${plural(actionable.length, 'open request')} you can act on`
+        : 'Nothing waits for you',
+    },
+  ];
+  for (const request of actionable) {
+    const kind = request.kind === 'review' ? 'break-glass review' : 'approval';
+    const expiry = request.expiresAt
+      ? `, expires ${formatTimestamp(request.expiresAt)} (in ${formatSpan(Math.max(0, request.expiresAt.getTime() - options.now.getTime()))})`
+      : ', open until acknowledged';
+    blocks.push({
+      type: 'section',
+      text: `\`${request.id}\` (${kind}): ${describeAction(request)}\nasked by ${request.requestedBy} ${formatAge(request.createdAt, options.now)}${expiry}; approvals ${approvalsSoFar(request)}`,
+    });
+    const buttons = [
+      commandButton(
+        request.kind === 'review' ? 'Acknowledge' : 'Approve',
+        `approve ${request.id}`,
+        'primary',
+      ),
+      request.kind === 'review'
+        ? undefined
+        : commandButton('Reject', `reject ${request.id}`, 'danger'),
+    ].filter((b): b is Button => b !== undefined);
+    blocks.push({ type: 'buttons', buttons });
+  }
+  if (waiting.length) {
+    blocks.push({
+      type: 'context',
+      text: `Yours, waiting for others: ${waiting.map((r) => `${r.id} (${approvalsSoFar(r)})`).join(', ')}`,
+    });
+  }
+  if (!actionable.length && !waiting.length) {
+    blocks.push({ type: 'context', text: `No open requests for ${options.caller}.` });
+  }
+  const text = actionable.length
+    ? `${plural(actionable.length, 'open request')} for you: ${actionable.map((r) => r.id).join(', ')}`
+    : 'No open requests for you';
+  return { text, blocks };
+}

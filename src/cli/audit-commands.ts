@@ -1,0 +1,126 @@
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { AuditEntry, AuditVerification } from '../audit/audit-log.ts';
+import { hashedFields } from '../audit/hash-chain.ts';
+import type { AuditRepository } from '../catalog/audit-repository.ts';
+import { sqlState } from '../catalog/database.ts';
+import { INVALID_CATALOG_NAME } from '../catalog/ensure-database.ts';
+import { type Catalog, openCatalog } from '../catalog/open-catalog.ts';
+import { UserFacingError } from '../core/errors.ts';
+import { redactUrl } from '../core/redact.ts';
+import { checkPostgres } from '../preflight.ts';
+
+/** SQLSTATE 42P01: the catalog has not been migrated as far as the audit log. */
+const UNDEFINED_TABLE = '42P01';
+
+/** Where the audit commands read and write; the process's streams in the CLI. */
+export interface AuditCommandIo {
+  /** The catalog (`DATABASE_URL`). */
+  readonly databaseUrl: string;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+}
+
+/**
+ * `lifeboat audit verify`: checks the chain and says whether it is intact (exit 0) or where it
+ * first breaks (exit 1). With `json`, stdout holds only the verification as one JSON line.
+ */
+export async function auditVerify(io: AuditCommandIo, json: boolean): Promise<number> {
+  const verification = await withAuditLog(io.databaseUrl, (audit) => audit.verify());
+  const text = describeVerification(verification);
+  if (json) {
+    io.stderr.write(text);
+    io.stdout.write(`${JSON.stringify(verification)}\n`);
+  } else {
+    io.stdout.write(text);
+  }
+  return verification.ok ? 0 : 1;
+}
+
+/** A verification in words, one line per fact. */
+export function describeVerification(verification: AuditVerification): string {
+  if (verification.ok) {
+    return verification.headHash === null
+      ? 'audit log intact: 0 entries (the log is empty)\n'
+      : `audit log intact: ${entries(verification.entries)}, head ${verification.headHash}\n`;
+  }
+  return (
+    `audit log broken at entry ${verification.brokenAt}: ${verification.problem}\n` +
+    `${entries(verification.entries)} checked before it\n`
+  );
+}
+
+function entries(count: number): string {
+  return `${count} ${count === 1 ? 'entry' : 'entries'}`;
+}
+
+/**
+ * `lifeboat audit export [--since TIME]`: the entries in seq order as JSON lines on stdout,
+ * streamed (a page at a time, waiting when stdout is slow), for a SIEM to collect. Resolves
+ * to the exit code; the count goes to stderr.
+ */
+export async function auditExport(io: AuditCommandIo, since: Date | null): Promise<number> {
+  const written = await withAuditLog(io.databaseUrl, async (audit) => {
+    let count = 0;
+    for await (const entry of audit.entries(since ? { since } : {})) {
+      if (!io.stdout.write(`${JSON.stringify(exportedEntry(entry))}\n`)) {
+        await once(io.stdout, 'drain');
+      }
+      count++;
+    }
+    return count;
+  });
+  const from = since ? ` appended since ${since.toISOString()}` : '';
+  io.stderr.write(`exported ${entries(written)}${from}\n`);
+  return 0;
+}
+
+/**
+ * One exported line. Its fields without `hash` are exactly what the hash covers, so a SIEM can
+ * check each line: `hash` = sha256 hex of the line's other fields as canonical JSON (keys
+ * sorted at every depth, no whitespace; see `src/audit/hash-chain.ts`), and `prevHash` = the
+ * line before's `hash`.
+ */
+export function exportedEntry(entry: AuditEntry): Record<string, unknown> {
+  return { ...hashedFields(entry), hash: entry.hash };
+}
+
+/**
+ * Opens the catalog only to read the audit log: no Redis, no config, and nothing created or
+ * migrated (an auditor's database role may well be read-only). A catalog without the log
+ * says so and how to get one.
+ */
+async function withAuditLog<T>(
+  databaseUrl: string,
+  work: (audit: AuditRepository) => Promise<T>,
+): Promise<T> {
+  await checkPostgres(databaseUrl, 'the catalog');
+  const where = redactUrl(databaseUrl);
+  let catalog: Catalog;
+  try {
+    catalog = await openCatalog(databaseUrl, {
+      createIfMissing: false,
+      applicationName: 'lifeboat audit',
+      poolSize: 1,
+    });
+  } catch (error) {
+    if (sqlState(error) !== INVALID_CATALOG_NAME) throw error;
+    throw new UserFacingError(
+      'audit_catalog_missing',
+      `there is no catalog database at ${where}, so no audit log: check DATABASE_URL`,
+      { cause: error },
+    );
+  }
+  try {
+    return await work(catalog.audit);
+  } catch (error) {
+    if (sqlState(error) !== UNDEFINED_TABLE) throw error;
+    throw new UserFacingError(
+      'audit_log_missing',
+      `the catalog at ${where} has no audit log yet: run \`lifeboat migrate\` first`,
+      { cause: error },
+    );
+  } finally {
+    await catalog.close();
+  }
+}
