@@ -10,7 +10,7 @@ import {
 import { approvalsListMessage, voteAnswerMessage } from '../src/bot/views/approval-request.ts';
 import { positional } from '../src/core/command-grammar.ts';
 import { requestId, text } from './arguments.ts';
-import { followRestore, outcomeLine } from './restore.ts';
+import { runAuthorizedRestore } from './restore.ts';
 
 const request = positional({
   key: 'request',
@@ -137,28 +137,17 @@ async function vote(
 
 /** Runs an approved request's action under its execution id and records how it ended. */
 async function execute(ctx: CommandContext, request: ApprovalRequest): Promise<CommandResult> {
-  const executionId = request.executionId as string;
-  let result: CommandResult;
   if (request.payload.type === 'restore') {
-    const { plan } = request.payload;
-    await ctx.services.restores.enqueue(plan, request.requestedBy, {
-      id: executionId,
-      authorization: {
-        kind: 'approval',
-        request: request.id,
-        approvedBy: approversOf(request),
-      },
+    return runAuthorizedRestore(ctx, request, {
+      kind: 'approval',
+      request: request.id,
+      approvedBy: approversOf(request),
     });
-    result = await followRestore(ctx, { id: executionId, plan, requestedBy: request.requestedBy });
-  } else {
-    result = await ctx.runApproved(request);
   }
+  const result = await ctx.runApproved(request);
   const done = succeeded(result);
-  const line =
-    request.payload.type === 'restore'
-      ? outcomeLine(executionId, result)
-      : `${request.command} ${done ? 'ran' : `ended ${result.status}`}${result.error ? `: ${String(result.error)}` : ''}.`;
+  const line = `${request.command} ${done ? 'ran' : `ended ${result.status}`}${result.error ? `: ${String(result.error)}` : ''}.`;
   const ended = await ctx.services.approvals.finish(request, done ? 'executed' : 'failed', line);
   await refreshRequestMessage(ctx, ended);
-  return { ...result, execution: executionId };
+  return { ...result, execution: request.executionId };
 }

@@ -1,4 +1,4 @@
-import type { ApprovalRequirement } from '../src/approvals/approval-request.ts';
+import type { ApprovalRequest, ApprovalRequirement } from '../src/approvals/approval-request.ts';
 import type { ComponentProgress } from '../src/backup/progress.ts';
 import { askForApproval, refreshRequestMessage } from '../src/bot/approval-flow.ts';
 import { type CommandContext, type CommandResult, defineCommand } from '../src/bot/command.ts';
@@ -14,15 +14,16 @@ import {
   type RestoreRun,
   restoreEndedMessage,
   restoreLostMessage,
+  restoreOutcomeLine,
   restoreProgressMessage,
   restoreQueuedMessage,
 } from '../src/bot/views/restore-run.ts';
 import { textMessage } from '../src/chat/message.ts';
 import { flag } from '../src/core/command-grammar.ts';
 import { describeForUser } from '../src/core/errors.ts';
-import { formatDuration, formatSpan, plural } from '../src/core/format.ts';
+import { formatSpan, plural } from '../src/core/format.ts';
 import type { RestorePlan } from '../src/restore/plan-restore.ts';
-import type { RestoreRecord } from '../src/restore/restore-record.ts';
+import type { RestoreAuthorization, RestoreRecord } from '../src/restore/restore-record.ts';
 import { backupRefPositional, latestProfileFlag, name, text } from './arguments.ts';
 
 export const restore = defineCommand({
@@ -199,28 +200,40 @@ async function breakGlassRestore(
   const ref = await ctx.reply.post(approvalRequestMessage(review, view));
   await ctx.services.approvals.attachMessage(review.id, ref);
 
-  const executionId = review.executionId as string;
-  await ctx.services.restores.enqueue(plan, ctx.requestedBy, {
-    id: executionId,
-    authorization: { kind: 'break-glass', request: review.id, by: ctx.requestedBy, reason },
+  const result = await runAuthorizedRestore(ctx, review, {
+    kind: 'break-glass',
+    request: review.id,
+    by: ctx.requestedBy,
+    reason,
   });
-  const result = await followRestore(ctx, { id: executionId, plan, requestedBy: ctx.requestedBy });
-  const ended = await ctx.services.approvals.finish(
-    review,
-    result.status === 'completed' ? 'executed' : 'failed',
-    outcomeLine(executionId, result),
-  );
-  await refreshRequestMessage(ctx, ended);
   return { ...result, request: review.id, breakGlass: true };
 }
 
-/** `Restore rs_… completed in 4.2 s.` for the request message. */
-export function outcomeLine(executionId: string, result: CommandResult): string {
-  const duration =
-    typeof result.durationMs === 'number' ? ` in ${formatDuration(result.durationMs)}` : '';
-  return result.status === 'completed'
-    ? `Restore ${executionId} completed${duration}; every check matches the backup.`
-    : `Restore ${executionId} ${result.status}: ${String(result.error ?? 'see the restore message')}`;
+/**
+ * Queues the restore a request let run (approved, or break glass) under the request's execution
+ * id, follows it, and records on the request how it ended. A bot that loses track of it records
+ * nothing: the approval sweeper records the outcome once the restore ends.
+ */
+export async function runAuthorizedRestore(
+  ctx: CommandContext,
+  request: ApprovalRequest,
+  authorization: RestoreAuthorization,
+): Promise<CommandResult> {
+  if (request.payload.type !== 'restore' || !request.executionId) {
+    throw new Error(`approval request ${request.id} does not hold a restore to run`);
+  }
+  const { plan } = request.payload;
+  const id = request.executionId;
+  await ctx.services.restores.enqueue(plan, request.requestedBy, { id, authorization });
+  const result = await followRestore(ctx, { id, plan, requestedBy: request.requestedBy });
+  if (result.lost) return { ...result, execution: id };
+  const ended = await ctx.services.approvals.finish(
+    request,
+    result.status === 'completed' ? 'executed' : 'failed',
+    restoreOutcomeLine(id, result),
+  );
+  await refreshRequestMessage(ctx, ended);
+  return { ...result, execution: id };
 }
 
 /** Follows a queued restore in one live message to its end; the command's result. */
@@ -244,7 +257,8 @@ export async function followRestore(
     ctx.logger.error({ err: error, restoreId: id }, 'lost track of a restore');
     const message = describeForUser(error, id);
     await live.finish(restoreLostMessage(run, message));
-    return { status: 'failed', id, backup: plan.backupId, error: message };
+    // The restore itself may still be running: nobody here knows how it ends (`lost`).
+    return { status: 'failed', id, backup: plan.backupId, error: message, lost: true };
   }
   await live.finish(restoreEndedMessage(run, outcome.restore));
   return {

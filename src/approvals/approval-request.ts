@@ -140,6 +140,12 @@ export type VoteResult =
       readonly expiredNow?: boolean;
     };
 
+/** A request after `finish`, and whether this call is the one that recorded its outcome. */
+export interface FinishedRequest {
+  readonly request: ApprovalRequest;
+  readonly recorded: boolean;
+}
+
 /** A vote as cast: approve (or acknowledge, for a review) or reject. */
 export interface CastVote {
   readonly identity: string;
@@ -172,17 +178,25 @@ export interface ApprovalRepository {
       readonly newExecutionId: (request: ApprovalRequest) => string;
     },
   ): Promise<VoteResult>;
-  /** Records how the execution ended: `executed` or `failed`, with a line for people. */
+  /**
+   * Records how the execution ended: `executed` or `failed`, with a line for people. The outcome
+   * is written once: finishing again returns the first record with `recorded: false`.
+   */
   finish(
     id: string,
     status: 'executed' | 'failed',
     outcome: string,
     at: Date,
-  ): Promise<ApprovalRequest>;
+  ): Promise<FinishedRequest>;
   /** Marks every pending approval past its expiry `expired`; returns the ones it marked. */
   expireDue(now: Date): Promise<ApprovalRequest[]>;
   /** Pending approvals and pending reviews, oldest first. */
   listOpen(): Promise<ApprovalRequest[]>;
+  /**
+   * Requests whose action was let run but whose outcome is not recorded yet, oldest first:
+   * approvals `approved` and not finished, reviews with an execution and no outcome.
+   */
+  listUnfinished(): Promise<ApprovalRequest[]>;
   /** The most recent requests of any status, newest first. */
   listRecent(limit: number): Promise<ApprovalRequest[]>;
 }

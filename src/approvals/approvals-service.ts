@@ -13,6 +13,7 @@ import type {
 } from './approval-request.ts';
 import { requirementFor } from './policy.ts';
 import { approversOf, judgeVote } from './rules.ts';
+import { type ExecutionLookup, settleExecutions } from './settle-executions.ts';
 
 /** Where a person acted from, for the audit log. */
 export interface ActedFrom {
@@ -69,6 +70,11 @@ export interface Approvals {
   canAct(identity: string, request: ApprovalRequest): boolean;
   /** Expires the pending approvals past their time (audited); returns them. */
   expireDue(): Promise<ApprovalRequest[]>;
+  /**
+   * Records the outcome of approved actions whose bot stopped or lost track before recording it,
+   * as `lookup` finds their executions (see `settlementOf`); returns the requests it closed.
+   */
+  settle(lookup: ExecutionLookup): Promise<ApprovalRequest[]>;
 }
 
 export interface ApprovalsDeps {
@@ -107,6 +113,28 @@ export function createApprovals(deps: ApprovalsDeps): Approvals {
   const now = deps.now ?? (() => new Date());
   const audit = (event: Parameters<typeof auditEvent>[0]) =>
     recordAudit(deps.audit, auditEvent(event), deps.logger);
+
+  const finish: Approvals['finish'] = async (request, status, outcome) => {
+    const { request: ended, recorded } = await repository.finish(
+      request.id,
+      status,
+      outcome,
+      now(),
+    );
+    // Recorded earlier (another process settled it first): the audit log has that outcome.
+    if (!recorded) return ended;
+    await audit({
+      identity: request.requestedBy,
+      platform: request.platform,
+      channel: request.channel.channel,
+      action: 'approval.executed',
+      command: request.command,
+      requestId: request.id,
+      outcome: status === 'executed' ? 'completed' : 'failed',
+      detail: { executionId: request.executionId, outcome },
+    });
+    return ended;
+  };
 
   return {
     requirement: (action, environments) => requirementFor(config, action, environments),
@@ -231,20 +259,7 @@ export function createApprovals(deps: ApprovalsDeps): Approvals {
       return result;
     },
 
-    async finish(request, status, outcome) {
-      const ended = await repository.finish(request.id, status, outcome, now());
-      await audit({
-        identity: request.requestedBy,
-        platform: request.platform,
-        channel: request.channel.channel,
-        action: 'approval.executed',
-        command: request.command,
-        requestId: request.id,
-        outcome: status === 'executed' ? 'completed' : 'failed',
-        detail: { executionId: request.executionId, outcome },
-      });
-      return ended;
-    },
+    finish,
 
     get: (id) => repository.get(id),
     open: () => repository.listOpen(),
@@ -276,6 +291,15 @@ export function createApprovals(deps: ApprovalsDeps): Approvals {
         });
       }
       return expired;
+    },
+
+    settle(lookup) {
+      return settleExecutions({
+        unfinished: () => repository.listUnfinished(),
+        lookup,
+        finish,
+        now: now(),
+      });
     },
   };
 }

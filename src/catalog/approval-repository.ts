@@ -197,10 +197,12 @@ export function createApprovalRepository(db: Database): ApprovalRepository {
           RETURNING ${COLUMNS}`,
         [id, status, outcome, at],
       );
-      if (row) return (await withVotes(db, [row]))[0] as ApprovalRequest;
+      if (row) {
+        return { request: (await withVotes(db, [row]))[0] as ApprovalRequest, recorded: true };
+      }
       const request = await existing(id);
       // Finishing twice returns the first record unchanged: the outcome is written once.
-      if (request.executedAt !== null) return request;
+      if (request.executedAt !== null) return { request, recorded: false };
       throw new LifeboatError(
         'approval_not_approved',
         `approval request ${id} is ${request.status}, not approved: only an approved request runs, so there is no execution to record`,
@@ -223,6 +225,16 @@ export function createApprovalRepository(db: Database): ApprovalRepository {
     async listOpen() {
       const rows = await db.query<RequestRow>(
         `SELECT ${COLUMNS} FROM approval_requests WHERE status = 'pending'
+          ORDER BY created_at, id`,
+      );
+      return withVotes(db, rows);
+    },
+
+    async listUnfinished() {
+      const rows = await db.query<RequestRow>(
+        `SELECT ${COLUMNS} FROM approval_requests
+          WHERE (kind = 'approval' AND status = 'approved')
+             OR (kind = 'review' AND execution_id IS NOT NULL AND executed_at IS NULL)
           ORDER BY created_at, id`,
       );
       return withVotes(db, rows);

@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { type ExpirySweeper, startExpirySweeper } from '../approvals/expiry-sweeper.ts';
+import { type ApprovalSweeper, startApprovalSweeper } from '../approvals/approval-sweeper.ts';
+import { restoreExecutions } from '../bot/restore-executions.ts';
 import { approvalRequestMessage } from '../bot/views/approval-request.ts';
 import { openCatalog } from '../catalog/open-catalog.ts';
 import { describeRebuild, rebuildCatalog } from '../catalog/rebuild-catalog.ts';
@@ -175,26 +176,31 @@ async function runCommand(
 }
 
 /**
- * Expires approval requests nobody decided in time and, when `adapter` is given, shows it on the
+ * Expires approval requests nobody decided in time, records the outcome of approved restores
+ * whose bot stopped or lost track of them, and, when `adapter` is given, shows both on the
  * requests it posted. Bot processes run it; workers do not (they post nothing).
  */
-function sweepExpiredApprovals(app: App, adapter?: ChatAdapter): ExpirySweeper {
-  return startExpirySweeper({
+function sweepApprovals(app: App, adapter?: ChatAdapter): ApprovalSweeper {
+  const sweeper = startApprovalSweeper({
     approvals: app.services.approvals,
-    onExpired: async (request) => {
+    executions: restoreExecutions((id) => app.catalog.restores.get(id)),
+    onChanged: async (request) => {
       if (!adapter || !request.message || request.platform !== adapter.platform) return;
       await adapter.update(
         request.message,
         approvalRequestMessage(request, { now: new Date(), roles: app.loaded.config.roles }),
       );
     },
-    onError: (error) => app.logger.warn({ err: error }, 'approval expiry sweep failed'),
+    onError: (error) => app.logger.warn({ err: error }, 'approval sweep failed'),
   });
+  // At once, too: a bot started after one that stopped mid-approval settles what it left.
+  void sweeper.sweep();
+  return sweeper;
 }
 
 async function attachConsole(app: App, user: string): Promise<void> {
   const adapter = new ConsoleAdapter({ input: process.stdin, output: process.stdout, user });
-  const sweeper = sweepExpiredApprovals(app, adapter);
+  const sweeper = sweepApprovals(app, adapter);
   await adapter.start(async (event) => {
     if (event.kind === 'command' || event.kind === 'action') {
       await app.dispatcher.handle(event, replyChannel(adapter, event.channel));
@@ -269,7 +275,7 @@ async function runService(
     if (attach) {
       await attachConsole(app, osUser());
     } else {
-      const sweeper = parts.bot ? sweepExpiredApprovals(app) : undefined;
+      const sweeper = parts.bot ? sweepApprovals(app) : undefined;
       app.logger.info('lifeboat running; send SIGTERM to stop');
       await new Promise<void>((resolveSignal) => {
         process.once('SIGTERM', () => resolveSignal());

@@ -156,12 +156,13 @@ export function describeApprovalRepositoryContract(
       expect(await repository.listOpen()).toEqual([]);
 
       const doneAt = new Date(DURING.getTime() + 60_000);
-      const finished = await repository.finish(
+      const { request: finished, recorded } = await repository.finish(
         created.id,
         'executed',
         'restore rs_… completed',
         doneAt,
       );
+      expect(recorded).toBe(true);
       expect(finished).toMatchObject({
         status: 'executed',
         outcome: 'restore rs_… completed',
@@ -178,7 +179,10 @@ export function describeApprovalRepositoryContract(
       const created = await create();
       await vote(created.id, approve('console:bob'));
       const failed = await repository.finish(created.id, 'failed', 'restore failed: boom', DURING);
-      expect(failed).toMatchObject({ status: 'failed', outcome: 'restore failed: boom' });
+      expect(failed).toMatchObject({
+        request: { status: 'failed', outcome: 'restore failed: boom' },
+        recorded: true,
+      });
     });
 
     it('records the outcome once: finishing again returns the first record', async () => {
@@ -186,7 +190,7 @@ export function describeApprovalRepositoryContract(
       await vote(created.id, approve('console:bob'));
       const first = await repository.finish(created.id, 'executed', 'done', DURING);
       const again = await repository.finish(created.id, 'failed', 'other', EXPIRES_AT);
-      expect(again).toEqual(first);
+      expect(again).toEqual({ request: first.request, recorded: false });
     });
 
     it('refuses to record an execution for a request that was never approved', async () => {
@@ -336,6 +340,31 @@ export function describeApprovalRepositoryContract(
       expect((await repository.listRecent(10)).map((r) => r.id)).toEqual([c.id, b.id, a.id]);
     });
 
+    it('lists the requests let run whose outcome is not recorded, oldest first', async () => {
+      const pending = await create({ createdAt: T0 });
+      const approved = await create({ createdAt: new Date(T0.getTime() + 1000) });
+      const finished = await create({ createdAt: new Date(T0.getTime() + 2000) });
+      const review = await repository.create(
+        sampleNewReview({ createdAt: new Date(T0.getTime() + 3000) }),
+      );
+      const acknowledged = await repository.create(
+        sampleNewReview({ createdAt: new Date(T0.getTime() + 4000) }),
+      );
+      const reviewDone = await repository.create(
+        sampleNewReview({ createdAt: new Date(T0.getTime() + 5000) }),
+      );
+      await vote(approved.id, approve('console:bob'));
+      await vote(finished.id, approve('console:bob'));
+      await repository.finish(finished.id, 'executed', 'done', DURING);
+      await vote(acknowledged.id, approve('console:bob'));
+      await repository.finish(reviewDone.id, 'failed', 'restore failed', DURING);
+
+      const unfinished = await repository.listUnfinished();
+      expect(unfinished.map((r) => r.id)).toEqual([approved.id, review.id, acknowledged.id]);
+      expect(unfinished[0]?.votes.map((v) => v.identity)).toEqual(['console:bob']);
+      expect(unfinished.map((r) => r.id)).not.toContain(pending.id);
+    });
+
     describe('a break-glass review', () => {
       it('is pending with its execution id and reason from the start', async () => {
         const asked = sampleNewReview({ reviewOf: 'apr_20261122T110000Z_before' });
@@ -378,7 +407,12 @@ export function describeApprovalRepositoryContract(
 
       it('records how its action ended and stays open until acknowledged', async () => {
         const review = await repository.create(sampleNewReview());
-        const finished = await repository.finish(review.id, 'executed', 'restore done', DURING);
+        const { request: finished } = await repository.finish(
+          review.id,
+          'executed',
+          'restore done',
+          DURING,
+        );
         expect(finished).toMatchObject({
           status: 'pending',
           outcome: 'restore done',
@@ -395,12 +429,32 @@ export function describeApprovalRepositoryContract(
       it('records how its action ended after it was acknowledged', async () => {
         const review = await repository.create(sampleNewReview());
         await vote(review.id, approve('console:bob'));
-        const finished = await repository.finish(review.id, 'failed', 'restore failed', DURING);
+        const { request: finished } = await repository.finish(
+          review.id,
+          'failed',
+          'restore failed',
+          DURING,
+        );
         expect(finished).toMatchObject({ status: 'acknowledged', outcome: 'restore failed' });
       });
     });
 
     describe('races', () => {
+      it('records the outcome once when five processes finish the same request at once', async () => {
+        const created = await create();
+        await vote(created.id, approve('console:bob'));
+        const results = await Promise.all(
+          ['a', 'b', 'c', 'd', 'e'].map((who) =>
+            repository.finish(created.id, 'executed', `settled by ${who}`, DURING),
+          ),
+        );
+        const recorded = results.filter((r) => r.recorded);
+        expect(recorded).toHaveLength(1);
+        const outcome = recorded[0]?.request.outcome;
+        expect(results.every((r) => r.request.outcome === outcome)).toBe(true);
+        expect((await repository.get(created.id))?.outcome).toBe(outcome);
+      });
+
       it('gives exactly one of ten simultaneous approvers the approval when one is needed', async () => {
         const created = await create();
         const results = await Promise.all(

@@ -1,6 +1,7 @@
 import type {
   ApprovalRepository,
   ApprovalRequest,
+  FinishedRequest,
   NewApprovalRequest,
   VoteResult,
 } from '../../src/approvals/approval-request.ts';
@@ -132,7 +133,7 @@ export class InMemoryApprovals implements ApprovalRepository {
     status: 'executed' | 'failed',
     outcome: string,
     at: Date,
-  ): Promise<ApprovalRequest> {
+  ): Promise<FinishedRequest> {
     return this.locked(id, async () => {
       const stored = this.stored(id);
       const runs =
@@ -148,7 +149,7 @@ export class InMemoryApprovals implements ApprovalRepository {
           `approval request ${id} is ${stored.status}, not approved: only an approved request runs, so there is no execution to record`,
         );
       }
-      return structuredClone(stored);
+      return { request: structuredClone(stored), recorded: runs };
     });
   }
 
@@ -172,6 +173,16 @@ export class InMemoryApprovals implements ApprovalRepository {
   async listOpen(): Promise<ApprovalRequest[]> {
     return this.sorted()
       .filter((r) => r.status === 'pending')
+      .map((r) => structuredClone(r));
+  }
+
+  async listUnfinished(): Promise<ApprovalRequest[]> {
+    return this.sorted()
+      .filter((r) =>
+        r.kind === 'approval'
+          ? r.status === 'approved'
+          : r.executionId !== null && r.executedAt === null,
+      )
       .map((r) => structuredClone(r));
   }
 

@@ -31,7 +31,9 @@ export type RestoreScript =
       readonly mismatch?: boolean;
     }
   /** The safety backup of the production destinations fails: nothing is restored. */
-  | { readonly kind: 'safety-backup-fails'; readonly error: string };
+  | { readonly kind: 'safety-backup-fails'; readonly error: string }
+  /** Following fails (the bot lost its connection); the restore stays queued, as a worker has it. */
+  | { readonly kind: 'lose-track'; readonly error: string };
 
 /**
  * Restores that run instantly with the real planning: `follow` takes a safety backup of the
@@ -109,6 +111,7 @@ export class InMemoryRestores implements Restores {
     const record = this.records.get(restoreId);
     if (!record) throw new Error(`no restore ${restoreId}`);
     const script = this.scripts.shift() ?? { kind: 'complete' };
+    if (script.kind === 'lose-track') throw new Error(script.error);
     const manifest = this.catalog.records.get(record.plan.backupId)?.manifest;
     const state = new Map<string, ComponentProgress>();
     const report = (

@@ -2,9 +2,11 @@ import { writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/core/free-port.ts';
 import { databaseUrl, sql } from '../support/databases.ts';
-import { runLifeboat } from '../support/lifeboat-process.ts';
+import { runLifeboat, startLifeboat } from '../support/lifeboat-process.ts';
 import { createSandbox, type LifeboatSandbox } from '../support/lifeboat-sandbox.ts';
+import { waitForWorker } from '../support/queues.ts';
 
 /**
  * The two-person rule end to end, typed into the real console as people would: alice (oncall)
@@ -30,6 +32,15 @@ function requestIdIn(output: string): string {
   const id = REQUEST_ID.exec(output)?.[0];
   if (!id) throw new Error(`no approval request id in:\n${output}`);
   return id;
+}
+
+/** Polls `check` every 100 ms until it holds; fails after `timeoutMs`. */
+async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`still not true after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 describe('the two-person rule through the console', () => {
@@ -227,6 +238,50 @@ chat: { channels: { alerts: { console: alerts } } }
     expect(own.code).toBe(3);
     expect(lastJson(own.stdout)).toMatchObject({ status: 'refused', code: 'own_request' });
   }, 120_000);
+
+  it('a bot killed while its approved restore runs: the next bot started records how it ended', async () => {
+    await sql('delete from pgbench_accounts where aid <= 300', sandbox.sourceDb);
+    const id = requestIdIn((await console('alice', ['/restore latest'])).stdout);
+    const approval = async () =>
+      (
+        await sql<{ status: string; outcome: string | null }>(
+          'select status, outcome from approval_requests where id = $1',
+          catalogDb,
+          [id],
+        )
+      )[0];
+    // A worker of its own, so that the restore outlives the bot that approved it.
+    const worker = startLifeboat(['worker'], {
+      cwd: dir,
+      env: { ...env, LIFEBOAT_HTTP_PORT: String(await freePort()) },
+    });
+    try {
+      await waitForWorker(sandbox.queuePrefix);
+      const carol = startLifeboat(['console', '--as', 'carol'], { cwd: dir, env });
+      carol.type(`/approve ${id}`);
+      await eventually(async () => (await restoresFor(id)).length === 1, 30_000);
+      await carol.kill('SIGKILL');
+      // carol's bot is gone: the request stays approved while the worker restores.
+      await eventually(async () => (await restoresFor(id))[0]?.status === 'completed', 60_000);
+      expect(await approval()).toMatchObject({ status: 'approved', outcome: null });
+
+      const dave = await console('dave', ['/approvals']);
+      expect(dave.code).toBe(0);
+      const settled = await approval();
+      expect(settled?.status).toBe('executed');
+      expect(settled?.outcome).toMatch(/^Restore rs_\S+ completed in .*every check matches/);
+      expect(await restoresFor(id)).toHaveLength(1);
+      expect(await accounts()).toBe(100_000);
+      const [executed] = await sql<{ n: string }>(
+        `select count(*) as n from audit_log where action = 'approval.executed' and request_id = $1`,
+        catalogDb,
+        [id],
+      );
+      expect(Number(executed?.n)).toBe(1);
+    } finally {
+      await worker.kill('SIGTERM');
+    }
+  }, 180_000);
 
   it('keeps an intact audit log of all of it', async () => {
     const verify = await runLifeboat(['audit', 'verify'], { cwd: dir, env });

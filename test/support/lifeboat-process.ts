@@ -45,3 +45,47 @@ export function runLifeboat(
     child.stdin.end(options.input ?? '');
   });
 }
+
+/** A `lifeboat` process left running: its output so far, and ways to end it. */
+export interface RunningLifeboat {
+  /** Everything it printed on stdout so far. */
+  stdout(): string;
+  /** Everything it printed on stderr so far. */
+  stderr(): string;
+  /** Writes a line to its stdin (a console command). */
+  type(line: string): void;
+  /** Sends `signal` and resolves once it exited. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts the real `lifeboat` command and leaves it running (a worker, a console being typed into). */
+export function startLifeboat(
+  args: readonly string[],
+  options: { cwd: string; env: Record<string, string> },
+): RunningLifeboat {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    type: (line) => {
+      child.stdin.write(`${line}\n`);
+    },
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}

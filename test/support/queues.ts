@@ -19,3 +19,17 @@ export async function obliterateQueue(prefix: string): Promise<void> {
     await queue.close();
   }
 }
+
+/** Resolves once a worker serves the queue under `prefix` (a `lifeboat worker` started). */
+export async function waitForWorker(prefix: string, timeoutMs = 30_000): Promise<void> {
+  const queue = new Queue(QUEUE_NAME, { prefix, connection: REDIS });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while ((await queue.getWorkers()).length === 0) {
+      if (Date.now() > deadline) throw new Error(`no worker served ${prefix} in ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await queue.close();
+  }
+}

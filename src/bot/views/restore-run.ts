@@ -205,3 +205,15 @@ export function restoreLostMessage(run: RestoreRun, error: string): ChatMessage 
     ],
   };
 }
+
+/** How a restore ended, in one line for its approval request: `Restore rs_… completed in 4.2 s; …`. */
+export function restoreOutcomeLine(
+  restoreId: string,
+  ended: { readonly status: string; readonly durationMs?: unknown; readonly error?: unknown },
+): string {
+  const duration =
+    typeof ended.durationMs === 'number' ? ` in ${formatDuration(ended.durationMs)}` : '';
+  return ended.status === 'completed'
+    ? `Restore ${restoreId} completed${duration}; every check matches the backup.`
+    : `Restore ${restoreId} ${ended.status}: ${String(ended.error ?? 'see the restore message')}`;
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { startExpirySweeper } from '../../../src/approvals/expiry-sweeper.ts';
+import { startApprovalSweeper } from '../../../src/approvals/approval-sweeper.ts';
+import { restoreExecutions } from '../../../src/bot/restore-executions.ts';
 import type { LifeboatConfig } from '../../../src/config/schema.ts';
 import { completedBackup } from '../../doubles/sample-backups.ts';
 import { testBot } from '../../doubles/test-bot.ts';
@@ -214,9 +215,9 @@ describe('a production restore under the two-person rule', () => {
     const bot = botWithBackup();
     const { id } = await requested(bot);
     const expired: string[] = [];
-    const sweeper = startExpirySweeper({
+    const sweeper = startApprovalSweeper({
       approvals: bot.services.approvals,
-      onExpired: async (request) => {
+      onChanged: async (request) => {
         expired.push(request.id);
       },
       onError: (error) => {
@@ -226,10 +227,10 @@ describe('a production restore under the two-person rule', () => {
     });
     try {
       bot.setNow(new Date(START.getTime() + 29 * 60_000));
-      expect(await sweeper.sweep()).toEqual([]);
+      expect(await sweeper.sweep()).toEqual({ expired: [], settled: [] });
       bot.setNow(new Date(START.getTime() + 31 * 60_000));
-      expect((await sweeper.sweep()).map((r) => r.id)).toEqual([id]);
-      expect(await sweeper.sweep()).toEqual([]);
+      expect((await sweeper.sweep()).expired.map((r) => r.id)).toEqual([id]);
+      expect(await sweeper.sweep()).toEqual({ expired: [], settled: [] });
     } finally {
       await sweeper.stop();
     }
@@ -350,6 +351,119 @@ describe('break glass', () => {
     });
     expect((await bot.chat.say('/approvals', 'dave')).requests).toEqual([]);
     expect(bot.services.restores.enqueued).toHaveLength(1);
+  });
+});
+
+describe('an approved restore whose bot stopped watching', () => {
+  /** A sweeper over the bot's approvals that looks restores up as the real one does. */
+  function sweeperOf(bot: ReturnType<typeof botWithBackup>, changed: string[] = []) {
+    return startApprovalSweeper({
+      approvals: bot.services.approvals,
+      executions: restoreExecutions(async (id) => bot.services.restores.records.get(id)),
+      onChanged: async (request) => {
+        changed.push(`${request.id} ${request.status}`);
+      },
+      onError: (error) => {
+        throw error;
+      },
+      intervalMs: 3_600_000,
+    });
+  }
+
+  it('gets its outcome from the sweeper once the restore ends, recorded once', async () => {
+    const bot = botWithBackup();
+    const { id } = await requested(bot);
+    bot.services.restores.script({ kind: 'lose-track', error: 'Connection is closed.' });
+
+    const result = await bot.chat.click('Approve', 'carol');
+    expect(result).toMatchObject({ status: 'failed', lost: true, outcome: 'approved' });
+    expect((await bot.services.approvals.get(id))?.status).toBe('approved');
+
+    const changed: string[] = [];
+    const sweeper = sweeperOf(bot, changed);
+    try {
+      // The worker still has it: nothing to record yet.
+      expect((await sweeper.sweep()).settled).toEqual([]);
+      await bot.services.restores.follow(String(result.execution), () => {});
+      const { settled } = await sweeper.sweep();
+      expect(settled.map((r) => [r.id, r.status])).toEqual([[id, 'executed']]);
+      expect(settled[0]?.outcome).toBe(
+        `Restore ${result.execution} completed in 9.0 s; every check matches the backup.`,
+      );
+      expect((await sweeper.sweep()).settled).toEqual([]);
+    } finally {
+      await sweeper.stop();
+    }
+    expect(changed).toEqual([`${id} executed`]);
+    expect(bot.services.audit.log.filter((e) => e.action === 'approval.executed')).toHaveLength(1);
+    expect(await bot.chat.say(`/approve ${id}`, 'dave')).toMatchObject({ code: 'executed' });
+  });
+
+  it('is closed as failed when its bot stopped before queueing it, never started late', async () => {
+    const bot = botWithBackup();
+    const { id } = await requested(bot);
+    // The vote commits, then the bot dies before it queues the restore.
+    const vote = await bot.services.approvals.vote(
+      id,
+      { identity: 'console:carol', decision: 'approve' },
+      { platform: 'console', channel: { channel: 'console' } },
+    );
+    expect(vote.outcome).toBe('approved');
+
+    const sweeper = sweeperOf(bot);
+    try {
+      bot.setNow(new Date(START.getTime() + 4 * 60_000));
+      expect((await sweeper.sweep()).settled).toEqual([]);
+      bot.setNow(new Date(START.getTime() + 6 * 60_000));
+      const { settled } = await sweeper.sweep();
+      expect(settled.map((r) => [r.id, r.status])).toEqual([[id, 'failed']]);
+      expect(settled[0]?.outcome).toContain('was never queued, so nothing was restored');
+      expect(settled[0]?.outcome).toContain('Ask again (/restore latest --profile db)');
+    } finally {
+      await sweeper.stop();
+    }
+    expect(bot.services.restores.enqueued).toEqual([]);
+    expect(await bot.chat.say(`/approve ${id}`, 'dave')).toMatchObject({ status: 'refused' });
+  });
+
+  it('is settled once when two bot processes sweep at the same moment', async () => {
+    const bot = botWithBackup();
+    const { id } = await requested(bot);
+    bot.services.restores.script({ kind: 'lose-track', error: 'Connection is closed.' });
+    const result = await bot.chat.click('Approve', 'carol');
+    await bot.services.restores.follow(String(result.execution), () => {});
+
+    const [first, second] = [sweeperOf(bot), sweeperOf(bot)];
+    try {
+      const sweeps = await Promise.all([first.sweep(), second.sweep()]);
+      expect(sweeps.flatMap((s) => s.settled).every((r) => r.status === 'executed')).toBe(true);
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
+    }
+    expect((await bot.services.approvals.get(id))?.status).toBe('executed');
+    expect(bot.services.audit.log.filter((e) => e.action === 'approval.executed')).toHaveLength(1);
+  });
+
+  it('records a break-glass restore’s outcome on its review, which still waits for a second person', async () => {
+    const bot = botWithBackup();
+    bot.services.restores.script({ kind: 'lose-track', error: 'Connection is closed.' });
+    const result = await bot.chat.say(
+      '/restore latest --profile db --break-glass "primary corrupted"',
+      'carol',
+    );
+    expect(result).toMatchObject({ status: 'failed', lost: true, breakGlass: true });
+    const review = String(result.request);
+    await bot.services.restores.follow(String(result.execution), () => {});
+
+    const sweeper = sweeperOf(bot);
+    try {
+      const { settled } = await sweeper.sweep();
+      expect(settled.map((r) => [r.id, r.status])).toEqual([[review, 'pending']]);
+      expect(settled[0]?.outcome).toContain('completed');
+    } finally {
+      await sweeper.stop();
+    }
+    expect((await bot.chat.say('/approvals', 'dave')).requests).toMatchObject([{ id: review }]);
   });
 });
 
