@@ -94,7 +94,9 @@ export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
  * milliseconds, so that it survives a round trip through `timestamptz` and `Date` unchanged,
  * and is never earlier than the entry before, so `--since` returns a tail of the log. `args`
  * and `detail` are kept as JSON would keep them (dates as strings, `undefined` left out), which
- * is what jsonb gives back: the hash is over what is stored, not over what was passed.
+ * is what jsonb gives back: the hash is over what is stored, not over what was passed. For the
+ * same reason a NUL character, which PostgreSQL text and jsonb cannot hold, is kept as U+FFFD:
+ * an event is recorded whatever its text holds, never lost to a failing insert.
  */
 export function chainEntry(head: ChainHead | null, event: AuditEvent, now: Date): AuditEntry {
   const ms = Math.max(
@@ -104,14 +106,14 @@ export function chainEntry(head: ChainHead | null, event: AuditEvent, now: Date)
   const entry = {
     seq: head ? head.seq + 1 : 1,
     at: new Date(ms),
-    identity: event.identity,
-    platform: event.platform,
-    channel: event.channel,
-    action: event.action,
-    command: event.command,
+    identity: storable(event.identity),
+    platform: storable(event.platform),
+    channel: nullableStorable(event.channel),
+    action: storable(event.action),
+    command: nullableStorable(event.command),
     args: asStored(event.args),
-    requestId: event.requestId,
-    outcome: event.outcome,
+    requestId: nullableStorable(event.requestId),
+    outcome: storable(event.outcome),
     detail: asStored(event.detail),
     prevHash: head ? head.hash : GENESIS_HASH,
   };
@@ -121,7 +123,20 @@ export function chainEntry(head: ChainHead | null, event: AuditEvent, now: Date)
 function asStored(
   value: Readonly<Record<string, unknown>> | null,
 ): Readonly<Record<string, unknown>> | null {
-  return value === null ? null : (JSON.parse(JSON.stringify(value)) as Record<string, unknown>);
+  if (value === null) return null;
+  const json = JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'string' ? storable(v) : v,
+  );
+  return JSON.parse(json) as Record<string, unknown>;
+}
+
+/** The text as PostgreSQL can keep it: NUL (U+0000) becomes the replacement character. */
+function storable(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
+}
+
+function nullableStorable(text: string | null): string | null {
+  return text === null ? null : storable(text);
 }
 
 /**

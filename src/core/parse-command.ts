@@ -15,6 +15,7 @@ import { type Token, tokenize } from './tokenize.ts';
 export type ParseFailureReason =
   | 'empty'
   | 'unterminated_quote'
+  | 'control_character'
   | 'unknown_command'
   | 'incomplete_command'
   | 'unknown_flag'
@@ -49,6 +50,10 @@ class ParseFailure {
 
 const HELP_POINTER = 'Type `/help` for the list of commands.';
 
+/** C0 controls and DEL, but not tab, line feed or carriage return (which separate words). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
 /**
  * Parses one command line against the grammar. The leading `/` is optional (the CLI passes the
  * words without it). Never throws for bad input: every problem comes back as a message saying
@@ -59,6 +64,15 @@ export function parseCommand<C extends CommandSpec>(
   text: string,
   commands: readonly C[],
 ): ParseResult<C> {
+  const control = CONTROL_CHARACTER.exec(text);
+  if (control) {
+    const code = (control[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+    return {
+      ok: false,
+      reason: 'control_character',
+      error: `Could not read that: it holds the invisible control character U+${code} at position ${control.index + 1}. Commands are plain text: type it again without it.`,
+    };
+  }
   const tokenized = tokenize(text.trim());
   if (!tokenized.ok) {
     return {

@@ -97,6 +97,16 @@ describe('the audit log in the catalog', () => {
     expect(await catalog.audit.verify()).toMatchObject({ ok: true, entries: 1 });
   });
 
+  it('records an event whose text holds a NUL, which PostgreSQL text cannot store', async () => {
+    const { catalog } = await catalogWith(0);
+    const entry = await catalog.audit.append(
+      event(1, { command: '/reject apr_1 a\u0000b', args: { reason: 'a\u0000b' } }),
+    );
+    expect(entry.command).toBe('/reject apr_1 a\uFFFDb');
+    expect(await collect(catalog.audit.entries())).toEqual([entry]);
+    expect(await catalog.audit.verify()).toMatchObject({ ok: true, entries: 1 });
+  });
+
   it('refuses UPDATE, DELETE and TRUNCATE on the table, saying it is append-only', async () => {
     const { db } = await catalogWith(3);
     await expect(sql(`UPDATE audit_log SET outcome = 'failed' WHERE seq = 2`, db)).rejects.toThrow(
@@ -240,10 +250,21 @@ describe('the audit log in the catalog', () => {
   });
 
   it('records nothing when an append fails, and the next append continues the chain', async () => {
-    const { catalog } = await catalogWith(2);
-    await expect(
-      catalog.audit.append(event(3, { args: { bad: 'nul \u0000 byte' } })),
-    ).rejects.toThrow();
+    const { catalog, db } = await catalogWith(2);
+    // The catalog refuses one insert, as a full disk or a lost connection would.
+    await sql(
+      `CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF NEW.identity = 'console:boom' THEN RAISE EXCEPTION 'the disk is full'; END IF;
+         RETURN NEW;
+       END $$;
+       CREATE TRIGGER refuse_boom BEFORE INSERT ON audit_log
+         FOR EACH ROW EXECUTE FUNCTION refuse_boom();`,
+      db,
+    );
+    await expect(catalog.audit.append(event(3, { identity: 'console:boom' }))).rejects.toThrow(
+      'the disk is full',
+    );
     const next = await catalog.audit.append(event(4));
     expect(next.seq).toBe(3);
     expect(await catalog.audit.verify()).toMatchObject({ ok: true, entries: 3 });

@@ -155,6 +155,24 @@ describe('chaining an entry', () => {
     };
     expect(entryHash(fromJsonb)).toBe(entry.hash);
   });
+
+  it('keeps a NUL, which PostgreSQL cannot store, as U+FFFD everywhere, hashed as stored', () => {
+    const entry = chainEntry(
+      null,
+      event(1, {
+        command: '/reject apr_1 no\u0000pe',
+        args: { reason: 'no\u0000pe', nested: ['\u0000'] },
+        detail: { why: 'x\u0000' },
+        outcome: 'invalid\u0000',
+      }),
+      T0,
+    );
+    expect(entry.command).toBe('/reject apr_1 no\uFFFDpe');
+    expect(entry.args).toEqual({ reason: 'no\uFFFDpe', nested: ['\uFFFD'] });
+    expect(entry.detail).toEqual({ why: 'x\uFFFD' });
+    expect(entry.outcome).toBe('invalid\uFFFD');
+    expect(entryHash(entry)).toBe(entry.hash);
+  });
 });
 
 describe('verifying a chain', () => {

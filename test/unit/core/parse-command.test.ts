@@ -299,6 +299,21 @@ describe('parseCommand: malformed input', () => {
     }
   });
 
+  it('rejects an invisible control character, naming it and where it is', () => {
+    const nul = failure('/backup create full --note "a\u0000b"');
+    expect(nul.reason).toBe('control_character');
+    expect(nul.error).toBe(
+      'Could not read that: it holds the invisible control character U+0000 at position 30. Commands are plain text: type it again without it.',
+    );
+    expect(failure('/backup list\u001b[2J').error).toContain('U+001B at position 13');
+    expect(failure('/reject apr_1 wrong\u007f').reason).toBe('control_character');
+  });
+
+  it('reads tabs and line breaks as spaces, not as control characters', () => {
+    const parsed = parseCommand('/backup\tcreate\r\nfull', commands);
+    expect(parsed.ok && parsed.args).toMatchObject({ profile: 'full' });
+  });
+
   it('rejects an empty line', () => {
     expect(failure('   ').reason).toBe('empty');
     expect(failure('/').reason).toBe('empty');
