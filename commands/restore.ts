@@ -19,6 +19,7 @@ import {
   restoreQueuedMessage,
 } from '../src/bot/views/restore-run.ts';
 import { textMessage } from '../src/chat/message.ts';
+import { hasRoles } from '../src/core/command-access.ts';
 import { flag } from '../src/core/command-grammar.ts';
 import { describeForUser } from '../src/core/errors.ts';
 import { formatSpan, plural } from '../src/core/format.ts';
@@ -148,7 +149,7 @@ async function runRestore(
 function describeRequirement(requirement: ApprovalRequirement, ctx: CommandContext): string {
   const roles = requirement.approverRoles.length
     ? `from ${requirement.approverRoles.join(' or ')}`
-    : ctx.config.roles && Object.keys(ctx.config.roles).length
+    : hasRoles(ctx.config.roles)
       ? 'from any role'
       : 'from anyone but the requester';
   return `${plural(requirement.approvals, 'approver')} ${roles}, within ${formatSpan(requirement.expiresInMs)} (${requirement.policy === 'default' ? 'the built-in rule for production' : requirement.policy})`;

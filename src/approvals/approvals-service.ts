@@ -93,6 +93,20 @@ function executionIdFor(payload: ApprovalAction, at: Date): string {
     : `ex_${compactTimestamp(at)}_${randomSuffix(6)}`;
 }
 
+/** The audit entry of a request that expired, whether a sweep or a late vote found it. */
+function expiredEvent(request: ApprovalRequest): Parameters<typeof auditEvent>[0] {
+  return {
+    identity: 'system:lifeboat',
+    platform: 'lifeboat',
+    channel: request.channel.channel,
+    action: 'approval.expired',
+    command: request.command,
+    requestId: request.id,
+    outcome: 'expired',
+    detail: { expiresAt: request.expiresAt?.toISOString() ?? null, votes: request.votes.length },
+  };
+}
+
 /** What every new request or review records of the ask. */
 function factsOf(ask: Omit<ApprovalAsk, 'requirement'>, at: Date) {
   return {
@@ -226,17 +240,7 @@ export function createApprovals(deps: ApprovalsDeps): Approvals {
           outcome: 'refused',
           detail: { code: result.code, reason: result.reason, decision: vote.decision },
         });
-        if (result.expiredNow && result.request) {
-          await audit({
-            identity: 'system:lifeboat',
-            platform: 'lifeboat',
-            channel: result.request.channel.channel,
-            action: 'approval.expired',
-            requestId: id,
-            outcome: 'expired',
-            detail: { expiresAt: result.request.expiresAt?.toISOString() ?? null },
-          });
-        }
+        if (result.expiredNow && result.request) await audit(expiredEvent(result.request));
         return result;
       }
       const action =
@@ -275,21 +279,7 @@ export function createApprovals(deps: ApprovalsDeps): Approvals {
 
     async expireDue() {
       const expired = await repository.expireDue(now());
-      for (const request of expired) {
-        await audit({
-          identity: 'system:lifeboat',
-          platform: 'lifeboat',
-          channel: request.channel.channel,
-          action: 'approval.expired',
-          command: request.command,
-          requestId: request.id,
-          outcome: 'expired',
-          detail: {
-            expiresAt: request.expiresAt?.toISOString() ?? null,
-            votes: request.votes.length,
-          },
-        });
-      }
+      for (const request of expired) await audit(expiredEvent(request));
       return expired;
     },
 

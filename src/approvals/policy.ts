@@ -1,4 +1,5 @@
 import type { LifeboatConfig } from '../config/schema.ts';
+import { hasRoles } from '../core/command-access.ts';
 import { parseDuration } from '../core/duration.ts';
 import type { ApprovalRequirement, RoleMap } from './approval-request.ts';
 
@@ -99,9 +100,14 @@ export function requirementFor(
   return strictest;
 }
 
-/** Whether any role is configured: without roles, Lifeboat runs as a single-user trial. */
-function hasRoles(roles: RoleMap): roles is Readonly<Record<string, readonly string[]>> {
-  return roles !== undefined && Object.keys(roles).length > 0;
+/**
+ * The roles whose holders count for a request with this requirement: its `approverRoles`, or
+ * every configured role when it names none.
+ */
+export function countedRoles(requirement: ApprovalRequirement, roles: RoleMap): string[] {
+  return requirement.approverRoles.length
+    ? [...requirement.approverRoles]
+    : Object.keys(roles ?? {});
 }
 
 /**
@@ -115,8 +121,7 @@ export function isApprover(
   roles: RoleMap,
 ): boolean {
   if (!hasRoles(roles)) return true;
-  const counted = requirement.approverRoles.length ? requirement.approverRoles : Object.keys(roles);
-  return counted.some((role) => roles[role]?.includes(identity) ?? false);
+  return countedRoles(requirement, roles).some((role) => roles[role]?.includes(identity) ?? false);
 }
 
 /**
@@ -126,8 +131,8 @@ export function isApprover(
  */
 export function eligibleApprovers(requirement: ApprovalRequirement, roles: RoleMap): string[] {
   if (!hasRoles(roles)) return [];
-  const counted = requirement.approverRoles.length ? requirement.approverRoles : Object.keys(roles);
   const people = new Set<string>();
-  for (const role of counted) for (const identity of roles[role] ?? []) people.add(identity);
+  for (const role of countedRoles(requirement, roles))
+    for (const identity of roles[role] ?? []) people.add(identity);
   return [...people];
 }

@@ -1,6 +1,6 @@
 import { formatTimestamp, plural } from '../core/format.ts';
 import type { ApprovalRequest, CastVote, RoleMap, VoteRefusalCode } from './approval-request.ts';
-import { isApprover } from './policy.ts';
+import { countedRoles, isApprover } from './policy.ts';
 
 /** What a vote does to a request: it counts (and may decide it), or it is refused, saying why. */
 export type VoteJudgement =
@@ -45,7 +45,7 @@ export function isPastExpiry(request: ApprovalRequest, now: Date): boolean {
 function whoCounts(request: ApprovalRequest, roles: RoleMap): string {
   const configured = roles ?? {};
   const named = request.requirement.approverRoles;
-  const names = named.length ? named : Object.keys(configured);
+  const names = countedRoles(request.requirement, roles);
   const holders = (role: string) =>
     (configured[role] ?? []).filter((identity) => identity !== request.requestedBy);
   const nobody = names.every((role) => holders(role).length === 0);

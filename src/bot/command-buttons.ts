@@ -3,7 +3,7 @@ import type { Button } from '../chat/message.ts';
 /**
  * Buttons that run a command carry it in their action id: `cmd:backup create full`. A click then
  * goes through the same parsing, role checks and handler as the typed command, as the person who
- * clicked. Approval buttons (a later issue) carry only a request id, never the action.
+ * clicked. Approval buttons carry only the request id (`cmd:approve apr_…`), never the action.
  */
 const PREFIX = 'cmd:';
 

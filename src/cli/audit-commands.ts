@@ -7,6 +7,7 @@ import { sqlState } from '../catalog/database.ts';
 import { INVALID_CATALOG_NAME } from '../catalog/ensure-database.ts';
 import { type Catalog, openCatalog } from '../catalog/open-catalog.ts';
 import { UserFacingError } from '../core/errors.ts';
+import { plural } from '../core/format.ts';
 import { redactUrl } from '../core/redact.ts';
 import { checkPostgres } from '../preflight.ts';
 
@@ -51,7 +52,7 @@ export function describeVerification(verification: AuditVerification): string {
 }
 
 function entries(count: number): string {
-  return `${count} ${count === 1 ? 'entry' : 'entries'}`;
+  return plural(count, 'entry', 'entries');
 }
 
 /**

@@ -19,14 +19,23 @@ export interface AccessQuestion {
 }
 
 /**
+ * Whether any role is configured. Without roles Lifeboat runs as a single-user trial; an empty
+ * `roles: {}` is read as "no roles yet", not as "nobody may do anything".
+ */
+export function hasRoles(
+  roles: Readonly<Record<string, readonly string[]>> | undefined,
+): roles is Readonly<Record<string, readonly string[]>> {
+  return roles !== undefined && Object.keys(roles).length > 0;
+}
+
+/**
  * Without `roles` in the config everyone may run every command (a single-user trial). With
  * roles, a gated command may only be run by an identity listed in some role; read-only commands
  * stay open.
  */
 export function decideAccess(question: AccessQuestion): AccessDecision {
   const { roles } = question;
-  // An empty `roles: {}` is read as "no roles yet", not as "nobody may do anything".
-  if (!roles || Object.keys(roles).length === 0 || !question.gated) return { allowed: true };
+  if (!hasRoles(roles) || !question.gated) return { allowed: true };
   const held = Object.entries(roles)
     .filter(([, members]) => members.includes(question.identity))
     .map(([role]) => role);

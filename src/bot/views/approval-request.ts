@@ -2,6 +2,7 @@ import type { ApprovalRequest, RoleMap, VoteResult } from '../../approvals/appro
 import { eligibleApprovers } from '../../approvals/policy.ts';
 import { approversOf } from '../../approvals/rules.ts';
 import type { Block, Button, ChatMessage, Field, Tone } from '../../chat/message.ts';
+import { hasRoles } from '../../core/command-access.ts';
 import { formatAge, formatSpan, formatTimestamp, plural } from '../../core/format.ts';
 import { commandButton } from '../command-buttons.ts';
 import { refusedMessage } from './notice.ts';
@@ -31,8 +32,7 @@ export function whoMayApprove(request: ApprovalRequest, roles: RoleMap): string 
   const people = eligibleApprovers(request.requirement, roles).filter(
     (identity) => identity !== request.requestedBy,
   );
-  if (!roles || Object.keys(roles).length === 0)
-    return 'anyone but the requester (no roles are configured)';
+  if (!hasRoles(roles)) return 'anyone but the requester (no roles are configured)';
   const which = approverRoles.length ? approverRoles.join(', ') : 'any role';
   return people.length ? `${which}: ${people.join(', ')}` : `${which} (nobody else holds it yet)`;
 }
@@ -131,14 +131,21 @@ export function approvalRequestMessage(
       text: request.payload.plan.components.map((c) => routeOf(c)).join('\n'),
     });
   }
-  if (request.status === 'pending') {
-    const buttons = [
-      commandButton(review ? 'Acknowledge' : 'Approve', `approve ${request.id}`, 'primary'),
-      review ? undefined : commandButton('Reject', `reject ${request.id}`, 'danger'),
-    ].filter((b): b is Button => b !== undefined);
-    blocks.push({ type: 'buttons', buttons });
-  }
+  if (request.status === 'pending') blocks.push({ type: 'buttons', buttons: voteButtons(request) });
   return { text: `${heading.title}: ${what} (${request.id})`, blocks };
+}
+
+/** Approve and Reject for an open request; a review is only acknowledged, never rejected. */
+function voteButtons(request: ApprovalRequest): Button[] {
+  const approve = `approve ${request.id}`;
+  const buttons =
+    request.kind === 'review'
+      ? [commandButton('Acknowledge', approve, 'primary')]
+      : [
+          commandButton('Approve', approve, 'primary'),
+          commandButton('Reject', `reject ${request.id}`, 'danger'),
+        ];
+  return buttons.filter((b): b is Button => b !== undefined);
 }
 
 /** The loud alert in the alerts channel when someone breaks the glass. */
@@ -206,17 +213,7 @@ export function approvalsListMessage(
       type: 'section',
       text: `\`${request.id}\` (${kind}): ${describeAction(request)}\nasked by ${request.requestedBy} ${formatAge(request.createdAt, options.now)}${expiry}; approvals ${approvalsSoFar(request)}`,
     });
-    const buttons = [
-      commandButton(
-        request.kind === 'review' ? 'Acknowledge' : 'Approve',
-        `approve ${request.id}`,
-        'primary',
-      ),
-      request.kind === 'review'
-        ? undefined
-        : commandButton('Reject', `reject ${request.id}`, 'danger'),
-    ].filter((b): b is Button => b !== undefined);
-    blocks.push({ type: 'buttons', buttons });
+    blocks.push({ type: 'buttons', buttons: voteButtons(request) });
   }
   if (waiting.length) {
     blocks.push({
