@@ -1,5 +1,5 @@
 import type { ExecutionLookup } from '../approvals/settle-executions.ts';
-import type { RestoreRecord } from '../restore/restore-record.ts';
+import { hasEnded, type RestoreRecord } from '../restore/restore-record.ts';
 import { restoreOutcomeLine } from './views/restore-run.ts';
 
 /**
@@ -13,7 +13,7 @@ export function restoreExecutions(
     if (request.payload.type !== 'restore' || !request.executionId) return { state: 'untracked' };
     const restore = await get(request.executionId);
     if (!restore) return { state: 'missing' };
-    if (restore.status === 'queued' || restore.status === 'running') return { state: 'running' };
+    if (!hasEnded(restore)) return { state: 'running' };
     return {
       state: 'ended',
       status: restore.status === 'completed' ? 'executed' : 'failed',

@@ -1,9 +1,10 @@
 import { LifeboatError } from '../core/errors.ts';
 import type { RestorePlan } from '../restore/plan-restore.ts';
-import type {
-  RestoreAuthorization,
-  RestoreRecord,
-  RestoreStatus,
+import {
+  ENDED_RESTORE_STATUSES,
+  type RestoreAuthorization,
+  type RestoreRecord,
+  type RestoreStatus,
 } from '../restore/restore-record.ts';
 import type { RestoreResults } from '../restore/run-restore.ts';
 import type { Database } from './database.ts';
@@ -65,8 +66,8 @@ interface RestoreRow {
 const COLUMNS = `id, backup_id, profile, requested_by, status, plan, results, error,
   authorized_by, safety_backup_id, attempts, created_at, started_at, finished_at`;
 
-/** Statuses a restore never leaves. */
-const ENDED = `('completed', 'failed', 'refused')`;
+/** Statuses a restore never leaves, as an SQL list. */
+const ENDED = `(${ENDED_RESTORE_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
 export function createRestoreRepository(db: Database): RestoreRepository {
   const get = async (id: string) => {

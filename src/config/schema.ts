@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { DURATION_PATTERN } from '../core/duration.ts';
 
 /** A name usable as a target, profile, role, drill or channel key. */
 const name = z
@@ -9,7 +10,7 @@ const name = z
 /** `30m`, `1h`, `24h`, `7d`, `90s`. */
 export const durationString = z
   .string()
-  .regex(/^\d+(s|m|h|d)$/, 'a duration is a number and a unit: 90s, 30m, 24h or 7d');
+  .regex(DURATION_PATTERN, 'a duration is a number and a unit: 90s, 30m, 24h or 7d');
 
 /**
  * A cron schedule: five fields (minute hour day-of-month month day-of-week), six with a leading

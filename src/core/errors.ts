@@ -57,3 +57,8 @@ export function describeForUser(error: unknown, reference?: string): string {
   const message = error instanceof Error ? error.message : String(error);
   return `Something went wrong: ${message}${ref}`;
 }
+
+/** An error's message, or the thrown value as text when it is not an Error. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

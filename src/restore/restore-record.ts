@@ -8,6 +8,14 @@ import type { RestoreResults } from './run-restore.ts';
  */
 export type RestoreStatus = 'queued' | 'running' | 'completed' | 'failed' | 'refused';
 
+/** The statuses a restore never leaves. */
+export const ENDED_RESTORE_STATUSES: readonly RestoreStatus[] = ['completed', 'failed', 'refused'];
+
+/** Whether the restore has ended: it will not run (again). */
+export function hasEnded(restore: Pick<RestoreRecord, 'status'>): boolean {
+  return ENDED_RESTORE_STATUSES.includes(restore.status);
+}
+
 /**
  * What allows a restore into destinations that need a second person: the approval request that
  * was approved and who approved it, or break glass (one person, with a reason, reviewed after).

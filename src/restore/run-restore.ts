@@ -6,7 +6,7 @@ import type { Manifest, ManifestComponent } from '../backup/manifest.ts';
 import type { ComponentProgress, ProgressListener } from '../backup/progress.ts';
 import { type StagedComponent, stageComponent } from '../backup/read-component.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
-import { LifeboatError, PolicyError, RestoreError } from '../core/errors.ts';
+import { LifeboatError, messageOf, PolicyError, RestoreError } from '../core/errors.ts';
 import { formatBytes } from '../core/format.ts';
 import type { AgeIdentity } from '../crypto/age/index.ts';
 import { AGE_IDENTITY_FILE_VARIABLE, AGE_IDENTITY_VARIABLE } from '../crypto/age-identities.ts';
@@ -41,12 +41,11 @@ export interface RunRestoreOptions {
   /** Each component's progress, keyed by its name in the backup. */
   readonly onProgress?: ProgressListener;
   /**
-   * Takes the destinations' target locks once everything is staged, just before the first
-   * destination is touched; released when the restore ends.
+   * Called once everything is staged, just before the first destination is touched: from then
+   * on, running the restore again would write over a half-restored destination. The caller
+   * holds the destinations' target locks around the whole restore.
    */
-  readonly lockDestinations?: (
-    destinations: readonly string[],
-  ) => Promise<{ release(): Promise<void> }>;
+  readonly onWriting?: () => void;
   /** @defaultValue the production restorers */
   readonly restorerFor?: (kind: ManifestComponent['kind']) => ComponentRestorer;
 }
@@ -100,7 +99,7 @@ export function checkRestore(
  * 1. stage: every component's object is read back in full — size, sha256, age authentication,
  *    decompression — into a staging directory. Any failure here throws a `RestoreError` saying
  *    nothing was changed.
- * 2. restore: with the destinations' locks held, each component goes into its destination with
+ * 2. restore: each component goes into its destination with
  *    its kind's restorer, one after another, and is validated (row counts, file counts) against
  *    the manifest. A component that fails stops the restore; the ones after it are skipped.
  *
@@ -125,7 +124,6 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
   assertIdentities(steps, options.identities);
 
   const staging = await mkdtemp(join(options.stagingDirectory ?? tmpdir(), 'lifeboat-restore-'));
-  let lock: { release(): Promise<void> } | undefined;
   try {
     await assertSpace(staging, steps);
     const staged: StagedComponent[] = [];
@@ -160,7 +158,7 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
     }
 
     signal?.throwIfAborted();
-    lock = await options.lockDestinations?.(steps.map((s) => s.destination.name));
+    options.onWriting?.();
     const results: ComponentRestoreResult[] = [];
     let failure: string | null = null;
     for (const [index, step] of steps.entries()) {
@@ -227,7 +225,6 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
       durationMs: Math.round(performance.now() - clock),
     };
   } finally {
-    await lock?.release();
     await rm(staging, { recursive: true, force: true });
   }
 }
@@ -352,8 +349,4 @@ function describeFailure(results: readonly ComponentRestoreResult[], failure: st
 
 function codeOf(error: unknown, fallback: string): string {
   return error instanceof LifeboatError ? error.code : fallback;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

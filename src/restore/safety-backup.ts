@@ -5,6 +5,7 @@ import type { Manifest } from '../backup/manifest.ts';
 import { type BackupTarget, runBackup } from '../backup/run-backup.ts';
 import { databaseExists } from '../catalog/ensure-database.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
+import { messageOf } from '../core/errors.ts';
 import { formatBytes } from '../core/format.ts';
 import { newBackupId } from '../core/ids.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
@@ -236,8 +237,4 @@ function describeTarget(target: BackupTarget): string {
     default:
       return target.name;
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,7 @@
 import { MANIFEST_OBJECT } from '../backup/manifest.ts';
 import type { RetentionRepository } from '../catalog/retention-repository.ts';
 import type { LifeboatConfig, RetentionConfig } from '../config/schema.ts';
+import { messageOf } from '../core/errors.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
 import { type RetentionDecision, selectBackups } from './select-backups.ts';
 
@@ -151,8 +152,4 @@ function lineOf(decision: RetentionDecision): PruneBackupLine {
     verified: decision.backup.verified,
     reasons: decision.reasons,
   };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

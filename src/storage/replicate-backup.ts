@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
-import { BackupError } from '../core/errors.ts';
+import { BackupError, messageOf } from '../core/errors.ts';
 import type { BackupStore } from './backup-store.ts';
 
 /** One object of a backup as its manifest lists it (a manifest component fits). */
@@ -123,8 +123,4 @@ async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

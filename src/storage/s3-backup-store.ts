@@ -22,7 +22,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { LifeboatConfig } from '../config/schema.ts';
-import { LifeboatError, ServiceUnavailableError } from '../core/errors.ts';
+import { LifeboatError, messageOf, ServiceUnavailableError } from '../core/errors.ts';
 import { formatDuration } from '../core/format.ts';
 import type { BackupStore, StoredObject } from './backup-store.ts';
 import { assertKeyPrefix, assertObjectKey, objectKeyProblem } from './object-key.ts';
@@ -621,8 +621,4 @@ function codeOf(error: unknown): string | undefined {
 
 function asError(reason: unknown): Error {
   return reason instanceof Error ? reason : new Error(messageOf(reason));
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -6,7 +6,7 @@ import type { Catalog } from '../../catalog/open-catalog.ts';
 import type { LifeboatConfig } from '../../config/schema.ts';
 import type { AgeIdentity } from '../../crypto/age/index.ts';
 import type { Logger } from '../../logging/logger.ts';
-import type { RestoreRecord } from '../../restore/restore-record.ts';
+import { hasEnded, type RestoreRecord } from '../../restore/restore-record.ts';
 import { checkRestore, type RestoreResults, runRestore } from '../../restore/run-restore.ts';
 import { type SafetyBackupReport, takeSafetyBackup } from '../../restore/safety-backup.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
@@ -193,10 +193,8 @@ async function runClaimed(
       ...(deps.stagingDirectory ? { stagingDirectory: deps.stagingDirectory } : {}),
       signal: context.signal,
       onProgress: (p) => progress.update(p),
-      // The locks are held already, since before the safety backup.
-      lockDestinations: async () => {
+      onWriting: () => {
         writing = true;
-        return { release: async () => {} };
       },
     });
     results = safety
@@ -239,10 +237,6 @@ async function runClaimed(
     progress.stop();
     await lock?.release();
   }
-}
-
-function hasEnded(record: RestoreRecord): boolean {
-  return record.status === 'completed' || record.status === 'failed' || record.status === 'refused';
 }
 
 function failedResults(error: string): RestoreResults {
