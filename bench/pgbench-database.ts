@@ -77,7 +77,7 @@ export async function countRows(url: string): Promise<Record<string, number>> {
   const tables = ['pgbench_accounts', 'pgbench_branches', 'pgbench_tellers', 'pgbench_history'];
   const counts: Record<string, number> = {};
   for (const table of tables) {
-    const rows = await query<{ n: string }>(url, `select count(*)::text as n from ${table}`);
+    const rows = await query<{ n: string }>(url, `select count(*)::text as n from only ${table}`);
     counts[table] = Number(rows[0]?.n ?? 0);
   }
   return counts;

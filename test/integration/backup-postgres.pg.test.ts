@@ -46,7 +46,7 @@ async function liveCounts(database: string): Promise<TableRowCount[]> {
   const counts: TableRowCount[] = [];
   for (const { schema, table } of EXPECTED_TABLES) {
     const rows = await sql<{ n: string }>(
-      `select count(*) as n from ${quoted(schema, table)}`,
+      `select count(*) as n from only ${quoted(schema, table)}`,
       database,
     );
     counts.push({ schema, table, rows: Number(rows[0]?.n) });

@@ -63,6 +63,7 @@ export async function dropDatabase(name: string): Promise<void> {
 /**
  * Each user table's row count and the md5 of its rows as text in a stable order, by
  * `schema.table`: two databases give equal maps only when every table's contents are equal.
+ * A parent's own rows only (`ONLY`), so an inheritance child's rows count once, in the child.
  */
 export async function tableChecksums(database: string): Promise<Record<string, string>> {
   const tables = await sql<{ schema: string; table: string }>(
@@ -76,7 +77,7 @@ export async function tableChecksums(database: string): Promise<Record<string, s
     const relation = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(table)}`;
     const [row] = await sql<{ rows: string; md5: string }>(
       `select count(*) as rows, md5(coalesce(string_agg(t::text, E'\\n' order by t::text), '')) as md5
-         from ${relation} t`,
+         from only ${relation} t`,
       database,
     );
     sums[`${schema}.${table}`] = `${row?.rows} rows, md5 ${row?.md5}`;

@@ -47,7 +47,8 @@ const USER_TABLES_SQL = `
  * REPEATABLE READ transaction. The rows of each table are counted in the dump stream itself
  * (`CustomDumpRowCounter`), so the manifest lists exactly the tables whose data the dump holds
  * with exactly their rows; should the counter not understand the archive, the transaction counts
- * every table with `count(*)` after pg_dump is done, still in the dump's snapshot.
+ * every table with `count(*) FROM ONLY` (each table's own rows, as its COPY holds them) after
+ * pg_dump is done, still in the dump's snapshot.
  */
 export class PostgresSource implements BackupSource {
   readonly kind = 'postgres';
@@ -218,7 +219,10 @@ async function countRows(
   for (const { schema, table } of tables) {
     signal.throwIfAborted();
     const relation = `${client.escapeIdentifier(schema)}.${client.escapeIdentifier(table)}`;
-    const result = await client.query<{ rows: string }>(`select count(*) as rows from ${relation}`);
+    // ONLY: a parent's rows without its inheritance children's, as pg_dump's COPY holds them.
+    const result = await client.query<{ rows: string }>(
+      `select count(*) as rows from only ${relation}`,
+    );
     counts.push({ schema, table, rows: Number(result.rows[0]?.rows ?? 0) });
   }
   return counts;

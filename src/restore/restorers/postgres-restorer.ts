@@ -47,7 +47,8 @@ const MAINTENANCE_DATABASE = 'postgres';
  *
  * `--exit-on-error`: a restore that skipped a statement is not a restore to trust, so the first
  * error stops it and is reported. Afterwards every table whose data the dump holds is counted
- * with `count(*)` and compared with the row count recorded at backup time.
+ * with `count(*)` of the table alone (`FROM ONLY`: pg_dump's COPY of an inheritance parent holds
+ * its own rows, not its children's) and compared with the row count recorded at backup time.
  */
 export class PostgresRestorer implements ComponentRestorer {
   readonly kind = 'postgres';
@@ -334,7 +335,7 @@ async function countRows(
       signal.throwIfAborted();
       const relation = `${client.escapeIdentifier(t.schema)}.${client.escapeIdentifier(t.table)}`;
       const { rows } = await client.query<{ rows: string }>(
-        `select count(*) as rows from ${relation}`,
+        `select count(*) as rows from only ${relation}`,
       );
       const actual = Number(rows[0]?.rows ?? 0);
       checks.push({

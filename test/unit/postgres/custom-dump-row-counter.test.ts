@@ -79,7 +79,7 @@ async function liveCounts(
   const counts = new Map<string, number>();
   for (const [schema, table] of tables) {
     const rows = await sql<{ n: string }>(
-      `select count(*) as n from ${ident(schema)}.${ident(table)}`,
+      `select count(*) as n from only ${ident(schema)}.${ident(table)}`,
       database,
     );
     counts.set(`${schema}.${table}`, Number(rows[0]?.n));
