@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { type DumpToc, decodeArchiveInt, TocParser } from './custom-dump-toc.ts';
 
 /**
  * Counts the rows of every table in an uncompressed (`--compress=0`) custom-format `pg_dump`
@@ -50,19 +51,6 @@ export interface DumpedTableRows {
 const BLK_DATA = 1;
 const BLK_BLOBS = 3;
 const NEWLINE = 0x0a;
-/** Archive versions as pg_backup_archiver.h computes them. */
-const version = (major: number, minor: number) => (major * 256 + minor) * 256;
-const K_VERS_1_12 = version(1, 12);
-const K_VERS_1_14 = version(1, 14);
-const K_VERS_1_15 = version(1, 15);
-const K_VERS_1_16 = version(1, 16);
-const K_VERS_MAX = version(1, 16) + 255;
-/** The TOC entry strings kept at most (names are at most 63 bytes; the rest is skipped). */
-const MAX_KEPT_STRING = 1024;
-
-/** The input ended before a complete item: wait for more bytes. */
-class NeedMore {}
-const NEED_MORE = new NeedMore();
 
 class GiveUp extends Error {}
 
@@ -93,14 +81,8 @@ type State = (typeof S)[keyof typeof S];
 /** The incremental parser behind `CustomDumpRowCounter`; it never throws out of `feed`. */
 class ArchiveParser {
   private state: State = S.header;
-  /** Header + TOC bytes not yet parsed (the TOC is parsed entry by entry). */
-  private pending: Buffer = Buffer.alloc(0);
-  private pendingAt = 0;
-  private headerDone = false;
-  private tocLeft = -1;
-  private archiveVersion = 0;
+  private readonly toc = new TocParser();
   private intSize = 4;
-  private offSize = 8;
   /** Bytes of a fixed-size item split across chunks. */
   private readonly partial = Buffer.alloc(16);
   private partialLength = 0;
@@ -114,10 +96,9 @@ class ArchiveParser {
     if (this.state === S.failed) return;
     try {
       if (this.state === S.header) {
-        this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-        const rest = this.parseToc();
+        const rest = this.toc.feed(chunk);
         if (rest === undefined) return;
-        this.pending = Buffer.alloc(0);
+        this.startData(this.toc.toc());
         this.state = S.blockType;
         this.consume(rest, 0);
       } else {
@@ -147,153 +128,30 @@ class ArchiveParser {
 
   private fail(): void {
     this.state = S.failed;
-    this.pending = Buffer.alloc(0);
     this.tablesById.clear();
   }
 
-  // ---- header and TOC: parsed from `pending`, one complete item at a time -----------------
-
-  /** Parses what it can; the bytes after the TOC once it is complete, else `undefined`. */
-  private parseToc(): Buffer | undefined {
-    try {
-      if (!this.headerDone) {
-        const afterHeader = this.readHeader(0);
-        this.tocLeft = this.readInt(afterHeader);
-        if (this.tocLeft < 0) throw new GiveUp();
-        this.pendingAt = afterHeader + 1 + this.intSize;
-        this.headerDone = true;
-      }
-      while (this.tocLeft > 0) {
-        this.pendingAt = this.readTocEntry(this.pendingAt);
-        this.tocLeft--;
-      }
-    } catch (error) {
-      if (error === NEED_MORE) {
-        // Keep only the unparsed bytes.
-        if (this.headerDone && this.pendingAt > 0) {
-          this.pending = this.pending.subarray(this.pendingAt);
-          this.pendingAt = 0;
-        }
-        return undefined;
-      }
-      throw error;
-    }
-    return this.pending.subarray(this.pendingAt);
-  }
-
-  private readHeader(at: number): number {
-    const p = this.pending;
-    if (p.length < 5) throw NEED_MORE;
-    if (p.toString('latin1', 0, 5) !== 'PGDMP') throw new GiveUp();
-    if (p.length < 11) throw NEED_MORE;
-    this.archiveVersion = version(p[5] ?? 0, p[6] ?? 0) + (p[7] ?? 0);
-    this.intSize = p[8] ?? 0;
-    this.offSize = p[9] ?? 0;
-    const format = p[10];
-    if (this.archiveVersion < K_VERS_1_12 || this.archiveVersion > K_VERS_MAX) throw new GiveUp();
-    if (this.intSize < 1 || this.intSize > 6 || this.offSize < 1 || this.offSize > 8) {
-      throw new GiveUp();
-    }
-    if (format !== 1) throw new GiveUp(); // archCustom
-    let next = at + 11;
-    if (this.archiveVersion >= K_VERS_1_15) {
-      if (p.length < next + 1) throw NEED_MORE;
-      if (p[next] !== 0) throw new GiveUp(); // a compression algorithm other than none
-      next += 1;
-    } else {
-      if (this.readInt(next) !== 0) throw new GiveUp(); // a compression level other than 0
-      next += 1 + this.intSize;
-    }
-    next += 7 * (1 + this.intSize); // creation time
-    next = this.skipString(next); // database name
-    next = this.skipString(next); // server version
-    next = this.skipString(next); // pg_dump version
-    return next;
-  }
-
-  private readTocEntry(at: number): number {
-    let next = at;
-    const dumpId = this.readInt(next);
-    next += 1 + this.intSize;
-    const hadDumper = this.readInt(next);
-    next += 1 + this.intSize;
-    next = this.skipString(next); // tableoid
-    next = this.skipString(next); // oid
-    const tag = this.readString(next);
-    next = tag.next;
-    const desc = this.readString(next);
-    next = desc.next;
-    next += 1 + this.intSize; // section
-    next = this.skipString(next); // defn
-    next = this.skipString(next); // dropStmt
-    const copyStmt = this.readString(next);
-    next = copyStmt.next;
-    const namespace = this.readString(next);
-    next = namespace.next;
-    next = this.skipString(next); // tablespace
-    if (this.archiveVersion >= K_VERS_1_14) next = this.skipString(next); // tableam
-    if (this.archiveVersion >= K_VERS_1_16) next += 1 + this.intSize; // relkind
-    next = this.skipString(next); // owner
-    next = this.skipString(next); // "false": WITH OIDS
-    for (;;) {
-      // dependencies, ended by a NULL string
-      const length = this.readInt(next);
-      next += 1 + this.intSize;
-      if (length < 0) break;
-      next += length;
-    }
-    const flag = this.byteAt(next); // data offset: flag byte + offSize bytes
-    next += 1 + this.offSize;
-    if (next > this.pending.length) throw NEED_MORE;
-    if (flag < 1 || flag > 3) throw new GiveUp();
-    if (dumpId <= 0) throw new GiveUp();
-
-    if (hadDumper !== 0) this.dataIds.add(dumpId);
-    if (desc.text === 'TABLE DATA' && hadDumper !== 0) {
-      if (tag.text === null || namespace.text === null) throw new GiveUp();
+  /** Learns from the TOC which data blocks are tables and how to count them. */
+  private startData(toc: DumpToc): void {
+    // Compressed data is not COPY text as it streams past.
+    if (toc.compressed) throw new GiveUp();
+    this.intSize = this.toc.intSize;
+    for (const entry of toc.entries) {
+      if (!entry.hasData) continue;
+      this.dataIds.add(entry.dumpId);
+      if (entry.desc !== 'TABLE DATA') continue;
+      if (entry.tag === null || entry.namespace === null) throw new GiveUp();
       // Only COPY text has one newline per row (not --inserts).
-      if (copyStmt.text === null || !copyStmt.text.startsWith('COPY ')) throw new GiveUp();
-      this.tablesById.set(dumpId, {
-        schema: namespace.text,
-        table: tag.text,
+      if (!entry.copyStatement?.startsWith('COPY ')) throw new GiveUp();
+      this.tablesById.set(entry.dumpId, {
+        schema: entry.namespace,
+        table: entry.tag,
         rows: 0,
         tail: 0,
         length: 0,
         seen: false,
       });
     }
-    return next;
-  }
-
-  private byteAt(at: number): number {
-    const byte = this.pending[at];
-    if (byte === undefined) throw NEED_MORE;
-    return byte;
-  }
-
-  /** An archive integer at `at` in `pending`: a sign byte, then `intSize` bytes little-endian. */
-  private readInt(at: number): number {
-    if (at + 1 + this.intSize > this.pending.length) throw NEED_MORE;
-    return decodeInt(this.pending, at, this.intSize);
-  }
-
-  private skipString(at: number): number {
-    const length = this.readInt(at);
-    const next = at + 1 + this.intSize + Math.max(length, 0);
-    if (next > this.pending.length) throw NEED_MORE;
-    return next;
-  }
-
-  private readString(at: number): { text: string | null; next: number } {
-    const length = this.readInt(at);
-    const start = at + 1 + this.intSize;
-    if (length < 0) return { text: null, next: start };
-    const next = start + length;
-    if (next > this.pending.length) throw NEED_MORE;
-    const kept = Math.min(length, MAX_KEPT_STRING);
-    // A string cut short never matches the descs and statements looked at, and names fit.
-    const text = this.pending.toString('utf8', start, start + kept);
-    return { text: kept === length ? text : `${text}\u0000`, next };
   }
 
   // ---- data blocks: a streaming state machine over each chunk, without copying -----------
@@ -350,7 +208,7 @@ class ArchiveParser {
           // A fixed-size integer: straight from the buffer, or gathered across chunks.
           let value: number;
           if (this.partialLength === 0 && at + intBytes <= end) {
-            value = decodeInt(buffer, at, this.intSize);
+            value = decodeArchiveInt(buffer, at, this.intSize);
             at += intBytes;
           } else {
             const take = Math.min(intBytes - this.partialLength, end - at);
@@ -359,7 +217,7 @@ class ArchiveParser {
             at += take;
             if (this.partialLength < intBytes) break;
             this.partialLength = 0;
-            value = decodeInt(this.partial, 0, this.intSize);
+            value = decodeArchiveInt(this.partial, 0, this.intSize);
           }
           this.onInt(value);
         }
@@ -395,7 +253,7 @@ class ArchiveParser {
             (buffer[at + 2] as number) * 0x100 +
             (buffer[at + 3] as number) * 0x10000 +
             (buffer[at + 4] as number) * 0x1000000
-          : decodeInt(buffer, at, intSize);
+          : decodeArchiveInt(buffer, at, intSize);
       const start = at + intBytes;
       const stop = start + chunkLength;
       if (chunkLength === 0 || stop > end) break;
@@ -477,19 +335,6 @@ function foldTail(table: TableData, buffer: Buffer, start: number, stop: number)
     tail = (tail % 2 ** 40) * 256 + (buffer[i] as number);
   }
   table.tail = tail;
-}
-
-/** A sign byte then `size` bytes, least significant first (pg_backup_archiver.c WriteInt). */
-function decodeInt(buffer: Buffer, at: number, size: number): number {
-  let value = 0;
-  let factor = 1;
-  for (let i = 1; i <= size; i++) {
-    value += (buffer[at + i] as number) * factor;
-    factor *= 256;
-  }
-  const sign = buffer[at];
-  if (sign !== 0 && sign !== 1) throw new GiveUp();
-  return sign === 1 ? -value : value;
 }
 
 /**

@@ -29,6 +29,11 @@ export interface RestoreResult {
   readonly tools: Record<string, string>;
   /** Row counts per table / file count / key count. */
   readonly checks: readonly ValidationCheck[];
+  /**
+   * What the manifest lists and the restore could not compare, one line each saying why (a
+   * table the dump holds no data for). @defaultValue none
+   */
+  readonly notChecked?: readonly string[];
   /** Every check ok. */
   readonly ok: boolean;
 }

@@ -57,6 +57,8 @@ export interface ComponentRestoreResult {
   /** `skipped`: not started because an earlier component failed. */
   readonly status: 'restored' | 'failed' | 'skipped';
   readonly checks: readonly ValidationCheck[];
+  /** What the manifest lists and the restore could not compare, and why; absent before 0.4. */
+  readonly notChecked?: readonly string[];
   readonly tools: Readonly<Record<string, string>>;
   /** Restored, and every check matched. */
   readonly ok: boolean;
@@ -187,6 +189,7 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
           destination: destination.name,
           status: 'restored',
           checks: result.checks,
+          notChecked: result.notChecked ?? [],
           tools: result.tools,
           ok,
           error,

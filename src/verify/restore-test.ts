@@ -36,6 +36,8 @@ export interface RestoreTestOutcome {
   /** The structure check of the staged copy. */
   readonly structure: StructureCheck;
   readonly checks: readonly RestoreTestCheck[];
+  /** What the restore could not compare, and why (a table the dump holds no data for). */
+  readonly notChecked: readonly string[];
   /** For people: `restore test: 4 tables, row counts match`. */
   readonly summary: string;
 }
@@ -110,7 +112,12 @@ export async function restoreTestComponent(
         `${context}: the test restore does not match the manifest: ${named.join('; ') || 'the restorer reported a failed check'}${more}`,
       );
     }
-    return { structure, checks, summary: summarise(component, checks) };
+    return {
+      structure,
+      checks,
+      notChecked: result.notChecked ?? [],
+      summary: summarise(component, checks),
+    };
   } finally {
     await rm(workDirectory, { recursive: true, force: true });
   }

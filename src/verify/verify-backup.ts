@@ -233,7 +233,7 @@ async function restoreTest(run: ComponentRun): Promise<ComponentFindings> {
     rawBytes: tested.structure.rawBytes,
     sha256: component.sha256,
     checked: [...openedChecks(component), ...tested.structure.checked, tested.summary],
-    notChecked: [...tested.structure.notChecked],
+    notChecked: [...tested.structure.notChecked, ...tested.notChecked],
     structure: tested.structure.figures,
     restoreChecks: tested.checks,
   };

@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/backup/manifest.ts';
+import type { ComponentProgress } from '../../src/backup/progress.ts';
 import { runBackup } from '../../src/backup/run-backup.ts';
 import { configSchema, type LifeboatConfig } from '../../src/config/schema.ts';
 import { planRestore } from '../../src/restore/plan-restore.ts';
 import { restorerFor } from '../../src/restore/restorers/index.ts';
 import { type RestoreResults, runRestore } from '../../src/restore/run-restore.ts';
 import { LocalBackupStore } from '../../src/storage/local-backup-store.ts';
+import { verifyBackup } from '../../src/verify/verify-backup.ts';
 import {
   createDatabase,
   databaseUrl,
@@ -97,9 +99,12 @@ describe('row checks of postgres backups (inheritance, odd names, progress)', ()
       store,
     });
 
-  const restore = async (): Promise<RestoreResults> => {
+  const restore = async (
+    onProgress?: (p: ComponentProgress) => void,
+    backup: Manifest = manifest,
+  ): Promise<RestoreResults> => {
     const plan = planRestore({
-      manifest,
+      manifest: backup,
       config,
       selection: { into: { 'app-db': 'restored-db' } },
       describe: (c, d) => restorerFor(c.kind).describe(c, d),
@@ -107,11 +112,12 @@ describe('row checks of postgres backups (inheritance, odd names, progress)', ()
     return runRestore({
       restoreId: 'rs_rows',
       plan,
-      manifest,
+      manifest: backup,
       config,
       store,
       identities: [],
       stagingDirectory: join(dir, 'staging'),
+      ...(onProgress ? { onProgress } : {}),
     });
   };
 
@@ -164,4 +170,80 @@ describe('row checks of postgres backups (inheritance, odd names, progress)', ()
       ok: true,
     });
   });
+
+  it('checks every table the manifest lists, odd names included, each once', async () => {
+    const results = await restore();
+    const checks = results.components[0]?.checks ?? [];
+    expect(checks.map((c) => c.name).sort()).toEqual(
+      Object.keys(OWN_ROWS)
+        .map((name) => `${name} rows`)
+        .sort(),
+    );
+    expect(checks.find((c) => c.name === 'public.line\nbreak rows')).toMatchObject({
+      expected: 3,
+      actual: 3,
+      ok: true,
+    });
+  });
+
+  it('names a table the manifest lists and the dump holds no data for, instead of skipping it', async () => {
+    const tampered: Manifest = {
+      ...manifest,
+      components: manifest.components.map((c) =>
+        c.source.kind === 'postgres'
+          ? {
+              ...c,
+              source: {
+                ...c.source,
+                tables: [...c.source.tables, { schema: 'public', table: 'ghost', rows: 12 }],
+              },
+            }
+          : c,
+      ),
+    };
+    const results = await restore(undefined, tampered);
+    expect(results.ok).toBe(true);
+    expect(results.components[0]?.checks).toHaveLength(total());
+    expect(results.components[0]?.notChecked).toEqual([
+      'public.ghost: the dump holds no data for it, though the manifest counted 12 rows',
+    ]);
+  });
+
+  it('reports progress as tables restored of the tables the dump holds, ending at all of them', async () => {
+    const messages: string[] = [];
+    const results = await restore((p) => {
+      if (p.message) messages.push(p.message);
+    });
+    expect(results.ok).toBe(true);
+    const counts = messages.flatMap((m) => {
+      const match = /restored the data of (\d+) of (\d+) tables/.exec(m);
+      return match ? [[Number(match[1]), Number(match[2])] as const] : [];
+    });
+    const total = Object.keys(OWN_ROWS).length;
+    expect(counts.length).toBeGreaterThan(0);
+    expect(counts.every(([done, of]) => of === total && done <= of)).toBe(true);
+    expect(counts.at(-1)).toEqual([total, total]);
+  });
+
+  it('passes level 2: every table of the manifest is in the archive, a newline too', async () => {
+    const report = await verifyBackup({ store, backupId: manifest.id, level: 2 });
+    expect(report.error).toBeNull();
+    expect(report.components[0]?.structure).toEqual({ tables: total() });
+  });
+
+  it('passes level 3: the test restore counts each table on its own', async () => {
+    const report = await verifyBackup({
+      store,
+      backupId: manifest.id,
+      level: 3,
+      restoreTest: { postgresUrl: databaseUrl('postgres') },
+    });
+    expect(report.error).toBeNull();
+    expect(report.ok).toBe(true);
+    expect(report.components[0]?.restoreChecks).toHaveLength(total());
+  });
 });
+
+function total(): number {
+  return Object.keys(OWN_ROWS).length;
+}

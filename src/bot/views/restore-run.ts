@@ -127,7 +127,8 @@ function resultLines(restore: RestoreRecord): string {
       const tools = Object.entries(r.tools)
         .map(([tool, version]) => (version.includes(tool) ? version : `${tool} ${version}`))
         .join(', ');
-      return `• ${route}: ${what}${tools ? ` (${tools})` : ''}`;
+      const notChecked = (r.notChecked ?? []).map((why) => `\n    not checked: ${why}`).join('');
+      return `• ${route}: ${what}${tools ? ` (${tools})` : ''}${notChecked}`;
     })
     .join('\n');
 }

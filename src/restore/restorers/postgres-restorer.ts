@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import pg from 'pg';
 import type { ManifestComponent, TableRowCount } from '../../backup/manifest.ts';
@@ -21,6 +21,9 @@ import type {
   RestoreResult,
   ValidationCheck,
 } from '../component-restorer.ts';
+import { readDumpContents } from './postgres/dump-contents.ts';
+import { countRows, planRowChecks } from './postgres/row-checks.ts';
+import { TableDataProgress } from './postgres/table-data-progress.ts';
 
 export interface PostgresRestorerOptions {
   /** The pg_restore binary. @defaultValue `pg_restore` from the PATH */
@@ -82,9 +85,13 @@ export class PostgresRestorer implements ComponentRestorer {
     assertPgRestoreCanRead(printed, component.tools.pg_dump);
 
     input.onProgress?.('reading the dump’s table of contents');
-    const toc = await this.list(input.stagedFile);
     const tables = component.source.kind === 'postgres' ? component.source.tables : [];
-    const restored = tables.filter((t) => holdsTableData(toc, t));
+    const contents = await readDumpContents(input.stagedFile, this.pgRestore, tables);
+    const plan = planRowChecks(tables, contents.tables);
+    const progress = new TableDataProgress(
+      contents.tables.map((t) => t.dumpId),
+      this.jobs > 1,
+    );
 
     const existed = await ensureDatabase(target, redact);
     input.onProgress?.(
@@ -92,44 +99,23 @@ export class PostgresRestorer implements ComponentRestorer {
         ? `restoring into the existing database ${target.database} (--clean --if-exists)`
         : `created database ${target.database}; restoring`,
     );
-    await this.run(input, target, existed, restored.length, redact);
+    await this.run(input, target, existed, progress, redact);
 
-    input.onProgress?.(`counting rows in ${restored.length} tables`);
-    const checks = await countRows(target, restored, signal, redact);
+    input.onProgress?.(`counting rows in ${plan.counted.length} tables`);
+    const checks = await checkRows(target, plan.counted, signal, redact);
     return {
       tools: { pg_restore: pgRestoreVersion?.text ?? printed },
       checks,
+      notChecked: [...contents.notes, ...plan.notChecked],
       ok: checks.every((c) => c.ok),
     };
-  }
-
-  /** `pg_restore --list`: reads the whole table of contents, so a damaged dump fails here. */
-  private list(file: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      execFile(
-        this.pgRestore,
-        ['--list', file],
-        { maxBuffer: 256 * 1024 * 1024 },
-        (error, stdout, stderr) => {
-          if (error) {
-            reject(
-              new RestoreError(
-                'pg_restore_list_failed',
-                `pg_restore --list cannot read the dump: ${stderr.trim() || error.message}`,
-                { cause: error },
-              ),
-            );
-          } else resolve(stdout);
-        },
-      );
-    });
   }
 
   private async run(
     input: RestoreInput,
     target: Destination,
     existed: boolean,
-    tables: number,
+    progress: TableDataProgress,
     redact: (text: string) => string,
   ): Promise<void> {
     const { signal } = input;
@@ -158,7 +144,6 @@ export class PostgresRestorer implements ComponentRestorer {
     );
     const errors: string[] = [];
     let tail: string[] = [];
-    let finished = 0;
     let partial = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
@@ -167,9 +152,8 @@ export class PostgresRestorer implements ComponentRestorer {
       for (const line of lines) {
         if (/\berror:|\bdetail:|\bcommand was:/i.test(line)) errors.push(line);
         tail = [...tail.slice(-7), line];
-        if (/(finished item \d+ TABLE DATA|processing data for table)/.test(line)) {
-          finished++;
-          input.onProgress?.(`restored the data of ${finished} of ${tables} tables`);
+        if (progress.line(line)) {
+          input.onProgress?.(`restored the data of ${progress.done} of ${progress.total} tables`);
         }
       }
     });
@@ -257,21 +241,6 @@ export function assertPgRestoreCanRead(pgRestorePrinted: string, pgDump: string 
   }
 }
 
-/** Whether the dump's table of contents has a TABLE DATA entry for the table. */
-export function holdsTableData(
-  toc: string,
-  table: Pick<TableRowCount, 'schema' | 'table'>,
-): boolean {
-  const name = `${table.schema} ${table.table}`;
-  for (const line of toc.split('\n')) {
-    const match = /^\d+; \d+ \d+ TABLE DATA (.*)$/.exec(line);
-    const rest = match?.[1];
-    // `schema table owner`: names are printed unquoted, so match from the front.
-    if (rest !== undefined && (rest === name || rest.startsWith(`${name} `))) return true;
-  }
-  return false;
-}
-
 /** Creates the database when it does not exist; true when it existed. */
 async function ensureDatabase(
   target: Destination,
@@ -317,7 +286,7 @@ async function ensureDatabase(
   }
 }
 
-async function countRows(
+async function checkRows(
   target: Destination,
   tables: readonly TableRowCount[],
   signal: AbortSignal,
@@ -330,22 +299,7 @@ async function countRows(
   client.on('error', () => {});
   try {
     await client.connect();
-    const checks: ValidationCheck[] = [];
-    for (const t of tables) {
-      signal.throwIfAborted();
-      const relation = `${client.escapeIdentifier(t.schema)}.${client.escapeIdentifier(t.table)}`;
-      const { rows } = await client.query<{ rows: string }>(
-        `select count(*) as rows from only ${relation}`,
-      );
-      const actual = Number(rows[0]?.rows ?? 0);
-      checks.push({
-        name: `${t.schema}.${t.table} rows`,
-        expected: t.rows,
-        actual,
-        ok: actual === t.rows,
-      });
-    }
-    return checks;
+    return await countRows(client, tables, signal);
   } catch (error) {
     if (error instanceof LifeboatError || signal.aborted) throw error;
     throw new RestoreError(

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { listedTableData } from '../../../src/restore/restorers/postgres/dump-contents.ts';
+import { TableDataProgress } from '../../../src/restore/restorers/postgres/table-data-progress.ts';
 import {
   assertPgRestoreCanRead,
-  holdsTableData,
   PostgresRestorer,
 } from '../../../src/restore/restorers/postgres-restorer.ts';
 import { sampleComponent } from '../../doubles/sample-backups.ts';
@@ -25,7 +26,7 @@ describe('the postgres restorer', () => {
     expect(() => assertPgRestoreCanRead('pg_restore (PostgreSQL) 17.0', '15.20')).not.toThrow();
   });
 
-  it("finds a table's data in pg_restore --list by schema and name, odd names included", () => {
+  it("finds a table's data in pg_restore --list by schema and name when the TOC cannot be read", () => {
     const toc = [
       ';',
       '; Archive created at 2026-11-22 02:00:00 UTC',
@@ -35,12 +36,14 @@ describe('the postgres restorer', () => {
       '3369; 0 16540 TABLE DATA public we ird app owner',
       '3370; 0 16544 TABLE DATA Odd Schema Mixed "Quoted" Table root',
     ].join('\n');
-    expect(holdsTableData(toc, { schema: 'public', table: 'pgbench_accounts' })).toBe(true);
-    expect(holdsTableData(toc, { schema: 'public', table: 'we ird' })).toBe(true);
-    expect(holdsTableData(toc, { schema: 'Odd Schema', table: 'Mixed "Quoted" Table' })).toBe(true);
-    expect(holdsTableData(toc, { schema: 'public', table: 'pgbench' })).toBe(false);
-    expect(holdsTableData(toc, { schema: 's2', table: 'root' })).toBe(false);
-    expect(holdsTableData(toc, { schema: 'public', table: 'skipped_audit' })).toBe(false);
+    expect(listedTableData(toc, { schema: 'public', table: 'pgbench_accounts' })).toBe(3367);
+    expect(listedTableData(toc, { schema: 'public', table: 'we ird' })).toBe(3369);
+    expect(listedTableData(toc, { schema: 'Odd Schema', table: 'Mixed "Quoted" Table' })).toBe(
+      3370,
+    );
+    expect(listedTableData(toc, { schema: 'public', table: 'pgbench' })).toBeUndefined();
+    expect(listedTableData(toc, { schema: 's2', table: 'root' })).toBeUndefined();
+    expect(listedTableData(toc, { schema: 'public', table: 'skipped_audit' })).toBeUndefined();
   });
 
   it('says in its plan what it does to an existing database, and never shows the password', () => {
@@ -62,5 +65,49 @@ describe('the postgres restorer', () => {
     expect(text).toContain('objects owned by app');
     expect(text).toContain('count the rows of 3 tables');
     expect(text).not.toContain('s3cret');
+  });
+
+  describe('progress from pg_restore --verbose', () => {
+    // As pg_restore 15 prints them, a table named "x⏎y" included.
+    const parallel = [
+      'pg_restore: processing item 215 TABLE x',
+      'y',
+      'pg_restore: entering main parallel loop',
+      'pg_restore: launching item 3356 BLOBS BLOBS',
+      'pg_restore: launching item 3351 TABLE DATA a',
+      'pg_restore: finished item 3356 BLOBS BLOBS',
+      'pg_restore: launching item 3352 TABLE DATA x',
+      'y',
+      'pg_restore: processing data for table "public.x',
+      'y"',
+      'pg_restore: finished item 3352 TABLE DATA x',
+      'y',
+      'pg_restore: processing data for table "public.a"',
+      'pg_restore: finished item 3351 TABLE DATA a',
+      'pg_restore: launching item 3354 MATERIALIZED VIEW DATA mv',
+      'pg_restore: finished item 3354 MATERIALIZED VIEW DATA mv',
+      'pg_restore: finished item 3351 TABLE DATA a',
+    ];
+
+    it('counts each table once when pg_restore runs in parallel, whatever it prints twice', () => {
+      const progress = new TableDataProgress([3351, 3352, 3353], true);
+      const seen: number[] = [];
+      for (const line of parallel) if (progress.line(line)) seen.push(progress.done);
+      expect(seen).toEqual([1, 2]);
+      expect(progress).toMatchObject({ done: 2, total: 3 });
+    });
+
+    it('counts the tables pg_restore starts when it runs serially, never above the total', () => {
+      const progress = new TableDataProgress([3351, 3352], false);
+      for (const line of [
+        'pg_restore: processing data for table "public.a"',
+        'pg_restore: processing data for table "public.x',
+        'y"',
+        'pg_restore: processing data for table "public.c"',
+      ]) {
+        progress.line(line);
+      }
+      expect(progress).toMatchObject({ done: 2, total: 2 });
+    });
   });
 });
