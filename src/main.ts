@@ -26,6 +26,7 @@ import { createVerificationJobs } from './jobs/verify-jobs.ts';
 import { startWorker, type WorkerHandle, type WorkerTuning } from './jobs/worker.ts';
 import { createLogger, type Logger } from './logging/logger.ts';
 import { checkPostgres, checkRedis } from './preflight.ts';
+import { sweepRestoreLeftovers } from './restore/restorers/postgres/sweep-leftovers.ts';
 import { syncBackupSchedules } from './schedule/backup-schedules.ts';
 import type { BackupStore } from './storage/backup-store.ts';
 import { checkStores, closeStores, createStores } from './storage/create-store.ts';
@@ -170,6 +171,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       restore: createRestoreProcessor({
         config,
         catalog,
+        catalogUrl: env.databaseUrl,
         store,
         identities: () => loadAgeIdentities(rawEnv),
         audit: catalog.audit,
@@ -196,6 +198,30 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       restores: catalog.restores,
     });
     const workers = new Set<WorkerHandle>();
+    // A worker killed mid-restore leaves its partial copy beside the destination: drop such
+    // copies when a worker starts, not only before the next restore to that server.
+    const sweepLeftovers = () => {
+      sweepRestoreLeftovers(config.targets)
+        .then((sweeps) => {
+          for (const sweep of sweeps) {
+            if (sweep.dropped.length > 0) {
+              logger.info(
+                { server: sweep.server, dropped: sweep.dropped },
+                'dropped databases left by restores that did not finish',
+              );
+            }
+            if (sweep.error) {
+              logger.info(
+                { server: sweep.server, error: sweep.error },
+                'could not look for databases left by restores that did not finish',
+              );
+            }
+          }
+        })
+        .catch((error: unknown) =>
+          logger.warn({ err: error }, 'sweeping restore leftovers failed'),
+        );
+    };
     const startOwnWorker = (tuning: WorkerTuning = {}) => {
       const worker = startWorker({
         ...tuning,
@@ -206,6 +232,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         journal,
       });
       workers.add(worker);
+      sweepLeftovers();
       return {
         name: worker.name,
         async close(deadlineMs?: number) {

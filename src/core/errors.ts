@@ -31,8 +31,26 @@ export class CommandError extends UserFacingError {}
 /** A backup could not be taken; the backup is failed and leaves nothing behind. */
 export class BackupError extends LifeboatError {}
 
+/**
+ * What a failed restore left in a destination: `unchanged` (exactly as it was), `changed`
+ * (written to, not restored: partly restored, or restored with checks that failed) or `unknown`.
+ */
+export type DestinationAfterFailure = 'unchanged' | 'changed' | 'unknown';
+
 /** A restore could not be done or was refused. */
-export class RestoreError extends LifeboatError {}
+export class RestoreError extends LifeboatError {
+  /** What the failure left in the destination, when the restorer knows. */
+  readonly destination: DestinationAfterFailure | undefined;
+
+  constructor(
+    code: string,
+    message: string,
+    options?: { cause?: unknown; destination?: DestinationAfterFailure },
+  ) {
+    super(code, message, options);
+    this.destination = options?.destination;
+  }
+}
 
 /** An action was refused by a role or approval policy. */
 export class PolicyError extends UserFacingError {}

@@ -25,6 +25,13 @@ export interface ValidationCheck {
   readonly ok: boolean;
 }
 
+/**
+ * What a restore left in its destination: `restored` (restored and every check matched),
+ * `unchanged` (exactly as it was), `changed` (written to, and not restored as the backup
+ * holds it), `unknown`.
+ */
+export type DestinationState = 'restored' | 'unchanged' | 'changed' | 'unknown';
+
 export interface RestoreResult {
   readonly tools: Record<string, string>;
   /** Row counts per table / file count / key count. */
@@ -36,6 +43,13 @@ export interface RestoreResult {
   readonly notChecked?: readonly string[];
   /** Every check ok. */
   readonly ok: boolean;
+  /**
+   * What the restore left in the destination. @defaultValue `restored` when ok, else `changed`
+   * (a restorer that writes in place and then finds a mismatch)
+   */
+  readonly destinationState?: Exclude<DestinationState, 'unknown'>;
+  /** What people should know besides the checks (settings not carried over, leftovers dropped). */
+  readonly notes?: readonly string[];
 }
 
 /** Restores the components of one kind; one implementation per source kind. */
@@ -43,5 +57,10 @@ export interface ComponentRestorer {
   readonly kind: 'postgres' | 'directory' | 'redis';
   /** Human lines for --dry-run: what this restore would do to the destination. */
   describe(component: ManifestComponent, destination: RestoreDestination): string[];
+  /**
+   * Refuses, before anything is staged or changed, a restore it would refuse later (missing
+   * privileges, a destination it must not touch). @defaultValue nothing checked
+   */
+  preflight?(component: ManifestComponent, destination: RestoreDestination): Promise<void>;
   restore(input: RestoreInput): Promise<RestoreResult>;
 }

@@ -13,6 +13,7 @@ import { AGE_IDENTITY_FILE_VARIABLE, AGE_IDENTITY_VARIABLE } from '../crypto/age
 import type { BackupStore } from '../storage/backup-store.ts';
 import type {
   ComponentRestorer,
+  DestinationState,
   RestoreDestination,
   ValidationCheck,
 } from './component-restorer.ts';
@@ -46,6 +47,11 @@ export interface RunRestoreOptions {
    * holds the destinations' target locks around the whole restore.
    */
   readonly onWriting?: () => void;
+  /**
+   * The catalog's URL: the postgres restorer refuses to replace the catalog's own database.
+   * @defaultValue none
+   */
+  readonly catalogUrl?: string;
   /** @defaultValue the production restorers */
   readonly restorerFor?: (kind: ManifestComponent['kind']) => ComponentRestorer;
 }
@@ -56,6 +62,14 @@ export interface ComponentRestoreResult {
   readonly destination: string;
   /** `skipped`: not started because an earlier component failed. */
   readonly status: 'restored' | 'failed' | 'skipped';
+  /**
+   * What the restore left in the destination: `restored` (and validated), `unchanged`,
+   * `changed` (written to, not restored as the backup holds it), `unknown`. Absent in results
+   * recorded before 0.4.
+   */
+  readonly destinationState?: DestinationState;
+  /** What people should know besides the checks; absent before 0.4. */
+  readonly notes?: readonly string[];
   readonly checks: readonly ValidationCheck[];
   /** What the manifest lists and the restore could not compare, and why; absent before 0.4. */
   readonly notChecked?: readonly string[];
@@ -113,7 +127,7 @@ export function checkRestore(
 export async function runRestore(options: RunRestoreOptions): Promise<RestoreResults> {
   const clock = performance.now();
   const { plan, signal } = options;
-  const restorerFor = options.restorerFor ?? defaultRestorerFor;
+  const restorerFor = restorersOf(options);
   const report = (progress: ComponentProgress) => {
     try {
       options.onProgress?.(progress);
@@ -124,6 +138,7 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
   const steps = plan.components.map((planned) => prepare(options, planned));
   for (const step of steps) report(progressOf(step.planned, 'waiting', 0, 'waiting'));
   assertIdentities(steps, options.identities);
+  await preflight(steps, restorerFor);
 
   const staging = await mkdtemp(join(options.stagingDirectory ?? tmpdir(), 'lifeboat-restore-'));
   try {
@@ -188,8 +203,10 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
           component: planned.component,
           destination: destination.name,
           status: 'restored',
+          destinationState: result.destinationState ?? (ok ? 'restored' : 'changed'),
           checks: result.checks,
           notChecked: result.notChecked ?? [],
+          notes: result.notes ?? [],
           tools: result.tools,
           ok,
           error,
@@ -212,6 +229,8 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
           component: planned.component,
           destination: destination.name,
           status: 'failed',
+          destinationState:
+            error instanceof RestoreError && error.destination ? error.destination : 'unknown',
           checks: [],
           tools: {},
           ok: false,
@@ -318,6 +337,7 @@ function skipped(planned: PlannedComponent): ComponentRestoreResult {
     component: planned.component,
     destination: planned.destination,
     status: 'skipped',
+    destinationState: 'unchanged',
     checks: [],
     tools: {},
     ok: false,
@@ -341,13 +361,82 @@ function checkSummary(checks: readonly ValidationCheck[]): string {
   return `${checks.length} ${checks.length === 1 ? 'check' : 'checks'} match the backup`;
 }
 
+/** The failure, then what the restore left in each destination. */
 function describeFailure(results: readonly ComponentRestoreResult[], failure: string): string {
-  const restored = results.filter((r) => r.status === 'restored' && r.ok).map((r) => r.destination);
-  const skippedOnes = results.filter((r) => r.status === 'skipped').map((r) => r.component);
-  const parts = [failure];
-  if (restored.length > 0) parts.push(`restored before it: ${restored.join(', ')}`);
-  if (skippedOnes.length > 0) parts.push(`not started: ${skippedOnes.join(', ')}`);
-  return parts.join('; ');
+  const states = results.map((r) =>
+    describeDestinationState(r.destination, r.destinationState ?? 'unknown', r.status),
+  );
+  return `${failure}. ${states.join('; ')}`;
+}
+
+/**
+ * What a restore left in one destination, for people: `staging-db: restored and validated`,
+ * `staging-db: unchanged`, …
+ */
+export function describeDestinationState(
+  destination: string,
+  state: DestinationState,
+  status?: ComponentRestoreResult['status'],
+): string {
+  switch (state) {
+    case 'restored':
+      return `${destination}: restored and validated`;
+    case 'unchanged':
+      return status === 'skipped'
+        ? `${destination}: not started, unchanged`
+        : `${destination}: unchanged`;
+    case 'changed':
+      return `${destination}: changed and not as the backup holds it; restore it again before using it`;
+    case 'unknown':
+      return `${destination}: may be partly changed; check it before using it`;
+  }
+}
+
+/** The restorers to use, with the catalog protected when its URL is known. */
+function restorersOf(
+  options: Pick<RunRestoreOptions, 'restorerFor' | 'catalogUrl'>,
+): (kind: ManifestComponent['kind']) => ComponentRestorer {
+  if (options.restorerFor) return options.restorerFor;
+  const settings = options.catalogUrl === undefined ? {} : { catalogUrl: options.catalogUrl };
+  return (kind) => defaultRestorerFor(kind, settings);
+}
+
+/**
+ * Runs every restorer's preflight before anything is staged: a destination the restore would
+ * refuse is refused while nothing is changed.
+ */
+async function preflight(
+  steps: readonly Step[],
+  restorerFor: (kind: ManifestComponent['kind']) => ComponentRestorer,
+): Promise<void> {
+  for (const { component, destination } of steps) {
+    const restorer = restorerFor(component.kind);
+    try {
+      await restorer.preflight?.(component, destination);
+    } catch (error) {
+      throw new RestoreError(
+        codeOf(error, 'restore_refused'),
+        `${component.name} → ${destination.name}: ${messageOf(error)}. Nothing was changed`,
+        { cause: error, destination: 'unchanged' },
+      );
+    }
+  }
+}
+
+/**
+ * Runs the restorers' preflights for a plan (see {@link runRestore}, which runs them again):
+ * the worker calls it before it takes a safety backup, so a refused restore takes none.
+ *
+ * @throws RestoreError naming the component and why, saying nothing was changed
+ */
+export async function preflightRestore(
+  options: Pick<
+    RunRestoreOptions,
+    'plan' | 'manifest' | 'config' | 'authorized' | 'restorerFor' | 'catalogUrl'
+  >,
+): Promise<void> {
+  const steps = options.plan.components.map((planned) => prepare(options, planned));
+  await preflight(steps, restorersOf(options));
 }
 
 function codeOf(error: unknown, fallback: string): string {

@@ -14,7 +14,7 @@ import type { LifeboatConfig } from '../../src/config/schema.ts';
 import { CommandError, PolicyError } from '../../src/core/errors.ts';
 import { newBackupId, newRestoreId } from '../../src/core/ids.ts';
 import { planFor, restorableBackup } from '../../src/jobs/restore-jobs.ts';
-import type { ValidationCheck } from '../../src/restore/component-restorer.ts';
+import type { DestinationState, ValidationCheck } from '../../src/restore/component-restorer.ts';
 import { approvalRefusal, type RestorePlan } from '../../src/restore/plan-restore.ts';
 import type { RestoreAuthorization, RestoreRecord } from '../../src/restore/restore-record.ts';
 import type { ComponentRestoreResult } from '../../src/restore/run-restore.ts';
@@ -23,12 +23,16 @@ import { type SafetyBackupReport, safetyBackupTargets } from '../../src/restore/
 /** What the next enqueued restore does when followed. */
 export type RestoreScript =
   | { readonly kind: 'complete' }
-  /** `failing` fails (its checks do not match when `mismatch`), the ones after it are skipped. */
+  /**
+   * `failing` fails (its checks do not match when `mismatch`), leaving its destination as
+   * `left` says (unchanged unless told); the ones after it are skipped.
+   */
   | {
       readonly kind: 'fail';
       readonly failing: string;
       readonly error: string;
       readonly mismatch?: boolean;
+      readonly left?: DestinationState;
     }
   /** The safety backup of the production destinations fails: nothing is restored. */
   | { readonly kind: 'safety-backup-fails'; readonly error: string }
@@ -156,7 +160,13 @@ export class InMemoryRestores implements Restores {
     for (const planned of record.plan.components) {
       if (failure) {
         report(planned, 'failed', 'not started: an earlier component failed');
-        results.push({ ...base(planned), status: 'skipped', ok: false, error: 'not started' });
+        results.push({
+          ...base(planned),
+          status: 'skipped',
+          destinationState: 'unchanged',
+          ok: false,
+          error: 'not started',
+        });
         continue;
       }
       report(planned, 'running', 'staging: reading, checking and unpacking');
@@ -174,6 +184,7 @@ export class InMemoryRestores implements Restores {
         results.push({
           ...base(planned),
           status: script.mismatch ? 'restored' : 'failed',
+          destinationState: script.left ?? 'unchanged',
           checks: script.mismatch ? checks : [],
           ok: false,
           error: script.error,
@@ -250,6 +261,7 @@ function base(planned: RestorePlan['components'][number]): ComponentRestoreResul
     component: planned.component,
     destination: planned.destination,
     status: 'restored',
+    destinationState: 'restored',
     checks: [],
     tools: {},
     ok: true,

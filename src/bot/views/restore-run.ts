@@ -1,6 +1,7 @@
 import type { ComponentProgress } from '../../backup/progress.ts';
 import type { Block, ChatMessage } from '../../chat/message.ts';
 import { formatBytes, formatDuration, plural } from '../../core/format.ts';
+import type { DestinationState } from '../../restore/component-restorer.ts';
 import type { RestorePlan } from '../../restore/plan-restore.ts';
 import type { RestoreRecord } from '../../restore/restore-record.ts';
 import type { ComponentRestoreResult } from '../../restore/run-restore.ts';
@@ -116,21 +117,43 @@ function resultLines(restore: RestoreRecord): string {
         r.destination === r.component
           ? `\`${r.component}\``
           : `\`${r.component}\` → \`${r.destination}\``;
+      const state = r.destinationState;
       const what =
         r.status === 'skipped'
           ? 'not started'
           : r.status === 'failed'
             ? `failed: ${r.error}`
             : r.ok
-              ? `restored in ${formatDuration(r.durationMs)}, ${plural(r.checks.length, 'check')} ok`
-              : `restored, but ${r.error}`;
+              ? `${state ? 'restored and validated' : 'restored'} in ${formatDuration(r.durationMs)}, ${plural(r.checks.length, 'check')} ok`
+              : `not restored: ${r.error}`;
       const tools = Object.entries(r.tools)
         .map(([tool, version]) => (version.includes(tool) ? version : `${tool} ${version}`))
         .join(', ');
-      const notChecked = (r.notChecked ?? []).map((why) => `\n    not checked: ${why}`).join('');
-      return `• ${route}: ${what}${tools ? ` (${tools})` : ''}${notChecked}`;
+      // Results from before 0.4 carry no state: nothing is claimed about them.
+      const left = state && state !== 'restored' ? ` ${stateSentence(r.destination, state)}` : '';
+      const details = [
+        ...(r.notChecked ?? []).map((why) => `not checked: ${why}`),
+        ...(r.notes ?? []),
+      ]
+        .map((line) => `\n    ${line}`)
+        .join('');
+      return `• ${route}: ${what}${tools ? ` (${tools})` : ''}.${left}${details}`;
     })
     .join('\n');
+}
+
+/** What a restore that did not complete left in the destination, as a sentence. */
+function stateSentence(destination: string, state: DestinationState): string {
+  switch (state) {
+    case 'restored':
+      return `\`${destination}\` is restored and validated.`;
+    case 'unchanged':
+      return `\`${destination}\` is unchanged.`;
+    case 'changed':
+      return `\`${destination}\` was changed and does not match the backup: restore it again before using it.`;
+    case 'unknown':
+      return `\`${destination}\` may be partly changed: check it before using it.`;
+  }
 }
 
 /**

@@ -7,7 +7,12 @@ import type { LifeboatConfig } from '../../config/schema.ts';
 import type { AgeIdentity } from '../../crypto/age/index.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { hasEnded, type RestoreRecord } from '../../restore/restore-record.ts';
-import { checkRestore, type RestoreResults, runRestore } from '../../restore/run-restore.ts';
+import {
+  checkRestore,
+  preflightRestore,
+  type RestoreResults,
+  runRestore,
+} from '../../restore/run-restore.ts';
 import { type SafetyBackupReport, takeSafetyBackup } from '../../restore/safety-backup.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
@@ -16,6 +21,11 @@ import { type JobContext, type JobProcessor, ShutdownAbort } from '../worker.ts'
 export interface RestoreProcessorDeps {
   readonly config: LifeboatConfig;
   readonly catalog: Pick<Catalog, 'backups' | 'restores' | 'targetLocks'>;
+  /**
+   * The catalog's URL: a restore never replaces the catalog's own database.
+   * @defaultValue none, nothing refused
+   */
+  readonly catalogUrl?: string;
   readonly store: BackupStore;
   /** The worker's age identities, read when a restore runs (see `loadAgeIdentities`). */
   readonly identities: () => readonly AgeIdentity[];
@@ -150,6 +160,15 @@ async function runClaimed(
       },
     );
 
+    const catalogUrl = deps.catalogUrl === undefined ? {} : { catalogUrl: deps.catalogUrl };
+    // A restore that will be refused (privileges, the catalog's database) takes no safety backup.
+    await preflightRestore({
+      plan,
+      manifest: backup.manifest,
+      config: deps.config,
+      authorized,
+      ...catalogUrl,
+    });
     safety = await takeSafetyBackup({
       restoreId: id,
       plan,
@@ -190,6 +209,7 @@ async function runClaimed(
       authorized,
       store: deps.store,
       identities: deps.identities(),
+      ...catalogUrl,
       ...(deps.stagingDirectory ? { stagingDirectory: deps.stagingDirectory } : {}),
       signal: context.signal,
       onProgress: (p) => progress.update(p),

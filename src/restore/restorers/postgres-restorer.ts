@@ -1,19 +1,14 @@
-import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import pg from 'pg';
 import type { ManifestComponent, TableRowCount } from '../../backup/manifest.ts';
-import { childExit, toolVersionLine } from '../../backup/sources/child-process-output.ts';
+import { toolVersionLine } from '../../backup/sources/child-process-output.ts';
 import {
   compareMajorVersions,
   parsePostgresVersion,
 } from '../../backup/sources/postgres-version.ts';
-import { LifeboatError, RestoreError } from '../../core/errors.ts';
-import {
-  redactPasswords,
-  splitPassword,
-  urlForDatabase,
-  withDefaultUser,
-} from '../../postgres/connection-url.ts';
+import { LifeboatError, messageOf, RestoreError } from '../../core/errors.ts';
+import { withDefaultUser } from '../../postgres/connection-url.ts';
+import { databaseDefinition } from '../../postgres/database-definition.ts';
 import type {
   ComponentRestorer,
   RestoreDestination,
@@ -21,7 +16,12 @@ import type {
   RestoreResult,
   ValidationCheck,
 } from '../component-restorer.ts';
-import { readDumpContents } from './postgres/dump-contents.ts';
+import { type Destination, parseDestination } from './postgres/destination.ts';
+import { type DumpContents, readDumpContents } from './postgres/dump-contents.ts';
+import { relationsOutsideBackup } from './postgres/outside-backup.ts';
+import { runPgRestore } from './postgres/pg-restore-process.ts';
+import { newRestoreToken, replacedName, restoringName } from './postgres/replacement-names.ts';
+import { RestoreServer, serverIdentity } from './postgres/restore-server.ts';
 import { countRows, planRowChecks } from './postgres/row-checks.ts';
 import { TableDataProgress } from './postgres/table-data-progress.ts';
 
@@ -30,198 +30,304 @@ export interface PostgresRestorerOptions {
   readonly pgRestore?: string;
   /** Parallel pg_restore jobs. @defaultValue min(4, the CPUs available) */
   readonly jobs?: number;
+  /**
+   * The catalog's URL: a restore refuses to replace the catalog's own database (it would end
+   * the sessions holding every job's locks). @defaultValue none, nothing refused
+   */
+  readonly catalogUrl?: string;
 }
 
-/** The database libpq connects to for CREATE DATABASE, as `createdb` does. */
-const MAINTENANCE_DATABASE = 'postgres';
+/** Names of relations listed one by one in a message before the rest are counted. */
+const NAMED = 8;
 
 /**
- * Restores a PostgreSQL component: the staged custom-format dump goes through `pg_restore -j N`
- * (parallel: the staged file is seekable) into the destination URL's database, which is created
- * from template0 when it does not exist. Into an existing database the restore runs with
- * `--clean --if-exists`: every object the backup holds is dropped and recreated, and objects the
- * backup does not hold are left as they are.
+ * Restores a PostgreSQL component so that the destination is, at every moment, either exactly
+ * as it was or exactly the backup — restored and validated — whatever its environment:
  *
- * `--no-owner --no-acl`: the objects belong to the user of the destination URL and the backup's
- * grants are not replayed. A restore often goes into another environment (staging, a scratch
- * server) whose roles differ from the origin's, where `ALTER … OWNER TO` and `GRANT` to a
- * missing role would fail the whole restore. The rare restore that needs both can run the
- * README's hand-restore `pg_restore` without the two flags.
+ * 1. `pg_restore -j N` into a new database `lifeboat_restore_<token>_<destination>` on the
+ *    destination's server, created with the dump's encoding and locale;
+ * 2. every table whose data the dump holds is counted (`FROM ONLY`) and compared with the
+ *    manifest; a mismatch or any failure drops that database, and the destination is
+ *    unchanged;
+ * 3. the dump's database settings and comment (`ALTER DATABASE … SET`, `COMMENT ON
+ *    DATABASE`, which `pg_restore` replays only with `--create`) are applied to it, and the
+ *    destination's owner and access grants carried over;
+ * 4. one transaction renames the destination aside and the restored database into its place,
+ *    after ending the destination's sessions; the old database is then dropped.
  *
- * `--exit-on-error`: a restore that skipped a statement is not a restore to trust, so the first
- * error stops it and is reported. Afterwards every table whose data the dump holds is counted
- * with `count(*)` of the table alone (`FROM ONLY`: pg_dump's COPY of an inheritance parent holds
- * its own rows, not its children's) and compared with the row count recorded at backup time.
+ * Why not `pg_restore --clean --single-transaction` into the destination: it is atomic too,
+ * but runs one statement at a time (`-j` is refused with it, and restore speed matters: RTO),
+ * holds exclusive locks on every restored table for the whole restore, still fails on an
+ * object outside the backup that depends on one inside it (a view), and validates only after
+ * its COMMIT, when a failed check can no longer leave the destination as it was. The swap
+ * keeps `-j`, keeps the destination serving until the swap, validates before it, and costs
+ * room for a second copy while it runs plus the CREATEDB privilege and ownership of the
+ * destination (refused up front, naming them).
+ *
+ * The destination becomes the backup: objects it holds that the backup does not (a view, an
+ * empty table) go with the database it replaced and are named in the notes. Tables with rows
+ * that the backup does not hold are refused before anything is done, so no data the backup
+ * never had is lost. Databases left by a restore that died (killed worker) are dropped before
+ * the next restore to the server.
+ *
+ * `--no-owner --no-acl`: the objects belong to the user of the destination URL and the
+ * backup's grants are not replayed (staging and scratch servers rarely have production's
+ * roles). The rare restore that needs both can run the README's hand-restore `pg_restore`.
  */
 export class PostgresRestorer implements ComponentRestorer {
   readonly kind = 'postgres';
   private readonly pgRestore: string;
   private readonly jobs: number;
+  private readonly catalogUrl: string | undefined;
+  private catalog: Promise<{ server: string; database: string } | null> | undefined;
 
   constructor(options: PostgresRestorerOptions = {}) {
     this.pgRestore = options.pgRestore ?? 'pg_restore';
     this.jobs = Math.max(1, options.jobs ?? Math.min(4, availableParallelism()));
+    this.catalogUrl = options.catalogUrl;
   }
 
   describe(component: ManifestComponent, destination: RestoreDestination): string[] {
     const target = parseDestination(destination);
     const tables = component.source.kind === 'postgres' ? component.source.tables.length : 0;
+    const db = `"${target.database}"`;
     return [
-      `pg_restore -j ${this.jobs} into database "${target.database}" on ${target.server}`,
-      `if "${target.database}" does not exist: create it; if it exists: drop and recreate every object the backup holds (--clean --if-exists), leave other objects as they are`,
-      `objects owned by ${target.user}; the backup's owners and grants are not restored (--no-owner --no-acl)`,
-      `then count the rows of ${tables === 1 ? '1 table' : `${tables} tables`} and compare with the backup`,
+      `pg_restore -j ${this.jobs} into a new database beside ${db} on ${target.server}, then count the rows of ${tables === 1 ? '1 table' : `${tables} tables`} and compare with the backup`,
+      `only when every count matches: end the sessions of ${db} and swap the restored database in for it in one transaction, then drop the old one; a restore that fails leaves ${db} exactly as it was`,
+      `${db} becomes the backup: its database settings and comment come from the backup, its owner and access grants stay; objects the backup does not hold go with the old database (tables with rows the backup does not hold are refused)`,
+      `objects owned by ${target.user}; the backup's owners and grants are not restored (--no-owner --no-acl); needs ${target.user} to have CREATEDB and to own ${db}`,
     ];
   }
 
-  async restore(input: RestoreInput): Promise<RestoreResult> {
-    const { component, signal } = input;
-    const target = parseDestination(input.destination);
-    const redact = (text: string) => redactPasswords(text, target.password);
-    signal.throwIfAborted();
+  /**
+   * Refuses before anything is staged what a restore would refuse later: a pg_restore that
+   * cannot read the dump, a destination the URL's role cannot replace, the catalog's database.
+   */
+  async preflight(component: ManifestComponent, destination: RestoreDestination): Promise<void> {
+    const target = parseDestination(destination);
+    assertPgRestoreCanRead(
+      await toolVersionLine('pg_restore', this.pgRestore),
+      component.tools.pg_dump,
+    );
+    const server = await RestoreServer.open(target, null);
+    try {
+      await this.refuseCatalog(server, target);
+      await server.inspect();
+    } finally {
+      await server.close();
+    }
+  }
 
+  async restore(input: RestoreInput): Promise<RestoreResult> {
+    const target = parseDestination(input.destination);
+    try {
+      return await this.restoreInto(input, target);
+    } catch (error) {
+      // Only a swap interrupted half way can leave the destination other than as it was, and
+      // it says so; every other failure happened before the destination was touched.
+      throw failure(error, target, null, undefined);
+    }
+  }
+
+  private async restoreInto(input: RestoreInput, target: Destination): Promise<RestoreResult> {
+    const { component, signal } = input;
+    signal.throwIfAborted();
     const printed = await toolVersionLine('pg_restore', this.pgRestore);
-    const pgRestoreVersion = parsePostgresVersion(printed);
+    const tools = { pg_restore: parsePostgresVersion(printed)?.text ?? printed };
     assertPgRestoreCanRead(printed, component.tools.pg_dump);
 
     input.onProgress?.('reading the dump’s table of contents');
     const tables = component.source.kind === 'postgres' ? component.source.tables : [];
     const contents = await readDumpContents(input.stagedFile, this.pgRestore, tables);
+    const token = newRestoreToken();
+    const server = await RestoreServer.open(target, token);
+    try {
+      return await this.restoreBeside(input, {
+        target,
+        server,
+        token,
+        contents,
+        notes: [...contents.notes],
+        tools,
+      });
+    } finally {
+      await server.close();
+    }
+  }
+
+  /** The restore proper, on the server's session: see the class comment for the steps. */
+  private async restoreBeside(
+    input: RestoreInput,
+    run: {
+      readonly target: Destination;
+      readonly server: RestoreServer;
+      readonly token: string;
+      readonly contents: DumpContents;
+      readonly notes: string[];
+      readonly tools: Record<string, string>;
+    },
+  ): Promise<RestoreResult> {
+    const { target, server, token, contents, notes, tools } = run;
+    const { signal } = input;
+    const tables = input.component.source.kind === 'postgres' ? input.component.source.tables : [];
     const plan = planRowChecks(tables, contents.tables);
-    const progress = new TableDataProgress(
-      contents.tables.map((t) => t.dumpId),
-      this.jobs > 1,
-    );
+    const definition = contents.toc ? databaseDefinition(contents.toc) : null;
 
-    const existed = await ensureDatabase(target, redact);
-    input.onProgress?.(
-      existed
-        ? `restoring into the existing database ${target.database} (--clean --if-exists)`
-        : `created database ${target.database}; restoring`,
-    );
-    await this.run(input, target, existed, progress, redact);
+    const swept = await server.sweep();
+    if (swept.length > 0) {
+      notes.push(`dropped ${swept.join(', ')}: left on the server by restores that did not finish`);
+    }
+    await this.refuseCatalog(server, target);
+    const facts = await server.inspect();
+    if (facts.exists) notes.push(...(await this.refuseDataLoss(target, contents.toc)));
 
-    input.onProgress?.(`counting rows in ${plan.counted.length} tables`);
-    const checks = await checkRows(target, plan.counted, signal, redact);
+    const restoring = restoringName(token, target.database);
+    const replaced = replacedName(token, target.database);
+    const created = await server.create(
+      restoring,
+      definition?.createOptions ?? '',
+      facts.exists ? facts.owner : null,
+    );
+    if (created) notes.push(created);
+    let checks: ValidationCheck[];
+    try {
+      input.onProgress?.(
+        `restoring into ${restoring}; ${target.database} is not touched unless every check passes`,
+      );
+      await runPgRestore({
+        pgRestore: this.pgRestore,
+        jobs: this.jobs,
+        file: input.stagedFile,
+        ...target.on(restoring),
+        password: target.password,
+        database: restoring,
+        progress: new TableDataProgress(
+          contents.tables.map((t) => t.dumpId),
+          this.jobs > 1,
+        ),
+        ...(input.onProgress ? { onProgress: input.onProgress } : {}),
+        signal,
+        redact: target.redact,
+      });
+      input.onProgress?.(`counting rows in ${plan.counted.length} tables`);
+      checks = await checkRows(target, restoring, plan.counted, signal);
+      if (checks.every((c) => c.ok)) {
+        if (definition) {
+          notes.push(...(await server.applyDefinition(restoring, definition.statements)));
+          notes.push(...definition.skipped.map((sql) => `not restored: ${sql}`));
+        } else if (contents.toc) {
+          notes.push(
+            'the dump holds no database settings or comment (pg_dump -n or -t leaves the database out)',
+          );
+        }
+        if (facts.exists) notes.push(...(await server.copyAccess(target.database, restoring)));
+        signal.throwIfAborted();
+        input.onProgress?.(
+          `every check matches; swapping the restored database in for ${target.database}`,
+        );
+        await this.swap(server, target, restoring, replaced, facts.exists);
+      }
+    } catch (error) {
+      const dropError = await server.drop(restoring);
+      throw failure(error, target, restoring, dropError);
+    }
+    if (!checks.every((c) => c.ok)) {
+      const dropError = await server.drop(restoring);
+      if (dropError) notes.push(leftBehind(restoring, target, dropError));
+      return {
+        tools,
+        checks,
+        notChecked: plan.notChecked,
+        notes,
+        ok: false,
+        destinationState: 'unchanged',
+      };
+    }
+    if (facts.exists) {
+      const dropError = await server.drop(replaced);
+      if (dropError) notes.push(leftBehind(replaced, target, dropError));
+    }
     return {
-      tools: { pg_restore: pgRestoreVersion?.text ?? printed },
+      tools,
       checks,
-      notChecked: [...contents.notes, ...plan.notChecked],
-      ok: checks.every((c) => c.ok),
+      notChecked: plan.notChecked,
+      notes,
+      ok: true,
+      destinationState: 'restored',
     };
   }
 
-  private async run(
-    input: RestoreInput,
+  /**
+   * Swaps the restored database in. When the connection broke during the swap, a new session
+   * finds out whether it happened: the restored database still under its own name means it
+   * did not (the destination is unchanged); gone, with the destination there, means it did.
+   */
+  private async swap(
+    server: RestoreServer,
     target: Destination,
-    existed: boolean,
-    progress: TableDataProgress,
-    redact: (text: string) => string,
+    restoring: string,
+    replaced: string,
+    exists: boolean,
   ): Promise<void> {
-    const { signal } = input;
-    signal.throwIfAborted();
-    const child = spawn(
-      this.pgRestore,
-      [
-        `--dbname=${target.safeUrl}`,
-        `--jobs=${this.jobs}`,
-        '--no-owner',
-        '--no-acl',
-        '--exit-on-error',
-        '--no-password',
-        '--verbose',
-        ...(existed ? ['--clean', '--if-exists'] : []),
-        input.stagedFile,
-      ],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        env: {
-          ...process.env,
-          ...(target.password === null ? {} : { PGPASSWORD: target.password }),
-          LC_MESSAGES: 'C',
-        },
-      },
-    );
-    const errors: string[] = [];
-    let tail: string[] = [];
-    let partial = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        if (/\berror:|\bdetail:|\bcommand was:/i.test(line)) errors.push(line);
-        tail = [...tail.slice(-7), line];
-        if (progress.line(line)) {
-          input.onProgress?.(`restored the data of ${progress.done} of ${progress.total} tables`);
-        }
-      }
-    });
-    const stop = () => child.kill('SIGTERM');
-    signal.addEventListener('abort', stop, { once: true });
     try {
-      const exit = await childExit(child, 'pg_restore');
-      signal.throwIfAborted();
-      if (exit.code !== 0) {
-        const why = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-        const detail = (errors.length > 0 ? errors.slice(0, 6) : tail).join('\n');
-        throw new RestoreError(
-          'pg_restore_failed',
-          `pg_restore into ${target.database} ${why}: ${redact(detail) || 'no output on stderr'}`,
-        );
+      await server.swap(restoring, replaced, exists);
+    } catch (error) {
+      if (!(error instanceof RestoreError) || error.destination !== 'unknown') throw error;
+      const check = await RestoreServer.open(target, null).catch(() => null);
+      if (check === null) throw error;
+      try {
+        if (await check.exists(restoring)) {
+          throw new RestoreError(error.code, `${error.message}; the swap did not happen`, {
+            cause: error,
+            destination: 'unchanged',
+          });
+        }
+        if (!(await check.exists(target.database))) throw error;
+      } finally {
+        await check.close();
       }
-    } finally {
-      signal.removeEventListener('abort', stop);
     }
   }
-}
 
-interface Destination {
-  /** The URL with the OS user filled in, password included: for node-postgres only. */
-  readonly url: string;
-  /** The URL without its password: for pg_restore's argv and for messages. */
-  readonly safeUrl: string;
-  readonly password: string | null;
-  readonly database: string;
-  readonly user: string;
-  /** `host:port`. */
-  readonly server: string;
-}
+  /**
+   * Refuses a destination that holds tables with rows the backup does not: replacing the
+   * database would lose them. Returns notes naming what else goes with the old database.
+   */
+  private async refuseDataLoss(
+    target: Destination,
+    toc: Parameters<typeof relationsOutsideBackup>[1] | null,
+  ): Promise<string[]> {
+    if (toc === null) {
+      return [
+        `${target.database} was not compared with the backup before it was replaced: objects it held that the backup does not are gone`,
+      ];
+    }
+    const outside = await relationsOutsideBackup(target.url, toc);
+    if (outside.tablesWithRows.length > 0) {
+      throw new RestoreError(
+        'restore_would_drop_data',
+        `${target.database} holds ${outside.tablesWithRows.length === 1 ? 'a table' : `${outside.tablesWithRows.length} tables`} with rows that the backup does not: ${named(outside.tablesWithRows)}. A restore replaces the whole database, so they would be lost: drop or move them first, or restore into another target with --into`,
+        { destination: 'unchanged' },
+      );
+    }
+    return outside.others.length > 0
+      ? [`not in the backup, so gone with the database it replaced: ${named(outside.others)}`]
+      : [];
+  }
 
-function parseDestination(destination: RestoreDestination): Destination {
-  if (destination.config.kind !== 'postgres') {
+  /** Refuses the catalog's own database: its sessions hold every job's locks. */
+  private async refuseCatalog(server: RestoreServer, target: Destination): Promise<void> {
+    if (this.catalogUrl === undefined) return;
+    this.catalog ??= catalogIdentity(this.catalogUrl);
+    const catalog = await this.catalog;
+    if (catalog === null || catalog.database !== target.database) return;
+    if ((await server.identity()) !== catalog.server) return;
     throw new RestoreError(
-      'restore_kind_mismatch',
-      `${destination.name} is a ${destination.config.kind} target; a postgres backup restores only into a postgres target`,
+      'restore_into_catalog',
+      `${target.database} on ${target.server} is Lifeboat's catalog database; a restore never replaces it (it would end the sessions that hold every job's locks). Restore into another database with --into`,
+      { destination: 'unchanged' },
     );
   }
-  const url = withDefaultUser(destination.config.url);
-  const { url: safeUrl, password } = splitPassword(url);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (error) {
-    throw new RestoreError(
-      'restore_destination_invalid',
-      `the url of ${destination.name} is not a postgres:// URL: ${redactPasswords(url, password)}`,
-      { cause: error },
-    );
-  }
-  const user =
-    decodeURIComponent(parsed.username) ||
-    parsed.searchParams.get('user') ||
-    process.env.PGUSER ||
-    process.env.USER ||
-    'postgres';
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || user;
-  return {
-    url,
-    safeUrl,
-    password,
-    database,
-    user,
-    server: `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}`,
-  };
 }
 
 /**
@@ -241,59 +347,35 @@ export function assertPgRestoreCanRead(pgRestorePrinted: string, pgDump: string 
   }
 }
 
-/** Creates the database when it does not exist; true when it existed. */
-async function ensureDatabase(
-  target: Destination,
-  redact: (text: string) => string,
-): Promise<boolean> {
-  const probe = new pg.Client({
-    connectionString: target.url,
-    application_name: 'lifeboat restore',
+/** The catalog's server and database; null when it cannot be reached (nothing to protect). */
+async function catalogIdentity(url: string): Promise<{ server: string; database: string } | null> {
+  const client = new pg.Client({
+    connectionString: withDefaultUser(url),
+    application_name: 'lifeboat restore check',
+    connectionTimeoutMillis: 10_000,
   });
-  probe.on('error', () => {});
+  client.on('error', () => {});
   try {
-    await probe.connect();
-    return true;
-  } catch (error) {
-    if ((error as { code?: string }).code !== '3D000') {
-      throw unreachable(target, error, redact);
-    }
-  } finally {
-    await probe.end().catch(() => {});
-  }
-
-  const admin = new pg.Client({
-    connectionString: urlForDatabase(target.url, MAINTENANCE_DATABASE),
-    application_name: 'lifeboat restore',
-  });
-  admin.on('error', () => {});
-  try {
-    await admin.connect();
-    // template0: template1 may hold extensions or objects that would clash with the dump's.
-    await admin.query(
-      `CREATE DATABASE ${admin.escapeIdentifier(target.database)} TEMPLATE template0`,
+    await client.connect();
+    const { rows } = await client.query<{ database: string }>(
+      'select current_database() as database',
     );
-    return false;
-  } catch (error) {
-    if ((error as { code?: string }).code === '42P04') return true;
-    throw new RestoreError(
-      'restore_create_database_failed',
-      `cannot create database ${target.database} on ${target.server}: ${redact(messageOf(error))}`,
-      { cause: error },
-    );
+    return { server: await serverIdentity(client), database: rows[0]?.database ?? '' };
+  } catch {
+    return null;
   } finally {
-    await admin.end().catch(() => {});
+    await client.end().catch(() => {});
   }
 }
 
 async function checkRows(
   target: Destination,
+  database: string,
   tables: readonly TableRowCount[],
   signal: AbortSignal,
-  redact: (text: string) => string,
 ): Promise<ValidationCheck[]> {
   const client = new pg.Client({
-    connectionString: target.url,
+    connectionString: target.on(database).url,
     application_name: 'lifeboat restore check',
   });
   client.on('error', () => {});
@@ -304,7 +386,7 @@ async function checkRows(
     if (error instanceof LifeboatError || signal.aborted) throw error;
     throw new RestoreError(
       'restore_check_failed',
-      `counting the restored rows in ${target.database} failed: ${redact(messageOf(error))}`,
+      `counting the restored rows in ${database} failed: ${target.redact(messageOf(error))}`,
       { cause: error },
     );
   } finally {
@@ -312,18 +394,38 @@ async function checkRows(
   }
 }
 
-function unreachable(
-  target: Destination,
+/**
+ * The error of a restore that failed before its swap committed: the destination is unchanged,
+ * and the database it was restoring into is gone (or named, if it could not be dropped).
+ */
+function failure(
   error: unknown,
-  redact: (text: string) => string,
+  target: Destination,
+  restoring: string | null,
+  dropError: unknown,
 ): RestoreError {
-  return new RestoreError(
-    'postgres_unreachable',
-    `cannot connect to ${redact(target.safeUrl)}: ${redact(messageOf(error))}`,
-    { cause: error },
-  );
+  if (error instanceof RestoreError && error.destination && !dropError) return error;
+  const code =
+    error instanceof LifeboatError
+      ? error.code
+      : error instanceof Error && error.name === 'AbortError'
+        ? 'restore_aborted'
+        : 'postgres_restore_failed';
+  const left =
+    restoring !== null && dropError ? `; ${leftBehind(restoring, target, dropError)}` : '';
+  const destination =
+    error instanceof RestoreError && error.destination ? error.destination : 'unchanged';
+  return new RestoreError(code, `${target.redact(messageOf(error))}${left}`, {
+    cause: error,
+    destination,
+  });
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+function leftBehind(name: string, target: Destination, error: unknown): string {
+  return `${name} could not be dropped (${target.redact(messageOf(error))}); the next restore to ${target.server} drops it`;
+}
+
+function named(items: readonly string[]): string {
+  const more = items.length > NAMED ? `, and ${items.length - NAMED} more` : '';
+  return `${items.slice(0, NAMED).join(', ')}${more}`;
 }

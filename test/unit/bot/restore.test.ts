@@ -59,6 +59,7 @@ describe('/restore', () => {
     const final = versions.at(-1) ?? '';
     expect(final).toContain(`Restore of ${newest.id}: completed`);
     expect(final).toContain('every check matches the backup');
+    expect(final).toMatch(/`app-db` → `staging-db`: restored and validated in 3\.0 s/);
     expect(final).toMatch(/destination\s+check\s+expected\s+actual/);
     expect(final).toMatch(/staging-db\s+public\.table_03 rows\s+3000\s+3000\s+ok/);
     expect(result.components).toMatchObject([
@@ -110,8 +111,8 @@ describe('/restore', () => {
     expect(text).toContain('`app-db` (postgres) → its origin (production)');
     expect(text).toContain('`uploads` (directory) → `scratch-files` (scratch)');
     expect(text).toContain('12.0 MiB stored, 36.0 MiB to restore');
-    expect(text).toMatch(/pg_restore -j \d into database "app" on 127\.0\.0\.1:5432/);
-    expect(text).toContain('--clean --if-exists');
+    expect(text).toMatch(/pg_restore -j \d into a new database beside "app" on 127\.0\.0\.1:5432/);
+    expect(text).toContain('a restore that fails leaves "app" exactly as it was');
     expect(text).toContain('extract 42 files and 5 directories into /tmp/scratch');
     expect(text).toContain('approval: needed (production target)');
     expect(text).toContain('approval: not needed');
@@ -145,6 +146,22 @@ describe('/restore', () => {
     expect(final).toContain(': failed');
     expect(final).toMatch(/staging-db\s+public\.table_01 rows\s+1000\s+999\s+MISMATCH/);
     expect(final).toContain('`uploads` → `scratch-files`: not started');
+    expect(final).toContain('`staging-db` is unchanged.');
+    expect(final).toContain('`scratch-files` is unchanged.');
+  });
+
+  it('says of a destination a failed restore wrote into that it must be restored again', async () => {
+    const { chat, services } = botWithBackups();
+    services.restores.script({
+      kind: 'fail',
+      failing: 'uploads',
+      error: 'tar exited with code 2',
+      left: 'changed',
+    });
+    await chat.say('/restore latest --components uploads --into uploads=scratch-files');
+    expect(chat.lastText()).toContain(
+      '`scratch-files` was changed and does not match the backup: restore it again before using it.',
+    );
   });
 
   const mistakes = [

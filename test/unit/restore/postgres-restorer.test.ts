@@ -60,10 +60,13 @@ describe('the postgres restorer', () => {
       },
     );
     const text = lines.join('\n');
-    expect(text).toContain('pg_restore -j 3 into database "shop" on db.internal:6543');
-    expect(text).toContain('--clean --if-exists');
-    expect(text).toContain('objects owned by app');
+    expect(text).toContain('pg_restore -j 3 into a new database beside "shop" on db.internal:6543');
     expect(text).toContain('count the rows of 3 tables');
+    expect(text).toContain('swap the restored database in for it in one transaction');
+    expect(text).toContain('a restore that fails leaves "shop" exactly as it was');
+    expect(text).toContain('objects the backup does not hold go with the old database');
+    expect(text).toContain('objects owned by app');
+    expect(text).toContain('needs app to have CREATEDB and to own "shop"');
     expect(text).not.toContain('s3cret');
   });
 
