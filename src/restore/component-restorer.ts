@@ -47,7 +47,7 @@ export interface RestoreResult {
    * What the restore left in the destination. @defaultValue `restored` when ok, else `changed`
    * (a restorer that writes in place and then finds a mismatch)
    */
-  readonly destinationState?: Exclude<DestinationState, 'unknown'>;
+  readonly destinationState?: DestinationState;
   /** What people should know besides the checks (settings not carried over, leftovers dropped). */
   readonly notes?: readonly string[];
 }

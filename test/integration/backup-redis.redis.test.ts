@@ -314,6 +314,34 @@ describe('redis snapshot and restore', () => {
     expect(await occupied.get('precious')).toBe('keep me');
   });
 
+  it('takes back every key it wrote when a RESTORE fails part way, leaving the database empty as it was', async () => {
+    const filler = connect(source.url);
+    const writes = filler.pipeline();
+    for (let i = 0; i < 2_000; i++) writes.set(`allowed:${i}`, `value ${i}`);
+    writes.set('blocked:key', 'the destination user may not write this one');
+    await writes.exec();
+    const file = join(work, 'partial.rdb');
+    const result = await snapshot(source.url, file);
+    // A user that may write only allowed:* keys: the RESTORE of blocked:key fails mid-copy.
+    const admin = connect(destination.url);
+    await admin.call('ACL', 'SETUSER', 'restorer', 'on', '>pw', '~allowed:*', '+@all');
+    const restorerUrl = `redis://restorer:pw@127.0.0.1:${destination.port}/0`;
+
+    const error = await restoreRejection(
+      restoreInto(componentOf(result, (await stat(file)).size), file, restorerUrl),
+    );
+
+    expect(error.code).toBe('redis_restore_failed');
+    expect(error.message).toContain('RESTORE of "blocked:key"');
+    const removed = Number(
+      /the (\d+) keys it had written were removed again/.exec(error.message)?.[1],
+    );
+    expect(removed).toBeGreaterThan(0);
+    expect(error.message).toContain('is empty, as it was');
+    expect(error.destination).toBe('unchanged');
+    expect(await admin.dbsize()).toBe(0);
+  });
+
   it('fails clearly, naming the target, when the server cannot be reached', async () => {
     const gone = await server();
     await gone.stop();

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { ManifestComponent } from '../../backup/manifest.ts';
 import { LifeboatError, RestoreError } from '../../core/errors.ts';
@@ -39,6 +40,14 @@ type RedisSource = Extract<ManifestComponent['source'], { kind: 'redis' }>;
  * The destination database must be empty: a database that holds keys is refused (flushing it is
  * the caller's decision, never the restore's), and RESTORE without REPLACE never overwrites a
  * key written meanwhile.
+ *
+ * All or nothing: every key written is recorded (in the private server, not in memory), and a
+ * restore that fails part way — a RESTORE refused, a key someone else wrote, a count that does
+ * not match, a cancellation — UNLINKs them again, so the destination is the empty database it
+ * was (keys others wrote meanwhile stay). Only when that clean-up cannot reach the destination
+ * does the restore say it holds part of the backup. (Copying into a spare database and
+ * `SWAPDB` would be atomic too, but needs a spare db nobody uses and is refused by Redis
+ * Cluster; an empty destination makes taking the keys back as exact.)
  */
 export class RedisRestorer implements ComponentRestorer {
   readonly kind = 'redis';
@@ -75,6 +84,7 @@ export class RedisRestorer implements ComponentRestorer {
     });
     let snapshot: TemporaryRedis | undefined;
     let reader: Redis | undefined;
+    let copy: KeyRecord | undefined;
     try {
       try {
         await client.connect();
@@ -82,7 +92,7 @@ export class RedisRestorer implements ComponentRestorer {
         throw new RestoreError(
           'redis_unreachable',
           `cannot reach the redis target ${label}: ${redact(messageOf(lastError ?? error))}`,
-          { cause: lastError ?? error },
+          { cause: lastError ?? error, destination: 'unchanged' },
         );
       }
       const present = await client.dbsize();
@@ -90,6 +100,7 @@ export class RedisRestorer implements ComponentRestorer {
         throw new RestoreError(
           'restore_target_not_empty',
           `${label} db ${target.db} holds ${present} keys: a redis restore goes into an empty database. Flush it first (FLUSHDB on db ${target.db}) or restore into another target or db`,
+          { destination: 'unchanged' },
         );
       }
 
@@ -106,67 +117,121 @@ export class RedisRestorer implements ComponentRestorer {
         throw new RestoreError(
           code,
           `the snapshot of ${component.name} could not be loaded: ${messageOf(error)}`,
-          { cause: error },
+          { cause: error, destination: 'unchanged' },
         );
       }
+      const snapshotUrl = parseRedisUrl(snapshot.url);
       reader = new Redis({
-        ...oneShotRedisOptions(parseRedisUrl(snapshot.url), 'lifeboat restore reader'),
+        ...oneShotRedisOptions(snapshotUrl, 'lifeboat restore reader'),
         db: source.db,
       });
       reader.on('error', () => {});
       await reader.connect();
+      copy = await KeyRecord.open(snapshotUrl, source.db);
       const serverInfo = await reader.info('server');
       const loaded = await reader.dbsize();
 
-      const copied = await this.copyKeys(reader, client, loaded, input, label);
+      const copied = await this.copyKeys(reader, client, copy, loaded, input, label);
       const [keys, expires] = await destinationCounts(client, target.db);
+      // Keys restored with an expiry that has passed since may be gone already: not a loss.
+      const expiredSince = await copy.expiredBy(Date.now());
       const checks: ValidationCheck[] = [
-        check(`keys in db ${target.db}`, copied.keys, keys),
-        check(`keys with a TTL in db ${target.db}`, copied.expires, expires),
+        countCheck(`keys in db ${target.db}`, copied.keys, keys, expiredSince),
+        countCheck(`keys with a TTL in db ${target.db}`, copied.expires, expires, expiredSince),
       ];
+      const notes: string[] = [];
       if (copied.expired > 0 || source.keys !== loaded) {
-        input.onProgress?.(
-          `${component.name}: the backup counted ${source.keys} keys; ${source.keys - copied.keys} had expired by the time they were restored`,
+        notes.push(
+          `the backup counted ${source.keys} keys; ${source.keys - copied.keys} had expired by the time they were restored`,
         );
+      }
+      if (!checks.every((c) => c.ok)) {
+        const undone = await this.undo(copy, client, label);
+        return {
+          tools: { 'redis-server': redisVersion(serverInfo) },
+          checks,
+          notes: [...notes, undone.note],
+          ok: false,
+          destinationState: undone.state,
+        };
       }
       return {
-        tools: {
-          'redis-server': /^redis_version:(.+)$/m.exec(serverInfo)?.[1]?.trim() ?? 'unknown',
-        },
+        tools: { 'redis-server': redisVersion(serverInfo) },
         checks,
-        ok: checks.every((c) => c.ok),
+        notes,
+        ok: true,
+        destinationState: 'restored',
       };
     } catch (error) {
-      if (error instanceof LifeboatError) throw error;
-      if (signal.aborted) {
-        throw new RestoreError(
-          'restore_aborted',
-          `the restore of ${component.name} into ${label} was cancelled: ${messageOf(signal.reason)}`,
-          { cause: error },
-        );
+      const failed = asRestoreError(error, component.name, label, signal, redact);
+      if (failed.destination) throw failed;
+      // Nothing is written before the copy starts, and each key written is recorded.
+      if (copy === undefined || (copy.written === 0 && !copy.uncertain)) {
+        throw new RestoreError(failed.code, failed.message, {
+          cause: failed,
+          destination: 'unchanged',
+        });
       }
-      throw new RestoreError(
-        'redis_restore_failed',
-        `restoring ${component.name} into ${label} failed: ${redact(messageOf(error))}`,
-        { cause: error },
-      );
+      const undone = await this.undo(copy, client, label);
+      throw new RestoreError(failed.code, `${failed.message}; ${undone.note}`, {
+        cause: failed,
+        destination: undone.state,
+      });
     } finally {
       reader?.disconnect();
+      copy?.close();
       client.disconnect();
       await snapshot?.stop();
     }
   }
 
   /**
+   * Takes back every key the restore wrote, so the destination is the empty database it was.
+   * Keys written meanwhile by anyone else stay (and are counted in the note).
+   */
+  private async undo(
+    copy: KeyRecord,
+    writer: Redis,
+    label: string,
+  ): Promise<{ state: 'unchanged' | 'changed' | 'unknown'; note: string }> {
+    try {
+      const removed = await copy.removeFrom(writer, this.batchSize);
+      const left = await writer.dbsize();
+      if (left === 0) {
+        return {
+          state: 'unchanged',
+          note: `the ${removed} keys it had written were removed again: ${label} is empty, as it was`,
+        };
+      }
+      // Keys nobody recorded: written by someone else, or by a batch whose answers never came.
+      return copy.uncertain
+        ? {
+            state: 'unknown',
+            note: `the ${removed} keys it recorded writing were removed again; ${left} keys remain, which may include keys of its last batch: check ${label} before using it`,
+          }
+        : {
+            state: 'unchanged',
+            note: `the ${removed} keys it had written were removed again; ${left} keys written by something else meanwhile remain`,
+          };
+    } catch (error) {
+      return {
+        state: 'changed',
+        note: `removing the ${copy.written} keys it had written failed (${messageOf(error)}), so ${label} holds part of the backup: flush it before restoring again`,
+      };
+    }
+  }
+
+  /**
    * Copies every key of the reader's database: SCAN a batch, DUMP + PEXPIRETIME it in one
-   * pipeline, RESTORE it in another, reading the next batch while this one is written. A key
-   * restored already (SCAN may return a key twice) is recognised by its identical DUMP; any
-   * other existing key is someone else's write and fails the restore, naming the key and how
-   * far it got.
+   * pipeline, RESTORE it in another, reading the next batch while this one is written. Each key
+   * written is recorded (`copy`) before anything else happens, so a failure can take it back.
+   * A key restored already (SCAN may return a key twice) is recognised by its identical DUMP;
+   * any other existing key is someone else's write and fails the restore, naming the key.
    */
   private async copyKeys(
     reader: Redis,
     writer: Redis,
+    copy: KeyRecord,
     total: number,
     input: RestoreInput,
     label: string,
@@ -176,8 +241,6 @@ export class RedisRestorer implements ComponentRestorer {
     let expires = 0;
     let expired = 0;
     let reported = 0;
-    const partial = () =>
-      `${keys} of ${total} keys were restored, so ${label} holds a partial copy: flush it before restoring again`;
     const readBatch = async (cursor: string): Promise<ReadBatch> => {
       const [next, batch] = await reader.scanBuffer(cursor, 'COUNT', this.batchSize);
       if (batch.length === 0) return { next: next.toString(), entries: [] };
@@ -208,7 +271,7 @@ export class RedisRestorer implements ComponentRestorer {
       if (signal.aborted) {
         throw new RestoreError(
           'restore_aborted',
-          `the restore of ${component.name} was cancelled: ${partial()}`,
+          `the restore of ${component.name} into ${label} was cancelled`,
         );
       }
       if (batch.entries.length === 0) continue;
@@ -216,7 +279,12 @@ export class RedisRestorer implements ComponentRestorer {
       for (const entry of batch.entries) {
         writes.restore(entry.key, Math.max(entry.expiresAt, 0), entry.payload, 'ABSTTL');
       }
+      // Until the answers are in, any of these may have been written.
+      copy.uncertain = true;
       const results = await writes.exec();
+      const written = batch.entries.filter((_, index) => !results?.[index]?.[0]);
+      await copy.add(written);
+      copy.uncertain = false;
       for (const [index, entry] of batch.entries.entries()) {
         const error = results?.[index]?.[0];
         if (error && /BUSYKEY/.test(error.message)) {
@@ -224,13 +292,13 @@ export class RedisRestorer implements ComponentRestorer {
           if (existing?.equals(entry.payload)) continue;
           throw new RestoreError(
             'restore_target_changed',
-            `the key ${showKey(entry.key)} appeared in ${label} during the restore of ${component.name}, so something else writes to it; ${partial()}`,
+            `the key ${showKey(entry.key)} appeared in ${label} during the restore of ${component.name}, so something else writes to it`,
           );
         }
         if (error) {
           throw new RestoreError(
             'redis_restore_failed',
-            `RESTORE of ${showKey(entry.key)} into ${label} failed: ${error.message}; ${partial()}`,
+            `RESTORE of ${showKey(entry.key)} into ${label} failed after ${keys} of ${total} keys: ${error.message}`,
           );
         }
         keys++;
@@ -243,6 +311,66 @@ export class RedisRestorer implements ComponentRestorer {
     }
     input.onProgress?.(`${component.name}: ${keys} of ${total} keys restored`);
     return { keys, expires, expired };
+  }
+}
+
+/**
+ * The keys a restore wrote into its destination, kept in a sorted set (score: the key's expiry
+ * time, or +inf) in another database of the private redis-server holding the snapshot: out of
+ * Node's heap however many keys there are, and gone with that server.
+ */
+class KeyRecord {
+  /** A batch was sent whose answers are not in: some of its keys may be written. */
+  uncertain = false;
+  /** Keys recorded. */
+  written = 0;
+  private readonly client: Redis;
+  private readonly key = `lifeboat:restored:${randomBytes(8).toString('hex')}`;
+
+  private constructor(client: Redis) {
+    this.client = client;
+  }
+
+  static async open(snapshot: RedisUrl, sourceDb: number): Promise<KeyRecord> {
+    const client = new Redis({
+      ...oneShotRedisOptions(snapshot, 'lifeboat restore record'),
+      // Any database but the one read: the temporary server has plenty.
+      db: sourceDb === 0 ? 1 : 0,
+    });
+    client.on('error', () => {});
+    await client.connect();
+    return new KeyRecord(client);
+  }
+
+  async add(entries: readonly KeyCopy[]): Promise<void> {
+    if (entries.length === 0) return;
+    const members: (string | Buffer)[] = [];
+    for (const entry of entries) {
+      members.push(entry.expiresAt > 0 ? String(entry.expiresAt) : '+inf', entry.key);
+    }
+    this.written += await this.client.zadd(this.key, ...members);
+  }
+
+  /** Keys recorded whose expiry time is `at` or earlier. */
+  expiredBy(at: number): Promise<number> {
+    return this.client.zcount(this.key, '-inf', at);
+  }
+
+  /** UNLINKs every recorded key from `writer`, `batch` at a time; the number removed. */
+  async removeFrom(writer: Redis, batch: number): Promise<number> {
+    let removed = 0;
+    let cursor = '0';
+    do {
+      const [next, items] = await this.client.zscanBuffer(this.key, cursor, 'COUNT', batch);
+      cursor = next.toString();
+      const keys = items.filter((_, index) => index % 2 === 0);
+      if (keys.length > 0) removed += await writer.unlink(...keys);
+    } while (cursor !== '0');
+    return removed;
+  }
+
+  close(): void {
+    this.client.disconnect();
   }
 }
 
@@ -297,8 +425,47 @@ async function destinationCounts(client: Redis, db: number): Promise<[number, nu
   return [keys, Number(line?.[1] ?? 0)];
 }
 
-function check(name: string, expected: number, actual: number): ValidationCheck {
-  return { name, expected, actual, ok: expected === actual };
+/**
+ * A count after the copy: equal to what was copied, or short by no more than the keys whose
+ * expiry time has passed since they were restored (redis may have dropped them already).
+ */
+function countCheck(
+  name: string,
+  expected: number,
+  actual: number,
+  expiredSince: number,
+): ValidationCheck {
+  return { name, expected, actual, ok: actual <= expected && actual >= expected - expiredSince };
+}
+
+function redisVersion(serverInfo: string): string {
+  return /^redis_version:(.+)$/m.exec(serverInfo)?.[1]?.trim() ?? 'unknown';
+}
+
+/** Any failure as a RestoreError naming the component and the destination. */
+function asRestoreError(
+  error: unknown,
+  component: string,
+  label: string,
+  signal: AbortSignal,
+  redact: (text: string) => string,
+): RestoreError {
+  if (error instanceof RestoreError) return error;
+  if (error instanceof LifeboatError) {
+    return new RestoreError(error.code, error.message, { cause: error });
+  }
+  if (signal.aborted) {
+    return new RestoreError(
+      'restore_aborted',
+      `the restore of ${component} into ${label} was cancelled: ${messageOf(signal.reason)}`,
+      { cause: error },
+    );
+  }
+  return new RestoreError(
+    'redis_restore_failed',
+    `restoring ${component} into ${label} failed: ${redact(messageOf(error))}`,
+    { cause: error },
+  );
 }
 
 /** A key for an error message: printable, and short. */
