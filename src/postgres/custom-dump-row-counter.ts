@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { type DumpToc, decodeArchiveInt, TocParser } from './custom-dump-toc.ts';
+import { type DumpToc, decodeArchiveInt, TocParser, tableDataEntries } from './custom-dump-toc.ts';
 
 /**
  * Counts the rows of every table in an uncompressed (`--compress=0`) custom-format `pg_dump`
@@ -38,6 +38,15 @@ export class CustomDumpRowCounter extends Transform {
   /** The same counts with schema and table apart (names may hold dots), in archive order. */
   tables(): DumpedTableRows[] | undefined {
     return this.parser.result();
+  }
+
+  /**
+   * The tables whose data the archive holds, from its table of contents, even when their rows
+   * could not be counted (`--inserts`, compressed data); `undefined` when the TOC itself could
+   * not be read.
+   */
+  dumpedTables(): { schema: string; table: string }[] | undefined {
+    return this.parser.dumpedTables();
   }
 }
 
@@ -81,7 +90,7 @@ type State = (typeof S)[keyof typeof S];
 /** The incremental parser behind `CustomDumpRowCounter`; it never throws out of `feed`. */
 class ArchiveParser {
   private state: State = S.header;
-  private readonly toc = new TocParser();
+  private readonly tocParser = new TocParser();
   private intSize = 4;
   /** Bytes of a fixed-size item split across chunks. */
   private readonly partial = Buffer.alloc(16);
@@ -90,15 +99,17 @@ class ArchiveParser {
   private current: TableData | undefined;
   private readonly tablesById = new Map<number, TableData>();
   private readonly dataIds = new Set<number>();
+  private toc: DumpToc | undefined;
   private ended = false;
 
   feed(chunk: Buffer): void {
     if (this.state === S.failed) return;
     try {
       if (this.state === S.header) {
-        const rest = this.toc.feed(chunk);
+        const rest = this.tocParser.feed(chunk);
         if (rest === undefined) return;
-        this.startData(this.toc.toc());
+        this.toc = this.tocParser.toc();
+        this.startData(this.toc);
         this.state = S.blockType;
         this.consume(rest, 0);
       } else {
@@ -126,6 +137,14 @@ class ArchiveParser {
     return counts;
   }
 
+  dumpedTables(): { schema: string; table: string }[] | undefined {
+    if (!this.ended || this.toc === undefined) return undefined;
+    return tableDataEntries(this.toc).map((e) => ({
+      schema: e.namespace ?? '',
+      table: e.tag ?? '',
+    }));
+  }
+
   private fail(): void {
     this.state = S.failed;
     this.tablesById.clear();
@@ -135,7 +154,7 @@ class ArchiveParser {
   private startData(toc: DumpToc): void {
     // Compressed data is not COPY text as it streams past.
     if (toc.compressed) throw new GiveUp();
-    this.intSize = this.toc.intSize;
+    this.intSize = this.tocParser.intSize;
     for (const entry of toc.entries) {
       if (!entry.hasData) continue;
       this.dataIds.add(entry.dumpId);

@@ -169,7 +169,12 @@ export class PostgresSource implements BackupSource {
           const fromDump = counter.tables();
           let counts: TableRowCount[];
           try {
-            counts = fromDump ? sortedCounts(fromDump) : await countRows(client, tables, signal);
+            // The fallback counts the tables the dump's TOC holds data for (all user tables
+            // only when even the TOC could not be read), so the manifest lists what the
+            // archive holds, not tables pgDumpArgs left out.
+            counts = fromDump
+              ? sortedCounts(fromDump)
+              : await countRows(client, counter.dumpedTables() ?? tables, signal);
           } catch (error) {
             if (signal.aborted) throw cancelledError(signal);
             throw new BackupError(
