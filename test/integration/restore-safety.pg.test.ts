@@ -295,6 +295,37 @@ describe('authorised restores in the worker: safety backup and exactly once (rea
     expect(audit.of(id).map((e) => e.action)).toEqual(['restore.started', 'restore.failed']);
   });
 
+  it('refuses a restore the restorer would refuse before taking a safety backup (the catalog database)', async () => {
+    await seedProduction(prodDb);
+    const before = await tableChecksums(prodDb);
+    const safetyBefore = (await catalog.backups.list({ profile: 'safety', limit: 100 })).length;
+    const id = await queued({ into: { 'app-db': 'prod-db' } });
+    const guarded = createRestoreProcessor({
+      config,
+      catalog,
+      // As if prod-db were where Lifeboat keeps its catalog.
+      catalogUrl: databaseUrl(prodDb),
+      store,
+      identities: () => [],
+      stagingDirectory: join(dir, 'staging'),
+      audit,
+    });
+
+    const error = await guarded(
+      { kind: 'restore', restoreId: id, requestedBy: 'console:alice' },
+      jobContext().context,
+    ).catch((e: unknown) => e as Error);
+
+    expect((error as Error).message).toContain("is Lifeboat's catalog database");
+    expect((error as Error).message).toContain('Nothing was changed');
+    const record = await catalog.restores.get(id);
+    expect(record).toMatchObject({ status: 'failed', safetyBackupId: null });
+    expect(await tableChecksums(prodDb)).toEqual(before);
+    expect(await catalog.backups.list({ profile: 'safety', limit: 100 })).toHaveLength(
+      safetyBefore,
+    );
+  });
+
   it('restores once when the job runs twice, one after the other', async () => {
     await seedProduction(prodDb);
     const id = await queued({ into: { 'app-db': 'prod-db' } });
