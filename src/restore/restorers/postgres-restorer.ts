@@ -67,8 +67,8 @@ const NAMED = 8;
  * The destination becomes the backup: objects it holds that the backup does not (a view, an
  * empty table) go with the database it replaced and are named in the notes. Tables with rows
  * that the backup does not hold are refused before anything is done, so no data the backup
- * never had is lost. Databases left by a restore that died (killed worker) are dropped before
- * the next restore to the server.
+ * never had is lost. Databases left by a restore that died (a killed worker) are dropped
+ * before the next restore to the server and when a worker starts (`sweepRestoreLeftovers`).
  *
  * `--no-owner --no-acl`: the objects belong to the user of the destination URL and the
  * backup's grants are not replayed (staging and scratch servers rarely have production's
