@@ -25,7 +25,10 @@ export interface BackupRecord {
   readonly error: string | null;
   /** The primary store's location of the backup (a directory or an s3:// URL). */
   readonly location: string | null;
-  /** Present once the backup completed. */
+  /**
+   * The catalog's copy of the manifest, present once the backup completed (null, too, when the
+   * copy no longer validates). Storage holds the truth: readers compare it with `manifest.json`.
+   */
   readonly manifest: Manifest | null;
   /** The components the profile named when the backup was queued. */
   readonly targets: readonly string[];

@@ -4,6 +4,7 @@ import { LifeboatError } from '../core/errors.ts';
 import { formatBytes } from '../core/format.ts';
 import { backupIdTime, isBackupId } from '../core/ids.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
+import { backupPrefix } from '../storage/object-key.ts';
 import type { InventoryRepository, RecordOutcome } from './inventory-repository.ts';
 
 /** A prefix this young may be a backup still being written: never cleaned. @defaultValue 1 h */
@@ -168,7 +169,7 @@ async function handleIncomplete(
   }
   if (!options.cleanIncomplete) return { ...base, action: 'reported' };
   try {
-    await options.store.deleteAll(`${id}/`);
+    await options.store.deleteAll(backupPrefix(id));
     return { ...base, action: 'deleted' };
   } catch (error) {
     return {

@@ -3,6 +3,7 @@ import type { RetentionRepository } from '../catalog/retention-repository.ts';
 import type { LifeboatConfig, RetentionConfig } from '../config/schema.ts';
 import { messageOf } from '../core/errors.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
+import { backupObjectKey, backupPrefix } from '../storage/object-key.ts';
 import { type RetentionDecision, selectBackups } from './select-backups.ts';
 
 /** One backup in a prune report (JSON-safe: it is also a job's result). */
@@ -117,11 +118,19 @@ async function pruneBackup(
   requestedBy: string,
 ): Promise<string | undefined> {
   const id = decision.backup.id;
+  let manifestKey: string;
+  let prefix: string;
+  try {
+    manifestKey = backupObjectKey(id, MANIFEST_OBJECT);
+    prefix = backupPrefix(id);
+  } catch (error) {
+    return `${messageOf(error)}; the backup is left as it was`;
+  }
   for (const store of deps.stores) {
     try {
-      await store.delete(`${id}/${MANIFEST_OBJECT}`);
+      await store.delete(manifestKey);
     } catch (error) {
-      return `could not delete ${store.describe(`${id}/${MANIFEST_OBJECT}`)}: ${messageOf(error)}; the backup is left as it was`;
+      return `could not delete ${store.describe(manifestKey)}: ${messageOf(error)}; the backup is left as it was`;
     }
   }
   try {
@@ -135,9 +144,9 @@ async function pruneBackup(
   const left: string[] = [];
   for (const store of deps.stores) {
     try {
-      await store.deleteAll(`${id}/`);
+      await store.deleteAll(prefix);
     } catch (error) {
-      left.push(`${store.describe(`${id}/`)}: ${messageOf(error)}`);
+      left.push(`${store.describe(prefix)}: ${messageOf(error)}`);
     }
   }
   if (left.length === 0) return undefined;

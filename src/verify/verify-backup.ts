@@ -96,7 +96,12 @@ async function verifyComponent(
   component: ManifestComponent,
 ): Promise<ComponentVerification> {
   const clock = performance.now();
-  const key = componentKey(options.backupId, component);
+  let key: string;
+  try {
+    key = componentKey(options.backupId, component);
+  } catch (error) {
+    return unverifiable(component, error, clock);
+  }
   let lastBytes = 0;
   let storedBytesRead = 0;
   const run: ComponentRun = {
@@ -158,6 +163,30 @@ async function verifyComponent(
       durationMs: Math.round(performance.now() - clock),
     };
   }
+}
+
+/** A component that could not be checked at all (its object name is not a safe key). */
+function unverifiable(
+  component: ManifestComponent,
+  error: unknown,
+  clock: number,
+): ComponentVerification {
+  const code = error instanceof LifeboatError ? error.code : 'verify_failed';
+  return {
+    name: component.name,
+    kind: component.kind,
+    key: component.object,
+    ok: false,
+    bytes: 0,
+    rawBytes: null,
+    sha256: null,
+    checked: [],
+    notChecked: [],
+    structure: null,
+    restoreChecks: null,
+    error: { code, message: `component ${component.name}: ${messageOf(error)}` },
+    durationMs: Math.round(performance.now() - clock),
+  };
 }
 
 /** Level 1: the stored bytes' size and sha256. */

@@ -4,6 +4,7 @@ import { runBackup } from '../../backup/run-backup.ts';
 import type { Catalog } from '../../catalog/open-catalog.ts';
 import type { LifeboatConfig, TargetConfig } from '../../config/schema.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
+import { backupPrefix } from '../../storage/object-key.ts';
 import type { BackupJob, BackupJobResult, ReplicaResult } from '../job-payloads.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
 import { replicateToReplicas } from '../replication.ts';
@@ -81,7 +82,7 @@ export function createBackupProcessor(deps: BackupProcessorDeps): JobProcessor<'
         },
       );
       await backups.markRunning(id, { attempt: context.attempt });
-      await deps.store.deleteAll(`${id}/`);
+      await deps.store.deleteAll(backupPrefix(id));
       const manifest = await runBackup({
         id,
         profile: payload.profile,
