@@ -154,6 +154,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         backups: catalog.backups,
         restores: catalog.restores,
         jobs: catalog.jobs,
+        stores: [store, ...stores.replicas],
       }),
     };
     const dispatcher = createDispatcher({ commands, services, config, logger });
@@ -171,6 +172,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         config,
         catalog,
         store,
+        replicas: stores.replicas,
         identities: () => loadAgeIdentities(rawEnv),
         audit: catalog.audit,
         lifeboatVersion: LIFEBOAT_VERSION,
@@ -184,6 +186,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       verify: createVerifyProcessor({
         catalog,
         store,
+        replicas: stores.replicas,
         identities: () => loadAgeIdentities(rawEnv),
         // Without scratch.postgres, restore tests use the catalog's server (DATABASE_URL).
         restoreTest: { postgresUrl: config.scratch.postgres ?? env.databaseUrl },

@@ -1,4 +1,5 @@
 import type { ComponentProgress } from '../backup/progress.ts';
+import { readCataloguedManifest } from '../backup/stored-manifest.ts';
 import type {
   BackupRecord,
   PlannedRestore,
@@ -16,6 +17,7 @@ import { newRestoreId } from '../core/ids.ts';
 import { approvalRefusal, planRestore, type RestorePlan } from '../restore/plan-restore.ts';
 import type { RestoreRecord } from '../restore/restore-record.ts';
 import { restorerFor } from '../restore/restorers/index.ts';
+import type { BackupStore } from '../storage/backup-store.ts';
 import { followJob } from './follow-job.ts';
 import type { JobQueue } from './queue.ts';
 
@@ -25,17 +27,26 @@ export interface RestoreJobsDeps {
   readonly backups: Pick<BackupRepository, 'get' | 'latestCompleted'>;
   readonly restores: RestoreRepository;
   readonly jobs: JobRepository;
+  /**
+   * The config's stores, the primary first: a plan is made from the manifest the primary holds,
+   * once it agrees with the catalog's copy (storage is the truth).
+   */
+  readonly stores: readonly [BackupStore, ...BackupStore[]];
   /** @defaultValue `() => new Date()` */
   readonly now?: () => Date;
 }
 
-/** Plans restores from the catalog and runs them as jobs on BullMQ. */
+/**
+ * Plans restores from the manifests in the store, checked against the catalog, and runs them as
+ * jobs on BullMQ.
+ */
 export function createRestoreJobs(deps: RestoreJobsDeps): Restores {
   const now = deps.now ?? (() => new Date());
   return {
     async plan(request) {
       const backup = await findBackup(deps, request);
-      return planFor(deps.config, backup, request);
+      const manifest = await readCataloguedManifest(deps.stores, backup);
+      return planFor(deps.config, { ...backup, manifest }, request);
     },
 
     async enqueue(plan, requestedBy, options = {}) {

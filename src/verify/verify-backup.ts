@@ -3,6 +3,7 @@ import type { Manifest, ManifestComponent } from '../backup/manifest.ts';
 import type { ComponentProgress } from '../backup/progress.ts';
 import { componentKey, openComponent } from '../backup/read-component.ts';
 import { readManifest } from '../backup/read-manifest.ts';
+import { type CataloguedBackup, readCataloguedManifest } from '../backup/stored-manifest.ts';
 import { BackupError, LifeboatError } from '../core/errors.ts';
 import { formatBytes } from '../core/format.ts';
 import type { AgeIdentity } from '../crypto/age/index.ts';
@@ -21,6 +22,13 @@ export interface VerifyBackupOptions {
   readonly store: BackupStore;
   readonly backupId: string;
   readonly level: VerificationLevel;
+  /**
+   * The catalog's record of the backup: the manifest in the store must agree with its copy, or
+   * the verification fails saying how they differ. @defaultValue the stored manifest as it is
+   */
+  readonly catalogued?: CataloguedBackup;
+  /** The config's replica stores, so a backup recorded in none of its stores is refused. */
+  readonly replicas?: readonly BackupStore[];
   /** Age identities for encrypted components (level 2 and up). @defaultValue none */
   readonly identities?: readonly AgeIdentity[];
   /** Where level 3 restores; required for level 3. */
@@ -51,7 +59,8 @@ type ComponentFindings = Pick<
 >;
 
 /**
- * Verifies one backup as stored: reads its manifest from the store (storage is the truth), then
+ * Verifies one backup as stored: reads its manifest from the store (storage is the truth; with
+ * `catalogued`, it must agree with the catalog's copy), then
  * checks every component at `level`, one after another. A component that fails does not stop
  * the others, so one run names every broken component. Failures are results, not exceptions:
  * this throws only when the signal aborts it.
@@ -76,7 +85,9 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<Verifi
 
   let manifest: Manifest;
   try {
-    manifest = await readManifest(store, backupId);
+    manifest = options.catalogued
+      ? await readCataloguedManifest([store, ...(options.replicas ?? [])], options.catalogued)
+      : await readManifest(store, backupId);
   } catch (error) {
     options.signal?.throwIfAborted();
     return finish([], messageOf(error));

@@ -1,8 +1,10 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/backup/manifest.ts';
 import type { WorkerHandle } from '../../src/jobs/worker.ts';
+import { TestChat } from '../doubles/test-chat.ts';
 import { sql } from '../support/databases.ts';
 import { createWorkerSuite, type WorkerSuite } from '../support/worker-harness.ts';
 
@@ -98,6 +100,103 @@ profiles:
       expect(listed.find((b) => b.id === id)?.manifest).toBeNull();
       // The same worker still serves the queue.
       expect((await backUp()).startsWith('bk_')).toBe(true);
+    });
+
+    it('fails a restore before touching the destination, and the worker goes on', async () => {
+      const id = await backUp();
+      const { plan } = await suite.app.services.restores.plan({
+        backup: id,
+        into: { files: 'copy' },
+        requestedBy: 'console:tester',
+      });
+      await nestObject(id);
+      const { restoreId } = await suite.app.services.restores.enqueue(plan, 'console:tester');
+      const outcome = await suite.app.services.restores.follow(restoreId, () => {});
+
+      expect(outcome.status).toBe('failed');
+      expect(outcome.restore.status).toBe('failed');
+      expect(outcome.restore.error).toContain('nested/files.tar.zst');
+      expect(existsSync(join(suite.dir, 'copy'))).toBe(false);
+      expect((await backUp()).startsWith('bk_')).toBe(true);
+      await rm(join(suite.dir, 'copy'), { recursive: true, force: true });
+    });
+  });
+
+  describe('a manifest deleted or edited in the store', () => {
+    const planToCopy = (id: string) =>
+      suite.app.services.restores.plan({
+        backup: id,
+        into: { files: 'copy' },
+        requestedBy: 'console:tester',
+      });
+
+    /** Queues the plan made before the store changed, and follows it to its end. */
+    const restoreWith = async (plan: Awaited<ReturnType<typeof planToCopy>>['plan']) => {
+      const { restoreId } = await suite.app.services.restores.enqueue(plan, 'console:tester');
+      return suite.app.services.restores.follow(restoreId, () => {});
+    };
+
+    it('refuses the plan, the dry run and the restore of a backup whose manifest is gone, touching nothing', async () => {
+      const id = await backUp();
+      const { plan } = await planToCopy(id);
+      await unlink(join(backupDir(id), 'manifest.json'));
+
+      await expect(planToCopy(id)).rejects.toMatchObject({
+        code: 'manifest_not_found',
+        message: expect.stringMatching(
+          /has no manifest.*`\/backup verify .*lifeboat catalog rebuild/s,
+        ),
+      });
+      const chat = new TestChat(suite.app.dispatcher);
+      const dryRun = await chat.say(`/restore ${id} --into files=copy --dry-run`);
+      expect(dryRun).toMatchObject({ status: 'failed', code: 'manifest_not_found' });
+      expect(chat.lastText()).toContain('lifeboat catalog rebuild');
+
+      const outcome = await restoreWith(plan);
+      expect(outcome.status).toBe('failed');
+      expect(outcome.restore.error).toMatch(/backup .* has no manifest at .*Nothing was changed/);
+      expect(existsSync(join(suite.dir, 'copy'))).toBe(false);
+    });
+
+    it('refuses a backup whose stored manifest disagrees with the catalog, naming the difference', async () => {
+      const id = await backUp();
+      const { plan } = await planToCopy(id);
+      const manifest = await storedManifest(id);
+      const [component] = manifest.components as [Manifest['components'][number]];
+      // The object swapped for other bytes, and the manifest edited to match them.
+      const forged = Buffer.from('not the backup');
+      await writeFile(join(backupDir(id), component.object), forged);
+      const sha256 = (await import('node:crypto'))
+        .createHash('sha256')
+        .update(forged)
+        .digest('hex');
+      await writeManifest(id, {
+        ...manifest,
+        components: [{ ...component, bytes: forged.length, sha256 }],
+      });
+
+      await expect(planToCopy(id)).rejects.toMatchObject({
+        code: 'manifest_disagrees',
+        message: expect.stringContaining(
+          `component files: bytes ${forged.length} in the store, ${component.bytes} in the catalog`,
+        ),
+      });
+      const outcome = await restoreWith(plan);
+      expect(outcome.status).toBe('failed');
+      expect(outcome.restore.error).toContain(
+        `component files: sha256 ${sha256} in the store, ${component.sha256} in the catalog`,
+      );
+      expect(existsSync(join(suite.dir, 'copy'))).toBe(false);
+
+      // A verification at any level reads the same truth and fails the same way.
+      const { verificationId } = await suite.app.services.verifications.enqueue({
+        backup: id,
+        level: 1,
+        requestedBy: 'console:tester',
+      });
+      const record = await suite.app.services.verifications.follow(verificationId, () => {});
+      expect(record.status).toBe('failed');
+      expect(record.error).toContain('disagrees with the catalog');
     });
   });
 });

@@ -2,6 +2,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { AuditLog } from '../../audit/audit-log.ts';
 import { auditEvent, recordAudit } from '../../audit/audit-recorder.ts';
 import type { BackupTarget } from '../../backup/run-backup.ts';
+import { readCataloguedManifest } from '../../backup/stored-manifest.ts';
 import type { Catalog } from '../../catalog/open-catalog.ts';
 import type { LifeboatConfig } from '../../config/schema.ts';
 import type { AgeIdentity } from '../../crypto/age/index.ts';
@@ -17,6 +18,11 @@ export interface RestoreProcessorDeps {
   readonly config: LifeboatConfig;
   readonly catalog: Pick<Catalog, 'backups' | 'restores' | 'targetLocks'>;
   readonly store: BackupStore;
+  /**
+   * The config's replica stores: a backup the catalog records in none of the config's stores
+   * belongs to another config and is refused. @defaultValue none
+   */
+  readonly replicas?: readonly BackupStore[];
   /** The worker's age identities, read when a restore runs (see `loadAgeIdentities`). */
   readonly identities: () => readonly AgeIdentity[];
   /** Where components are staged. @defaultValue the OS temp directory (`TMPDIR`) */
@@ -130,12 +136,15 @@ async function runClaimed(
   let writing = false;
   try {
     const backup = await backups.get(plan.backupId);
-    if (!backup?.manifest || backup.status !== 'completed') {
+    if (backup?.status !== 'completed') {
       const why = backup ? `it is ${backup.status}` : 'it is no longer in the catalog';
       throw new Error(`backup ${plan.backupId} cannot be restored: ${why}; nothing was changed`);
     }
+    // Storage is the truth: the manifest the objects are checked against is the store's, once
+    // it agrees with the catalog's copy, read before any lock is taken or destination touched.
+    const manifest = await readCataloguedManifest([deps.store, ...(deps.replicas ?? [])], backup);
     const authorized = authorization !== null;
-    checkRestore({ plan, manifest: backup.manifest, config: deps.config, authorized });
+    checkRestore({ plan, manifest, config: deps.config, authorized });
 
     lock = await targetLocks.acquire(
       plan.components.map((c) => c.destination),
@@ -185,7 +194,7 @@ async function runClaimed(
     const restored = await runRestore({
       restoreId: id,
       plan,
-      manifest: backup.manifest,
+      manifest,
       config: deps.config,
       authorized,
       store: deps.store,

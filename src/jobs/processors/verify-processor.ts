@@ -9,8 +9,10 @@ import { ProgressReporter } from '../progress-reporter.ts';
 import { type JobProcessor, ShutdownAbort } from '../worker.ts';
 
 export interface VerifyProcessorDeps {
-  readonly catalog: Pick<Catalog, 'verifications'>;
+  readonly catalog: Pick<Catalog, 'verifications' | 'backups'>;
   readonly store: BackupStore;
+  /** The config's replica stores (see `verifyBackup`). @defaultValue none */
+  readonly replicas?: readonly BackupStore[];
   /** The age identities that open encrypted components, read when each job starts. */
   readonly identities: () => readonly AgeIdentity[];
   /** Where level 3 restores: the scratch PostgreSQL server and a temp directory. */
@@ -43,9 +45,12 @@ export function createVerifyProcessor(deps: VerifyProcessorDeps): JobProcessor<'
     await verifications.markStarted(id);
     const progress = new ProgressReporter(context, []);
     try {
+      const backup = await deps.catalog.backups.get(payload.backupId);
       const report = await verifyBackup({
         store: deps.store,
+        ...(deps.replicas ? { replicas: deps.replicas } : {}),
         backupId: payload.backupId,
+        catalogued: backup ?? { id: payload.backupId, manifest: null, location: null },
         level: payload.level,
         identities: deps.identities(),
         ...(payload.level === 3 ? { restoreTest: deps.restoreTest } : {}),
