@@ -4,8 +4,8 @@ import type { Database } from './database.ts';
 /** What retention reads from and writes to the catalog. */
 export interface RetentionRepository {
   /**
-   * The completed backups of `profile`, newest first, each with whether it has a passed
-   * verification of any level (`backup_verifications`).
+   * The completed backups of `profile`, newest first, each with its verifications that ended
+   * (`backup_verifications`, any level).
    */
   candidates(profile: string): Promise<RetentionCandidate[]>;
   /**
@@ -19,7 +19,7 @@ interface CandidateRow {
   id: string;
   created_at: Date;
   bytes: string | null;
-  verified: boolean;
+  verifications: { id: string; status: 'passed' | 'failed'; finished_at: string }[];
 }
 
 export function createRetentionRepository(db: Database): RetentionRepository {
@@ -27,8 +27,11 @@ export function createRetentionRepository(db: Database): RetentionRepository {
     async candidates(profile) {
       const rows = await db.query<CandidateRow>(
         `SELECT b.id, b.created_at, b.bytes,
-                EXISTS (SELECT 1 FROM backup_verifications v
-                         WHERE v.backup_id = b.id AND v.status = 'passed') AS verified
+                (SELECT coalesce(json_agg(json_build_object(
+                          'id', v.id, 'status', v.status, 'finished_at', v.finished_at)), '[]')
+                   FROM backup_verifications v
+                  WHERE v.backup_id = b.id AND v.status IN ('passed', 'failed')
+                    AND v.finished_at IS NOT NULL) AS verifications
            FROM backups b
           WHERE b.profile = $1 AND b.status = 'completed'
           ORDER BY b.created_at DESC, b.id DESC`,
@@ -38,7 +41,11 @@ export function createRetentionRepository(db: Database): RetentionRepository {
         id: row.id,
         createdAt: row.created_at,
         bytes: row.bytes === null ? 0 : Number(row.bytes),
-        verified: row.verified,
+        verifications: row.verifications.map((v) => ({
+          id: v.id,
+          status: v.status,
+          finishedAt: new Date(v.finished_at),
+        })),
       }));
     },
 

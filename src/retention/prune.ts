@@ -4,7 +4,7 @@ import type { LifeboatConfig, RetentionConfig } from '../config/schema.ts';
 import { messageOf } from '../core/errors.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
 import { backupObjectKey, backupPrefix } from '../storage/object-key.ts';
-import { type RetentionDecision, selectBackups } from './select-backups.ts';
+import { isVerified, type RetentionDecision, selectBackups } from './select-backups.ts';
 
 /** One backup in a prune report (JSON-safe: it is also a job's result). */
 export interface PruneBackupLine {
@@ -12,6 +12,7 @@ export interface PruneBackupLine {
   /** ISO 8601. */
   readonly createdAt: string;
   readonly bytes: number;
+  /** Its most recent verification passed (see `isVerified`). */
   readonly verified: boolean;
   readonly reasons: readonly string[];
 }
@@ -158,7 +159,7 @@ function lineOf(decision: RetentionDecision): PruneBackupLine {
     id: decision.backup.id,
     createdAt: decision.backup.createdAt.toISOString(),
     bytes: decision.backup.bytes,
-    verified: decision.backup.verified,
+    verified: isVerified(decision.backup),
     reasons: decision.reasons,
   };
 }

@@ -173,7 +173,7 @@ export class InMemoryBackupJobs implements BackupJobs {
 
 /**
  * Retention over the in-memory catalog, with the real selection and prune logic: `verified`
- * holds the ids that have a passed verification; a prune marks records pruned and deletes from
+ * holds the ids whose most recent verification passed; a prune marks records pruned and deletes from
  * `stores` (none unless a test adds one). `prune` runs at once instead of through a queue.
  */
 export class InMemoryRetention implements Retention {
@@ -208,7 +208,9 @@ export class InMemoryRetention implements Retention {
             id: r.id,
             createdAt: r.createdAt,
             bytes: r.bytes ?? 0,
-            verified: this.verified.has(r.id),
+            verifications: this.verified.has(r.id)
+              ? [{ id: `vf_${r.id}`, status: 'passed' as const, finishedAt: r.createdAt }]
+              : [],
           })),
       markPruned: async (id, reason) => {
         const record = this.catalog.records.get(id);
