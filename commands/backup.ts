@@ -214,6 +214,7 @@ async function pruneBackups(
       keptBytes: p.keptBytes,
       notes: p.notes,
       failures: p.failures,
+      elsewhere: p.elsewhere,
     })),
   };
 }

@@ -120,6 +120,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       queue,
       jobs: catalog.jobs,
       retention: catalog.retention,
+      stores: [store, ...stores.replicas],
     });
     const approvals = createApprovals({
       config,

@@ -2,6 +2,7 @@ import { MANIFEST_OBJECT } from '../backup/manifest.ts';
 import type { RetentionRepository } from '../catalog/retention-repository.ts';
 import type { LifeboatConfig, RetentionConfig } from '../config/schema.ts';
 import { messageOf } from '../core/errors.ts';
+import { locationElsewhere } from '../storage/backup-location.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
 import { backupObjectKey, backupPrefix } from '../storage/object-key.ts';
 import { isVerified, type RetentionDecision, selectBackups } from './select-backups.ts';
@@ -15,6 +16,13 @@ export interface PruneBackupLine {
   /** Its most recent verification passed (see `isVerified`). */
   readonly verified: boolean;
   readonly reasons: readonly string[];
+}
+
+/** A backup of the profile that lives in another config's store: never this prune's to judge. */
+export interface PruneElsewhere {
+  readonly id: string;
+  /** Where the catalog records it. */
+  readonly location: string;
 }
 
 /** A backup the prune meant to delete but could not delete completely. */
@@ -37,6 +45,11 @@ export interface ProfilePruneReport {
   readonly notes: readonly string[];
   /** Backups whose deletion failed (not in `deleted`, whose bytes are not counted as freed). */
   readonly failures: readonly PruneFailure[];
+  /**
+   * Completed backups of the profile the catalog records in none of this config's stores
+   * (another config sharing the catalog database): left out of the plan and left alone.
+   */
+  readonly elsewhere: readonly PruneElsewhere[];
 }
 
 export interface PruneReport {
@@ -58,7 +71,8 @@ export interface PruneDeps {
   readonly retention: RetentionRepository;
   /**
    * Every store a backup's objects may be in: the primary first, then the replicas. A pruned
-   * backup is deleted from all of them.
+   * backup is deleted from all of them; a backup the catalog records in none of them belongs
+   * to another config and is left alone. A dry run reads no store but needs them too.
    */
   readonly stores: readonly BackupStore[];
   /** Told about each backup deleted or failed, for the logs. */
@@ -69,8 +83,10 @@ export interface PruneDeps {
 
 /**
  * Applies the profiles' retention policies: reads each profile's completed backups from the
- * catalog, decides with {@link selectBackups}, and unless `dryRun` deletes the backups no rule
- * keeps. A profile without a policy keeps everything and is reported as such.
+ * catalog, decides with {@link selectBackups} over those that live in this config's stores
+ * (others belong to another config sharing the catalog, and are only listed), and unless
+ * `dryRun` deletes the backups no rule keeps. A profile without a policy keeps everything and is
+ * reported as such.
  *
  * Each backup goes in three steps, so that no half-deleted backup ever looks restorable:
  * 1. its `manifest.json` is deleted from every store (a backup without one is incomplete);
@@ -85,7 +101,14 @@ export async function prune(deps: PruneDeps, request: PruneRequest): Promise<Pru
   const profiles: ProfilePruneReport[] = [];
   for (const profile of names) {
     const policy = deps.config.profiles[profile]?.retention;
-    const plan = selectBackups(policy, await deps.retention.candidates(profile));
+    const ours = [];
+    const elsewhere: PruneElsewhere[] = [];
+    for (const candidate of await deps.retention.candidates(profile)) {
+      const location = locationElsewhere(candidate, deps.stores);
+      if (location === undefined) ours.push(candidate);
+      else elsewhere.push({ id: candidate.id, location });
+    }
+    const plan = selectBackups(policy, ours);
     const failures: PruneFailure[] = [];
     const deleted: RetentionDecision[] = [];
     if (!request.dryRun) {
@@ -107,6 +130,7 @@ export async function prune(deps: PruneDeps, request: PruneRequest): Promise<Pru
       freedBytes: gone.reduce((sum, d) => sum + d.backup.bytes, 0),
       notes: plan.notes,
       failures,
+      elsewhere,
     });
   }
   return { dryRun: request.dryRun, requestedBy: request.requestedBy, profiles };

@@ -173,11 +173,14 @@ export class InMemoryBackupJobs implements BackupJobs {
 
 /**
  * Retention over the in-memory catalog, with the real selection and prune logic: `verified`
- * holds the ids whose most recent verification passed; a prune marks records pruned and deletes from
+ * holds the ids whose most recent verification passed, `elsewhere` where backups of another
+ * config live; a prune marks records pruned and deletes from
  * `stores` (none unless a test adds one). `prune` runs at once instead of through a queue.
  */
 export class InMemoryRetention implements Retention {
   readonly verified = new Set<string>();
+  /** Backups recorded in another config's store, by id: where. */
+  readonly elsewhere = new Map<string, string>();
   readonly stores: BackupStore[] = [];
   readonly requests: { profile?: string; requestedBy: string; dryRun: boolean }[] = [];
   private readonly config: LifeboatConfig;
@@ -208,6 +211,7 @@ export class InMemoryRetention implements Retention {
             id: r.id,
             createdAt: r.createdAt,
             bytes: r.bytes ?? 0,
+            location: this.elsewhere.get(r.id) ?? null,
             verifications: this.verified.has(r.id)
               ? [{ id: `vf_${r.id}`, status: 'passed' as const, finishedAt: r.createdAt }]
               : [],

@@ -285,3 +285,62 @@ describe('the newest verified backup, in the PostgreSQL catalog', () => {
     expect((await catalog.backups.get(middle.id))?.status).toBe('pruned');
   });
 });
+
+describe('pruning with two configs sharing one catalog', () => {
+  const database = uniqueName('lb_prune_two');
+  let dir: string;
+  let catalog: Catalog;
+  let ours: LocalBackupStore;
+  let theirs: LocalBackupStore;
+  const policy: LifeboatConfig = configSchema.parse({
+    targets: { files: { kind: 'directory', path: '/srv/files' } },
+    profiles: { daily: { targets: ['files'], retention: { keepLast: 1 } } },
+  });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lifeboat-prune-two-'));
+    ours = new LocalBackupStore({ root: join(dir, 'ours') });
+    theirs = new LocalBackupStore({ root: join(dir, 'theirs') });
+    catalog = await openCatalog(databaseUrl(database));
+    await catalog.migrate();
+  });
+
+  afterAll(async () => {
+    await catalog?.close();
+    await dropDatabase(database);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("plans, deletes and marks only the backups in this config's stores, listing the others", async () => {
+    const seed = (store: LocalBackupStore, iso: string) =>
+      storeBackup({ store, catalog, database, profile: 'daily', at: new Date(iso) });
+    const theirNewest = await seed(theirs, '2026-11-22T02:00:00Z');
+    const theirOlder = await seed(theirs, '2026-11-21T02:00:00Z');
+    const ourNewest = await seed(ours, '2026-11-20T02:00:00Z');
+    const ourOlder = await seed(ours, '2026-11-19T02:00:00Z');
+
+    const dry = await prune(
+      { config: policy, retention: catalog.retention, stores: [ours] },
+      { requestedBy: 'console:alice', dryRun: true },
+    );
+    expect(dry.profiles[0]?.deleted.map((b) => b.id)).toEqual([ourOlder.id]);
+
+    const report = await prune(
+      { config: policy, retention: catalog.retention, stores: [ours] },
+      { requestedBy: 'console:alice', dryRun: false },
+    );
+    const daily = report.profiles[0];
+    expect(daily?.kept.map((b) => b.id)).toEqual([ourNewest.id]);
+    expect(daily?.deleted.map((b) => b.id)).toEqual([ourOlder.id]);
+    expect(daily?.elsewhere).toEqual([
+      { id: theirNewest.id, location: theirs.describe(theirNewest.id) },
+      { id: theirOlder.id, location: theirs.describe(theirOlder.id) },
+    ]);
+    for (const backup of [theirNewest, theirOlder]) {
+      expect((await catalog.backups.get(backup.id))?.status).toBe('completed');
+      expect(await keysOf(theirs, backup.id)).toHaveLength(2);
+    }
+    expect((await catalog.backups.get(ourOlder.id))?.status).toBe('pruned');
+    expect(await keysOf(ours, ourOlder.id)).toEqual([]);
+  });
+});

@@ -151,4 +151,19 @@ describe('/backup prune', () => {
     const deleted = (again.profiles as ProfileResult[]).flatMap((p) => p.deleted);
     expect(deleted).toEqual([]);
   });
+
+  it('leaves alone a backup recorded in another store, and says where it is', async () => {
+    const { chat, services, full } = botWithHistory();
+    services.retention.elsewhere.set(full.f20.id, `s3://other-bucket/${full.f20.id}`);
+    const result = await chat.say('/backup prune --profile full');
+    const [report] = result.profiles as (ProfileResult & { elsewhere: unknown })[];
+    expect(report?.deleted).toEqual([]);
+    expect(report?.elsewhere).toEqual([
+      { id: full.f20.id, location: `s3://other-bucket/${full.f20.id}` },
+    ]);
+    expect(services.backups.records.get(full.f20.id)?.status).toBe('completed');
+    expect(chat.lastText()).toContain(
+      `Left alone: 1 backup of full recorded in another store (is another config using this catalog?): ${full.f20.id} (s3://other-bucket/${full.f20.id}).`,
+    );
+  });
 });
