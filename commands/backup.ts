@@ -215,6 +215,7 @@ async function pruneBackups(
       notes: p.notes,
       failures: p.failures,
       elsewhere: p.elsewhere,
+      inUse: p.inUse,
     })),
   };
 }

@@ -121,6 +121,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       jobs: catalog.jobs,
       retention: catalog.retention,
       stores: [store, ...stores.replicas],
+      claims: catalog.backupClaims,
     });
     const approvals = createApprovals({
       config,
@@ -183,6 +184,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         config,
         retention: catalog.retention,
         stores: [store, ...stores.replicas],
+        claims: catalog.backupClaims,
       }),
       verify: createVerifyProcessor({
         catalog,

@@ -1,4 +1,5 @@
 import { MANIFEST_OBJECT } from '../backup/manifest.ts';
+import type { BackupClaims } from '../catalog/backup-claims.ts';
 import type { RetentionRepository } from '../catalog/retention-repository.ts';
 import type { LifeboatConfig, RetentionConfig } from '../config/schema.ts';
 import { messageOf } from '../core/errors.ts';
@@ -23,6 +24,13 @@ export interface PruneElsewhere {
   readonly id: string;
   /** Where the catalog records it. */
   readonly location: string;
+}
+
+/** A backup the prune meant to delete but left for its next run, because something reads it. */
+export interface PruneInUse {
+  readonly id: string;
+  /** Who reads it: `restore rs_…`, `verify vf_…`. */
+  readonly heldBy: readonly string[];
 }
 
 /** A backup the prune meant to delete but could not delete completely. */
@@ -50,6 +58,11 @@ export interface ProfilePruneReport {
    * (another config sharing the catalog database): left out of the plan and left alone.
    */
   readonly elsewhere: readonly PruneElsewhere[];
+  /**
+   * Backups no rule keeps that a restore, verification or copy was reading: not deleted (not in
+   * `deleted`, not counted as freed), left for the next prune.
+   */
+  readonly inUse: readonly PruneInUse[];
 }
 
 export interface PruneReport {
@@ -75,6 +88,8 @@ export interface PruneDeps {
    * to another config and is left alone. A dry run reads no store but needs them too.
    */
   readonly stores: readonly BackupStore[];
+  /** Readers' claims: a backup is deleted only under an exclusive claim, taken without waiting. */
+  readonly claims: Pick<BackupClaims, 'tryExclusive'>;
   /** Told about each backup deleted or failed, for the logs. */
   readonly onDeleted?: (profile: string, id: string, error?: string) => void;
   /** Stops before the next backup when aborted (a worker shutting down); rethrows its reason. */
@@ -88,7 +103,9 @@ export interface PruneDeps {
  * `dryRun` deletes the backups no rule keeps. A profile without a policy keeps everything and is
  * reported as such.
  *
- * Each backup goes in three steps, so that no half-deleted backup ever looks restorable:
+ * A backup is deleted only under an exclusive claim (see `BackupClaims`), taken without waiting:
+ * one that a restore, verification or copy is reading is left for the next prune and listed in
+ * `inUse`. Each backup goes in three steps, so that no half-deleted backup ever looks restorable:
  * 1. its `manifest.json` is deleted from every store (a backup without one is incomplete);
  * 2. the catalog marks it `pruned` with the reasons;
  * 3. the rest of its objects are deleted from every store.
@@ -111,13 +128,26 @@ export async function prune(deps: PruneDeps, request: PruneRequest): Promise<Pru
     const plan = selectBackups(policy, ours);
     const failures: PruneFailure[] = [];
     const deleted: RetentionDecision[] = [];
+    const inUse: PruneInUse[] = [];
     if (!request.dryRun) {
       for (const decision of plan.deleted) {
         deps.signal?.throwIfAborted();
-        const error = await pruneBackup(deps, decision, request.requestedBy);
-        if (error) failures.push({ id: decision.backup.id, error });
+        const { id } = decision.backup;
+        const claim = await deps.claims.tryExclusive(id, `prune by ${request.requestedBy}`);
+        if ('heldBy' in claim) {
+          inUse.push({ id, heldBy: claim.heldBy });
+          deps.onDeleted?.(profile, id, `in use by ${claim.heldBy.join(', ')}`);
+          continue;
+        }
+        let error: string | undefined;
+        try {
+          error = await pruneBackup(deps, decision, request.requestedBy);
+        } finally {
+          await claim.lock.release();
+        }
+        if (error) failures.push({ id, error });
         else deleted.push(decision);
-        deps.onDeleted?.(profile, decision.backup.id, error);
+        deps.onDeleted?.(profile, id, error);
       }
     }
     const gone = request.dryRun ? plan.deleted : deleted;
@@ -131,6 +161,7 @@ export async function prune(deps: PruneDeps, request: PruneRequest): Promise<Pru
       notes: plan.notes,
       failures,
       elsewhere,
+      inUse,
     });
   }
   return { dryRun: request.dryRun, requestedBy: request.requestedBy, profiles };

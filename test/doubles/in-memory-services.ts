@@ -181,6 +181,8 @@ export class InMemoryRetention implements Retention {
   readonly verified = new Set<string>();
   /** Backups recorded in another config's store, by id: where. */
   readonly elsewhere = new Map<string, string>();
+  /** Backups something reads now, by id: who (`restore rs_…`). */
+  readonly inUse = new Map<string, string>();
   readonly stores: BackupStore[] = [];
   readonly requests: { profile?: string; requestedBy: string; dryRun: boolean }[] = [];
   private readonly config: LifeboatConfig;
@@ -229,7 +231,17 @@ export class InMemoryRetention implements Retention {
       },
     };
     return prune(
-      { config: this.config, retention: repository, stores: this.stores },
+      {
+        config: this.config,
+        retention: repository,
+        stores: this.stores,
+        claims: {
+          tryExclusive: async (id) => {
+            const heldBy = this.inUse.get(id);
+            return heldBy ? { heldBy: [heldBy] } : { lock: { release: async () => {} } };
+          },
+        },
+      },
       { profile: request.profile ?? null, requestedBy: request.requestedBy, dryRun },
     );
   }

@@ -99,7 +99,12 @@ describe('pruning with the PostgreSQL catalog and local stores', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const deps = () => ({ config, retention: catalog.retention, stores: [primary, replica] });
+  const deps = () => ({
+    config,
+    retention: catalog.retention,
+    stores: [primary, replica],
+    claims: catalog.backupClaims,
+  });
   const deletedIds = (report: PruneReport, profile: string) =>
     report.profiles.find((p) => p.profile === profile)?.deleted.map((d) => d.id);
 
@@ -195,7 +200,12 @@ describe('pruning with the PostgreSQL catalog and local stores', () => {
       at: new Date('2026-11-09T02:00:00Z'),
     });
     const report = await prune(
-      { config, retention: catalog.retention, stores: [refusingDeletesOf(primary, older.id)] },
+      {
+        config,
+        retention: catalog.retention,
+        stores: [refusingDeletesOf(primary, older.id)],
+        claims: catalog.backupClaims,
+      },
       { profile: 'daily', requestedBy: 'console:alice', dryRun: false },
     );
     const daily = report.profiles[0];
@@ -271,7 +281,7 @@ describe('the newest verified backup, in the PostgreSQL catalog', () => {
     await recordVerification(database, oldest.id, 'passed', new Date('2026-11-21T03:00:00Z'));
 
     const report = await prune(
-      { config: kept, retention: catalog.retention, stores: [store] },
+      { config: kept, retention: catalog.retention, stores: [store], claims: catalog.backupClaims },
       { requestedBy: 'console:alice', dryRun: false },
     );
     const daily = report.profiles[0];
@@ -320,13 +330,23 @@ describe('pruning with two configs sharing one catalog', () => {
     const ourOlder = await seed(ours, '2026-11-19T02:00:00Z');
 
     const dry = await prune(
-      { config: policy, retention: catalog.retention, stores: [ours] },
+      {
+        config: policy,
+        retention: catalog.retention,
+        stores: [ours],
+        claims: catalog.backupClaims,
+      },
       { requestedBy: 'console:alice', dryRun: true },
     );
     expect(dry.profiles[0]?.deleted.map((b) => b.id)).toEqual([ourOlder.id]);
 
     const report = await prune(
-      { config: policy, retention: catalog.retention, stores: [ours] },
+      {
+        config: policy,
+        retention: catalog.retention,
+        stores: [ours],
+        claims: catalog.backupClaims,
+      },
       { requestedBy: 'console:alice', dryRun: false },
     );
     const daily = report.profiles[0];

@@ -85,6 +85,13 @@ function profileBlocks(report: ProfilePruneReport, dryRun: boolean): Block[] {
       text: `Left alone: ${plural(report.elsewhere.length, 'backup')} of ${report.profile} recorded in another store (is another config using this catalog?): ${listed}${more}.`,
     });
   }
+  if (report.inUse.length > 0) {
+    blocks.push({
+      type: 'callout',
+      tone: 'warning',
+      text: `Left for the next prune: ${report.inUse.map((u) => `${u.id} (in use by ${u.heldBy.join(', ')})`).join(', ')}.`,
+    });
+  }
   for (const failure of report.failures) {
     blocks.push({
       type: 'callout',

@@ -16,7 +16,7 @@ import { type JobContext, type JobProcessor, ShutdownAbort } from '../worker.ts'
 
 export interface RestoreProcessorDeps {
   readonly config: LifeboatConfig;
-  readonly catalog: Pick<Catalog, 'backups' | 'restores' | 'targetLocks'>;
+  readonly catalog: Pick<Catalog, 'backups' | 'restores' | 'targetLocks' | 'backupClaims'>;
   readonly store: BackupStore;
   /**
    * The config's replica stores: a backup the catalog records in none of the config's stores
@@ -103,7 +103,7 @@ async function runClaimed(
   id: string,
   context: JobContext,
 ): Promise<RestoreJobResult> {
-  const { backups, restores, targetLocks } = deps.catalog;
+  const { backups, restores, targetLocks, backupClaims } = deps.catalog;
   const claim = await restores.claim(id, { attempt: context.attempt });
   const audit = auditTrail(deps.audit, claim.restore, context.logger);
   if (!claim.claimed) {
@@ -131,10 +131,13 @@ async function runClaimed(
   let results: RestoreResults | undefined;
   let safety: SafetyBackupReport | null = null;
   let lock: { release(): Promise<void> } | undefined;
+  let reading: { release(): Promise<void> } | undefined;
   // Set once runRestore is about to write the first destination: from then on a shutdown
   // cannot hand the restore back, because running it again would write over half of it.
   let writing = false;
   try {
+    // Held until the end: no prune deletes the backup while it is staged and restored.
+    reading = await backupClaims.hold(plan.backupId, `restore ${id}`, { signal: context.signal });
     const backup = await backups.get(plan.backupId);
     if (backup?.status !== 'completed') {
       const why = backup ? `it is ${backup.status}` : 'it is no longer in the catalog';
@@ -245,6 +248,7 @@ async function runClaimed(
   } finally {
     progress.stop();
     await lock?.release();
+    await reading?.release();
   }
 }
 

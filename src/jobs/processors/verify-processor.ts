@@ -9,7 +9,7 @@ import { ProgressReporter } from '../progress-reporter.ts';
 import { type JobProcessor, ShutdownAbort } from '../worker.ts';
 
 export interface VerifyProcessorDeps {
-  readonly catalog: Pick<Catalog, 'verifications' | 'backups'>;
+  readonly catalog: Pick<Catalog, 'verifications' | 'backups' | 'backupClaims'>;
   readonly store: BackupStore;
   /** The config's replica stores (see `verifyBackup`). @defaultValue none */
   readonly replicas?: readonly BackupStore[];
@@ -44,7 +44,12 @@ export function createVerifyProcessor(deps: VerifyProcessorDeps): JobProcessor<'
 
     await verifications.markStarted(id);
     const progress = new ProgressReporter(context, []);
+    let reading: { release(): Promise<void> } | undefined;
     try {
+      // Held while the objects are read: no prune deletes the backup under the verification.
+      reading = await deps.catalog.backupClaims.hold(payload.backupId, `verify ${id}`, {
+        signal: context.signal,
+      });
       const backup = await deps.catalog.backups.get(payload.backupId);
       const report = await verifyBackup({
         store: deps.store,
@@ -79,6 +84,7 @@ export function createVerifyProcessor(deps: VerifyProcessorDeps): JobProcessor<'
       throw new UnrecoverableError(message);
     } finally {
       progress.stop();
+      await reading?.release();
     }
   };
 }

@@ -166,4 +166,20 @@ describe('/backup prune', () => {
       `Left alone: 1 backup of full recorded in another store (is another config using this catalog?): ${full.f20.id} (s3://other-bucket/${full.f20.id}).`,
     );
   });
+
+  it('leaves a backup something reads for the next prune, saying who reads it', async () => {
+    const { chat, services, full } = botWithHistory();
+    services.retention.inUse.set(full.f20.id, 'restore rs_20261122T120000Z_abc123');
+    const result = await chat.say('/backup prune --profile full');
+    const [report] = result.profiles as (ProfileResult & { inUse: unknown })[];
+    expect(report?.deleted).toEqual([]);
+    expect(report?.inUse).toEqual([
+      { id: full.f20.id, heldBy: ['restore rs_20261122T120000Z_abc123'] },
+    ]);
+    expect(result.status).toBe('ok');
+    expect(services.backups.records.get(full.f20.id)?.status).toBe('completed');
+    expect(chat.lastText()).toContain(
+      `Left for the next prune: ${full.f20.id} (in use by restore rs_20261122T120000Z_abc123).`,
+    );
+  });
 });
