@@ -7,6 +7,7 @@ import { resolveProfile } from '../config/profiles.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
 import { CommandError } from '../core/errors.ts';
 import { newVerificationId } from '../core/ids.ts';
+import { whyNotVerifiable } from '../verify/verifiable.ts';
 import type { VerificationRecord } from '../verify/verification.ts';
 import { followJob } from './follow-job.ts';
 import type { VerifyJob } from './job-payloads.ts';
@@ -83,10 +84,11 @@ async function resolveBackup(
       `There is no backup \`${request.backup}\` in the catalog. \`/backup list\` shows the recent ones.`,
     );
   }
-  if (backup.status !== 'completed') {
+  const refusal = whyNotVerifiable(backup);
+  if (refusal !== null) {
     throw new CommandError(
-      'backup_not_completed',
-      `backup ${backup.id} is ${backup.status}: only a completed backup can be verified`,
+      backup.status === 'pruned' ? 'backup_pruned' : 'backup_not_completed',
+      refusal,
     );
   }
   return backup;

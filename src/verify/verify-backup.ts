@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Manifest, ManifestComponent } from '../backup/manifest.ts';
+import { MANIFEST_OBJECT, type Manifest, type ManifestComponent } from '../backup/manifest.ts';
 import type { ComponentProgress } from '../backup/progress.ts';
 import { componentKey, openComponent } from '../backup/read-component.ts';
 import { readManifest } from '../backup/read-manifest.ts';
@@ -9,6 +9,7 @@ import { formatBytes } from '../core/format.ts';
 import type { AgeIdentity } from '../crypto/age/index.ts';
 import { splitPassword } from '../postgres/connection-url.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
+import { backupObjectKey } from '../storage/object-key.ts';
 import { checkStoredObject } from './check-stored-object.ts';
 import { type RestoreTestSettings, restoreTestComponent } from './restore-test.ts';
 import { structureCheckerFor } from './structure/index.ts';
@@ -93,11 +94,13 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<Verifi
     return finish([], messageOf(error));
   }
   for (const component of manifest.components) emit(options, waiting(component.name));
-  const components: ComponentVerification[] = [];
+  const checked: ComponentVerification[] = [];
   for (const component of manifest.components) {
     options.signal?.throwIfAborted();
-    components.push(await verifyComponent(options, component));
+    checked.push(await verifyComponent(options, component));
   }
+  // Bytes read from a file deleted meanwhile still hash right: what passed must still be there.
+  const components = await stillStored(options, manifest, checked);
   const failures = components.flatMap((c) => (c.error ? [c.error.message] : []));
   return finish(components, failures.length > 0 ? failures.join('\n') : null);
 }
@@ -198,6 +201,51 @@ function unverifiable(
     error: { code, message: `component ${component.name}: ${messageOf(error)}` },
     durationMs: Math.round(performance.now() - clock),
   };
+}
+
+/**
+ * The components as checked, with those whose object (or the manifest) is gone from the store
+ * now, or changed size, failed as `object_vanished`: a verification only passes a backup that
+ * is still stored as it was read.
+ */
+async function stillStored(
+  options: VerifyBackupOptions,
+  manifest: Manifest,
+  checked: readonly ComponentVerification[],
+): Promise<ComponentVerification[]> {
+  const { store, backupId } = options;
+  const problem = async (key: string, bytes: number | null): Promise<string | null> => {
+    try {
+      const found = await store.stat(key);
+      if (!found) return `${store.describe(key)} disappeared from the store while it was verified`;
+      if (bytes !== null && found.bytes !== bytes) {
+        return `${store.describe(key)} changed while it was verified: ${found.bytes} bytes now, ${bytes} read`;
+      }
+      return null;
+    } catch (error) {
+      return `could not check that ${store.describe(key)} is still stored: ${messageOf(error)}`;
+    }
+  };
+  const manifestProblem = await problem(backupObjectKey(backupId, MANIFEST_OBJECT), null);
+  const out: ComponentVerification[] = [];
+  for (const result of checked) {
+    if (!result.ok) {
+      out.push(result);
+      continue;
+    }
+    const component = manifest.components.find((c) => c.name === result.name);
+    const why = manifestProblem ?? (await problem(result.key, component?.bytes ?? null));
+    out.push(
+      why === null
+        ? result
+        : {
+            ...result,
+            ok: false,
+            error: { code: 'object_vanished', message: `component ${result.name}: ${why}` },
+          },
+    );
+  }
+  return out;
 }
 
 /** Level 1: the stored bytes' size and sha256. */

@@ -149,4 +149,29 @@ profiles:
     expect(next?.inUse).toEqual([]);
     expect(next?.kept.find((b) => b.id === older)?.reasons).toEqual(['keep: newest verified']);
   });
+
+  it('records a verification failed when the objects it read disappear before it ends', async () => {
+    const id = await backUp();
+    await holdReadsOf(id);
+    const { verificationId } = await suite.app.services.verifications.enqueue({
+      backup: id,
+      level: 1,
+      requestedBy: 'console:tester',
+    });
+    const following = suite.app.services.verifications.follow(verificationId, () => {});
+    await waitUntilHeld();
+    // Deleted behind Lifeboat's back (a person, a bucket lifecycle rule), not by a prune.
+    await suite.app.store.deleteAll(`${id}/`);
+    proxy.release();
+
+    const record = await following;
+    expect(record.status).toBe('failed');
+    expect(record.error).toContain(
+      `component files: ${suite.app.store.describe(`${id}/manifest.json`)} disappeared from the store while it was verified`,
+    );
+    expect(record.results?.components[0]).toMatchObject({
+      ok: false,
+      error: { code: 'object_vanished' },
+    });
+  });
 });

@@ -199,4 +199,46 @@ profiles:
       expect(record.error).toContain('disagrees with the catalog');
     });
   });
+
+  describe('a backup that is not there to verify', () => {
+    it('is refused when asked for, naming why, and queues nothing', async () => {
+      const id = await backUp();
+      await suite.app.catalog.retention.markPruned(id, 'delete: no rule keeps it');
+      await expect(
+        suite.app.services.verifications.enqueue({
+          backup: id,
+          level: 1,
+          requestedBy: 'console:tester',
+        }),
+      ).rejects.toMatchObject({
+        code: 'backup_pruned',
+        message: expect.stringMatching(
+          /^backup .* was pruned .* \(delete: no rule keeps it\): its objects are deleted, so there is nothing to verify/,
+        ),
+      });
+      const chat = new TestChat(suite.app.dispatcher);
+      const result = await chat.say(`/backup verify ${id}`);
+      expect(result).toMatchObject({ status: 'invalid', code: 'backup_pruned' });
+    });
+
+    it('is recorded failed, never passed, when it was pruned after the verification was queued', async () => {
+      const id = await backUp();
+      await worker.close(1_000);
+      let verificationId: string;
+      try {
+        ({ verificationId } = await suite.app.services.verifications.enqueue({
+          backup: id,
+          level: 1,
+          requestedBy: 'console:tester',
+        }));
+        // Marked pruned while its objects are still stored, as a prune of another config did.
+        await suite.app.catalog.retention.markPruned(id, 'delete: no rule keeps it');
+      } finally {
+        worker = suite.app.startWorker();
+      }
+      const record = await suite.app.services.verifications.follow(verificationId, () => {});
+      expect(record.status).toBe('failed');
+      expect(record.error).toMatch(/was pruned .*nothing to verify/);
+    });
+  });
 });

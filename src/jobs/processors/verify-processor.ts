@@ -3,6 +3,7 @@ import type { Catalog } from '../../catalog/open-catalog.ts';
 import type { AgeIdentity } from '../../crypto/age/index.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
 import type { RestoreTestSettings } from '../../verify/restore-test.ts';
+import { whyNotVerifiable } from '../../verify/verifiable.ts';
 import type { VerificationRecord } from '../../verify/verification.ts';
 import { verifyBackup } from '../../verify/verify-backup.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
@@ -51,11 +52,20 @@ export function createVerifyProcessor(deps: VerifyProcessorDeps): JobProcessor<'
         signal: context.signal,
       });
       const backup = await deps.catalog.backups.get(payload.backupId);
+      // Queued while it was completed, the backup may be gone by now: nothing to verify.
+      const refusal = backup
+        ? whyNotVerifiable(backup)
+        : `backup ${payload.backupId} is no longer in the catalog, so there is nothing to verify`;
+      if (refusal !== null) {
+        const ended = await verifications.markFailed(id, refusal, null);
+        await progress.flush();
+        return resultOf(ended);
+      }
       const report = await verifyBackup({
         store: deps.store,
         ...(deps.replicas ? { replicas: deps.replicas } : {}),
         backupId: payload.backupId,
-        catalogued: backup ?? { id: payload.backupId, manifest: null, location: null },
+        catalogued: backup,
         level: payload.level,
         identities: deps.identities(),
         ...(payload.level === 3 ? { restoreTest: deps.restoreTest } : {}),
@@ -67,9 +77,14 @@ export function createVerifyProcessor(deps: VerifyProcessorDeps): JobProcessor<'
         scratch: report.scratch,
         durationMs: report.durationMs,
       };
-      const ended = report.ok
-        ? await verifications.markPassed(id, results)
-        : await verifications.markFailed(id, report.error ?? 'the verification failed', results);
+      // A pass is recorded only for a backup that is still there as it was read.
+      const after = await deps.catalog.backups.get(payload.backupId);
+      const gone = after ? whyNotVerifiable(after) : `backup ${payload.backupId} left the catalog`;
+      const error = report.error ?? (gone === null ? null : `while it was being verified, ${gone}`);
+      const ended =
+        error === null
+          ? await verifications.markPassed(id, results)
+          : await verifications.markFailed(id, error, results);
       await progress.flush();
       return resultOf(ended);
     } catch (error) {
