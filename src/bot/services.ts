@@ -125,7 +125,11 @@ export interface VerificationRequest {
   readonly backup: string;
   /** The profile `latest` refers to. @defaultValue the config's default profile */
   readonly profile?: string;
-  readonly level: VerificationLevel;
+  /**
+   * The level asked for. @defaultValue level 2, or level 1 with a note when the backup is
+   * encrypted and the worker has no identity to open it
+   */
+  readonly level?: VerificationLevel;
   /** `platform:id` of the person asking. */
   readonly requestedBy: string;
 }

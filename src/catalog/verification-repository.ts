@@ -23,13 +23,21 @@ export interface VerificationRepository {
    * restarts. An ended one is returned unchanged.
    */
   markStarted(id: string): Promise<VerificationRecord>;
-  /** Ends a running verification as passed. An ended one is returned unchanged. */
-  markPassed(id: string, results: VerificationResults): Promise<VerificationRecord>;
-  /** Ends a running verification as failed. An ended one is returned unchanged. */
+  /**
+   * Ends a running verification as passed, at `level` when it ran at another level than it was
+   * queued at (the default falls back to 1 without a key). An ended one is returned unchanged.
+   */
+  markPassed(
+    id: string,
+    results: VerificationResults,
+    level?: VerificationLevel,
+  ): Promise<VerificationRecord>;
+  /** Ends a running verification as failed (see `markPassed`). An ended one stays unchanged. */
   markFailed(
     id: string,
     error: string,
     results: VerificationResults | null,
+    level?: VerificationLevel,
   ): Promise<VerificationRecord>;
   get(id: string): Promise<VerificationRecord | undefined>;
   /** The backup's most recent verification, whatever its status. */
@@ -76,15 +84,17 @@ export function createVerificationRepository(db: Database): VerificationReposito
     status: 'passed' | 'failed',
     error: string | null,
     results: VerificationResults | null,
+    level: VerificationLevel | undefined,
   ) =>
     updated(
       id,
       await db.query<VerificationRow>(
         `UPDATE backup_verifications
-            SET status = $2, error = $3, results = $4::jsonb, finished_at = now()
+            SET status = $2, error = $3, results = $4::jsonb, finished_at = now(),
+                level = coalesce($5, level)
           WHERE id = $1 AND status = 'running'
           RETURNING ${COLUMNS}`,
-        [id, status, error, results === null ? null : JSON.stringify(results)],
+        [id, status, error, results === null ? null : JSON.stringify(results), level ?? null],
       ),
     );
 
@@ -114,8 +124,8 @@ export function createVerificationRepository(db: Database): VerificationReposito
       );
     },
 
-    markPassed: (id, results) => finish(id, 'passed', null, results),
-    markFailed: (id, error, results) => finish(id, 'failed', error, results),
+    markPassed: (id, results, level) => finish(id, 'passed', null, results, level),
+    markFailed: (id, error, results, level) => finish(id, 'failed', error, results, level),
     get,
 
     async latestFor(backupId) {

@@ -8,7 +8,7 @@ import type { LifeboatConfig } from '../config/schema.ts';
 import { CommandError } from '../core/errors.ts';
 import { newVerificationId } from '../core/ids.ts';
 import { whyNotVerifiable } from '../verify/verifiable.ts';
-import type { VerificationRecord } from '../verify/verification.ts';
+import { DEFAULT_VERIFICATION_LEVEL, type VerificationRecord } from '../verify/verification.ts';
 import { followJob } from './follow-job.ts';
 import type { VerifyJob } from './job-payloads.ts';
 import type { JobQueue } from './queue.ts';
@@ -27,17 +27,19 @@ export function createVerificationJobs(deps: VerificationJobsDeps): Verification
     async enqueue(request: VerificationRequest) {
       const backup = await resolveBackup(deps, request);
       const verificationId = newVerificationId();
+      const level = request.level ?? DEFAULT_VERIFICATION_LEVEL;
       const payload: VerifyJob = {
         kind: 'verify',
         verificationId,
         backupId: backup.id,
-        level: request.level,
+        level,
+        ...(request.level === undefined ? { defaultLevel: true } : {}),
         requestedBy: request.requestedBy,
       };
       await deps.verifications.create({
         id: verificationId,
         backupId: backup.id,
-        level: request.level,
+        level,
         requestedBy: request.requestedBy,
       });
       await deps.jobs.record({

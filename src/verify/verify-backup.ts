@@ -18,11 +18,17 @@ import type {
   VerificationLevel,
   VerificationReport,
 } from './verification.ts';
+import { chooseLevel } from './verification-level.ts';
 
 export interface VerifyBackupOptions {
   readonly store: BackupStore;
   readonly backupId: string;
   readonly level: VerificationLevel;
+  /**
+   * `level` is the default, not asked for: an encrypted backup with no identity to open it is
+   * then checked at level 1 with a note, instead of failing (see `chooseLevel`). @defaultValue false
+   */
+  readonly defaultLevel?: boolean;
   /**
    * The catalog's record of the backup: the manifest in the store must agree with its copy, or
    * the verification fails saying how they differ. @defaultValue the stored manifest as it is
@@ -68,9 +74,9 @@ type ComponentFindings = Pick<
  */
 export async function verifyBackup(options: VerifyBackupOptions): Promise<VerificationReport> {
   const clock = performance.now();
-  const { store, backupId, level } = options;
-  const scratch =
-    level === 3 && options.restoreTest ? splitPassword(options.restoreTest.postgresUrl).url : null;
+  const { store, backupId } = options;
+  let level = options.level;
+  let notes: readonly string[] = [];
   const finish = (
     components: ComponentVerification[],
     error: string | null,
@@ -80,7 +86,11 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<Verifi
     ok: error === null,
     components,
     error,
-    scratch,
+    notes,
+    scratch:
+      level === 3 && options.restoreTest
+        ? splitPassword(options.restoreTest.postgresUrl).url
+        : null,
     durationMs: Math.round(performance.now() - clock),
   });
 
@@ -93,11 +103,21 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<Verifi
     options.signal?.throwIfAborted();
     return finish([], messageOf(error));
   }
+  const choice = chooseLevel({
+    manifest,
+    requested: options.level,
+    explicit: options.defaultLevel !== true,
+    hasIdentity: (options.identities ?? []).length > 0,
+  });
+  level = choice.level;
+  notes = choice.notes;
+  if (choice.refusal !== null) return finish([], choice.refusal);
+  const run = { ...options, level };
   for (const component of manifest.components) emit(options, waiting(component.name));
   const checked: ComponentVerification[] = [];
   for (const component of manifest.components) {
     options.signal?.throwIfAborted();
-    checked.push(await verifyComponent(options, component));
+    checked.push(await verifyComponent(run, component));
   }
   // Bytes read from a file deleted meanwhile still hash right: what passed must still be there.
   const components = await stillStored(options, manifest, checked);

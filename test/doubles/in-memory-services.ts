@@ -292,7 +292,7 @@ export class InMemoryVerifications implements Verifications {
     this.records.set(id, {
       id,
       backupId: backup.id,
-      level: request.level,
+      level: request.level ?? 2,
       status: 'running',
       requestedBy: request.requestedBy,
       startedAt: this.now(),

@@ -67,6 +67,7 @@ export function createVerifyProcessor(deps: VerifyProcessorDeps): JobProcessor<'
         backupId: payload.backupId,
         catalogued: backup,
         level: payload.level,
+        defaultLevel: payload.defaultLevel === true,
         identities: deps.identities(),
         ...(payload.level === 3 ? { restoreTest: deps.restoreTest } : {}),
         signal: context.signal,
@@ -74,6 +75,7 @@ export function createVerifyProcessor(deps: VerifyProcessorDeps): JobProcessor<'
       });
       const results = {
         components: report.components,
+        ...(report.notes.length ? { notes: report.notes } : {}),
         scratch: report.scratch,
         durationMs: report.durationMs,
       };
@@ -83,8 +85,8 @@ export function createVerifyProcessor(deps: VerifyProcessorDeps): JobProcessor<'
       const error = report.error ?? (gone === null ? null : `while it was being verified, ${gone}`);
       const ended =
         error === null
-          ? await verifications.markPassed(id, results)
-          : await verifications.markFailed(id, error, results);
+          ? await verifications.markPassed(id, results, report.level)
+          : await verifications.markFailed(id, error, results, report.level);
       await progress.flush();
       return resultOf(ended);
     } catch (error) {
