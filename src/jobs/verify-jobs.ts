@@ -8,7 +8,11 @@ import type { LifeboatConfig } from '../config/schema.ts';
 import { CommandError } from '../core/errors.ts';
 import { newVerificationId } from '../core/ids.ts';
 import { whyNotVerifiable } from '../verify/verifiable.ts';
-import { DEFAULT_VERIFICATION_LEVEL, type VerificationRecord } from '../verify/verification.ts';
+import {
+  DEFAULT_VERIFICATION_LEVEL,
+  type VerificationRecord,
+  verificationEnded,
+} from '../verify/verification.ts';
 import { followJob } from './follow-job.ts';
 import type { VerifyJob } from './job-payloads.ts';
 import type { JobQueue } from './queue.ts';
@@ -111,7 +115,7 @@ function followVerification(
     check: async () => {
       const record = await deps.verifications.get(verificationId);
       if (!record) throw new Error(`verification ${verificationId} is not in the catalog`);
-      return record.status === 'running' ? undefined : record;
+      return verificationEnded(record) ? record : undefined;
     },
   });
 }

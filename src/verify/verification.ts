@@ -96,7 +96,17 @@ export function levelName(level: VerificationLevel): string {
   return level === 1 ? 'checksums' : level === 2 ? 'structure' : 'restore test';
 }
 
-export type VerificationStatus = 'running' | 'passed' | 'failed';
+/**
+ * `queued` until a worker starts it; `running` while a worker holds it (see the worker's sweep
+ * of interrupted work); then `passed` or `failed` for good. Catalogs from before 0.4 hold no
+ * `queued` ones: theirs were recorded `running` from the start.
+ */
+export type VerificationStatus = 'queued' | 'running' | 'passed' | 'failed';
+
+/** Whether a verification has ended: it will not run (again). */
+export function verificationEnded(record: Pick<VerificationRecord, 'status'>): boolean {
+  return record.status === 'passed' || record.status === 'failed';
+}
 
 /** A verification as the catalog keeps it. */
 export interface VerificationRecord {

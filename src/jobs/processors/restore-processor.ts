@@ -11,6 +11,7 @@ import { hasEnded, type RestoreRecord } from '../../restore/restore-record.ts';
 import { checkRestore, type RestoreResults, runRestore } from '../../restore/run-restore.ts';
 import { type SafetyBackupReport, takeSafetyBackup } from '../../restore/safety-backup.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
+import { attemptLockTarget } from '../attempt-locks.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
 import { type JobContext, type JobProcessor, ShutdownAbort } from '../worker.ts';
 
@@ -25,7 +26,7 @@ export interface RestoreProcessorDeps {
   readonly replicas?: readonly BackupStore[];
   /** The worker's age identities, read when a restore runs (see `loadAgeIdentities`). */
   readonly identities: () => readonly AgeIdentity[];
-  /** Where components are staged. @defaultValue the OS temp directory (`TMPDIR`) */
+  /** The staging root (see `runRestore`). @defaultValue `defaultStagingRoot()`, under `TMPDIR` */
   readonly stagingDirectory?: string;
   /**
    * Where `restore.started`, `safety-backup.*` and `restore.completed|failed` are recorded. A
@@ -49,12 +50,16 @@ export interface RestoreJobResult {
 }
 
 /** Why a restore found running by a new attempt is failed instead of run again. */
+/**
+ * Why a restore whose worker died is failed: by a worker's sweep of interrupted work, or by a
+ * retry of its job that finds it running with no live attempt.
+ */
 export const INTERRUPTED_RESTORE =
-  'an earlier attempt was interrupted while restoring; it is not run again automatically, because the destination may be half-restored: check it, then restore again';
+  'the worker running it stopped (killed, crashed or cut off from the catalog) before it ended; it is not run again automatically, because the destination may be partly written: check the destination, then restore again';
 
 /** Why a restore stopped by a shutdown after it began writing is failed, not handed back. */
 export const SHUTDOWN_MID_RESTORE =
-  'the worker shut down while restoring; it is not run again automatically, because the destination may be half-restored: check it, then restore again';
+  'the worker shut down while restoring; it is not run again automatically, because the destination may be partly written: check the destination, then restore again';
 
 /**
  * Runs one restore job, at most once: the job claims its restore (`queued` → `running`) in one
@@ -85,7 +90,7 @@ export function createRestoreProcessor(deps: RestoreProcessorDeps): JobProcessor
     // ends its result is returned below. The lock dies with its worker's connection, so a
     // restore found `running` with the lock free was left by an attempt that is gone.
     const attempt = await targetLocks.acquire(
-      [`restore:${id}`],
+      [attemptLockTarget('restore', id)],
       `restore ${id} (attempt ${context.attempt})`,
       { signal: context.signal },
     );

@@ -1,6 +1,0 @@
--- Shared claims: readers of a backup (a restore staging it, a verification, a copy to a replica)
--- hold a shared advisory lock on it, and prune deletes only a backup it can lock exclusively.
--- Several sessions now hold one lock key at once, so a holder row is one per key and session.
-
-ALTER TABLE target_lock_holders DROP CONSTRAINT target_lock_holders_pkey;
-ALTER TABLE target_lock_holders ADD PRIMARY KEY (lock_key, pid);
