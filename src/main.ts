@@ -160,6 +160,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         backups: catalog.backups,
         verifications: catalog.verifications,
         jobs: catalog.jobs,
+        stores: [store, ...stores.replicas],
       }),
       restores: createRestoreJobs({
         config,

@@ -19,12 +19,13 @@ import type { RestoreRecord } from '../restore/restore-record.ts';
 import { restorerFor } from '../restore/restorers/index.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
 import { followJob } from './follow-job.ts';
+import { latestInStores } from './latest-backup.ts';
 import type { JobQueue } from './queue.ts';
 
 export interface RestoreJobsDeps {
   readonly config: LifeboatConfig;
   readonly queue: JobQueue;
-  readonly backups: Pick<BackupRepository, 'get' | 'latestCompleted'>;
+  readonly backups: Pick<BackupRepository, 'get' | 'latestCompleted' | 'list'>;
   readonly restores: RestoreRepository;
   readonly jobs: JobRepository;
   /**
@@ -119,7 +120,7 @@ export function planFor(
 async function findBackup(deps: RestoreJobsDeps, request: RestoreRequest): Promise<BackupRecord> {
   if (request.backup === 'latest') {
     const profile = resolveProfile(deps.config, request.profile);
-    const latest = await deps.backups.latestCompleted(profile);
+    const latest = await latestInStores(deps.backups, profile, deps.stores);
     if (!latest) {
       throw new CommandError(
         'restore_no_backup',

@@ -7,6 +7,7 @@ import { resolveProfile } from '../config/profiles.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
 import { CommandError } from '../core/errors.ts';
 import { newVerificationId } from '../core/ids.ts';
+import type { BackupStore } from '../storage/backup-store.ts';
 import { whyNotVerifiable } from '../verify/verifiable.ts';
 import {
   DEFAULT_VERIFICATION_LEVEL,
@@ -15,12 +16,15 @@ import {
 } from '../verify/verification.ts';
 import { followJob } from './follow-job.ts';
 import type { VerifyJob } from './job-payloads.ts';
+import { latestInStores } from './latest-backup.ts';
 import type { JobQueue } from './queue.ts';
 
 export interface VerificationJobsDeps {
   readonly config: LifeboatConfig;
   readonly queue: JobQueue;
-  readonly backups: Pick<BackupRepository, 'get' | 'latestCompleted'>;
+  readonly backups: Pick<BackupRepository, 'get' | 'latestCompleted' | 'list'>;
+  /** The config's stores, primary first: `latest` is the newest backup that lives in them. */
+  readonly stores: readonly BackupStore[];
   readonly verifications: VerificationRepository;
   readonly jobs: JobRepository;
 }
@@ -74,7 +78,7 @@ async function resolveBackup(
 ): Promise<BackupRecord> {
   if (request.backup === 'latest') {
     const profile = resolveProfile(deps.config, request.profile);
-    const latest = await deps.backups.latestCompleted(profile);
+    const latest = await latestInStores(deps.backups, profile, deps.stores);
     if (!latest) {
       throw new CommandError(
         'backup_not_found',

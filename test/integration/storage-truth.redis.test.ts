@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/backup/manifest.ts';
 import type { WorkerHandle } from '../../src/jobs/worker.ts';
+import { LocalBackupStore } from '../../src/storage/local-backup-store.ts';
 import { TestChat } from '../doubles/test-chat.ts';
 import { sql } from '../support/databases.ts';
+import { storeBackup } from '../support/stored-backups.ts';
 import { createWorkerSuite, type WorkerSuite } from '../support/worker-harness.ts';
 
 /**
@@ -239,6 +241,43 @@ profiles:
       const record = await suite.app.services.verifications.follow(verificationId, () => {});
       expect(record.status).toBe('failed');
       expect(record.error).toMatch(/was pruned .*nothing to verify/);
+    });
+  });
+
+  describe('backups of another config sharing the catalog', () => {
+    it('are never `latest`, and are refused by id saying where they live', async () => {
+      const ours = await backUp();
+      const other = new LocalBackupStore({ root: join(suite.dir, 'other-backups') });
+      const theirs = await storeBackup({
+        store: other,
+        catalog: suite.app.catalog,
+        database: suite.catalogDatabase,
+        profile: 'files',
+        at: new Date(Date.now() + 3_600_000),
+      });
+      const { plan } = await suite.app.services.restores.plan({
+        backup: 'latest',
+        into: { files: 'copy' },
+        requestedBy: 'console:tester',
+      });
+      expect(plan.backupId).toBe(ours);
+      const { backup } = await suite.app.services.verifications.enqueue({
+        backup: 'latest',
+        level: 1,
+        requestedBy: 'console:tester',
+      });
+      expect(backup.id).toBe(ours);
+
+      await expect(
+        suite.app.services.restores.plan({
+          backup: theirs.id,
+          into: { files: 'copy' },
+          requestedBy: 'console:tester',
+        }),
+      ).rejects.toMatchObject({
+        code: 'backup_elsewhere',
+        message: expect.stringContaining(`is recorded in ${other.describe(theirs.id)}`),
+      });
     });
   });
 });
