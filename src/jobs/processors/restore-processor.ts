@@ -49,7 +49,6 @@ export interface RestoreJobResult {
   readonly durationMs: number;
 }
 
-/** Why a restore found running by a new attempt is failed instead of run again. */
 /**
  * Why a restore whose worker died is failed: by a worker's sweep of interrupted work, or by a
  * retry of its job that finds it running with no live attempt.
@@ -149,7 +148,7 @@ async function runClaimed(
       throw new Error(`backup ${plan.backupId} cannot be restored: ${why}; nothing was changed`);
     }
     // Storage is the truth: the manifest the objects are checked against is the store's, once
-    // it agrees with the catalog's copy, read before any lock is taken or destination touched.
+    // it agrees with the catalog's copy, read before the destinations are locked or touched.
     const manifest = await readCataloguedManifest([deps.store, ...(deps.replicas ?? [])], backup);
     const authorized = authorization !== null;
     checkRestore({ plan, manifest, config: deps.config, authorized });
