@@ -24,9 +24,9 @@ import {
 } from '../src/bot/views/verify-result.ts';
 import { resolveProfile } from '../src/config/profiles.ts';
 import { flag, positional } from '../src/core/command-grammar.ts';
-import { describeForUser } from '../src/core/errors.ts';
+import { CommandError, describeForUser } from '../src/core/errors.ts';
 import type { PruneReport } from '../src/retention/prune.ts';
-import type { VerificationLevel } from '../src/verify/verification.ts';
+import { DEFAULT_VERIFICATION_LEVEL, type VerificationLevel } from '../src/verify/verification.ts';
 import {
   backupId,
   backupRefPositional,
@@ -143,25 +143,57 @@ export const backupShow = defineCommand({
 
 export const backupVerify = defineCommand({
   path: ['backup', 'verify'],
-  summary: 'Verify a backup: checksums and structure, or a full test restore.',
+  summary: 'Verify a backup: checksums, structure, or a full test restore.',
   description:
-    'Re-reads every object and compares its sha256 with the manifest, then decrypts and decompresses it to the end. With --restore-test it also restores into a scratch target and compares row counts.',
+    'Level 1 re-reads every object and compares its sha256 with the manifest (no key needed); level 2, the default, also decrypts and decompresses it to the end and checks its structure; level 3 (--restore-test) also restores into a scratch target and compares row counts. Without --level, an encrypted backup the worker has no key for is checked at level 1, and the result says so.',
   positionals: [backupRefPositional],
   flags: [
     latestProfileFlag,
-    flag.boolean('restore-test', 'Also restore into a scratch target and compare row counts.'),
+    flag.boolean(
+      'restore-test',
+      'Level 3: also restore into a scratch target and compare row counts.',
+    ),
+    flag.int({
+      name: 'level',
+      value: '1|2|3',
+      description: '1 checksums (no key needed), 2 structure, 3 restore test.',
+      min: 1,
+      max: 3,
+    }),
   ],
   action: 'backup.verify',
   gated: true,
   enqueues: true,
-  examples: ['/backup verify latest', '/backup verify latest --profile db --restore-test'],
+  examples: [
+    '/backup verify latest',
+    '/backup verify bk_20261122T020000Z_full_7q3k --level 1',
+    '/backup verify latest --profile db --restore-test',
+  ],
   handler: (ctx, args) =>
     verifyBackup(ctx, {
       backup: args.backup,
       profile: args.profile,
-      level: args.restoreTest ? 3 : 2,
+      level: verificationLevel(args.level, args.restoreTest),
     }),
 });
+
+/**
+ * The level `--level` and `--restore-test` ask for (the latter is level 3), or undefined for the
+ * default. @throws CommandError when they disagree.
+ */
+function verificationLevel(
+  level: number | undefined,
+  restoreTest: boolean,
+): VerificationLevel | undefined {
+  if (restoreTest && level !== undefined && level !== 3) {
+    throw new CommandError(
+      'verify_level_conflict',
+      `--restore-test is level 3, and --level asks for ${level}: give one of them (\`--level ${level}\`, or \`--restore-test\` for level 3)`,
+    );
+  }
+  if (restoreTest) return 3;
+  return level === undefined ? undefined : (level as VerificationLevel);
+}
 
 export const backupPrune = defineCommand({
   path: ['backup', 'prune'],
@@ -214,6 +246,8 @@ async function pruneBackups(
       keptBytes: p.keptBytes,
       notes: p.notes,
       failures: p.failures,
+      elsewhere: p.elsewhere,
+      inUse: p.inUse,
     })),
   };
 }
@@ -336,20 +370,20 @@ async function verifyBackup(
   request: {
     readonly backup: string;
     readonly profile: string | undefined;
-    readonly level: VerificationLevel;
+    readonly level: VerificationLevel | undefined;
   },
 ): Promise<CommandResult> {
   const { verificationId: id, backup } = await ctx.services.verifications.enqueue({
     backup: request.backup,
     ...(request.profile ? { profile: request.profile } : {}),
-    level: request.level,
+    ...(request.level !== undefined ? { level: request.level } : {}),
     requestedBy: ctx.requestedBy,
   });
   const run: VerifyRun = {
     id,
     backupId: backup.id,
     profile: backup.profile,
-    level: request.level,
+    level: request.level ?? DEFAULT_VERIFICATION_LEVEL,
     components: backup.manifest?.components.map((c) => c.name) ?? [...backup.targets],
     requestedBy: ctx.requestedBy,
   };
@@ -359,7 +393,7 @@ async function verifyBackup(
     onError: (error) =>
       ctx.logger.warn({ err: error, verificationId: id }, 'progress update failed'),
   });
-  const summary = { id, backup: backup.id, profile: backup.profile, level: request.level };
+  const summary = { id, backup: backup.id, profile: backup.profile, level: run.level };
   let record: Awaited<ReturnType<typeof ctx.services.verifications.follow>>;
   try {
     record = await ctx.services.verifications.follow(id, (progress) =>
@@ -375,6 +409,9 @@ async function verifyBackup(
   return {
     status: record.status === 'passed' ? 'passed' : 'failed',
     ...summary,
+    // The level that ran: the default falls back to 1 when no key opens the backup.
+    level: record.level,
+    notes: record.results?.notes ?? [],
     requestedBy: record.requestedBy,
     durationMs: record.results?.durationMs ?? null,
     error: record.error,

@@ -10,9 +10,11 @@ import {
   readEnvironment,
 } from './config/environment.ts';
 import { type LoadedConfig, loadConfig } from './config/load-config.ts';
+import { type PeriodicSweep, startPeriodicSweep } from './core/periodic-sweep.ts';
 import { loadAgeIdentities } from './crypto/age-identities.ts';
 import { seedDemoTargets } from './demo/seed-demo.ts';
 import { createBackupJobs } from './jobs/backup-jobs.ts';
+import { type InterruptedWorkSweep, sweepInterruptedWork } from './jobs/interrupted-work.ts';
 import { createJobJournal } from './jobs/job-journal.ts';
 import { createBackupProcessor } from './jobs/processors/backup-processor.ts';
 import { createPruneProcessor } from './jobs/processors/prune-processor.ts';
@@ -28,9 +30,13 @@ import { createLogger, type Logger } from './logging/logger.ts';
 import { checkPostgres, checkRedis } from './preflight.ts';
 import { sweepRestoreLeftovers } from './restore/restorers/postgres/sweep-leftovers.ts';
 import { syncBackupSchedules } from './schedule/backup-schedules.ts';
+import { sweepStaging } from './staging/staging-area.ts';
 import type { BackupStore } from './storage/backup-store.ts';
 import { checkStores, closeStores, createStores } from './storage/create-store.ts';
 import { LIFEBOAT_VERSION } from './version.ts';
+
+/** How often a process that runs a worker sweeps what dead workers left (see `sweepInterruptedWork`). */
+const INTERRUPTED_WORK_SWEEP_MS = 60_000;
 
 export interface AppOptions {
   /** The config file; @defaultValue `LIFEBOAT_CONFIG`, else `./lifeboat.yaml`. */
@@ -68,6 +74,11 @@ export interface App {
    * work on their own; returns it, or undefined when workers are already running.
    */
   ensureWorker(): Promise<WorkerHandle | undefined>;
+  /**
+   * Ends now what workers that died left behind (see `sweepInterruptedWork`). Processes that
+   * run a worker do it by themselves when their first worker starts, and every minute after.
+   */
+  sweepInterruptedWork(): Promise<InterruptedWorkSweep>;
   /** Makes the queue's schedules match the config. */
   syncSchedules(): Promise<{ scheduled: string[]; removed: string[] }>;
   close(): Promise<void>;
@@ -121,6 +132,8 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       queue,
       jobs: catalog.jobs,
       retention: catalog.retention,
+      stores: [store, ...stores.replicas],
+      claims: catalog.backupClaims,
     });
     const approvals = createApprovals({
       config,
@@ -148,6 +161,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         backups: catalog.backups,
         verifications: catalog.verifications,
         jobs: catalog.jobs,
+        stores: [store, ...stores.replicas],
       }),
       restores: createRestoreJobs({
         config,
@@ -155,6 +169,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         backups: catalog.backups,
         restores: catalog.restores,
         jobs: catalog.jobs,
+        stores: [store, ...stores.replicas],
       }),
     };
     const dispatcher = createDispatcher({ commands, services, config, logger });
@@ -173,6 +188,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         catalog,
         catalogUrl: env.databaseUrl,
         store,
+        replicas: stores.replicas,
         identities: () => loadAgeIdentities(rawEnv),
         audit: catalog.audit,
         lifeboatVersion: LIFEBOAT_VERSION,
@@ -182,10 +198,12 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         config,
         retention: catalog.retention,
         stores: [store, ...stores.replicas],
+        claims: catalog.backupClaims,
       }),
       verify: createVerifyProcessor({
         catalog,
         store,
+        replicas: stores.replicas,
         identities: () => loadAgeIdentities(rawEnv),
         // Without scratch.postgres, restore tests use the catalog's server (DATABASE_URL).
         restoreTest: { postgresUrl: config.scratch.postgres ?? env.databaseUrl },
@@ -197,6 +215,17 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       verifications: catalog.verifications,
       restores: catalog.restores,
     });
+    const interruptedWork = () =>
+      sweepInterruptedWork({
+        restores: catalog.restores,
+        verifications: catalog.verifications,
+        targetLocks: catalog.targetLocks,
+        journal,
+        sweepStaging: () => sweepStaging(),
+        audit: catalog.audit,
+        logger,
+      });
+    let workSweep: PeriodicSweep<InterruptedWorkSweep> | undefined;
     const workers = new Set<WorkerHandle>();
     // A worker killed mid-restore leaves its partial copy beside the destination: drop such
     // copies when a worker starts, not only before the next restore to that server.
@@ -223,6 +252,17 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         );
     };
     const startOwnWorker = (tuning: WorkerTuning = {}) => {
+      if (!workSweep) {
+        const onError = (error: unknown) =>
+          logger.warn({ err: error }, 'the sweep of interrupted work failed');
+        workSweep = startPeriodicSweep({
+          once: interruptedWork,
+          intervalMs: INTERRUPTED_WORK_SWEEP_MS,
+          onError,
+        });
+        // At once, too: a worker started after one that was killed cleans up what it left.
+        workSweep.sweep().catch(onError);
+      }
       const worker = startWorker({
         ...tuning,
         redisUrl: env.redisUrl,
@@ -257,9 +297,11 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         if (workers.size || (await queue.workerCount()) > 0) return undefined;
         return startOwnWorker();
       },
+      sweepInterruptedWork: () => workSweep?.sweep() ?? interruptedWork(),
       syncSchedules: () => syncBackupSchedules(queue, config),
       async close() {
         await Promise.all([...workers].map((w) => w.close()));
+        await workSweep?.stop();
         for (const close of closers) await close();
         logger.flush();
       },

@@ -1,3 +1,4 @@
+import { type PeriodicSweep, startPeriodicSweep } from '../core/periodic-sweep.ts';
 import type { ApprovalRequest } from './approval-request.ts';
 import type { Approvals } from './approvals-service.ts';
 import type { ExecutionLookup } from './settle-executions.ts';
@@ -22,12 +23,8 @@ export interface Sweep {
   readonly settled: ApprovalRequest[];
 }
 
-export interface ApprovalSweeper {
-  /** Runs one sweep now; resolves with the requests it expired and settled. */
-  sweep(): Promise<Sweep>;
-  /** Stops sweeping; resolves once a sweep under way has finished. */
-  stop(): Promise<void>;
-}
+/** Runs one sweep now (`sweep`), resolving with the requests it expired and settled. */
+export type ApprovalSweeper = PeriodicSweep<Sweep>;
 
 /**
  * Keeps approval requests true without waiting for someone to click: expires the ones nobody
@@ -35,10 +32,9 @@ export interface ApprovalSweeper {
  * before recording it (a restore that ended while no bot watched; one never queued at all).
  * Votes check expiry themselves as well: a late approval is refused even between two sweeps.
  * Expiring and finishing are conditional updates, so several bot processes sweeping at once
- * never change the same request twice.
+ * never change the same request twice. One sweep at a time: a slow catalog never piles them up.
  */
 export function startApprovalSweeper(options: ApprovalSweeperOptions): ApprovalSweeper {
-  let running: Promise<Sweep> | undefined;
   const step = async (run: () => Promise<ApprovalRequest[]>): Promise<ApprovalRequest[]> => {
     try {
       const changed = await run();
@@ -49,26 +45,14 @@ export function startApprovalSweeper(options: ApprovalSweeperOptions): ApprovalS
       return [];
     }
   };
-  const once = async (): Promise<Sweep> => {
-    const expired = await step(() => options.approvals.expireDue());
-    const { executions } = options;
-    const settled = executions ? await step(() => options.approvals.settle(executions)) : [];
-    return { expired, settled };
-  };
-  // One sweep at a time: a slow catalog never piles sweeps up.
-  const sweep = (): Promise<Sweep> => {
-    running ??= once().finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
-  const timer = setInterval(() => void sweep(), options.intervalMs ?? 15_000);
-  timer.unref();
-  return {
-    sweep,
-    async stop() {
-      clearInterval(timer);
-      await running;
+  return startPeriodicSweep({
+    async once(): Promise<Sweep> {
+      const expired = await step(() => options.approvals.expireDue());
+      const { executions } = options;
+      const settled = executions ? await step(() => options.approvals.settle(executions)) : [];
+      return { expired, settled };
     },
-  };
+    intervalMs: options.intervalMs ?? 15_000,
+    onError: options.onError,
+  });
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { isBackupId } from '../core/ids.ts';
+import { objectNameProblem } from '../storage/object-key.ts';
 
 export const MANIFEST_FORMAT = 'lifeboat.manifest/v1';
 export const MANIFEST_OBJECT = 'manifest.json';
@@ -52,12 +54,24 @@ export const componentSourceSchema = z.discriminatedUnion('kind', [
   redisSource,
 ]);
 
+/**
+ * A name read from storage that becomes part of a key or a path (a component's, an object's):
+ * one safe segment, so that a crafted or damaged manifest cannot point outside its backup.
+ */
+const storedName = z.string().superRefine((name, ctx) => {
+  const problem = objectNameProblem(name);
+  if (problem)
+    ctx.addIssue({ code: 'custom', message: `"${name}" is not a safe name: ${problem}` });
+});
+
 export const manifestComponentSchema = z.object({
   /** The target's name in the config: `app-db`. */
-  name: z.string(),
+  name: storedName,
   kind: z.enum(['postgres', 'directory', 'redis']),
   /** The object's key relative to the backup: `app-db.dump.zst`. */
-  object: z.string(),
+  object: storedName.refine((object) => object !== MANIFEST_OBJECT, {
+    message: `a component's object cannot be the manifest (${MANIFEST_OBJECT})`,
+  }),
   /** Bytes stored (after compression and encryption). */
   bytes: z.number().int().nonnegative(),
   /** sha256 of the stored bytes, hex. */
@@ -74,20 +88,38 @@ export const manifestComponentSchema = z.object({
   source: componentSourceSchema,
 });
 
-export const manifestSchema = z.object({
-  format: z.literal(MANIFEST_FORMAT),
-  id: z.string(),
-  profile: z.string(),
-  note: z.string().nullable(),
-  requestedBy: z.string(),
-  lifeboatVersion: z.string(),
-  startedAt: z.string(),
-  finishedAt: z.string(),
-  durationMs: z.number().nonnegative(),
-  /** Where the objects live: the primary store first. */
-  storage: z.array(z.object({ store: z.string(), location: z.string() })),
-  components: z.array(manifestComponentSchema).min(1),
-});
+export const manifestSchema = z
+  .object({
+    format: z.literal(MANIFEST_FORMAT),
+    id: z.string().refine(isBackupId, 'a backup id looks like bk_20261122T020000Z_full_7q3k'),
+    profile: z.string(),
+    note: z.string().nullable(),
+    requestedBy: z.string(),
+    lifeboatVersion: z.string(),
+    startedAt: z.string(),
+    finishedAt: z.string(),
+    durationMs: z.number().nonnegative(),
+    /** Where the objects live: the primary store first. */
+    storage: z.array(z.object({ store: z.string(), location: z.string() })),
+    components: z.array(manifestComponentSchema).min(1),
+  })
+  .superRefine((manifest, ctx) => {
+    // Two components under one name or one object would overwrite each other's data.
+    for (const field of ['name', 'object'] as const) {
+      const seen = new Set<string>();
+      manifest.components.forEach((component, index) => {
+        const value = component[field];
+        if (seen.has(value)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['components', index, field],
+            message: `${field} "${value}" appears twice`,
+          });
+        }
+        seen.add(value);
+      });
+    }
+  });
 
 export type Manifest = z.infer<typeof manifestSchema>;
 export type ManifestComponent = z.infer<typeof manifestComponentSchema>;

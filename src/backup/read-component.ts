@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -8,6 +8,7 @@ import zlib from 'node:zlib';
 import { BackupError, LifeboatError } from '../core/errors.ts';
 import { type AgeIdentity, createAgeDecryptStream } from '../crypto/age/index.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
+import { backupObjectKey, objectNameProblem } from '../storage/object-key.ts';
 import type { ManifestComponent } from './manifest.ts';
 
 export interface OpenComponentOptions {
@@ -19,9 +20,12 @@ export interface OpenComponentOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Where a component's stored object lives: `<backup-id>/<object>`. */
+/**
+ * Where a component's stored object lives: `<backup-id>/<object>`. Throws `invalid_object_key`
+ * for a name that is not one safe segment (see `backupObjectKey`).
+ */
 export function componentKey(backupId: string, component: ManifestComponent): string {
-  return `${backupId}/${component.object}`;
+  return backupObjectKey(backupId, component.object);
 }
 
 /**
@@ -93,9 +97,12 @@ export async function stageComponent(
   options: OpenComponentOptions & { readonly directory: string },
 ): Promise<StagedComponent> {
   const path = join(options.directory, stagedName(options.component));
-  const out = createWriteStream(path, { flags: 'wx' });
+  let out: WriteStream | undefined;
   try {
     const raw = await openComponent(options);
+    // Opened only now, and handed to the pipeline at once: a file that cannot be created is
+    // an error of this call, never an 'error' event nobody listens to.
+    out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
     await pipeline(raw, out, ...(options.signal ? [{ signal: options.signal }] : []));
     if (out.bytesWritten !== options.component.rawBytes) {
       throw new BackupError(
@@ -105,15 +112,32 @@ export async function stageComponent(
     }
     return { path, rawBytes: out.bytesWritten };
   } catch (error) {
-    out.destroy();
-    await rm(path, { force: true });
-    throw error;
+    out?.destroy();
+    if (out) await rm(path, { force: true });
+    if (error instanceof LifeboatError) throw error;
+    throw new BackupError(
+      'staging_failed',
+      `component ${options.component.name} could not be staged in ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 }
 
-/** `app-db.dump`, `uploads.tar`, `cache.rdb`: the object's name without storage suffixes. */
+/**
+ * `app-db.dump`, `uploads.tar`, `cache.rdb`: the object's name without storage suffixes. Throws
+ * `invalid_object_key` for a name that is not one safe segment, which would lead outside the
+ * staging directory.
+ */
 export function stagedName(component: ManifestComponent): string {
-  return component.object.replace(/(\.zst|\.gz)?(\.age)?$/, '');
+  const name = component.object.replace(/(\.zst|\.gz)?(\.age)?$/, '');
+  const problem = objectNameProblem(name);
+  if (problem) {
+    throw new BackupError(
+      'invalid_object_key',
+      `component ${component.name} cannot be staged as "${name}": ${problem}`,
+    );
+  }
+  return name;
 }
 
 function createDecompressor(compression: ManifestComponent['compression']): Transform | undefined {

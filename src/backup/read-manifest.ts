@@ -1,5 +1,6 @@
 import { LifeboatError } from '../core/errors.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
+import { backupObjectKey } from '../storage/object-key.ts';
 import { MANIFEST_OBJECT, type Manifest, manifestSchema } from './manifest.ts';
 
 /** A manifest is a few kilobytes; anything this big is not one. */
@@ -10,7 +11,7 @@ const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
  * exist: `manifest_not_found`. One that does not parse or validate: `manifest_invalid`.
  */
 export async function readManifest(store: BackupStore, id: string): Promise<Manifest> {
-  const key = `${id}/${MANIFEST_OBJECT}`;
+  const key = backupObjectKey(id, MANIFEST_OBJECT);
   let text: string;
   try {
     text = await readSmall(store, key);

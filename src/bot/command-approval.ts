@@ -2,6 +2,7 @@ import type { Approvals } from '../approvals/approvals-service.ts';
 import { resolveProfile } from '../config/profiles.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
 import type { CommandSpec, ParsedArgs } from '../core/command-grammar.ts';
+import { backupIdProfile } from '../core/ids.ts';
 import type { ApprovalNeed } from './approval-flow.ts';
 
 /**
@@ -30,8 +31,16 @@ export function commandEnvironments(
   const profile = typeof args.profile === 'string' ? args.profile : undefined;
   switch (action) {
     case 'backup.create':
-    case 'backup.verify':
       return environmentsOf([resolveProfile(config, profile)]);
+    case 'backup.verify': {
+      // An explicit id names its backup, and so its profile: it needs no --profile.
+      const id = typeof args.backup === 'string' && args.backup !== 'latest' ? args.backup : null;
+      if (id === null) return environmentsOf([resolveProfile(config, profile)]);
+      const own = backupIdProfile(id);
+      return own !== undefined && config.profiles[own]
+        ? environmentsOf([own])
+        : [...new Set(Object.values(config.targets).map((t) => t.environment))];
+    }
     case 'backup.prune':
       return environmentsOf(profile ? [profile] : Object.keys(config.profiles));
     case 'drill.run': {

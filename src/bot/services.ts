@@ -25,7 +25,10 @@ export interface BackupRecord {
   readonly error: string | null;
   /** The primary store's location of the backup (a directory or an s3:// URL). */
   readonly location: string | null;
-  /** Present once the backup completed. */
+  /**
+   * The catalog's copy of the manifest, present once the backup completed (null, too, when the
+   * copy no longer validates). Storage holds the truth: readers compare it with `manifest.json`.
+   */
   readonly manifest: Manifest | null;
   /** The components the profile named when the backup was queued. */
   readonly targets: readonly string[];
@@ -122,7 +125,11 @@ export interface VerificationRequest {
   readonly backup: string;
   /** The profile `latest` refers to. @defaultValue the config's default profile */
   readonly profile?: string;
-  readonly level: VerificationLevel;
+  /**
+   * The level asked for. @defaultValue level 2, or level 1 with a note when the backup is
+   * encrypted and the worker has no identity to open it
+   */
+  readonly level?: VerificationLevel;
   /** `platform:id` of the person asking. */
   readonly requestedBy: string;
 }

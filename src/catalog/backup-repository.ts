@@ -199,7 +199,7 @@ function toRecord(row: BackupRow): BackupRecord {
     bytes: row.bytes === null ? null : Number(row.bytes),
     error: row.error,
     location: row.location,
-    manifest: row.manifest === null ? null : parseManifest(row.id, row.manifest),
+    manifest: row.manifest === null ? null : parseManifest(row.manifest),
     targets: row.targets,
     prunedAt: row.pruned_at,
     prunedReason: row.pruned_reason,
@@ -207,13 +207,15 @@ function toRecord(row: BackupRow): BackupRecord {
   };
 }
 
-function parseManifest(id: string, stored: unknown): Manifest {
+/**
+ * The catalog's copy of a manifest, or null when it does not validate (written by an older
+ * version, or edited): one damaged row must never break listing every backup. Restores and
+ * verifications read the manifest from the store and compare it with this copy, so a backup
+ * whose copy is unusable is refused there, pointing at `lifeboat catalog rebuild`.
+ */
+function parseManifest(stored: unknown): Manifest | null {
   const parsed = manifestSchema.safeParse(stored);
-  if (parsed.success) return parsed.data;
-  throw new LifeboatError(
-    'catalog_manifest_invalid',
-    `the catalog's manifest of backup ${id} does not match the manifest format: ${parsed.error.message}`,
-  );
+  return parsed.success ? parsed.data : null;
 }
 
 function notFound(id: string): LifeboatError {

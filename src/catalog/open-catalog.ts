@@ -3,6 +3,7 @@ import type { ApprovalRepository } from '../approvals/approval-request.ts';
 import { withDefaultUser } from '../postgres/connection-url.ts';
 import { createApprovalRepository } from './approval-repository.ts';
 import { type AuditRepository, createAuditRepository } from './audit-repository.ts';
+import { type BackupClaims, createBackupClaims } from './backup-claims.ts';
 import { type BackupRepository, createBackupRepository } from './backup-repository.ts';
 import { poolDatabase } from './database.ts';
 import { databaseName, ensureDatabase } from './ensure-database.ts';
@@ -23,6 +24,8 @@ export interface Catalog {
   readonly backups: BackupRepository;
   readonly jobs: JobRepository;
   readonly targetLocks: TargetLocks;
+  /** Shared claims of a backup's readers, which prune respects. */
+  readonly backupClaims: BackupClaims;
   /** Completed backups with their verification state; marking backups pruned. */
   readonly retention: RetentionRepository;
   /** The catalog as `lifeboat catalog rebuild` compares it with storage. */
@@ -96,6 +99,7 @@ export async function openCatalog(
     backups: createBackupRepository(db),
     jobs: createJobRepository(db),
     targetLocks,
+    backupClaims: createBackupClaims(targetLocks),
     retention: createRetentionRepository(db),
     inventory: createInventoryRepository(db),
     verifications: createVerificationRepository(db),

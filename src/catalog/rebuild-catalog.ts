@@ -3,7 +3,9 @@ import { readManifest } from '../backup/read-manifest.ts';
 import { LifeboatError } from '../core/errors.ts';
 import { formatBytes } from '../core/format.ts';
 import { backupIdTime, isBackupId } from '../core/ids.ts';
+import { locationElsewhere } from '../storage/backup-location.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
+import { backupPrefix } from '../storage/object-key.ts';
 import type { InventoryRepository, RecordOutcome } from './inventory-repository.ts';
 
 /** A prefix this young may be a backup still being written: never cleaned. @defaultValue 1 h */
@@ -132,8 +134,9 @@ export async function rebuildCatalog(options: RebuildOptions): Promise<RebuildRe
     if (entry.status !== 'completed' || complete.has(entry.id) || unreadable.has(entry.id)) {
       continue;
     }
-    if (entry.location !== null && entry.location !== store.describe(entry.id)) {
-      elsewhere.push({ id: entry.id, location: entry.location });
+    const location = locationElsewhere(entry, [store]);
+    if (location !== undefined) {
+      elsewhere.push({ id: entry.id, location });
       continue;
     }
     if (await inventory.markMissing(entry.id, MISSING_REASON)) missing.push(entry.id);
@@ -168,7 +171,7 @@ async function handleIncomplete(
   }
   if (!options.cleanIncomplete) return { ...base, action: 'reported' };
   try {
-    await options.store.deleteAll(`${id}/`);
+    await options.store.deleteAll(backupPrefix(id));
     return { ...base, action: 'deleted' };
   } catch (error) {
     return {

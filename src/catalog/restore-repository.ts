@@ -44,6 +44,8 @@ export interface RestoreRepository {
   /** Puts a running restore back to queued, as when a worker shuts down and hands it back. */
   requeue(id: string): Promise<RestoreRecord>;
   get(id: string): Promise<RestoreRecord | undefined>;
+  /** Every running restore, oldest first: a sweep looks for those whose worker is gone. */
+  listRunning(): Promise<RestoreRecord[]>;
 }
 
 interface RestoreRow {
@@ -155,6 +157,13 @@ export function createRestoreRepository(db: Database): RestoreRepository {
     },
 
     get,
+
+    async listRunning() {
+      const rows = await db.query<RestoreRow>(
+        `SELECT ${COLUMNS} FROM restores WHERE status = 'running' ORDER BY started_at, id`,
+      );
+      return rows.map(toRecord);
+    },
   };
 }
 

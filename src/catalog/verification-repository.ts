@@ -14,22 +14,37 @@ export interface NewVerification {
   readonly requestedBy: string;
 }
 
-/** The catalog's verifications of backups: running, then passed or failed with the results. */
+/**
+ * The catalog's verifications of backups: queued, running while a worker holds it, then passed
+ * or failed with the results.
+ */
 export interface VerificationRepository {
-  /** Records a running verification. Recording an id again returns the existing record. */
+  /** Records a queued verification. Recording an id again returns the existing record. */
   create(verification: NewVerification): Promise<VerificationRecord>;
   /**
-   * Starts (or, after a worker handed its job back, restarts) a running verification: its clock
-   * restarts. An ended one is returned unchanged.
+   * Starts (or, after its worker died or handed its job back, restarts) a verification: it is
+   * `running` and its clock restarts. An ended one is returned unchanged.
    */
   markStarted(id: string): Promise<VerificationRecord>;
-  /** Ends a running verification as passed. An ended one is returned unchanged. */
-  markPassed(id: string, results: VerificationResults): Promise<VerificationRecord>;
-  /** Ends a running verification as failed. An ended one is returned unchanged. */
+  /** Puts a running verification back to queued, as a worker that shuts down hands it back. */
+  requeue(id: string): Promise<VerificationRecord>;
+  /** Every running verification, oldest first: a sweep looks for those whose worker is gone. */
+  listRunning(): Promise<VerificationRecord[]>;
+  /**
+   * Ends a running verification as passed, at `level` when it ran at another level than it was
+   * queued at (the default falls back to 1 without a key). An ended one is returned unchanged.
+   */
+  markPassed(
+    id: string,
+    results: VerificationResults,
+    level?: VerificationLevel,
+  ): Promise<VerificationRecord>;
+  /** Ends a running verification as failed (see `markPassed`). An ended one stays unchanged. */
   markFailed(
     id: string,
     error: string,
     results: VerificationResults | null,
+    level?: VerificationLevel,
   ): Promise<VerificationRecord>;
   get(id: string): Promise<VerificationRecord | undefined>;
   /** The backup's most recent verification, whatever its status. */
@@ -76,15 +91,17 @@ export function createVerificationRepository(db: Database): VerificationReposito
     status: 'passed' | 'failed',
     error: string | null,
     results: VerificationResults | null,
+    level: VerificationLevel | undefined,
   ) =>
     updated(
       id,
       await db.query<VerificationRow>(
         `UPDATE backup_verifications
-            SET status = $2, error = $3, results = $4::jsonb, finished_at = now()
-          WHERE id = $1 AND status = 'running'
+            SET status = $2, error = $3, results = $4::jsonb, finished_at = now(),
+                level = coalesce($5, level)
+          WHERE id = $1 AND status IN ('queued', 'running')
           RETURNING ${COLUMNS}`,
-        [id, status, error, results === null ? null : JSON.stringify(results)],
+        [id, status, error, results === null ? null : JSON.stringify(results), level ?? null],
       ),
     );
 
@@ -94,7 +111,7 @@ export function createVerificationRepository(db: Database): VerificationReposito
         verification.id,
         await db.query<VerificationRow>(
           `INSERT INTO backup_verifications (id, backup_id, level, status, requested_by)
-           VALUES ($1, $2, $3, 'running', $4)
+           VALUES ($1, $2, $3, 'queued', $4)
            ON CONFLICT (id) DO NOTHING
            RETURNING ${COLUMNS}`,
           [verification.id, verification.backupId, verification.level, verification.requestedBy],
@@ -106,7 +123,19 @@ export function createVerificationRepository(db: Database): VerificationReposito
       return updated(
         id,
         await db.query<VerificationRow>(
-          `UPDATE backup_verifications SET started_at = now()
+          `UPDATE backup_verifications SET status = 'running', started_at = now()
+            WHERE id = $1 AND status IN ('queued', 'running')
+            RETURNING ${COLUMNS}`,
+          [id],
+        ),
+      );
+    },
+
+    async requeue(id) {
+      return updated(
+        id,
+        await db.query<VerificationRow>(
+          `UPDATE backup_verifications SET status = 'queued'
             WHERE id = $1 AND status = 'running'
             RETURNING ${COLUMNS}`,
           [id],
@@ -114,8 +143,16 @@ export function createVerificationRepository(db: Database): VerificationReposito
       );
     },
 
-    markPassed: (id, results) => finish(id, 'passed', null, results),
-    markFailed: (id, error, results) => finish(id, 'failed', error, results),
+    async listRunning() {
+      const rows = await db.query<VerificationRow>(
+        `SELECT ${COLUMNS} FROM backup_verifications
+          WHERE status = 'running' ORDER BY started_at, id`,
+      );
+      return rows.map(toRecord);
+    },
+
+    markPassed: (id, results, level) => finish(id, 'passed', null, results, level),
+    markFailed: (id, error, results, level) => finish(id, 'failed', error, results, level),
     get,
 
     async latestFor(backupId) {

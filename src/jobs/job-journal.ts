@@ -15,6 +15,11 @@ export interface JobJournal {
    * fails when a worker next takes it, without running.
    */
   failed(jobId: string, payload: JobPayload, reason: string): Promise<void>;
+  /**
+   * The job's worker is gone (killed, crashed) and left its restore or verification running:
+   * the job and its record end failed with `reason`, as it is. A record that ended stays as is.
+   */
+  interrupted(jobId: string, payload: JobPayload, reason: string): Promise<void>;
 }
 
 /** Who a job runs for: the person (or schedule) its payload names, else the scheduler. */
@@ -43,6 +48,13 @@ export function createJobJournal(deps: {
       requestedBy: requesterOf(payload),
       backupId: payload.kind === 'backup' ? payload.backupId : undefined,
     });
+  // A verification or restore its processor ended already stays as it ended.
+  const endRecord = async (payload: JobPayload, error: string) => {
+    if (payload.kind === 'verify') {
+      await deps.verifications?.markFailed(payload.verificationId, error, null);
+    }
+    if (payload.kind === 'restore') await deps.restores?.markFailed(payload.restoreId, error);
+  };
   return {
     async started(jobId, payload, attempt) {
       await record(jobId, payload);
@@ -55,18 +67,12 @@ export function createJobJournal(deps: {
       await record(jobId, payload);
       await deps.jobs.markFailed(jobId, reason);
       await recordBackupFailure(payload, reason);
-      if (payload.kind === 'verify') {
-        // A verification its processor ended already stays as it ended.
-        await deps.verifications?.markFailed(
-          payload.verificationId,
-          `the queue failed its job: ${reason}`,
-          null,
-        );
-      }
-      if (payload.kind === 'restore') {
-        // A restore its processor ended already stays as it ended.
-        await deps.restores?.markFailed(payload.restoreId, `the queue failed its job: ${reason}`);
-      }
+      await endRecord(payload, `the queue failed its job: ${reason}`);
+    },
+    async interrupted(jobId, payload, reason) {
+      await record(jobId, payload);
+      await deps.jobs.markFailed(jobId, reason);
+      await endRecord(payload, reason);
     },
   };
 }

@@ -24,6 +24,8 @@ export const verifyJobSchema = z.strictObject({
   verificationId: z.string().regex(/^vf_[A-Za-z0-9_-]+$/),
   backupId: z.string().regex(/^bk_[A-Za-z0-9_-]+$/),
   level: z.union([z.literal(1), z.literal(2), z.literal(3)]),
+  /** `level` is the default, not asked for: it may run at 1 when no key opens the backup. */
+  defaultLevel: z.boolean().optional(),
   requestedBy: z.string().min(1),
 });
 

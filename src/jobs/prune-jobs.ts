@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { Retention } from '../bot/services.ts';
+import type { BackupClaims } from '../catalog/backup-claims.ts';
 import type { JobRepository } from '../catalog/job-repository.ts';
 import type { RetentionRepository } from '../catalog/retention-repository.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
 import { LifeboatError } from '../core/errors.ts';
 import { compactTimestamp, randomSuffix } from '../core/ids.ts';
 import { type PruneReport, prune } from '../retention/prune.ts';
+import type { BackupStore } from '../storage/backup-store.ts';
 import { followJob } from './follow-job.ts';
 import type { BackupJob } from './job-payloads.ts';
 import type { JobQueue } from './queue.ts';
@@ -15,6 +17,10 @@ export interface RetentionDeps {
   readonly queue: JobQueue;
   readonly jobs: JobRepository;
   readonly retention: RetentionRepository;
+  /** The config's stores, primary first: a dry run plans only the backups that live in them. */
+  readonly stores: readonly BackupStore[];
+  /** Only a real prune takes claims; the dry run is given them for the deps' shape. */
+  readonly claims: BackupClaims;
 }
 
 /** {@link Retention} over the job queue, plus the prune that follows a scheduled backup. */
@@ -43,7 +49,12 @@ export function createRetentionJobs(deps: RetentionDeps): RetentionJobs {
     plan(request) {
       // A dry run reads the catalog and touches no store.
       return prune(
-        { config: deps.config, retention: deps.retention, stores: [] },
+        {
+          config: deps.config,
+          retention: deps.retention,
+          stores: deps.stores,
+          claims: deps.claims,
+        },
         { profile: request.profile ?? null, requestedBy: request.requestedBy, dryRun: true },
       );
     },
@@ -75,6 +86,8 @@ const reportSchema = z.object({
       freedBytes: z.number(),
       notes: z.array(z.string()),
       failures: z.array(z.object({ id: z.string(), error: z.string() })),
+      elsewhere: z.array(z.object({ id: z.string(), location: z.string() })),
+      inUse: z.array(z.object({ id: z.string(), heldBy: z.array(z.string()) })),
     }),
   ),
 });

@@ -1,5 +1,7 @@
 import { MANIFEST_OBJECT, type Manifest } from '../backup/manifest.ts';
+import { readCataloguedManifest } from '../backup/stored-manifest.ts';
 import type { ReplicaRepository } from '../catalog/replica-repository.ts';
+import { messageOf } from '../core/errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
 import { replicateBackup } from '../storage/replicate-backup.ts';
@@ -42,6 +44,12 @@ export async function replicateToReplicas(options: ReplicationOptions): Promise<
       .then(() => marked.add(replica.name))
       .catch(() => undefined);
   }
+  // The copy takes the primary's manifest.json as it is: it must be the manifest in hand.
+  const unreadable = pending.length
+    ? await readCataloguedManifest([options.primary], { id: backupId, manifest, location: null })
+        .then(() => undefined)
+        .catch((error: unknown) => messageOf(error))
+    : undefined;
   const results: ReplicaResult[] = [];
   for (const replica of options.replicas) {
     const recorded = done.get(replica.name);
@@ -53,6 +61,7 @@ export async function replicateToReplicas(options: ReplicationOptions): Promise<
     try {
       signal?.throwIfAborted();
       if (!marked.has(replica.name)) await records.markRunning(backupId, replica.name, location);
+      if (unreadable !== undefined) throw new Error(`nothing was copied: ${unreadable}`);
       const copied = await replicateBackup({
         backupId,
         objects: manifest.components,

@@ -1,4 +1,5 @@
 import type { ComponentProgress } from '../backup/progress.ts';
+import { readCataloguedManifest } from '../backup/stored-manifest.ts';
 import type {
   BackupRecord,
   PlannedRestore,
@@ -16,26 +17,37 @@ import { newRestoreId } from '../core/ids.ts';
 import { approvalRefusal, planRestore, type RestorePlan } from '../restore/plan-restore.ts';
 import type { RestoreRecord } from '../restore/restore-record.ts';
 import { restorerFor } from '../restore/restorers/index.ts';
+import type { BackupStore } from '../storage/backup-store.ts';
 import { followJob } from './follow-job.ts';
+import { latestInStores } from './latest-backup.ts';
 import type { JobQueue } from './queue.ts';
 
 export interface RestoreJobsDeps {
   readonly config: LifeboatConfig;
   readonly queue: JobQueue;
-  readonly backups: Pick<BackupRepository, 'get' | 'latestCompleted'>;
+  readonly backups: Pick<BackupRepository, 'get' | 'latestCompleted' | 'list'>;
   readonly restores: RestoreRepository;
   readonly jobs: JobRepository;
+  /**
+   * The config's stores, the primary first: a plan is made from the manifest the primary holds,
+   * once it agrees with the catalog's copy (storage is the truth).
+   */
+  readonly stores: readonly [BackupStore, ...BackupStore[]];
   /** @defaultValue `() => new Date()` */
   readonly now?: () => Date;
 }
 
-/** Plans restores from the catalog and runs them as jobs on BullMQ. */
+/**
+ * Plans restores from the manifests in the store, checked against the catalog, and runs them as
+ * jobs on BullMQ.
+ */
 export function createRestoreJobs(deps: RestoreJobsDeps): Restores {
   const now = deps.now ?? (() => new Date());
   return {
     async plan(request) {
       const backup = await findBackup(deps, request);
-      return planFor(deps.config, backup, request);
+      const manifest = await readCataloguedManifest(deps.stores, backup);
+      return planFor(deps.config, { ...backup, manifest }, request);
     },
 
     async enqueue(plan, requestedBy, options = {}) {
@@ -108,7 +120,7 @@ export function planFor(
 async function findBackup(deps: RestoreJobsDeps, request: RestoreRequest): Promise<BackupRecord> {
   if (request.backup === 'latest') {
     const profile = resolveProfile(deps.config, request.profile);
-    const latest = await deps.backups.latestCompleted(profile);
+    const latest = await latestInStores(deps.backups, profile, deps.stores);
     if (!latest) {
       throw new CommandError(
         'restore_no_backup',

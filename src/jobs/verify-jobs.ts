@@ -7,15 +7,24 @@ import { resolveProfile } from '../config/profiles.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
 import { CommandError } from '../core/errors.ts';
 import { newVerificationId } from '../core/ids.ts';
-import type { VerificationRecord } from '../verify/verification.ts';
+import type { BackupStore } from '../storage/backup-store.ts';
+import { whyNotVerifiable } from '../verify/verifiable.ts';
+import {
+  DEFAULT_VERIFICATION_LEVEL,
+  type VerificationRecord,
+  verificationEnded,
+} from '../verify/verification.ts';
 import { followJob } from './follow-job.ts';
 import type { VerifyJob } from './job-payloads.ts';
+import { latestInStores } from './latest-backup.ts';
 import type { JobQueue } from './queue.ts';
 
 export interface VerificationJobsDeps {
   readonly config: LifeboatConfig;
   readonly queue: JobQueue;
-  readonly backups: Pick<BackupRepository, 'get' | 'latestCompleted'>;
+  readonly backups: Pick<BackupRepository, 'get' | 'latestCompleted' | 'list'>;
+  /** The config's stores, primary first: `latest` is the newest backup that lives in them. */
+  readonly stores: readonly BackupStore[];
   readonly verifications: VerificationRepository;
   readonly jobs: JobRepository;
 }
@@ -26,17 +35,19 @@ export function createVerificationJobs(deps: VerificationJobsDeps): Verification
     async enqueue(request: VerificationRequest) {
       const backup = await resolveBackup(deps, request);
       const verificationId = newVerificationId();
+      const level = request.level ?? DEFAULT_VERIFICATION_LEVEL;
       const payload: VerifyJob = {
         kind: 'verify',
         verificationId,
         backupId: backup.id,
-        level: request.level,
+        level,
+        ...(request.level === undefined ? { defaultLevel: true } : {}),
         requestedBy: request.requestedBy,
       };
       await deps.verifications.create({
         id: verificationId,
         backupId: backup.id,
-        level: request.level,
+        level,
         requestedBy: request.requestedBy,
       });
       await deps.jobs.record({
@@ -67,7 +78,7 @@ async function resolveBackup(
 ): Promise<BackupRecord> {
   if (request.backup === 'latest') {
     const profile = resolveProfile(deps.config, request.profile);
-    const latest = await deps.backups.latestCompleted(profile);
+    const latest = await latestInStores(deps.backups, profile, deps.stores);
     if (!latest) {
       throw new CommandError(
         'backup_not_found',
@@ -83,10 +94,11 @@ async function resolveBackup(
       `There is no backup \`${request.backup}\` in the catalog. \`/backup list\` shows the recent ones.`,
     );
   }
-  if (backup.status !== 'completed') {
+  const refusal = whyNotVerifiable(backup);
+  if (refusal !== null) {
     throw new CommandError(
-      'backup_not_completed',
-      `backup ${backup.id} is ${backup.status}: only a completed backup can be verified`,
+      backup.status === 'pruned' ? 'backup_pruned' : 'backup_not_completed',
+      refusal,
     );
   }
   return backup;
@@ -107,7 +119,7 @@ function followVerification(
     check: async () => {
       const record = await deps.verifications.get(verificationId);
       if (!record) throw new Error(`verification ${verificationId} is not in the catalog`);
-      return record.status === 'running' ? undefined : record;
+      return verificationEnded(record) ? record : undefined;
     },
   });
 }

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFile, link, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, link, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LifeboatError } from '../core/errors.ts';
 import { freePort } from '../core/free-port.ts';
+import { createStagingDirectory } from '../staging/staging-area.ts';
 
 export interface TemporaryRedisOptions {
   /** An RDB file the server loads at start-up (linked, or copied, into its own directory). */
@@ -45,7 +45,8 @@ export async function startTemporaryRedis(
   options: TemporaryRedisOptions = {},
 ): Promise<TemporaryRedis> {
   options.signal?.throwIfAborted();
-  const directory = await mkdtemp(join(tmpdir(), 'lifeboat-redis-'));
+  // Private and swept: the snapshot it loads is a database's contents in the clear.
+  const directory = await createStagingDirectory('redis');
   try {
     if (options.rdbFile) await placeRdb(options.rdbFile, join(directory, 'dump.rdb'));
     for (let attempt = 1; ; attempt++) {

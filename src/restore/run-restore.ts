@@ -1,6 +1,4 @@
-import { mkdtemp, rm, statfs } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm, statfs } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Manifest, ManifestComponent } from '../backup/manifest.ts';
 import type { ComponentProgress, ProgressListener } from '../backup/progress.ts';
@@ -10,6 +8,7 @@ import { LifeboatError, messageOf, PolicyError, RestoreError } from '../core/err
 import { formatBytes } from '../core/format.ts';
 import type { AgeIdentity } from '../crypto/age/index.ts';
 import { AGE_IDENTITY_FILE_VARIABLE, AGE_IDENTITY_VARIABLE } from '../crypto/age-identities.ts';
+import { createStagingDirectory } from '../staging/staging-area.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
 import type {
   ComponentRestorer,
@@ -36,7 +35,11 @@ export interface RunRestoreOptions {
   readonly store: BackupStore;
   /** age identities for encrypted components (see `loadAgeIdentities`). */
   readonly identities: readonly AgeIdentity[];
-  /** Where the staged copies go, removed afterwards. @defaultValue the OS temp directory */
+  /**
+   * The staging root: the staged copies go into a private directory of their own under it,
+   * removed afterwards, and swept by the next worker if this process dies first (see
+   * `sweepStaging`). @defaultValue `defaultStagingRoot()`, under `TMPDIR`
+   */
   readonly stagingDirectory?: string;
   readonly signal?: AbortSignal;
   /** Each component's progress, keyed by its name in the backup. */
@@ -140,7 +143,7 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
   assertIdentities(steps, options.identities);
   await preflight(steps, restorerFor);
 
-  const staging = await mkdtemp(join(options.stagingDirectory ?? tmpdir(), 'lifeboat-restore-'));
+  const staging = await createStagingDirectory('restore', options.stagingDirectory);
   try {
     await assertSpace(staging, steps);
     const staged: StagedComponent[] = [];

@@ -1,14 +1,37 @@
 import type { RetentionConfig } from '../config/schema.ts';
 import { formatBytes } from '../core/format.ts';
 
+/** A verification of a backup that has ended, as retention weighs it. */
+export interface EndedVerification {
+  readonly id: string;
+  readonly status: 'passed' | 'failed';
+  readonly finishedAt: Date;
+}
+
 /** A completed backup of one profile, as retention sees it. */
 export interface RetentionCandidate {
   readonly id: string;
   readonly createdAt: Date;
   /** Stored bytes over all components. */
   readonly bytes: number;
-  /** True when the backup has a passed verification of any level. */
-  readonly verified: boolean;
+  /** Its verifications that ended (passed or failed), of any level, in any order. */
+  readonly verifications: readonly EndedVerification[];
+}
+
+/**
+ * Whether a backup counts as verified now: its most recent verification to end (of any level;
+ * ties by id) passed. An earlier pass says nothing once a later verification failed.
+ */
+export function isVerified(candidate: Pick<RetentionCandidate, 'verifications'>): boolean {
+  let latest: EndedVerification | undefined;
+  for (const each of candidate.verifications) {
+    const newer =
+      latest === undefined ||
+      each.finishedAt.getTime() > latest.finishedAt.getTime() ||
+      (each.finishedAt.getTime() === latest.finishedAt.getTime() && each.id > latest.id);
+    if (newer) latest = each;
+  }
+  return latest?.status === 'passed';
 }
 
 export type RetentionAction = 'keep' | 'delete';
@@ -60,7 +83,8 @@ const COUNT_RULES = ['keepLast', 'hourly', 'daily', 'weekly', 'monthly', 'yearly
  * - A policy without any of those count rules (only `minKeep` and/or `maxSize`, or empty) keeps
  *   every backup before the size cap applies: floors and caps alone never delete by age.
  * - `minKeep: N` keeps the N newest whatever the other rules say.
- * - The newest verified backup is always kept, even when no rule keeps it.
+ * - The newest verified backup (see {@link isVerified}: its most recent verification passed) is
+ *   always kept, even when no rule keeps it.
  * - `maxSize` then deletes the oldest kept backups until the kept total fits, but never one kept
  *   by `minKeep`, the newest verified backup, nor the newest backup (a cap smaller than one
  *   backup must not leave the profile with none): when those alone exceed the cap, they stay
@@ -114,7 +138,7 @@ export function selectBackups(
     keep(b, `minKeep #${i + 1}`);
     protectedIds.add(b.id);
   });
-  const newestVerified = ordered.find((b) => b.verified);
+  const newestVerified = ordered.find(isVerified);
   if (newestVerified) {
     keep(newestVerified, 'newest verified');
     protectedIds.add(newestVerified.id);

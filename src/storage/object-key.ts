@@ -1,4 +1,5 @@
 import { LifeboatError } from '../core/errors.ts';
+import { isBackupId } from '../core/ids.ts';
 
 /** A store's own in-flight file: `.<name>.partial-<random>`; never a key of a stored object. */
 export const PARTIAL_OBJECT_PATTERN = /^\..+\.partial-[0-9a-z]+$/;
@@ -43,4 +44,40 @@ export function assertKeyPrefix(prefix: string): string {
     throw new LifeboatError('invalid_object_key', `invalid key prefix "${prefix}": ${problem}`);
   }
   return prefix;
+}
+
+/**
+ * Why `name` cannot be one segment of a key — an object's name within its backup
+ * (`app-db.dump.zst`), a component's name — or undefined when it can: a key without `/`.
+ */
+export function objectNameProblem(name: string): string | undefined {
+  if (name.includes('/')) return 'a name is one segment: it cannot contain "/"';
+  return objectKeyProblem(name)?.replace(/^a key/, 'a name');
+}
+
+/**
+ * The key of object `name` of backup `backupId` (`bk_…/app-db.dump.zst`), built from names that
+ * may come from storage or the catalog: throws `invalid_object_key` unless the id is a backup id
+ * and the name one safe segment, so no stored name can reach outside its backup.
+ */
+export function backupObjectKey(backupId: string, name: string): string {
+  const problem = objectNameProblem(name);
+  if (problem) {
+    throw new LifeboatError(
+      'invalid_object_key',
+      `invalid object name "${name}" in backup ${backupId}: ${problem}`,
+    );
+  }
+  return `${backupPrefix(backupId)}${name}`;
+}
+
+/** `bk_…/`: the prefix of every object of a backup; throws `invalid_object_key` for a non-id. */
+export function backupPrefix(backupId: string): string {
+  if (!isBackupId(backupId)) {
+    throw new LifeboatError(
+      'invalid_object_key',
+      `"${backupId}" is not a backup id (bk_<UTC time>_<profile>_<4 characters>), so it names no backup's objects`,
+    );
+  }
+  return `${backupId}/`;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { BackupError, messageOf } from '../core/errors.ts';
 import type { BackupStore } from './backup-store.ts';
+import { backupObjectKey, backupPrefix } from './object-key.ts';
 
 /** One object of a backup as its manifest lists it (a manifest component fits). */
 export interface BackupObject {
@@ -50,7 +51,7 @@ export async function replicateBackup(options: ReplicateBackupOptions): Promise<
   let current = '';
   try {
     for (const object of options.objects) {
-      current = `${backupId}/${object.object}`;
+      current = backupObjectKey(backupId, object.object);
       signal?.throwIfAborted();
       const existing = await to.stat(current);
       if (existing?.bytes === object.bytes) {
@@ -60,7 +61,7 @@ export async function replicateBackup(options: ReplicateBackupOptions): Promise<
       }
       bytes += object.bytes;
     }
-    current = `${backupId}/${options.last}`;
+    current = backupObjectKey(backupId, options.last);
     signal?.throwIfAborted();
     const last = await readAll(await from.get(current));
     await to.putBytes(current, last);
@@ -68,9 +69,11 @@ export async function replicateBackup(options: ReplicateBackupOptions): Promise<
     return { store: to.name, location, bytes, skipped };
   } catch (error) {
     let message = `copying backup ${backupId} to the ${to.name} store (${location}) failed at ${current}: ${messageOf(error)}`;
-    await to.deleteAll(`${backupId}/`).catch((cleanupError: unknown) => {
-      message += ` (removing the partial copy failed too: ${messageOf(cleanupError)})`;
-    });
+    await Promise.resolve()
+      .then(() => to.deleteAll(backupPrefix(backupId)))
+      .catch((cleanupError: unknown) => {
+        message += ` (removing the partial copy failed too: ${messageOf(cleanupError)})`;
+      });
     throw new BackupError('replica_failed', message, { cause: error });
   }
 }

@@ -1,13 +1,12 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { ManifestComponent } from '../backup/manifest.ts';
 import { stageComponent } from '../backup/read-component.ts';
 import { BackupError } from '../core/errors.ts';
 import { plural } from '../core/format.ts';
 import type { AgeIdentity } from '../crypto/age/index.ts';
 import { restorerFor } from '../restore/restorers/index.ts';
+import { createStagingDirectory } from '../staging/staging-area.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
 import { type ScratchSettings, withScratchDestination } from './scratch-destination.ts';
 import { type StructureCheck, structureCheckerFor } from './structure/index.ts';
@@ -15,7 +14,11 @@ import type { RestoreTestCheck } from './verification.ts';
 
 /** Where level 3 restores and stages. */
 export interface RestoreTestSettings extends ScratchSettings {
-  /** Where staged copies and directory restores go. @defaultValue the OS temp directory */
+  /**
+   * The staging root that staged copies and directory restores go under, in a private
+   * directory of their own that is swept when its process dies. @defaultValue
+   * `defaultStagingRoot()`
+   */
   readonly directory?: string;
 }
 
@@ -57,9 +60,7 @@ export async function restoreTestComponent(
 ): Promise<RestoreTestOutcome> {
   const { component, context, signal } = options;
   const progress = options.onProgress ?? (() => {});
-  const workDirectory = await mkdtemp(
-    join(options.settings.directory ?? tmpdir(), 'lifeboat-verify-'),
-  );
+  const workDirectory = await createStagingDirectory('verify', options.settings.directory);
   try {
     progress('decrypting and staging', 0, component.rawBytes);
     const staged = await stageComponent({
@@ -71,7 +72,7 @@ export async function restoreTestComponent(
       ...(signal ? { signal } : {}),
     });
     const structure = await structureCheckerFor(component.kind)({
-      raw: createReadStream(staged.path),
+      raw: readLazily(staged.path),
       stagedFile: staged.path,
       component,
       context,
@@ -121,6 +122,11 @@ export async function restoreTestComponent(
   } finally {
     await rm(workDirectory, { recursive: true, force: true });
   }
+}
+
+/** The file's bytes, opened only when first read: a checker that never reads it leaks nothing. */
+async function* readLazily(path: string): AsyncGenerator<Buffer> {
+  for await (const chunk of createReadStream(path)) yield chunk as Buffer;
 }
 
 function summarise(component: ManifestComponent, checks: readonly RestoreTestCheck[]): string {

@@ -10,6 +10,9 @@ export type VerificationLevel = 1 | 2 | 3;
 
 export const VERIFICATION_LEVELS: readonly VerificationLevel[] = [1, 2, 3];
 
+/** The level of `/backup verify` without `--level` or `--restore-test`. */
+export const DEFAULT_VERIFICATION_LEVEL: VerificationLevel = 2;
+
 /** One figure a restore test compared: a table's rows, a tree's files, a database's keys. */
 export interface RestoreTestCheck {
   readonly name: string;
@@ -63,6 +66,7 @@ export interface ComponentVerification {
 /** The outcome of verifying one backup. */
 export interface VerificationReport {
   readonly backupId: string;
+  /** The level that ran (see `chooseLevel`: the default may fall back to 1 without a key). */
   readonly level: VerificationLevel;
   readonly ok: boolean;
   readonly components: readonly ComponentVerification[];
@@ -71,6 +75,8 @@ export interface VerificationReport {
    * usable manifest); null when it passed.
    */
   readonly error: string | null;
+  /** What people should know besides the checks: a lower level than the default, and why. */
+  readonly notes: readonly string[];
   /** Where level 3 restored postgres components: the scratch server, without password. */
   readonly scratch: string | null;
   readonly durationMs: number;
@@ -79,6 +85,8 @@ export interface VerificationReport {
 /** What the catalog keeps in `backup_verifications.results`. */
 export interface VerificationResults {
   readonly components: readonly ComponentVerification[];
+  /** See {@link VerificationReport.notes}; absent in verifications recorded before 0.4. */
+  readonly notes?: readonly string[];
   readonly scratch: string | null;
   readonly durationMs: number;
 }
@@ -88,7 +96,17 @@ export function levelName(level: VerificationLevel): string {
   return level === 1 ? 'checksums' : level === 2 ? 'structure' : 'restore test';
 }
 
-export type VerificationStatus = 'running' | 'passed' | 'failed';
+/**
+ * `queued` until a worker starts it; `running` while a worker holds it (see the worker's sweep
+ * of interrupted work); then `passed` or `failed` for good. Catalogs from before 0.4 hold no
+ * `queued` ones: theirs were recorded `running` from the start.
+ */
+export type VerificationStatus = 'queued' | 'running' | 'passed' | 'failed';
+
+/** Whether a verification has ended: it will not run (again). */
+export function verificationEnded(record: Pick<VerificationRecord, 'status'>): boolean {
+  return record.status === 'passed' || record.status === 'failed';
+}
 
 /** A verification as the catalog keeps it. */
 export interface VerificationRecord {

@@ -1,13 +1,15 @@
 import { performance } from 'node:perf_hooks';
-import type { Manifest, ManifestComponent } from '../backup/manifest.ts';
+import { MANIFEST_OBJECT, type Manifest, type ManifestComponent } from '../backup/manifest.ts';
 import type { ComponentProgress } from '../backup/progress.ts';
 import { componentKey, openComponent } from '../backup/read-component.ts';
 import { readManifest } from '../backup/read-manifest.ts';
+import { type CataloguedBackup, readCataloguedManifest } from '../backup/stored-manifest.ts';
 import { BackupError, LifeboatError } from '../core/errors.ts';
 import { formatBytes } from '../core/format.ts';
 import type { AgeIdentity } from '../crypto/age/index.ts';
 import { splitPassword } from '../postgres/connection-url.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
+import { backupObjectKey } from '../storage/object-key.ts';
 import { checkStoredObject } from './check-stored-object.ts';
 import { type RestoreTestSettings, restoreTestComponent } from './restore-test.ts';
 import { structureCheckerFor } from './structure/index.ts';
@@ -16,11 +18,24 @@ import type {
   VerificationLevel,
   VerificationReport,
 } from './verification.ts';
+import { chooseLevel } from './verification-level.ts';
 
 export interface VerifyBackupOptions {
   readonly store: BackupStore;
   readonly backupId: string;
   readonly level: VerificationLevel;
+  /**
+   * `level` is the default, not asked for: an encrypted backup with no identity to open it is
+   * then checked at level 1 with a note, instead of failing (see `chooseLevel`). @defaultValue false
+   */
+  readonly defaultLevel?: boolean;
+  /**
+   * The catalog's record of the backup: the manifest in the store must agree with its copy, or
+   * the verification fails saying how they differ. @defaultValue the stored manifest as it is
+   */
+  readonly catalogued?: CataloguedBackup;
+  /** The config's replica stores, so a backup recorded in none of its stores is refused. */
+  readonly replicas?: readonly BackupStore[];
   /** Age identities for encrypted components (level 2 and up). @defaultValue none */
   readonly identities?: readonly AgeIdentity[];
   /** Where level 3 restores; required for level 3. */
@@ -51,16 +66,17 @@ type ComponentFindings = Pick<
 >;
 
 /**
- * Verifies one backup as stored: reads its manifest from the store (storage is the truth), then
+ * Verifies one backup as stored: reads its manifest from the store (storage is the truth; with
+ * `catalogued`, it must agree with the catalog's copy), then
  * checks every component at `level`, one after another. A component that fails does not stop
  * the others, so one run names every broken component. Failures are results, not exceptions:
  * this throws only when the signal aborts it.
  */
 export async function verifyBackup(options: VerifyBackupOptions): Promise<VerificationReport> {
   const clock = performance.now();
-  const { store, backupId, level } = options;
-  const scratch =
-    level === 3 && options.restoreTest ? splitPassword(options.restoreTest.postgresUrl).url : null;
+  const { store, backupId } = options;
+  let level = options.level;
+  let notes: readonly string[] = [];
   const finish = (
     components: ComponentVerification[],
     error: string | null,
@@ -70,23 +86,41 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<Verifi
     ok: error === null,
     components,
     error,
-    scratch,
+    notes,
+    scratch:
+      level === 3 && options.restoreTest
+        ? splitPassword(options.restoreTest.postgresUrl).url
+        : null,
     durationMs: Math.round(performance.now() - clock),
   });
 
   let manifest: Manifest;
   try {
-    manifest = await readManifest(store, backupId);
+    manifest = options.catalogued
+      ? await readCataloguedManifest([store, ...(options.replicas ?? [])], options.catalogued)
+      : await readManifest(store, backupId);
   } catch (error) {
     options.signal?.throwIfAborted();
     return finish([], messageOf(error));
   }
+  const choice = chooseLevel({
+    manifest,
+    requested: options.level,
+    explicit: options.defaultLevel !== true,
+    hasIdentity: (options.identities ?? []).length > 0,
+  });
+  level = choice.level;
+  notes = choice.notes;
+  if (choice.refusal !== null) return finish([], choice.refusal);
+  const run = { ...options, level };
   for (const component of manifest.components) emit(options, waiting(component.name));
-  const components: ComponentVerification[] = [];
+  const checked: ComponentVerification[] = [];
   for (const component of manifest.components) {
     options.signal?.throwIfAborted();
-    components.push(await verifyComponent(options, component));
+    checked.push(await verifyComponent(run, component));
   }
+  // Bytes read from a file deleted meanwhile still hash right: what passed must still be there.
+  const components = await stillStored(options, manifest, checked);
   const failures = components.flatMap((c) => (c.error ? [c.error.message] : []));
   return finish(components, failures.length > 0 ? failures.join('\n') : null);
 }
@@ -96,7 +130,12 @@ async function verifyComponent(
   component: ManifestComponent,
 ): Promise<ComponentVerification> {
   const clock = performance.now();
-  const key = componentKey(options.backupId, component);
+  let key: string;
+  try {
+    key = componentKey(options.backupId, component);
+  } catch (error) {
+    return unverifiable(component, error, clock);
+  }
   let lastBytes = 0;
   let storedBytesRead = 0;
   const run: ComponentRun = {
@@ -158,6 +197,75 @@ async function verifyComponent(
       durationMs: Math.round(performance.now() - clock),
     };
   }
+}
+
+/** A component that could not be checked at all (its object name is not a safe key). */
+function unverifiable(
+  component: ManifestComponent,
+  error: unknown,
+  clock: number,
+): ComponentVerification {
+  const code = error instanceof LifeboatError ? error.code : 'verify_failed';
+  return {
+    name: component.name,
+    kind: component.kind,
+    key: component.object,
+    ok: false,
+    bytes: 0,
+    rawBytes: null,
+    sha256: null,
+    checked: [],
+    notChecked: [],
+    structure: null,
+    restoreChecks: null,
+    error: { code, message: `component ${component.name}: ${messageOf(error)}` },
+    durationMs: Math.round(performance.now() - clock),
+  };
+}
+
+/**
+ * The components as checked, with those whose object (or the manifest) is gone from the store
+ * now, or changed size, failed as `object_vanished`: a verification only passes a backup that
+ * is still stored as it was read.
+ */
+async function stillStored(
+  options: VerifyBackupOptions,
+  manifest: Manifest,
+  checked: readonly ComponentVerification[],
+): Promise<ComponentVerification[]> {
+  const { store, backupId } = options;
+  const problem = async (key: string, bytes: number | null): Promise<string | null> => {
+    try {
+      const found = await store.stat(key);
+      if (!found) return `${store.describe(key)} disappeared from the store while it was verified`;
+      if (bytes !== null && found.bytes !== bytes) {
+        return `${store.describe(key)} changed while it was verified: ${found.bytes} bytes now, ${bytes} read`;
+      }
+      return null;
+    } catch (error) {
+      return `could not check that ${store.describe(key)} is still stored: ${messageOf(error)}`;
+    }
+  };
+  const manifestProblem = await problem(backupObjectKey(backupId, MANIFEST_OBJECT), null);
+  const out: ComponentVerification[] = [];
+  for (const result of checked) {
+    if (!result.ok) {
+      out.push(result);
+      continue;
+    }
+    const component = manifest.components.find((c) => c.name === result.name);
+    const why = manifestProblem ?? (await problem(result.key, component?.bytes ?? null));
+    out.push(
+      why === null
+        ? result
+        : {
+            ...result,
+            ok: false,
+            error: { code: 'object_vanished', message: `component ${result.name}: ${why}` },
+          },
+    );
+  }
+  return out;
 }
 
 /** Level 1: the stored bytes' size and sha256. */

@@ -173,11 +173,16 @@ export class InMemoryBackupJobs implements BackupJobs {
 
 /**
  * Retention over the in-memory catalog, with the real selection and prune logic: `verified`
- * holds the ids that have a passed verification; a prune marks records pruned and deletes from
+ * holds the ids whose most recent verification passed, `elsewhere` where backups of another
+ * config live; a prune marks records pruned and deletes from
  * `stores` (none unless a test adds one). `prune` runs at once instead of through a queue.
  */
 export class InMemoryRetention implements Retention {
   readonly verified = new Set<string>();
+  /** Backups recorded in another config's store, by id: where. */
+  readonly elsewhere = new Map<string, string>();
+  /** Backups something reads now, by id: who (`restore rs_…`). */
+  readonly inUse = new Map<string, string>();
   readonly stores: BackupStore[] = [];
   readonly requests: { profile?: string; requestedBy: string; dryRun: boolean }[] = [];
   private readonly config: LifeboatConfig;
@@ -208,7 +213,10 @@ export class InMemoryRetention implements Retention {
             id: r.id,
             createdAt: r.createdAt,
             bytes: r.bytes ?? 0,
-            verified: this.verified.has(r.id),
+            location: this.elsewhere.get(r.id) ?? null,
+            verifications: this.verified.has(r.id)
+              ? [{ id: `vf_${r.id}`, status: 'passed' as const, finishedAt: r.createdAt }]
+              : [],
           })),
       markPruned: async (id, reason) => {
         const record = this.catalog.records.get(id);
@@ -223,7 +231,17 @@ export class InMemoryRetention implements Retention {
       },
     };
     return prune(
-      { config: this.config, retention: repository, stores: this.stores },
+      {
+        config: this.config,
+        retention: repository,
+        stores: this.stores,
+        claims: {
+          tryExclusive: async (id) => {
+            const heldBy = this.inUse.get(id);
+            return heldBy ? { heldBy: [heldBy] } : { lock: { release: async () => {} } };
+          },
+        },
+      },
       { profile: request.profile ?? null, requestedBy: request.requestedBy, dryRun },
     );
   }
@@ -274,7 +292,7 @@ export class InMemoryVerifications implements Verifications {
     this.records.set(id, {
       id,
       backupId: backup.id,
-      level: request.level,
+      level: request.level ?? 2,
       status: 'running',
       requestedBy: request.requestedBy,
       startedAt: this.now(),

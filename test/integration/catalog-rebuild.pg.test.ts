@@ -15,7 +15,7 @@ import { newBackupId } from '../../src/core/ids.ts';
 import { LocalBackupStore } from '../../src/storage/local-backup-store.ts';
 import { databaseUrl, dropDatabase, sql, uniqueName } from '../support/databases.ts';
 import { runLifeboat } from '../support/lifeboat-process.ts';
-import { keysOf } from '../support/stored-backups.ts';
+import { keysOf, storeBackup } from '../support/stored-backups.ts';
 
 const config = (dir: string) =>
   configSchema.parse({
@@ -196,6 +196,30 @@ describe('lifeboat catalog rebuild', () => {
     expect(await keysOf(store, corrupt)).toHaveLength(2);
     expect(await catalog.backups.get(corrupt)).toBeUndefined();
     await store.deleteAll(`${corrupt}/`);
+  });
+
+  it('reports a manifest whose object name leads out of its backup, and records nothing of it', async () => {
+    const crafted = await storeBackup({
+      store,
+      profile: 'files',
+      at: new Date('2026-10-06T02:00:00Z'),
+    });
+    const [component] = crafted.manifest.components;
+    await store.putBytes(
+      `${crafted.id}/manifest.json`,
+      Buffer.from(
+        JSON.stringify({
+          ...crafted.manifest,
+          components: [{ ...component, object: '../bk_20261006T020000Z_files_zzzz/x' }],
+        }),
+      ),
+    );
+    const report = await rebuild();
+    expect(report.invalid).toEqual([
+      { id: crafted.id, error: expect.stringContaining('components.0.object') },
+    ]);
+    expect(await catalog.backups.get(crafted.id)).toBeUndefined();
+    await store.deleteAll(`${crafted.id}/`);
   });
 
   it('reports incomplete backups, and cleans only the old ones nobody is writing, with the flag', async () => {

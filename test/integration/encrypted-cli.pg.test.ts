@@ -64,10 +64,31 @@ profiles:
     });
     expect(manifest).not.toContain('AGE-SECRET-KEY');
 
-    // Level 1 needs no key; level 2 must decrypt and says which variable to set.
-    const level1 = await runLifeboat(['backup', 'verify', first, '--json'], { cwd: dir, env });
-    expect(level1.code).toBe(1);
-    expect(level1.stderr).toMatch(/app-db[\s\S]*LIFEBOAT_AGE_IDENTITY/);
+    // Level 1 needs no key: without one, the default level checks the checksums and says that
+    // levels 2-3 need the identity; a level that decrypts, asked for, is refused naming it.
+    const noKey = await runLifeboat(['backup', 'verify', first, '--json'], { cwd: dir, env });
+    expect(noKey.code, noKey.stderr).toBe(0);
+    expect(lastJson(noKey.stdout)).toMatchObject({
+      status: 'passed',
+      level: 1,
+      notes: [
+        expect.stringMatching(/^Checked at level 1 \(checksums\) only: .*LIFEBOAT_AGE_IDENTITY/),
+      ],
+    });
+    expect(noKey.stderr).toContain('verified at level 1 (checksums)');
+    const level2 = await runLifeboat(['backup', 'verify', first, '--level', '2', '--json'], {
+      cwd: dir,
+      env,
+    });
+    expect(level2.code).toBe(1);
+    expect(lastJson(level2.stdout)).toMatchObject({ status: 'failed', level: 2 });
+    expect(level2.stderr).toMatch(/app-db[\s\S]*LIFEBOAT_AGE_IDENTITY[\s\S]*--level 1/);
+    const level1 = await runLifeboat(['backup', 'verify', first, '--level', '1', '--json'], {
+      cwd: dir,
+      env,
+    });
+    expect(level1.code).toBe(0);
+    expect(lastJson(level1.stdout)).toMatchObject({ status: 'passed', level: 1, notes: [] });
 
     const withOld = { ...env, LIFEBOAT_AGE_IDENTITY: oldKey.identity };
     const verified = await runLifeboat(['backup', 'verify', first, '--json'], {

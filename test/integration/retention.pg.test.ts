@@ -9,7 +9,13 @@ import { type PruneReport, prune } from '../../src/retention/prune.ts';
 import type { BackupStore } from '../../src/storage/backup-store.ts';
 import { LocalBackupStore } from '../../src/storage/local-backup-store.ts';
 import { databaseUrl, dropDatabase, sql, uniqueName } from '../support/databases.ts';
-import { keysOf, markVerified, type StoredBackup, storeBackup } from '../support/stored-backups.ts';
+import {
+  keysOf,
+  markVerified,
+  recordVerification,
+  type StoredBackup,
+  storeBackup,
+} from '../support/stored-backups.ts';
 
 const config: LifeboatConfig = configSchema.parse({
   targets: { files: { kind: 'directory', path: '/srv/files' } },
@@ -93,7 +99,12 @@ describe('pruning with the PostgreSQL catalog and local stores', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const deps = () => ({ config, retention: catalog.retention, stores: [primary, replica] });
+  const deps = () => ({
+    config,
+    retention: catalog.retention,
+    stores: [primary, replica],
+    claims: catalog.backupClaims,
+  });
   const deletedIds = (report: PruneReport, profile: string) =>
     report.profiles.find((p) => p.profile === profile)?.deleted.map((d) => d.id);
 
@@ -189,7 +200,12 @@ describe('pruning with the PostgreSQL catalog and local stores', () => {
       at: new Date('2026-11-09T02:00:00Z'),
     });
     const report = await prune(
-      { config, retention: catalog.retention, stores: [refusingDeletesOf(primary, older.id)] },
+      {
+        config,
+        retention: catalog.retention,
+        stores: [refusingDeletesOf(primary, older.id)],
+        claims: catalog.backupClaims,
+      },
       { profile: 'daily', requestedBy: 'console:alice', dryRun: false },
     );
     const daily = report.profiles[0];
@@ -226,5 +242,125 @@ describe('pruning with the PostgreSQL catalog and local stores', () => {
     expect(await catalog.retention.markPruned(id('19'), 'again')).toBe(false);
     const error = await catalog.backups.markRunning('bk_nope', { attempt: 1 }).catch((e) => e);
     expect(error).toBeInstanceOf(LifeboatError);
+  });
+});
+
+describe('the newest verified backup, in the PostgreSQL catalog', () => {
+  const database = uniqueName('lb_prune_vf');
+  let dir: string;
+  let catalog: Catalog;
+  let store: LocalBackupStore;
+  const kept: LifeboatConfig = configSchema.parse({
+    targets: { files: { kind: 'directory', path: '/srv/files' } },
+    profiles: { daily: { targets: ['files'], retention: { keepLast: 1 } } },
+  });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lifeboat-prune-vf-'));
+    store = new LocalBackupStore({ root: dir });
+    catalog = await openCatalog(databaseUrl(database));
+    await catalog.migrate();
+  });
+
+  afterAll(async () => {
+    await catalog?.close();
+    await dropDatabase(database);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is one whose most recent verification passed, never one that failed since', async () => {
+    const seed = (iso: string) =>
+      storeBackup({ store, catalog, database, profile: 'daily', at: new Date(iso) });
+    const newest = await seed('2026-11-22T02:00:00Z');
+    const middle = await seed('2026-11-21T02:00:00Z');
+    const oldest = await seed('2026-11-20T02:00:00Z');
+    // The newest passed once and failed since; the oldest failed once and passed since.
+    await recordVerification(database, newest.id, 'passed', new Date('2026-11-22T03:00:00Z'));
+    await recordVerification(database, newest.id, 'failed', new Date('2026-11-22T09:00:00Z'));
+    await recordVerification(database, oldest.id, 'failed', new Date('2026-11-20T03:00:00Z'));
+    await recordVerification(database, oldest.id, 'passed', new Date('2026-11-21T03:00:00Z'));
+
+    const report = await prune(
+      { config: kept, retention: catalog.retention, stores: [store], claims: catalog.backupClaims },
+      { requestedBy: 'console:alice', dryRun: false },
+    );
+    const daily = report.profiles[0];
+    expect(daily?.kept.map((b) => [b.id, b.verified, b.reasons])).toEqual([
+      [newest.id, false, ['keep: last #1']],
+      [oldest.id, true, ['keep: newest verified']],
+    ]);
+    expect(daily?.deleted.map((b) => b.id)).toEqual([middle.id]);
+    expect((await catalog.backups.get(oldest.id))?.status).toBe('completed');
+    expect(await keysOf(store, oldest.id)).toHaveLength(2);
+    expect((await catalog.backups.get(middle.id))?.status).toBe('pruned');
+  });
+});
+
+describe('pruning with two configs sharing one catalog', () => {
+  const database = uniqueName('lb_prune_two');
+  let dir: string;
+  let catalog: Catalog;
+  let ours: LocalBackupStore;
+  let theirs: LocalBackupStore;
+  const policy: LifeboatConfig = configSchema.parse({
+    targets: { files: { kind: 'directory', path: '/srv/files' } },
+    profiles: { daily: { targets: ['files'], retention: { keepLast: 1 } } },
+  });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lifeboat-prune-two-'));
+    ours = new LocalBackupStore({ root: join(dir, 'ours') });
+    theirs = new LocalBackupStore({ root: join(dir, 'theirs') });
+    catalog = await openCatalog(databaseUrl(database));
+    await catalog.migrate();
+  });
+
+  afterAll(async () => {
+    await catalog?.close();
+    await dropDatabase(database);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("plans, deletes and marks only the backups in this config's stores, listing the others", async () => {
+    const seed = (store: LocalBackupStore, iso: string) =>
+      storeBackup({ store, catalog, database, profile: 'daily', at: new Date(iso) });
+    const theirNewest = await seed(theirs, '2026-11-22T02:00:00Z');
+    const theirOlder = await seed(theirs, '2026-11-21T02:00:00Z');
+    const ourNewest = await seed(ours, '2026-11-20T02:00:00Z');
+    const ourOlder = await seed(ours, '2026-11-19T02:00:00Z');
+
+    const dry = await prune(
+      {
+        config: policy,
+        retention: catalog.retention,
+        stores: [ours],
+        claims: catalog.backupClaims,
+      },
+      { requestedBy: 'console:alice', dryRun: true },
+    );
+    expect(dry.profiles[0]?.deleted.map((b) => b.id)).toEqual([ourOlder.id]);
+
+    const report = await prune(
+      {
+        config: policy,
+        retention: catalog.retention,
+        stores: [ours],
+        claims: catalog.backupClaims,
+      },
+      { requestedBy: 'console:alice', dryRun: false },
+    );
+    const daily = report.profiles[0];
+    expect(daily?.kept.map((b) => b.id)).toEqual([ourNewest.id]);
+    expect(daily?.deleted.map((b) => b.id)).toEqual([ourOlder.id]);
+    expect(daily?.elsewhere).toEqual([
+      { id: theirNewest.id, location: theirs.describe(theirNewest.id) },
+      { id: theirOlder.id, location: theirs.describe(theirOlder.id) },
+    ]);
+    for (const backup of [theirNewest, theirOlder]) {
+      expect((await catalog.backups.get(backup.id))?.status).toBe('completed');
+      expect(await keysOf(theirs, backup.id)).toHaveLength(2);
+    }
+    expect((await catalog.backups.get(ourOlder.id))?.status).toBe('pruned');
+    expect(await keysOf(ours, ourOlder.id)).toEqual([]);
   });
 });

@@ -209,4 +209,60 @@ describe('target locks', () => {
     const again = await catalog.targetLocks.acquire(['twice'], 'job again');
     await again.release();
   });
+
+  describe('shared claims on a backup', () => {
+    const ID = 'bk_20261122T020000Z_full_7q3k';
+
+    it('lets readers share a backup, and keeps a pruner out, naming them, until the last one lets go', async () => {
+      const restore = await catalog.backupClaims.hold(ID, 'restore rs_1');
+      const verify = await catalog.backupClaims.hold(ID, 'verify vf_1');
+      expect(await catalog.backupClaims.tryExclusive(ID, 'prune by console:alice')).toEqual({
+        heldBy: ['restore rs_1', 'verify vf_1'],
+      });
+      await restore.release();
+      expect(await catalog.backupClaims.tryExclusive(ID, 'prune by console:alice')).toEqual({
+        heldBy: ['verify vf_1'],
+      });
+      await verify.release();
+      const taken = await catalog.backupClaims.tryExclusive(ID, 'prune by console:alice');
+      expect('lock' in taken).toBe(true);
+      if ('lock' in taken) await taken.lock.release();
+    });
+
+    it('makes a reader wait while a pruner holds the backup', async () => {
+      const pruning = await catalog.backupClaims.tryExclusive(ID, 'prune by console:alice');
+      if (!('lock' in pruning)) throw new Error('the backup should be free');
+      const events: string[] = [];
+      const waiting = signalled();
+      const reader = catalog.targetLocks
+        .acquire([`backup:${ID}`], 'restore rs_2', {
+          mode: 'shared',
+          pollMs: POLL_MS,
+          onWait: (_, heldBy) => {
+            events.push(`waiting for ${heldBy}`);
+            waiting.resolve();
+          },
+        })
+        .then((lock) => {
+          events.push('reading');
+          return lock;
+        });
+      await waiting.promise;
+      events.push('pruned');
+      await pruning.lock.release();
+      await (await reader).release();
+      expect(events).toEqual(['waiting for prune by console:alice', 'pruned', 'reading']);
+    });
+
+    it('takes nothing when one of several targets is busy', async () => {
+      const held = await catalog.targetLocks.acquire(['b-busy'], 'backup bk_holder');
+      const taken = await catalog.targetLocks.tryAcquire(['a-free', 'b-busy'], 'job');
+      expect(taken).toEqual({ busy: { target: 'b-busy', heldBy: ['backup bk_holder'] } });
+      // a-free was let go again: another job takes it at once.
+      const other = await catalog.targetLocks.tryAcquire(['a-free'], 'other job');
+      expect('lock' in other).toBe(true);
+      if ('lock' in other) await other.lock.release();
+      await held.release();
+    });
+  });
 });

@@ -464,7 +464,7 @@ describe('verifying stored backups', () => {
         level: 2,
         requestedBy: 'console:alice',
       });
-      expect((await catalog.verifications.get('vf_test_pass'))?.status).toBe('running');
+      expect((await catalog.verifications.get('vf_test_pass'))?.status).toBe('queued');
       const ctx = context();
       const result = await processor()(
         {

@@ -224,7 +224,12 @@ export type Fault =
   /** Reads `afterBytes` of the body (default 64 KiB), then stops reading and never answers. */
   | { readonly kind: 'stall-body'; readonly afterBytes?: number }
   /** Reads the whole request and never answers. */
-  | { readonly kind: 'no-answer' };
+  | { readonly kind: 'no-answer' }
+  /**
+   * Forwards the request, and holds S3's answer back until `release()`: a reader that waits
+   * there is really mid-request, for as long as a test needs, without sleeping.
+   */
+  | { readonly kind: 'hold-answer' };
 
 /** Which requests get a fault: every condition given must hold. */
 export interface FaultRule {
@@ -264,6 +269,10 @@ export interface FaultyProxy {
   add(rule: FaultRule): void;
   /** Removes every rule: from now on everything is forwarded. */
   clear(): void;
+  /** Requests whose answers `hold-answer` holds back now. */
+  held(): number;
+  /** Sends every answer held back so far, and holds no more (the rules stay). */
+  release(): void;
   /** Closes the proxy and every connection, stalled ones included. */
   stop(): Promise<void>;
 }
@@ -291,6 +300,7 @@ export async function startFaultyProxy(
     return undefined;
   };
 
+  const holding: (() => void)[] = [];
   const server = createServer((req, res) => {
     const fault = faultFor(req);
     requests.push({
@@ -308,6 +318,8 @@ export async function startFaultyProxy(
       case 'no-answer':
         req.resume();
         return;
+      case 'hold-answer':
+        return forward(upstream, req, res, (send) => holding.push(send));
       case 'stall-body': {
         const limit = fault.afterBytes ?? 64 * 1024;
         let seen = 0;
@@ -334,6 +346,10 @@ export async function startFaultyProxy(
     clear() {
       rules.length = 0;
     },
+    held: () => holding.length,
+    release() {
+      for (const send of holding.splice(0)) send();
+    },
     async stop() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -341,7 +357,13 @@ export async function startFaultyProxy(
   };
 }
 
-function forward(upstream: URL, req: IncomingMessage, res: ServerResponse): void {
+/** Forwards the request; with `hold`, S3's answer goes out only when `hold`'s callback runs. */
+function forward(
+  upstream: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+  hold?: (send: () => void) => void,
+): void {
   const out = request(
     {
       host: upstream.hostname,
@@ -351,8 +373,12 @@ function forward(upstream: URL, req: IncomingMessage, res: ServerResponse): void
       headers: req.headers,
     },
     (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
+      const send = () => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      };
+      if (hold) hold(send);
+      else send();
     },
   );
   out.on('error', () => res.destroy());

@@ -94,11 +94,28 @@ export async function storeBackup(options: {
 
 /** Records a passed verification of the backup (`backup_verifications`, migration 0002). */
 export async function markVerified(database: string, backupId: string): Promise<void> {
+  await recordVerification(database, backupId, 'passed', new Date());
+}
+
+/** Records a verification of the backup that ended `status` at `finishedAt`. */
+export async function recordVerification(
+  database: string,
+  backupId: string,
+  status: 'passed' | 'failed',
+  finishedAt: Date,
+): Promise<void> {
   await sql(
-    `INSERT INTO backup_verifications (id, backup_id, level, status, requested_by, finished_at)
-     VALUES ($1, $2, 1, 'passed', 'console:alice', now())`,
+    `INSERT INTO backup_verifications
+       (id, backup_id, level, status, requested_by, started_at, finished_at, error)
+     VALUES ($1, $2, 1, $3, 'console:alice', $4, $4, $5)`,
     database,
-    [`vf_${randomBytes(6).toString('hex')}`, backupId],
+    [
+      `vf_${randomBytes(6).toString('hex')}`,
+      backupId,
+      status,
+      finishedAt,
+      status === 'failed' ? 'component files is corrupted' : null,
+    ],
   );
 }
 

@@ -73,6 +73,10 @@ export const WAIT = { timeout: 20_000, interval: 25 } as const;
 export async function createWorkerSuite(
   name: string,
   config: (gatedUrl: string) => string,
+  options: {
+    /** More environment for the suite's apps and processes (S3 credentials, age identities). */
+    readonly env?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<WorkerSuite> {
   const dir = await mkdtemp(join(tmpdir(), `lifeboat-${name}-`));
   const catalogDatabase = uniqueName(`lb_${name}_cat`);
@@ -81,6 +85,7 @@ export async function createWorkerSuite(
     DATABASE_URL: withDefaultUser(databaseUrl(catalogDatabase)),
     REDIS_URL: 'redis://127.0.0.1:6379',
     LIFEBOAT_QUEUE_PREFIX: uniqueName(`lbq_${name}`),
+    ...options.env,
   };
   const apps: App[] = [];
   let gate: Gate | undefined;

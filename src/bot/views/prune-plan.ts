@@ -70,6 +70,28 @@ function profileBlocks(report: ProfilePruneReport, dryRun: boolean): Block[] {
   const rows = [...backupRows('DELETE', report.deleted), ...backupRows('KEEP', report.kept)];
   if (rows.length) blocks.push({ type: 'code', text: table(rows) });
   for (const note of report.notes) blocks.push({ type: 'callout', tone: 'warning', text: note });
+  if (report.elsewhere.length > 0) {
+    const listed = report.elsewhere
+      .slice(0, MAX_LISTED_BACKUPS)
+      .map((e) => `${e.id} (${e.location})`)
+      .join(', ');
+    const more =
+      report.elsewhere.length > MAX_LISTED_BACKUPS
+        ? `, and ${report.elsewhere.length - MAX_LISTED_BACKUPS} more`
+        : '';
+    blocks.push({
+      type: 'callout',
+      tone: 'info',
+      text: `Left alone: ${plural(report.elsewhere.length, 'backup')} of ${report.profile} recorded in another store (is another config using this catalog?): ${listed}${more}.`,
+    });
+  }
+  if (report.inUse.length > 0) {
+    blocks.push({
+      type: 'callout',
+      tone: 'warning',
+      text: `Left for the next prune: ${report.inUse.map((u) => `${u.id} (in use by ${u.heldBy.join(', ')})`).join(', ')}.`,
+    });
+  }
   for (const failure of report.failures) {
     blocks.push({
       type: 'callout',

@@ -98,8 +98,11 @@ export function componentLine(c: ComponentVerification): string {
 }
 
 /** The final message: passed or failed, per component what was checked, and how long it took. */
-export function verifyResultMessage(run: VerifyRun, record: VerificationRecord): ChatMessage {
+export function verifyResultMessage(queued: VerifyRun, record: VerificationRecord): ChatMessage {
+  // The level that ran, which the default lowers to 1 when no key opens the backup.
+  const run = { ...queued, level: record.level };
   const components = record.results?.components ?? [];
+  const notes = record.results?.notes ?? [];
   const passed = record.status === 'passed';
   const durationMs =
     record.results?.durationMs ??
@@ -133,6 +136,7 @@ export function verifyResultMessage(run: VerifyRun, record: VerificationRecord):
               : (record.error ?? summary)
           }`,
         },
+    ...notes.map((text): Block => ({ type: 'callout', tone: 'warning', text })),
     { type: 'fields', fields },
   ];
   if (components.length > 0) {

@@ -4,6 +4,7 @@ import { runBackup } from '../../backup/run-backup.ts';
 import type { Catalog } from '../../catalog/open-catalog.ts';
 import type { LifeboatConfig, TargetConfig } from '../../config/schema.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
+import { backupPrefix } from '../../storage/object-key.ts';
 import type { BackupJob, BackupJobResult, ReplicaResult } from '../job-payloads.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
 import { replicateToReplicas } from '../replication.ts';
@@ -12,7 +13,8 @@ import { type JobContext, type JobProcessor, ShutdownAbort } from '../worker.ts'
 export interface BackupProcessorDeps {
   readonly config: LifeboatConfig;
   /** `replicas` records the copies; without it, nothing is copied to `replicas`. */
-  readonly catalog: Pick<Catalog, 'backups' | 'targetLocks'> & Partial<Pick<Catalog, 'replicas'>>;
+  readonly catalog: Pick<Catalog, 'backups' | 'targetLocks'> &
+    Partial<Pick<Catalog, 'replicas' | 'backupClaims'>>;
   readonly store: BackupStore;
   /**
    * Stores every completed backup is copied to, unless the job says `replicate: false`
@@ -34,6 +36,8 @@ export interface BackupProcessorDeps {
  * already completed makes the copies still missing and returns the recorded result.
  */
 export function createBackupProcessor(deps: BackupProcessorDeps): JobProcessor<'backup'> {
+  const copies = (payload: BackupJob) =>
+    payload.replicate && deps.catalog.replicas && deps.replicas?.length ? deps.replicas : [];
   const replicate = (manifest: Manifest, context: JobContext, onlyMissing: boolean) => {
     const records = deps.catalog.replicas;
     if (!records || !deps.replicas?.length) return Promise.resolve([]);
@@ -47,16 +51,35 @@ export function createBackupProcessor(deps: BackupProcessorDeps): JobProcessor<'
       onlyMissing,
     });
   };
+  /** A claim on the backup while its copies read it, so that no prune deletes it under them. */
+  const claimForCopies = (payload: BackupJob, context: JobContext) =>
+    copies(payload).length && deps.catalog.backupClaims
+      ? deps.catalog.backupClaims.hold(
+          payload.backupId,
+          `copy of ${payload.backupId} to ${copies(payload)
+            .map((r) => `the ${r.name} replica`)
+            .join(' and ')}`,
+          { signal: context.signal },
+        )
+      : undefined;
   return async (payload, context) => {
     const { backups, targetLocks } = deps.catalog;
     const id = payload.backupId;
     const record = await backups.get(id);
     if (!record) throw new UnrecoverableError(`backup ${id} is not in the catalog`);
     if (record.status === 'completed') {
-      const replicas =
-        payload.replicate && record.manifest ? await replicate(record.manifest, context, true) : [];
-      context.signal.throwIfAborted();
-      return resultOf(id, record.bytes ?? 0, record.location, 0, replicas);
+      const reading = await claimForCopies(payload, context);
+      try {
+        const current = await backups.get(id);
+        const replicas =
+          payload.replicate && current?.status === 'completed' && current.manifest
+            ? await replicate(current.manifest, context, true)
+            : [];
+        context.signal.throwIfAborted();
+        return resultOf(id, record.bytes ?? 0, record.location, 0, replicas);
+      } finally {
+        await reading?.release();
+      }
     }
 
     const targets = resolveTargets(deps.config, record.targets);
@@ -70,6 +93,7 @@ export function createBackupProcessor(deps: BackupProcessorDeps): JobProcessor<'
       targets.map((t) => t.name),
     );
     let lock: { release(): Promise<void> } | undefined;
+    let reading: { release(): Promise<void> } | undefined;
     try {
       lock = await targetLocks.acquire(
         targets.map((t) => t.name),
@@ -81,7 +105,7 @@ export function createBackupProcessor(deps: BackupProcessorDeps): JobProcessor<'
         },
       );
       await backups.markRunning(id, { attempt: context.attempt });
-      await deps.store.deleteAll(`${id}/`);
+      await deps.store.deleteAll(backupPrefix(id));
       const manifest = await runBackup({
         id,
         profile: payload.profile,
@@ -96,6 +120,8 @@ export function createBackupProcessor(deps: BackupProcessorDeps): JobProcessor<'
         onProgress: (p) => progress.update(p),
       });
       const location = deps.store.describe(id);
+      // Claimed before it is completed, so that no prune can take it before its copies are made.
+      reading = await claimForCopies(payload, context);
       const completed = await backups.markCompleted(id, manifest, location);
       await progress.flush();
       const replicas = payload.replicate ? await replicate(manifest, context, false) : [];
@@ -119,6 +145,7 @@ export function createBackupProcessor(deps: BackupProcessorDeps): JobProcessor<'
       throw new UnrecoverableError(message);
     } finally {
       progress.stop();
+      await reading?.release();
       await lock?.release();
     }
   };

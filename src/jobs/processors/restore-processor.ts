@@ -2,6 +2,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { AuditLog } from '../../audit/audit-log.ts';
 import { auditEvent, recordAudit } from '../../audit/audit-recorder.ts';
 import type { BackupTarget } from '../../backup/run-backup.ts';
+import { readCataloguedManifest } from '../../backup/stored-manifest.ts';
 import type { Catalog } from '../../catalog/open-catalog.ts';
 import type { LifeboatConfig } from '../../config/schema.ts';
 import type { AgeIdentity } from '../../crypto/age/index.ts';
@@ -15,21 +16,27 @@ import {
 } from '../../restore/run-restore.ts';
 import { type SafetyBackupReport, takeSafetyBackup } from '../../restore/safety-backup.ts';
 import type { BackupStore } from '../../storage/backup-store.ts';
+import { attemptLockTarget } from '../attempt-locks.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
 import { type JobContext, type JobProcessor, ShutdownAbort } from '../worker.ts';
 
 export interface RestoreProcessorDeps {
   readonly config: LifeboatConfig;
-  readonly catalog: Pick<Catalog, 'backups' | 'restores' | 'targetLocks'>;
+  readonly catalog: Pick<Catalog, 'backups' | 'restores' | 'targetLocks' | 'backupClaims'>;
   /**
    * The catalog's URL: a restore never replaces the catalog's own database.
    * @defaultValue none, nothing refused
    */
   readonly catalogUrl?: string;
   readonly store: BackupStore;
+  /**
+   * The config's replica stores: a backup the catalog records in none of the config's stores
+   * belongs to another config and is refused. @defaultValue none
+   */
+  readonly replicas?: readonly BackupStore[];
   /** The worker's age identities, read when a restore runs (see `loadAgeIdentities`). */
   readonly identities: () => readonly AgeIdentity[];
-  /** Where components are staged. @defaultValue the OS temp directory (`TMPDIR`) */
+  /** The staging root (see `runRestore`). @defaultValue `defaultStagingRoot()`, under `TMPDIR` */
   readonly stagingDirectory?: string;
   /**
    * Where `restore.started`, `safety-backup.*` and `restore.completed|failed` are recorded. A
@@ -52,13 +59,16 @@ export interface RestoreJobResult {
   readonly durationMs: number;
 }
 
-/** Why a restore found running by a new attempt is failed instead of run again. */
+/**
+ * Why a restore whose worker died is failed: by a worker's sweep of interrupted work, or by a
+ * retry of its job that finds it running with no live attempt.
+ */
 export const INTERRUPTED_RESTORE =
-  'an earlier attempt was interrupted while restoring; it is not run again automatically, because the destination may be half-restored: check it, then restore again';
+  'the worker running it stopped (killed, crashed or cut off from the catalog) before it ended; it is not run again automatically, because the destination may be partly written: check the destination, then restore again';
 
 /** Why a restore stopped by a shutdown after it began writing is failed, not handed back. */
 export const SHUTDOWN_MID_RESTORE =
-  'the worker shut down while restoring; it is not run again automatically, because the destination may be half-restored: check it, then restore again';
+  'the worker shut down while restoring; it is not run again automatically, because the destination may be partly written: check the destination, then restore again';
 
 /**
  * Runs one restore job, at most once: the job claims its restore (`queued` → `running`) in one
@@ -89,7 +99,7 @@ export function createRestoreProcessor(deps: RestoreProcessorDeps): JobProcessor
     // ends its result is returned below. The lock dies with its worker's connection, so a
     // restore found `running` with the lock free was left by an attempt that is gone.
     const attempt = await targetLocks.acquire(
-      [`restore:${id}`],
+      [attemptLockTarget('restore', id)],
       `restore ${id} (attempt ${context.attempt})`,
       { signal: context.signal },
     );
@@ -107,7 +117,7 @@ async function runClaimed(
   id: string,
   context: JobContext,
 ): Promise<RestoreJobResult> {
-  const { backups, restores, targetLocks } = deps.catalog;
+  const { backups, restores, targetLocks, backupClaims } = deps.catalog;
   const claim = await restores.claim(id, { attempt: context.attempt });
   const audit = auditTrail(deps.audit, claim.restore, context.logger);
   if (!claim.claimed) {
@@ -135,17 +145,23 @@ async function runClaimed(
   let results: RestoreResults | undefined;
   let safety: SafetyBackupReport | null = null;
   let lock: { release(): Promise<void> } | undefined;
+  let reading: { release(): Promise<void> } | undefined;
   // Set once runRestore is about to write the first destination: from then on a shutdown
   // cannot hand the restore back, because running it again would write over half of it.
   let writing = false;
   try {
+    // Held until the end: no prune deletes the backup while it is staged and restored.
+    reading = await backupClaims.hold(plan.backupId, `restore ${id}`, { signal: context.signal });
     const backup = await backups.get(plan.backupId);
-    if (!backup?.manifest || backup.status !== 'completed') {
+    if (backup?.status !== 'completed') {
       const why = backup ? `it is ${backup.status}` : 'it is no longer in the catalog';
       throw new Error(`backup ${plan.backupId} cannot be restored: ${why}; nothing was changed`);
     }
+    // Storage is the truth: the manifest the objects are checked against is the store's, once
+    // it agrees with the catalog's copy, read before the destinations are locked or touched.
+    const manifest = await readCataloguedManifest([deps.store, ...(deps.replicas ?? [])], backup);
     const authorized = authorization !== null;
-    checkRestore({ plan, manifest: backup.manifest, config: deps.config, authorized });
+    checkRestore({ plan, manifest, config: deps.config, authorized });
 
     lock = await targetLocks.acquire(
       plan.components.map((c) => c.destination),
@@ -164,7 +180,7 @@ async function runClaimed(
     // A restore that will be refused (privileges, the catalog's database) takes no safety backup.
     await preflightRestore({
       plan,
-      manifest: backup.manifest,
+      manifest,
       config: deps.config,
       authorized,
       ...catalogUrl,
@@ -204,7 +220,7 @@ async function runClaimed(
     const restored = await runRestore({
       restoreId: id,
       plan,
-      manifest: backup.manifest,
+      manifest,
       config: deps.config,
       authorized,
       store: deps.store,
@@ -256,6 +272,7 @@ async function runClaimed(
   } finally {
     progress.stop();
     await lock?.release();
+    await reading?.release();
   }
 }
 

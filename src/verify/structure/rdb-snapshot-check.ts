@@ -1,12 +1,12 @@
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BackupError } from '../../core/errors.ts';
 import { plural } from '../../core/format.ts';
 import { checkRdbFile } from '../../redis/rdb-file.ts';
+import { createStagingDirectory } from '../../staging/staging-area.ts';
 import type { StructureCheck, StructureCheckInput } from './structure-check.ts';
 
 /**
@@ -28,7 +28,7 @@ export async function checkRdbSnapshot(input: StructureCheckInput): Promise<Stru
       },
     });
     if (path === undefined) {
-      directory = await mkdtemp(join(tmpdir(), 'lifeboat-verify-rdb-'));
+      directory = await createStagingDirectory('verify');
       path = join(directory, 'snapshot.rdb');
       await pipeline(input.raw, counter, createWriteStream(path), signal ? { signal } : {});
     } else {

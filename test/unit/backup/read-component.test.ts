@@ -190,4 +190,34 @@ describe('reading a stored component back', () => {
     ).rejects.toThrow(/component app-db/);
     expect(await readdir(directory)).toEqual([]);
   });
+
+  it('rejects, naming the component and the directory, when the staging file cannot be created', async () => {
+    const component = await storeComponent(payload(10_000), 'zstd');
+    const missing = join(root, 'no-such-staging');
+    await expect(
+      stageComponent({ store, backupId: ID, component, identities: [], directory: missing }),
+    ).rejects.toMatchObject({
+      code: 'staging_failed',
+      message: expect.stringContaining(`component app-db could not be staged in ${missing}`),
+    });
+  });
+
+  it('refuses an object name that would be staged outside the staging directory', async () => {
+    const component = await storeComponent(payload(1000), 'none');
+    const directory = join(root, 'staging');
+    await import('node:fs/promises').then((fs) => fs.mkdir(directory));
+    for (const object of ['../escape.dump', 'nested/app-db.dump']) {
+      await expect(
+        stageComponent({
+          store,
+          backupId: ID,
+          component: { ...component, object },
+          identities: [],
+          directory,
+        }),
+      ).rejects.toMatchObject({ code: 'invalid_object_key' });
+    }
+    expect(await readdir(root)).toEqual(['staging', 'store']);
+    expect(await readdir(directory)).toEqual([]);
+  });
 });

@@ -94,4 +94,37 @@ describe('reading a backup manifest', () => {
     await write(JSON.stringify({ ...MANIFEST, id: 'bk_20261122T020000Z_full_zzzz' }));
     await expect(readManifest(store, ID)).rejects.toMatchObject({ code: 'manifest_invalid' });
   });
+
+  it.each([
+    ['an object name with "/"', { object: 'nested/uploads.tar.zst' }, 'components.0.object'],
+    ['an object name with ".."', { object: '..' }, 'components.0.object'],
+    ['an object named like the manifest', { object: 'manifest.json' }, 'components.0.object'],
+    ['a component name with "/"', { name: '../../etc' }, 'components.0.name'],
+    ['a component name with a NUL byte', { name: 'up\0loads' }, 'components.0.name'],
+  ])(
+    'fails with manifest_invalid for %s, never a key outside the backup',
+    async (_, change, path) => {
+      const component = { ...MANIFEST.components[0], ...change };
+      await write(JSON.stringify({ ...MANIFEST, components: [component] }));
+      await expect(readManifest(store, ID)).rejects.toMatchObject({
+        code: 'manifest_invalid',
+        message: expect.stringContaining(path),
+      });
+    },
+  );
+
+  it('fails with manifest_invalid for two components sharing one object', async () => {
+    const [first] = MANIFEST.components as [Manifest['components'][number]];
+    await write(JSON.stringify({ ...MANIFEST, components: [first, { ...first, name: 'other' }] }));
+    await expect(readManifest(store, ID)).rejects.toMatchObject({
+      code: 'manifest_invalid',
+      message: expect.stringContaining('object "uploads.tar.zst" appears twice'),
+    });
+  });
+
+  it('refuses to read the manifest of an id that is not a backup id', async () => {
+    await expect(readManifest(store, '../outside')).rejects.toMatchObject({
+      code: 'invalid_object_key',
+    });
+  });
 });

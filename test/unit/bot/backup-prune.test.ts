@@ -151,4 +151,35 @@ describe('/backup prune', () => {
     const deleted = (again.profiles as ProfileResult[]).flatMap((p) => p.deleted);
     expect(deleted).toEqual([]);
   });
+
+  it('leaves alone a backup recorded in another store, and says where it is', async () => {
+    const { chat, services, full } = botWithHistory();
+    services.retention.elsewhere.set(full.f20.id, `s3://other-bucket/${full.f20.id}`);
+    const result = await chat.say('/backup prune --profile full');
+    const [report] = result.profiles as (ProfileResult & { elsewhere: unknown })[];
+    expect(report?.deleted).toEqual([]);
+    expect(report?.elsewhere).toEqual([
+      { id: full.f20.id, location: `s3://other-bucket/${full.f20.id}` },
+    ]);
+    expect(services.backups.records.get(full.f20.id)?.status).toBe('completed');
+    expect(chat.lastText()).toContain(
+      `Left alone: 1 backup of full recorded in another store (is another config using this catalog?): ${full.f20.id} (s3://other-bucket/${full.f20.id}).`,
+    );
+  });
+
+  it('leaves a backup something reads for the next prune, saying who reads it', async () => {
+    const { chat, services, full } = botWithHistory();
+    services.retention.inUse.set(full.f20.id, 'restore rs_20261122T120000Z_abc123');
+    const result = await chat.say('/backup prune --profile full');
+    const [report] = result.profiles as (ProfileResult & { inUse: unknown })[];
+    expect(report?.deleted).toEqual([]);
+    expect(report?.inUse).toEqual([
+      { id: full.f20.id, heldBy: ['restore rs_20261122T120000Z_abc123'] },
+    ]);
+    expect(result.status).toBe('ok');
+    expect(services.backups.records.get(full.f20.id)?.status).toBe('completed');
+    expect(chat.lastText()).toContain(
+      `Left for the next prune: ${full.f20.id} (in use by restore rs_20261122T120000Z_abc123).`,
+    );
+  });
 });

@@ -179,4 +179,33 @@ describe('copying a completed backup to its replicas', () => {
     ]);
     expect(await mirror.stat(`${ID}/manifest.json`)).toBeUndefined();
   });
+
+  it('copies nothing when the manifest in the primary store is not the one in hand', async () => {
+    const records = memoryReplicas();
+    const edited = {
+      ...manifest,
+      note: 'edited',
+      components: manifest.components.map((c) => ({ ...c, rawBytes: 1 })),
+    };
+    await primary.putBytes(`${ID}/manifest.json`, Buffer.from(JSON.stringify(edited)));
+    const results = await replicateToReplicas({
+      manifest,
+      primary,
+      replicas: [mirror],
+      records,
+      logger: logger(),
+    });
+    expect(results).toEqual([
+      {
+        store: 'local',
+        status: 'failed',
+        location: mirror.describe(ID),
+        error: expect.stringContaining(
+          'component files: rawBytes 1 in the store, 9 in the catalog',
+        ),
+      },
+    ]);
+    expect(await mirror.stat(`${ID}/manifest.json`)).toBeUndefined();
+    expect(await mirror.stat(`${ID}/files.tar`)).toBeUndefined();
+  });
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { RetentionConfig } from '../../../src/config/schema.ts';
 import {
+  type EndedVerification,
   isoWeek,
+  isVerified,
   parseSize,
   type RetentionCandidate,
   type RetentionPlan,
@@ -26,8 +28,18 @@ function backup(
     id: `bk_${stamp}_full_${options.suffix ?? 'aaaa'}`,
     createdAt: at,
     bytes: options.bytes ?? 10 * MiB,
-    verified: options.verified ?? false,
+    verifications: options.verified ? passed(at) : [],
   };
+}
+
+/** One passed verification, ended at `at`. */
+function passed(at: Date): EndedVerification[] {
+  return [{ id: `vf_${at.getTime()}`, status: 'passed', finishedAt: at }];
+}
+
+/** `b`, verified (its one verification passed) when `yes`. */
+function verifiedIf(b: RetentionCandidate, yes: boolean): RetentionCandidate {
+  return { ...b, verifications: yes ? passed(b.createdAt) : [] };
 }
 
 /** `count` backups `stepMs` apart, the newest at `newestIso`, newest first. */
@@ -230,10 +242,9 @@ describe('selectBackups, rules together', () => {
 
 describe('the newest verified backup', () => {
   it('is kept even when no rule keeps it', () => {
-    const backups = series('2026-11-22T02:00:00Z', 6, DAY).map((b, i) => ({
-      ...b,
-      verified: i === 4 || i === 5,
-    }));
+    const backups = series('2026-11-22T02:00:00Z', 6, DAY).map((b, i) =>
+      verifiedIf(b, i === 4 || i === 5),
+    );
     const plan = selectBackups({ keepLast: 2 }, backups);
     expect(keptDays(plan)).toEqual(['2026-11-22', '2026-11-21', '2026-11-18']);
     expect(reasonsOf(plan, '2026-11-18T02:00:00Z')).toEqual(['keep: newest verified']);
@@ -242,18 +253,49 @@ describe('the newest verified backup', () => {
   });
 
   it('is the newest backup itself when that one is verified', () => {
-    const backups = series('2026-11-22T02:00:00Z', 3, DAY).map((b) => ({ ...b, verified: true }));
+    const backups = series('2026-11-22T02:00:00Z', 3, DAY).map((b) => verifiedIf(b, true));
     const plan = selectBackups({ keepLast: 1 }, backups);
     expect(plan.kept.map((d) => d.reasons)).toEqual([['keep: last #1', 'keep: newest verified']]);
   });
 
   it('does not stop the unverified newer backups from being kept by their rules', () => {
-    const backups = series('2026-11-22T02:00:00Z', 4, DAY).map((b, i) => ({
-      ...b,
-      verified: i === 3,
-    }));
+    const backups = series('2026-11-22T02:00:00Z', 4, DAY).map((b, i) => verifiedIf(b, i === 3));
     const plan = selectBackups({ daily: 2 }, backups);
     expect(keptDays(plan)).toEqual(['2026-11-22', '2026-11-21', '2026-11-19']);
+  });
+
+  it('is the newest backup whose most recent verification passed, not one that failed since', () => {
+    const [newest, middle, oldest] = series('2026-11-22T02:00:00Z', 3, DAY) as [
+      RetentionCandidate,
+      RetentionCandidate,
+      RetentionCandidate,
+    ];
+    const at = (iso: string) => new Date(iso);
+    const backups: RetentionCandidate[] = [
+      // Passed once, then failed (say, an object was corrupted since): no longer verified.
+      {
+        ...newest,
+        verifications: [
+          { id: 'vf_1', status: 'passed', finishedAt: at('2026-11-22T03:00:00Z') },
+          { id: 'vf_2', status: 'failed', finishedAt: at('2026-11-22T09:00:00Z') },
+        ],
+      },
+      middle,
+      // Failed once, then passed: verified.
+      {
+        ...oldest,
+        verifications: [
+          { id: 'vf_4', status: 'passed', finishedAt: at('2026-11-21T05:00:00Z') },
+          { id: 'vf_3', status: 'failed', finishedAt: at('2026-11-20T05:00:00Z') },
+        ],
+      },
+    ];
+    const plan = selectBackups({ keepLast: 1 }, backups);
+    expect(plan.kept.map((d) => [d.backup.id, d.reasons])).toEqual([
+      [newest.id, ['keep: last #1']],
+      [oldest.id, ['keep: newest verified']],
+    ]);
+    expect(plan.deleted.map((d) => d.backup.id)).toEqual([middle.id]);
   });
 
   it('is not invented when nothing is verified', () => {
@@ -324,7 +366,7 @@ describe('the size cap', () => {
   });
 
   it('never deletes the newest verified backup, taking a newer one instead', () => {
-    const backups = tenDaily.map((b, i) => ({ ...b, verified: i === 9 }));
+    const backups = tenDaily.map((b, i) => verifiedIf(b, i === 9));
     const plan = selectBackups({ keepLast: 3, maxSize: '35MB' }, backups);
     expect(keptDays(plan)).toEqual(['2026-11-22', '2026-11-21', '2026-11-13']);
     expect(reasonsOf(plan, '2026-11-20T02:00:00Z')?.[0]).toMatch(/^delete: over the size cap/);
@@ -359,7 +401,7 @@ function randomCase(seed: number): { policy: RetentionConfig; backups: Retention
     // Coarse times so that ties happen.
     createdAt: new Date(start + int(2 * 365 * 24) * HOUR * (next() < 0.2 ? 0 : 1)),
     bytes: int(100) * MiB,
-    verified: next() < 0.2,
+    verifications: next() < 0.2 ? passed(new Date(start)) : [],
   }));
   const policy: Record<string, number | string | undefined> = {
     keepLast: maybe(10),
@@ -397,7 +439,7 @@ describe('properties over random policies and histories', () => {
     for (const b of newestFirst.slice(0, floor)) expect(keptIds.has(b.id)).toBe(true);
 
     // The newest verified backup is never deleted.
-    const newestVerified = newestFirst.find((b) => b.verified);
+    const newestVerified = newestFirst.find(isVerified);
     if (newestVerified) expect(keptIds.has(newestVerified.id)).toBe(true);
 
     // Something is kept whenever there is something.
@@ -427,5 +469,34 @@ describe('properties over random policies and histories', () => {
       plan.kept.map((d) => d.backup),
     );
     expect(again.deleted.map((d) => d.backup.id)).toEqual([]);
+  });
+});
+
+describe('isVerified', () => {
+  const at = (iso: string) => new Date(iso);
+  const candidate = (...verifications: EndedVerification[]) => ({ verifications });
+
+  it('is false without any verification', () => {
+    expect(isVerified(candidate())).toBe(false);
+  });
+
+  it('follows the verification that ended last, whatever order they come in', () => {
+    const pass = { id: 'vf_a', status: 'passed', finishedAt: at('2026-11-22T02:00:00Z') } as const;
+    const fail = { id: 'vf_b', status: 'failed', finishedAt: at('2026-11-22T03:00:00Z') } as const;
+    expect(isVerified(candidate(pass, fail))).toBe(false);
+    expect(isVerified(candidate(fail, pass))).toBe(false);
+    const later = { ...pass, id: 'vf_c', finishedAt: at('2026-11-22T04:00:00Z') };
+    expect(isVerified(candidate(fail, later, pass))).toBe(true);
+  });
+
+  it('breaks a tie in end time by id, the greater counting as later', () => {
+    const when = at('2026-11-22T02:00:00Z');
+    const verdict = isVerified(
+      candidate(
+        { id: 'vf_b', status: 'passed', finishedAt: when },
+        { id: 'vf_a', status: 'failed', finishedAt: when },
+      ),
+    );
+    expect(verdict).toBe(true);
   });
 });

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   assertKeyPrefix,
   assertObjectKey,
+  backupObjectKey,
+  backupPrefix,
   objectKeyProblem,
+  objectNameProblem,
 } from '../../../src/storage/object-key.ts';
 
 describe('validating object keys', () => {
@@ -52,4 +55,42 @@ describe('validating list prefixes', () => {
       expect.objectContaining({ code: 'invalid_object_key' }),
     );
   });
+});
+
+describe('building keys from names read from storage or the catalog', () => {
+  const ID = 'bk_20261122T020000Z_full_7q3k';
+
+  it('joins a backup id and an object name', () => {
+    expect(backupObjectKey(ID, 'app-db.dump.zst')).toBe(`${ID}/app-db.dump.zst`);
+    expect(backupPrefix(ID)).toBe(`${ID}/`);
+    expect(objectNameProblem('app-db.dump.zst.age')).toBeUndefined();
+  });
+
+  it.each([
+    ['nested/app-db.dump', /one segment/],
+    ['..', /"\.\."/],
+    ['.', /"\."/],
+    ['', /empty/],
+    ['a\\b', /\\/],
+  ])('refuses the object name %j', (name, why) => {
+    expect(objectNameProblem(name)).toMatch(why);
+    expect(() => backupObjectKey(ID, name)).toThrow(
+      expect.objectContaining({
+        code: 'invalid_object_key',
+        message: expect.stringContaining(`in backup ${ID}`),
+      }),
+    );
+  });
+
+  it.each(['..', 'bk_a/../x', '', 'bk_20261122T020000Z_full_7q3k/x'])(
+    'refuses %j as a backup id',
+    (id) => {
+      expect(() => backupPrefix(id)).toThrow(
+        expect.objectContaining({ code: 'invalid_object_key' }),
+      );
+      expect(() => backupObjectKey(id, 'manifest.json')).toThrow(
+        expect.objectContaining({ code: 'invalid_object_key' }),
+      );
+    },
+  );
 });
