@@ -14,6 +14,7 @@ import {
   toolVersionLine,
 } from './child-process-output.ts';
 import { prunesDirectory, selectEntries, type TreeEntry } from './directory-selection.ts';
+import { classifyTarComplaint } from './tar-complaints.ts';
 
 export interface DirectorySourceOptions {
   /** The GNU tar binary. @defaultValue `tar` from the PATH */
@@ -27,9 +28,6 @@ interface WalkedEntry extends TreeEntry {
 
 const TAR_BLOCK = 512;
 const TAR_RECORD = 10_240;
-
-/** tar's complaint about a file deleted between the walk and tar reaching it. */
-const VANISHED = /: (Cannot stat|Cannot open|File removed before we read it)/;
 
 /**
  * A directory tree as a tar stream. The tree is walked here (symlinks kept as links, never
@@ -94,22 +92,21 @@ export class DirectorySource implements BackupSource {
       finish: async (): Promise<SourceResult> => {
         const exit = await exited;
         if (signal.aborted) throw cancelledError(signal);
-        const lines = stderr.lines(200).map((line) => line.replace(/^tar: /, ''));
-        const problems = lines.filter((line) => !/^Exiting with failure status/.test(line));
-        if (exit.code === 2 || exit.code === null) {
+        const complaints = stderr.lines(200).map(classifyTarComplaint);
+        const errors = complaints.filter((c) => c.kind === 'error');
+        const said = complaints.filter((c) => c.kind !== 'summary').map((c) => c.text);
+        if (exit.code === null || exit.code === 2) {
           await assertDirectory(root, 'while it was being archived');
-          // Files deleted while the backup runs are routine in a live tree; anything else is not.
-          if (exit.code === null || !problems.every((line) => VANISHED.test(line))) {
-            const why = exit.signal ? `was killed by ${exit.signal}` : `exited with code 2`;
-            throw new BackupError(
-              'tar_failed',
-              `tar ${why} archiving ${root}: ${problems.slice(-8).join('\n') || 'no output on stderr'}`,
-            );
-          }
-        } else if (exit.code !== 0 && exit.code !== 1) {
+        }
+        if (exit.code === null || exit.code > 2 || errors.length > 0) {
+          const why = exit.signal
+            ? `was killed by ${exit.signal}`
+            : `exited with code ${exit.code}`;
+          // A file that could not be read is never left out quietly: it fails the backup.
+          const shown = errors.length > 0 ? errors.map((c) => c.text) : said;
           throw new BackupError(
             'tar_failed',
-            `tar exited with code ${exit.code} archiving ${root}: ${problems.slice(-8).join('\n')}`,
+            `tar ${why} archiving ${root}: ${shown.slice(-8).join('\n') || 'no output on stderr'}`,
           );
         }
         return {
@@ -121,7 +118,7 @@ export class DirectorySource implements BackupSource {
             files: entries.filter((e) => e.type !== 'directory').length,
             directories: entries.filter((e) => e.type === 'directory').length,
             bytes: entries.reduce((sum, e) => sum + e.size, 0),
-            warnings: [...walkWarnings, ...problems],
+            warnings: [...walkWarnings, ...said],
           },
           tools: { tar: gnuTarVersion(tarVersion) },
         };
