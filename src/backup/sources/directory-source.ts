@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DirectoryTargetConfig } from '../../config/schema.ts';
 import { BackupError } from '../../core/errors.ts';
+import { fileKindOf, leftOutBecause } from '../../tar/entry-kinds.ts';
 import type { BackupSource, OpenedSource, SourceResult } from './backup-source.ts';
 import {
   cancelledError,
@@ -24,6 +25,8 @@ export interface DirectorySourceOptions {
 interface WalkedEntry extends TreeEntry {
   /** Bytes of a regular file; 0 for everything else. */
   readonly size: number;
+  /** Why a backup leaves this entry out (a socket, a device); null for what it archives. */
+  readonly leftOut: string | null;
 }
 
 const TAR_BLOCK = 512;
@@ -59,7 +62,11 @@ export class DirectorySource implements BackupSource {
       if (signal.aborted) throw cancelledError(signal);
       throw error;
     }
-    const entries = selectEntries(walked, rules);
+    const selected = selectEntries(walked, rules);
+    const entries = selected.filter((entry) => entry.leftOut === null);
+    for (const entry of selected) {
+      if (entry.leftOut) walkWarnings.push(`${entry.path}: not in this backup: ${entry.leftOut}`);
+    }
 
     const child = spawn(
       this.tar,
@@ -165,7 +172,8 @@ async function assertDirectory(root: string, when = ''): Promise<void> {
 
 /**
  * Every entry under `root` in sorted, parents-first order, without following symlinks and
- * without descending into pruned directories. Sockets cannot be archived and are skipped.
+ * without descending into pruned directories. Kinds a directory backup does not hold (sockets,
+ * devices: see `entry-kinds.ts`) are left out with a warning that says so.
  */
 async function walk(
   root: string,
@@ -197,17 +205,16 @@ async function walk(
         if (isVanished(error)) continue;
         throw unreadable(join(root, path), error);
       }
-      if (info.isDirectory()) {
+      const kind = fileKindOf(info);
+      if (kind === 'directory') {
         if (prunes(path)) continue;
-        out.push({ path, type: 'directory', size: 0 });
+        out.push({ path, type: 'directory', size: 0, leftOut: null });
         await visit(path);
-      } else if (info.isFile()) {
-        out.push({ path, type: 'file', size: info.size });
-      } else if (info.isSymbolicLink()) {
-        out.push({ path, type: 'symlink', size: 0 });
-      } else if (!info.isSocket()) {
-        out.push({ path, type: 'other', size: 0 });
+        continue;
       }
+      const leftOut = leftOutBecause(kind);
+      const type = kind === 'file' || kind === 'symlink' ? kind : 'other';
+      out.push({ path, type, size: kind === 'file' ? info.size : 0, leftOut });
     }
   };
   await visit('');

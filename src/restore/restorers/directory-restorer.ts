@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Stats } from 'node:fs';
 import { lstat, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ManifestComponent } from '../../backup/manifest.ts';
@@ -8,8 +9,9 @@ import {
   toolVersionLine,
 } from '../../backup/sources/child-process-output.ts';
 import { gnuTarVersion } from '../../backup/sources/directory-source.ts';
-import { RestoreError } from '../../core/errors.ts';
+import { LifeboatError, RestoreError } from '../../core/errors.ts';
 import { plural } from '../../core/format.ts';
+import { type CheckedArchive, type CheckedEntry, checkTarFile } from '../../tar/archive-check.ts';
 import type {
   ComponentRestorer,
   RestoreDestination,
@@ -17,7 +19,6 @@ import type {
   RestoreResult,
   ValidationCheck,
 } from '../component-restorer.ts';
-import { type CheckedArchive, type CheckedEntry, checkTarFile } from '../tar-safety.ts';
 
 export interface DirectoryRestorerOptions {
   /** The GNU tar binary. @defaultValue `tar` from the PATH */
@@ -66,7 +67,7 @@ export class DirectoryRestorer implements ComponentRestorer {
     const tarVersion = gnuTarVersion(await toolVersionLine('tar', this.tar));
 
     input.onProgress?.('checking every entry of the archive');
-    const archive = await checkTarFile(input.stagedFile);
+    const archive = await checkArchive(input.stagedFile);
     await mkdir(root, { recursive: true });
     await refuseSymlinkedAncestors(root, archive.entries);
 
@@ -107,6 +108,20 @@ export class DirectoryRestorer implements ComponentRestorer {
     } finally {
       signal.removeEventListener('abort', stop);
     }
+  }
+}
+
+/** The staged archive's entries, checked: anything unsafe refuses the restore before it starts. */
+async function checkArchive(path: string): Promise<CheckedArchive> {
+  try {
+    return await checkTarFile(path);
+  } catch (error) {
+    if (error instanceof LifeboatError && error.code === 'archive_entry_unsafe') {
+      throw new RestoreError('restore_entry_unsafe', `${error.message}; nothing was extracted`, {
+        cause: error,
+      });
+    }
+    throw error;
   }
 }
 
@@ -163,7 +178,7 @@ async function validate(
     if (!info) continue;
     if (entry.type === 'directory') {
       if (entry.path !== '' && info.isDirectory()) directories++;
-    } else if (entry.type === 'symlink' ? info.isSymbolicLink() : info.isFile()) {
+    } else if (hasType(info, entry.type)) {
       files++;
       if (info.isFile()) bytes += info.size;
     }
@@ -172,7 +187,7 @@ async function validate(
   const expected = {
     files: source?.files ?? archive.files,
     directories: source?.directories ?? archive.directories,
-    bytes: source?.bytes ?? archive.bytes,
+    bytes: source?.bytes ?? archive.bytes + archive.hardLinkedBytes,
   };
   const check = (name: string, want: number, actual: number): ValidationCheck => ({
     name,
@@ -185,4 +200,10 @@ async function validate(
     check('directories', expected.directories, directories),
     check('bytes', expected.bytes, bytes),
   ];
+}
+
+function hasType(info: Stats, type: CheckedEntry['type']): boolean {
+  if (type === 'symlink') return info.isSymbolicLink();
+  if (type === 'fifo') return info.isFIFO();
+  return info.isFile();
 }

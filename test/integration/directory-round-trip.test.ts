@@ -1,0 +1,236 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  MANIFEST_FORMAT,
+  MANIFEST_OBJECT,
+  type Manifest,
+  manifestSchema,
+} from '../../src/backup/manifest.ts';
+import { runBackup } from '../../src/backup/run-backup.ts';
+import { configSchema, type DirectoryTargetConfig } from '../../src/config/schema.ts';
+import { planRestore } from '../../src/restore/plan-restore.ts';
+import { restorerFor } from '../../src/restore/restorers/index.ts';
+import { type RestoreResults, runRestore } from '../../src/restore/run-restore.ts';
+import { LocalBackupStore } from '../../src/storage/local-backup-store.ts';
+import type { VerificationLevel, VerificationReport } from '../../src/verify/verification.ts';
+import { verifyBackup } from '../../src/verify/verify-backup.ts';
+import { tarArchive, tarMember } from '../support/tar-builder.ts';
+
+const run = promisify(execFile);
+
+/**
+ * What a directory backup takes, a restore gives back: each test builds a tree, backs it up
+ * with the real pipeline (GNU tar, zstd), verifies it at levels 2 and 3 and restores it.
+ */
+describe('directory round trips: backup, verify and restore agree', () => {
+  let work: string;
+  let tree: string;
+  let store: LocalBackupStore;
+  let count = 0;
+
+  beforeEach(async () => {
+    work = await mkdtemp(join(tmpdir(), 'lifeboat-dir-round-trip-'));
+    tree = join(work, 'tree');
+    await mkdir(tree);
+    store = new LocalBackupStore({ root: join(work, 'store') });
+  });
+
+  afterEach(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const target = (path: string, extra: Partial<DirectoryTargetConfig> = {}) => ({
+    kind: 'directory' as const,
+    path,
+    include: [],
+    exclude: [],
+    environment: 'staging' as const,
+    ...extra,
+  });
+
+  async function backup(extra: Partial<DirectoryTargetConfig> = {}): Promise<Manifest> {
+    return runBackup({
+      id: `bk_20261122T020000Z_files_${String(++count).padStart(4, '0')}`,
+      profile: 'files',
+      note: null,
+      requestedBy: 'console:alice',
+      targets: [{ name: 'tree', config: target(tree, extra) }],
+      compression: 'zstd',
+      store,
+    });
+  }
+
+  function verify(manifest: Manifest, level: VerificationLevel): Promise<VerificationReport> {
+    return verifyBackup({
+      store,
+      backupId: manifest.id,
+      level,
+      restoreTest: { postgresUrl: 'postgres://127.0.0.1:5432/postgres', directory: work },
+    });
+  }
+
+  async function restore(manifest: Manifest, destination: string): Promise<RestoreResults> {
+    const config = configSchema.parse({
+      targets: { tree: target(tree), restored: target(destination) },
+      profiles: { files: { targets: ['tree'] } },
+    });
+    const plan = planRestore({
+      manifest,
+      config,
+      selection: { into: { tree: 'restored' } },
+      describe: (c, d) => restorerFor(c.kind).describe(c, d),
+    });
+    await mkdir(join(work, 'staging'), { recursive: true });
+    return runRestore({
+      restoreId: `rs_test_${count}`,
+      plan,
+      manifest,
+      config,
+      store,
+      identities: [],
+      stagingDirectory: join(work, 'staging'),
+    });
+  }
+
+  /** Stores `archive` (an uncompressed tar) as a one-component backup whose manifest claims `figures`. */
+  async function storeCrafted(
+    archive: Buffer,
+    figures: { files: number; directories: number; bytes: number },
+  ): Promise<Manifest> {
+    const id = `bk_20261122T030000Z_files_${String(++count).padStart(4, '0')}`;
+    const at = new Date().toISOString();
+    const manifest = manifestSchema.parse({
+      format: MANIFEST_FORMAT,
+      id,
+      profile: 'files',
+      note: null,
+      requestedBy: 'console:alice',
+      lifeboatVersion: '0.3.0',
+      startedAt: at,
+      finishedAt: at,
+      durationMs: 0,
+      storage: [{ store: store.name, location: store.describe(id) }],
+      components: [
+        {
+          name: 'tree',
+          kind: 'directory',
+          object: 'tree.tar',
+          bytes: archive.length,
+          sha256: createHash('sha256').update(archive).digest('hex'),
+          rawBytes: archive.length,
+          compression: 'none',
+          encryption: null,
+          tools: { tar: 'GNU tar 1.34' },
+          startedAt: at,
+          finishedAt: at,
+          durationMs: 0,
+          source: { kind: 'directory', path: tree, include: [], exclude: [], ...figures },
+        },
+      ],
+    });
+    await store.putBytes(`${id}/tree.tar`, archive);
+    await store.putBytes(`${id}/${MANIFEST_OBJECT}`, Buffer.from(JSON.stringify(manifest)));
+    return manifest;
+  }
+
+  /** Backs the tree up, verifies it at levels 2 and 3, restores it into `restored`. */
+  async function roundTrip(extra: Partial<DirectoryTargetConfig> = {}) {
+    const manifest = await backup(extra);
+    const level2 = await verify(manifest, 2);
+    expect(level2.error).toBeNull();
+    const level3 = await verify(manifest, 3);
+    expect(level3.error).toBeNull();
+    const restored = join(work, 'restored');
+    const results = await restore(manifest, restored);
+    expect(results.error).toBeNull();
+    expect(results.ok).toBe(true);
+    return { manifest, restored, results };
+  }
+
+  describe('FIFOs and symlinks that point outside the tree', () => {
+    it('gives back a FIFO and symlinks to outside paths, as links, writing nothing through them', async () => {
+      const outside = join(work, 'outside');
+      await mkdir(outside);
+      await writeFile(join(outside, 'kept.txt'), 'outside\n');
+      await writeFile(join(tree, 'a.txt'), 'alpha\n');
+      await run('mkfifo', ['-m', '0640', join(tree, 'pipe')]);
+      await symlink(join(outside, 'kept.txt'), join(tree, 'absolute-link'));
+      await symlink('../outside', join(tree, 'climbing-link'));
+      await symlink('/nonexistent/target', join(tree, 'dangling-link'));
+
+      const { restored, manifest } = await roundTrip();
+      expect(manifest.components[0]?.source).toMatchObject({ files: 5, directories: 0 });
+      const pipe = await lstat(join(restored, 'pipe'));
+      expect(pipe.isFIFO()).toBe(true);
+      expect(pipe.mode & 0o777).toBe(0o640);
+      expect(await readlink(join(restored, 'absolute-link'))).toBe(join(outside, 'kept.txt'));
+      expect(await readlink(join(restored, 'climbing-link'))).toBe('../outside');
+      expect(await readlink(join(restored, 'dangling-link'))).toBe('/nonexistent/target');
+      expect(await readFile(join(outside, 'kept.txt'), 'utf8')).toBe('outside\n');
+    });
+
+    it('fails level 2 on an archive holding a device, which a restore would refuse', async () => {
+      const manifest = await storeCrafted(
+        tarArchive(
+          tarMember({ name: 'a.txt', data: 'alpha' }),
+          tarMember({ name: 'disk', type: '4' }),
+        ),
+        { files: 2, directories: 0, bytes: 5 },
+      );
+      const report = await verify(manifest, 2);
+      expect(report.ok).toBe(false);
+      expect(report.components[0]?.error).toMatchObject({
+        code: 'archive_entry_unsafe',
+        message: expect.stringMatching(
+          /component tree .*: a restore would refuse it: the archive entry "disk" is a block device/,
+        ),
+      });
+    });
+
+    it('leaves sockets and devices out, saying each is not in this backup, unless excluded', async () => {
+      await writeFile(join(tree, 'a.txt'), 'alpha\n');
+      await mkdir(join(tree, 'run'));
+      await listenOn(join(tree, 'run/app.sock'));
+      await listenOn(join(tree, 'ignored.sock'));
+      await run('mknod', [join(tree, 'null-device'), 'c', '1', '3']);
+
+      const { manifest, restored } = await roundTrip({ exclude: ['ignored.sock'] });
+      const source = manifest.components[0]?.source;
+      expect(source).toMatchObject({ files: 1, directories: 1 });
+      const warnings = source?.kind === 'directory' ? source.warnings : [];
+      expect(warnings).toEqual([
+        expect.stringMatching(/^null-device: not in this backup: it is a character device/),
+        expect.stringMatching(/^run\/app\.sock: not in this backup: it is a socket/),
+      ]);
+      expect((await lstat(join(restored, 'run'))).isDirectory()).toBe(true);
+      await expect(lstat(join(restored, 'run/app.sock'))).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(lstat(join(restored, 'null-device'))).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+  });
+});
+
+/** Leaves a unix socket file at `path`, as a server that stopped without cleaning up does. */
+async function listenOn(path: string): Promise<void> {
+  const server = createServer();
+  const bound = `${path}.bound`;
+  await new Promise<void>((resolve) => server.listen(bound, resolve));
+  // Closing a server unlinks the name it bound, so the socket moves away first.
+  await rename(bound, path);
+  await new Promise((resolve) => server.close(resolve));
+}
