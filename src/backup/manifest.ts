@@ -25,9 +25,17 @@ const directorySource = z.object({
   path: z.string(),
   include: z.array(z.string()),
   exclude: z.array(z.string()),
+  /**
+   * How the figures were counted: `archive` from tar's output as it was stored, so they are
+   * exactly what a restore extracts (see `TreeFigures`); `walk` (manifests before 0.4, which
+   * lack the key) from a walk of the tree before tar ran (see `compareTreeFigures`).
+   */
+  counts: z.enum(['archive', 'walk']).default('walk'),
+  /** Entries that are not directories: files, symlinks, hard links, FIFOs. */
   files: z.number().int().nonnegative(),
+  /** Directories, the tree's root excepted. */
   directories: z.number().int().nonnegative(),
-  /** Sum of the regular files' sizes. */
+  /** The sizes of the regular files; a hard link adds nothing (with `counts: 'walk'`: its target's size). */
   bytes: z.number().int().nonnegative(),
   /** Files that changed or vanished while they were read (GNU tar's warnings). */
   warnings: z.array(z.string()).default([]),

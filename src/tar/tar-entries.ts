@@ -7,7 +7,9 @@ import { type TarEntry, TarParser } from './tar-parser.ts';
  *
  * @throws LifeboatError `tar_invalid` when the stream is not a well-formed tar archive.
  */
-export async function* tarEntriesOf(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<TarEntry> {
+export async function* tarEntriesOf(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): AsyncGenerator<TarEntry> {
   const parser = new TarParser();
   for await (const chunk of chunks) {
     yield* parser.push(chunk);

@@ -146,6 +146,7 @@ describe('backing up a directory', () => {
       path: tree,
       include: [],
       exclude: ['*.tmp', 'cache'],
+      counts: 'archive',
       files: 6,
       directories: 3,
       bytes: 6 + 8 + 8 + 300_000 + 18,

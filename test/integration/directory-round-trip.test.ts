@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
+  appendFile,
   lstat,
   mkdir,
   mkdtemp,
@@ -8,6 +9,7 @@ import {
   readlink,
   rename,
   rm,
+  stat,
   symlink,
   writeFile,
 } from 'node:fs/promises';
@@ -23,13 +25,19 @@ import {
   manifestSchema,
 } from '../../src/backup/manifest.ts';
 import { runBackup } from '../../src/backup/run-backup.ts';
-import { configSchema, type DirectoryTargetConfig } from '../../src/config/schema.ts';
+import {
+  type Compression,
+  configSchema,
+  type DirectoryTargetConfig,
+} from '../../src/config/schema.ts';
 import { planRestore } from '../../src/restore/plan-restore.ts';
 import { restorerFor } from '../../src/restore/restorers/index.ts';
 import { type RestoreResults, runRestore } from '../../src/restore/run-restore.ts';
+import type { BackupStore } from '../../src/storage/backup-store.ts';
 import { LocalBackupStore } from '../../src/storage/local-backup-store.ts';
 import type { VerificationLevel, VerificationReport } from '../../src/verify/verification.ts';
 import { verifyBackup } from '../../src/verify/verify-backup.ts';
+import { withFirstChunkHook } from '../doubles/first-chunk-hook-store.ts';
 import { tarArchive, tarMember } from '../support/tar-builder.ts';
 
 const run = promisify(execFile);
@@ -64,15 +72,18 @@ describe('directory round trips: backup, verify and restore agree', () => {
     ...extra,
   });
 
-  async function backup(extra: Partial<DirectoryTargetConfig> = {}): Promise<Manifest> {
+  async function backup(
+    extra: Partial<DirectoryTargetConfig> = {},
+    options: { store?: BackupStore; compression?: Compression } = {},
+  ): Promise<Manifest> {
     return runBackup({
       id: `bk_20261122T020000Z_files_${String(++count).padStart(4, '0')}`,
       profile: 'files',
       note: null,
       requestedBy: 'console:alice',
       targets: [{ name: 'tree', config: target(tree, extra) }],
-      compression: 'zstd',
-      store,
+      compression: options.compression ?? 'zstd',
+      store: options.store ?? store,
     });
   }
 
@@ -150,8 +161,11 @@ describe('directory round trips: backup, verify and restore agree', () => {
   }
 
   /** Backs the tree up, verifies it at levels 2 and 3, restores it into `restored`. */
-  async function roundTrip(extra: Partial<DirectoryTargetConfig> = {}) {
-    const manifest = await backup(extra);
+  async function roundTrip(
+    extra: Partial<DirectoryTargetConfig> = {},
+    options: Parameters<typeof backup>[1] = {},
+  ) {
+    const manifest = await backup(extra, options);
     const level2 = await verify(manifest, 2);
     expect(level2.error).toBeNull();
     const level3 = await verify(manifest, 3);
@@ -162,6 +176,59 @@ describe('directory round trips: backup, verify and restore agree', () => {
     expect(results.ok).toBe(true);
     return { manifest, restored, results };
   }
+
+  describe('a tree that changes while tar archives it', () => {
+    /**
+     * Holds the stored stream at its first chunk, so tar stalls part way into `aaa-big.bin`,
+     * the first entry, and mutates the tree then: what tar has not reached yet, and the file
+     * it is reading.
+     */
+    const mutatingStore = (mutate: () => Promise<void>) =>
+      withFirstChunkHook(store, (key) => key.endsWith('/tree.tar'), mutate);
+
+    beforeEach(async () => {
+      // Random, so it stays 8 MiB through the pipeline whatever compresses it.
+      await writeFile(join(tree, 'aaa-big.bin'), randomBytes(8 * 1024 * 1024));
+      await mkdir(join(tree, 'zz-dir'));
+      await writeFile(join(tree, 'zz-dir/one.txt'), 'one\n');
+      await writeFile(join(tree, 'zz-dir/two.txt'), 'two\n');
+      await writeFile(join(tree, 'zz-gone.txt'), 'deleted midway\n');
+      await writeFile(join(tree, 'zz-grow.log'), 'line 1\n');
+    });
+
+    it('completes when files are deleted and grow meanwhile; the manifest describes the archive, and restore and level 3 agree', async () => {
+      const hooked = mutatingStore(async () => {
+        await rm(join(tree, 'zz-gone.txt'));
+        await rm(join(tree, 'zz-dir'), { recursive: true });
+        await appendFile(join(tree, 'zz-grow.log'), 'line 2, written while tar ran\n');
+        await appendFile(join(tree, 'aaa-big.bin'), randomBytes(4096));
+      });
+      const { manifest, restored } = await roundTrip({}, { store: hooked, compression: 'none' });
+      expect(hooked.hookRan()).toBe(true);
+      const source = manifest.components[0]?.source;
+      // What the archive holds: the deleted files are not counted; the grown log is, at its new size.
+      expect(source).toMatchObject({
+        counts: 'archive',
+        files: 2,
+        directories: 0,
+        bytes: 8 * 1024 * 1024 + 'line 1\nline 2, written while tar ran\n'.length,
+      });
+      const warnings = source?.kind === 'directory' ? source.warnings : [];
+      expect(warnings).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining('zz-gone.txt'),
+          expect.stringContaining('zz-dir/one.txt'),
+          expect.stringMatching(/aaa-big\.bin: file changed as we read it/),
+        ]),
+      );
+      expect((await stat(join(restored, 'aaa-big.bin'))).size).toBe(8 * 1024 * 1024);
+      expect(await readFile(join(restored, 'zz-grow.log'), 'utf8')).toBe(
+        'line 1\nline 2, written while tar ran\n',
+      );
+      await expect(lstat(join(restored, 'zz-dir'))).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(lstat(join(restored, 'zz-gone.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+  });
 
   describe('FIFOs and symlinks that point outside the tree', () => {
     it('gives back a FIFO and symlinks to outside paths, as links, writing nothing through them', async () => {

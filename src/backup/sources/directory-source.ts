@@ -1,21 +1,19 @@
 import { spawn } from 'node:child_process';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { Readable, pipeline as stdoutPipeline, finished as streamFinished } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DirectoryTargetConfig } from '../../config/schema.ts';
 import { BackupError } from '../../core/errors.ts';
-import { fileKindOf, leftOutBecause } from '../../tar/entry-kinds.ts';
+import { displayFileName } from '../../core/file-names.ts';
+import { fileKindOf, leftOutBecause, refusedEntryBecause } from '../../tar/entry-kinds.ts';
+import { tarEntryTap } from '../../tar/tar-entries.ts';
+import { TreeFigureCounter } from '../../tar/tree-figures.ts';
 import type { BackupSource, OpenedSource, SourceResult } from './backup-source.ts';
-import {
-  cancelledError,
-  childExit,
-  StderrTail,
-  toolStream,
-  toolVersionLine,
-} from './child-process-output.ts';
+import { cancelledError, childExit, toolStream, toolVersionLine } from './child-process-output.ts';
 import { prunesDirectory, selectEntries, type TreeEntry } from './directory-selection.ts';
-import { classifyTarComplaint } from './tar-complaints.ts';
+import { TarComplaintLog } from './tar-complaints.ts';
 
 export interface DirectorySourceOptions {
   /** The GNU tar binary. @defaultValue `tar` from the PATH */
@@ -84,7 +82,8 @@ export class DirectorySource implements BackupSource {
       // C locale: tar's warnings are parsed below.
       { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
     );
-    const stderr = new StderrTail(child.stderr, 64 * 1024);
+    const complaints = new TarComplaintLog();
+    const stderrRead = readLines(child.stderr, (line) => complaints.add(line));
     const exited = childExit(child, 'tar');
     // tar exiting early closes its stdin; its exit status tells why.
     pipeline(
@@ -92,28 +91,46 @@ export class DirectorySource implements BackupSource {
       child.stdin,
     ).catch(() => {});
 
+    // The manifest describes what is in the archive: counted from tar's output as it passes,
+    // never from the walk (files vanish and grow between the two).
+    const counter = new TreeFigureCounter();
+    const tap = tarEntryTap((entry) => {
+      const refused = refusedEntryBecause(entry);
+      if (refused) {
+        throw new BackupError(
+          'tar_entry_refused',
+          `tar archived "${displayFileName(entry.path)}", which ${refused}; it changed kind while the backup ran`,
+        );
+      }
+      counter.add(entry);
+    });
+    const { stdout } = child;
+    // Errors reach the consumer through `tap`; destroying it stops reading tar.
+    stdoutPipeline(stdout, tap, () => {});
+    const counted = new Promise<void>((resolve) => {
+      streamFinished(tap, { readable: false }, () => resolve());
+    });
+
     return toolStream(child, {
       signal,
       stop: () => child.kill('SIGTERM'),
+      output: tap,
       expectedBytes: estimateTarBytes(entries),
       finish: async (): Promise<SourceResult> => {
-        const exit = await exited;
+        const [exit] = await Promise.allSettled([exited, counted, stderrRead]);
         if (signal.aborted) throw cancelledError(signal);
-        const complaints = stderr.lines(200).map(classifyTarComplaint);
-        const errors = complaints.filter((c) => c.kind === 'error');
-        const said = complaints.filter((c) => c.kind !== 'summary').map((c) => c.text);
-        if (exit.code === null || exit.code === 2) {
+        if (exit.status === 'rejected') throw exit.reason;
+        const { code, signal: killedBy } = exit.value;
+        if (code === null || code === 2) {
           await assertDirectory(root, 'while it was being archived');
         }
-        if (exit.code === null || exit.code > 2 || errors.length > 0) {
-          const why = exit.signal
-            ? `was killed by ${exit.signal}`
-            : `exited with code ${exit.code}`;
+        if (code === null || code > 2 || complaints.failed) {
+          const why = killedBy ? `was killed by ${killedBy}` : `exited with code ${code}`;
           // A file that could not be read is never left out quietly: it fails the backup.
-          const shown = errors.length > 0 ? errors.map((c) => c.text) : said;
+          const shown = complaints.failed ? complaints.errors() : complaints.warnings();
           throw new BackupError(
             'tar_failed',
-            `tar ${why} archiving ${root}: ${shown.slice(-8).join('\n') || 'no output on stderr'}`,
+            `tar ${why} archiving ${root}: ${shown.slice(0, 8).join('\n') || 'no output on stderr'}`,
           );
         }
         return {
@@ -122,10 +139,9 @@ export class DirectorySource implements BackupSource {
             path: root,
             include: [...this.config.include],
             exclude: [...this.config.exclude],
-            files: entries.filter((e) => e.type !== 'directory').length,
-            directories: entries.filter((e) => e.type === 'directory').length,
-            bytes: entries.reduce((sum, e) => sum + e.size, 0),
-            warnings: [...walkWarnings, ...said],
+            counts: 'archive',
+            ...counter.figures,
+            warnings: [...walkWarnings, ...complaints.warnings()],
           },
           tools: { tar: gnuTarVersion(tarVersion) },
         };
@@ -231,4 +247,14 @@ function unreadable(path: string, error: unknown): BackupError {
   return new BackupError('source_path_unreadable', `cannot read ${path}: ${code}`, {
     cause: error,
   });
+}
+
+/** Calls `onLine` with each line of `stream`; resolves once it has ended. */
+async function readLines(stream: Readable, onLine: (line: string) => void): Promise<void> {
+  for await (const line of createInterface({
+    input: stream,
+    crlfDelay: Number.POSITIVE_INFINITY,
+  })) {
+    onLine(line);
+  }
 }

@@ -35,3 +35,48 @@ export function classifyTarComplaint(line: string): TarComplaint {
   if (changed) return { kind: 'changed', path: changed[1] ?? null, text };
   return { kind: 'error', path: NAMED.exec(text)?.[1] ?? null, text };
 }
+
+/** Lines of each kind kept for messages and the manifest; the rest are counted. */
+const KEPT_LINES = 100;
+
+/**
+ * Every complaint tar made during one run, classified as the lines arrive, so that an error
+ * is never lost behind thousands of "file removed" lines: all are counted, the first
+ * {@link KEPT_LINES} of each kind are kept.
+ */
+export class TarComplaintLog {
+  private readonly kept: Record<'warning' | 'error', string[]> = { warning: [], error: [] };
+  private readonly counts = { warning: 0, error: 0 };
+
+  /** Reads one line of tar's stderr. */
+  add(line: string): void {
+    if (line.trim() === '') return;
+    const complaint = classifyTarComplaint(line);
+    if (complaint.kind === 'summary') return;
+    const kind = complaint.kind === 'error' ? 'error' : 'warning';
+    this.counts[kind]++;
+    if (this.kept[kind].length < KEPT_LINES) this.kept[kind].push(complaint.text);
+  }
+
+  /** True when tar complained of anything that is not a vanished or changed file. */
+  get failed(): boolean {
+    return this.counts.error > 0;
+  }
+
+  /** The errors, the last line counting those not kept. */
+  errors(): string[] {
+    return withRest(this.kept.error, this.counts.error, 'error');
+  }
+
+  /** The vanished and changed files, the last line counting those not kept. */
+  warnings(): string[] {
+    return withRest(this.kept.warning, this.counts.warning, 'warning');
+  }
+}
+
+function withRest(kept: readonly string[], count: number, what: string): string[] {
+  const rest = count - kept.length;
+  return rest > 0
+    ? [...kept, `… and ${rest} more ${what}${rest === 1 ? '' : 's'} like these`]
+    : [...kept];
+}

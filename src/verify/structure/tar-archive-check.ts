@@ -1,3 +1,4 @@
+import { compareTreeFigures } from '../../backup/directory-figures.ts';
 import { BackupError, LifeboatError } from '../../core/errors.ts';
 import { plural } from '../../core/format.ts';
 import { checkTarEntries } from '../../tar/archive-check.ts';
@@ -59,12 +60,14 @@ export async function checkTarArchive(input: StructureCheckInput): Promise<Struc
   const { files, directories, bytes } = figures;
   const source = component.source;
   if (source.kind === 'directory') {
-    const shortBy = source.files - files;
-    const filesOk = shortBy === 0 || (shortBy > 0 && shortBy <= source.warnings.length);
-    if (!filesOk || directories !== source.directories) {
+    const mismatches = compareTreeFigures(source, figures).filter((check) => !check.ok);
+    if (mismatches.length > 0) {
+      const named = mismatches.map(
+        (c) => `${c.name}: the manifest records ${c.expected}, the archive holds ${c.actual}`,
+      );
       throw new BackupError(
         'archive_entries_mismatch',
-        `${context}: the archive holds ${plural(files, 'file')} and ${plural(directories, 'directory', 'directories')}, the manifest records ${plural(source.files, 'file')} and ${plural(source.directories, 'directory', 'directories')}`,
+        `${context}: the archive does not match the manifest (${named.join('; ')})`,
       );
     }
   }

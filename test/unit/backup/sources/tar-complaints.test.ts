@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { classifyTarComplaint } from '../../../../src/backup/sources/tar-complaints.ts';
+import {
+  classifyTarComplaint,
+  TarComplaintLog,
+} from '../../../../src/backup/sources/tar-complaints.ts';
 
 describe("classifying GNU tar's complaints while it archives", () => {
   it.each([
@@ -27,5 +30,26 @@ describe("classifying GNU tar's complaints while it archives", () => {
     expect(classifyTarComplaint('tar: a: Cannot open: Permission denied').text).toBe(
       'a: Cannot open: Permission denied',
     );
+  });
+});
+
+describe('the log of one tar run', () => {
+  it('finds an error among thousands of vanished files, whatever their order', () => {
+    const log = new TarComplaintLog();
+    log.add('tar: secret.key: Cannot open: Permission denied');
+    for (let i = 0; i < 5000; i++) log.add(`tar: tmp/${i}: Cannot stat: No such file or directory`);
+    log.add('tar: Exiting with failure status due to previous errors');
+    expect(log.failed).toBe(true);
+    expect(log.errors()).toEqual(['secret.key: Cannot open: Permission denied']);
+  });
+
+  it('keeps the first hundred warnings and counts the rest', () => {
+    const log = new TarComplaintLog();
+    for (let i = 0; i < 250; i++) log.add(`tar: tmp/${i}: File removed before we read it`);
+    expect(log.failed).toBe(false);
+    const warnings = log.warnings();
+    expect(warnings).toHaveLength(101);
+    expect(warnings[0]).toBe('tmp/0: File removed before we read it');
+    expect(warnings.at(-1)).toBe('… and 150 more warnings like these');
   });
 });

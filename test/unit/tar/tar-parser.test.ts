@@ -1,0 +1,105 @@
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { describe, expect, it } from 'vitest';
+import { tarEntriesOf, tarEntryTap } from '../../../src/tar/tar-entries.ts';
+import { type TarEntry, TarParser } from '../../../src/tar/tar-parser.ts';
+import { gnuLongName, paxHeader, tarArchive, tarMember } from '../../support/tar-builder.ts';
+
+const sample = () =>
+  tarArchive(
+    tarMember({ name: 'docs/', type: '5' }),
+    tarMember({ name: 'docs/a.md', data: Buffer.alloc(1300, 1) }),
+    gnuLongName(`${'long/'.repeat(40)}name.txt`),
+    tarMember({ name: 'x', data: 'long named' }),
+    paxHeader({ path: 'pax name.txt', mtime: '1700000000.25' }),
+    tarMember({ name: 'short', data: 'pax' }),
+    tarMember({ name: 'link', type: '2', linkName: 'docs/a.md' }),
+  );
+
+const paths = (entries: readonly TarEntry[]) => entries.map((e) => e.path);
+
+describe('the tar parser, fed chunk by chunk', () => {
+  it('reads the same entries whatever the chunks, down to one byte at a time', async () => {
+    const archive = sample();
+    const whole = new TarParser().push(archive);
+    const parser = new TarParser();
+    const bytewise: TarEntry[] = [];
+    for (const byte of archive) bytewise.push(...parser.push(Buffer.of(byte)));
+    parser.end();
+    expect(bytewise).toEqual(whole);
+    expect(paths(whole)).toEqual([
+      'docs/',
+      'docs/a.md',
+      `${'long/'.repeat(40)}name.txt`,
+      'pax name.txt',
+      'link',
+    ]);
+    expect(whole[1]?.size).toBe(1300);
+    expect(paths(await fromChunks(archive, 7))).toEqual(paths(whole));
+  });
+
+  it('refuses an archive cut inside an entry once the input ends', async () => {
+    const cut = sample().subarray(0, 1200);
+    await expect(fromChunks(cut, 100)).rejects.toMatchObject({
+      code: 'tar_invalid',
+      message: expect.stringMatching(/ends inside the data of docs\/a\.md/),
+    });
+  });
+
+  it('taps a stream: every byte passes unchanged, every entry is seen before its data', async () => {
+    const archive = sample();
+    const seen: string[] = [];
+    const out: Buffer[] = [];
+    await pipeline(
+      Readable.from(chunked(archive, 1000)),
+      tarEntryTap((entry) => seen.push(entry.path)),
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          out.push(chunk);
+          callback();
+        },
+      }),
+    );
+    expect(Buffer.concat(out).equals(archive)).toBe(true);
+    expect(seen).toEqual(paths(new TarParser().push(archive)));
+  });
+
+  it('errors the tapped stream when the archive is damaged or the listener refuses an entry', async () => {
+    const damaged = sample();
+    damaged[600] = (damaged[600] ?? 0) ^ 0xff;
+    await expect(
+      pipeline(
+        Readable.from(chunked(damaged, 512)),
+        tarEntryTap(() => {}),
+        sink(),
+      ),
+    ).rejects.toMatchObject({ code: 'tar_invalid' });
+    await expect(
+      pipeline(
+        Readable.from(chunked(sample(), 512)),
+        tarEntryTap((entry) => {
+          if (entry.type === 'symlink') throw new Error(`refused ${entry.path}`);
+        }),
+        sink(),
+      ),
+    ).rejects.toThrow('refused link');
+  });
+});
+
+function* chunked(bytes: Buffer, size: number): Generator<Buffer> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+async function fromChunks(bytes: Buffer, size: number): Promise<TarEntry[]> {
+  const out: TarEntry[] = [];
+  for await (const entry of tarEntriesOf(chunked(bytes, size))) out.push(entry);
+  return out;
+}
+
+function sink(): Writable {
+  return new Writable({
+    write(_chunk, _encoding, callback) {
+      callback();
+    },
+  });
+}
