@@ -91,3 +91,13 @@ function sequenceLength(bytes: Uint8Array, i: number): number {
   }
   return 0;
 }
+
+/**
+ * `root/relative` as bytes for the file system calls, `relative` being a path of names as
+ * {@link decodeFileName} makes them (`''` is `root` itself).
+ */
+export function pathBytes(root: string, relative: string): Buffer {
+  if (relative === '') return Buffer.from(root);
+  const separator = root.endsWith('/') ? '' : '/';
+  return Buffer.concat([Buffer.from(`${root}${separator}`), encodeFileName(relative)]);
+}

@@ -5,6 +5,7 @@ import {
   lstat,
   mkdir,
   mkdtemp,
+  readdir,
   readFile,
   readlink,
   rename,
@@ -164,18 +165,85 @@ describe('directory round trips: backup, verify and restore agree', () => {
   async function roundTrip(
     extra: Partial<DirectoryTargetConfig> = {},
     options: Parameters<typeof backup>[1] = {},
+    into = 'restored',
   ) {
     const manifest = await backup(extra, options);
     const level2 = await verify(manifest, 2);
     expect(level2.error).toBeNull();
     const level3 = await verify(manifest, 3);
     expect(level3.error).toBeNull();
-    const restored = join(work, 'restored');
+    const restored = join(work, into);
     const results = await restore(manifest, restored);
     expect(results.error).toBeNull();
     expect(results.ok).toBe(true);
     return { manifest, restored, results };
   }
+
+  describe('names that are bytes, not UTF-8', () => {
+    const name = (...parts: (string | number[])[]) =>
+      Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    const at = (root: string, ...names: Buffer[]) =>
+      Buffer.concat([Buffer.from(root), ...names.flatMap((n) => [Buffer.from('/'), n])]);
+    const latin1 = name('caf', [0xe9], '.txt');
+    const latin1Tmp = name('br', [0xfb], 'l', [0xe9], '.tmp');
+    const ffDirectory = name('d', [0xff]);
+    const replacement = name('ok\uFFFDname.txt');
+    const newline = name('line\nbreak.txt');
+
+    beforeEach(async () => {
+      await writeFile(at(tree, latin1), 'latin-1 named\n');
+      await writeFile(at(tree, latin1Tmp), 'scratch\n');
+      await mkdir(at(tree, ffDirectory));
+      await writeFile(at(tree, ffDirectory, latin1), 'inside \\xff\n');
+      await symlink(at('.', ffDirectory, latin1), at(tree, name('to-', [0xe9])));
+      await writeFile(at(tree, replacement), 'U+FFFD named\n');
+      await writeFile(at(tree, newline), 'newline named\n');
+    });
+
+    /** Every name under `root` as hex (bytes as they are), with its content or link target. */
+    async function byteTree(root: Buffer): Promise<Record<string, string>> {
+      const out: Record<string, string> = {};
+      const visit = async (dir: Buffer, prefix: string) => {
+        for (const entry of await readdir(dir, { encoding: 'buffer' })) {
+          const path = Buffer.concat([dir, Buffer.from('/'), entry]);
+          const key = `${prefix}${entry.toString('hex')}`;
+          const info = await lstat(path);
+          if (info.isDirectory()) {
+            out[key] = 'dir';
+            await visit(path, `${key}/`);
+          } else if (info.isSymbolicLink()) {
+            out[key] = `-> ${(await readlink(path, { encoding: 'buffer' })).toString('hex')}`;
+          } else out[key] = (await readFile(path)).toString('hex');
+        }
+      };
+      await visit(root, '');
+      return out;
+    }
+
+    it('archives, verifies and restores every name byte for byte', async () => {
+      const original = await byteTree(Buffer.from(tree));
+      const { manifest, restored } = await roundTrip();
+      expect(manifest.components[0]?.source).toMatchObject({
+        files: 6,
+        directories: 1,
+        warnings: [],
+      });
+      expect(await byteTree(Buffer.from(restored))).toEqual(original);
+    });
+
+    it('matches include and exclude globs against such names', async () => {
+      const { restored } = await roundTrip({ exclude: ['*.tmp', 'line*'] });
+      const names = Object.keys(await byteTree(Buffer.from(restored)));
+      expect(names).toContain(latin1.toString('hex'));
+      expect(names).toContain(`${ffDirectory.toString('hex')}/${latin1.toString('hex')}`);
+      expect(names).not.toContain(latin1Tmp.toString('hex'));
+      expect(names).not.toContain(newline.toString('hex'));
+      const only = await roundTrip({ include: ['d?/'] }, {}, 'only-included');
+      expect(Object.keys(await byteTree(Buffer.from(only.restored)))).toEqual(
+        expect.arrayContaining([ffDirectory.toString('hex')]),
+      );
+    });
+  });
 
   describe('a tree that changes while tar archives it', () => {
     /**

@@ -1,18 +1,19 @@
 import { spawn } from 'node:child_process';
-import { lstat, readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable, pipeline as stdoutPipeline, finished as streamFinished } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DirectoryTargetConfig } from '../../config/schema.ts';
 import { BackupError } from '../../core/errors.ts';
-import { displayFileName } from '../../core/file-names.ts';
-import { fileKindOf, leftOutBecause, refusedEntryBecause } from '../../tar/entry-kinds.ts';
+import { displayFileName, encodeFileName } from '../../core/file-names.ts';
+import { refusedEntryBecause } from '../../tar/entry-kinds.ts';
 import { tarEntryTap } from '../../tar/tar-entries.ts';
 import { TreeFigureCounter } from '../../tar/tree-figures.ts';
 import type { BackupSource, OpenedSource, SourceResult } from './backup-source.ts';
 import { cancelledError, childExit, toolStream, toolVersionLine } from './child-process-output.ts';
-import { prunesDirectory, selectEntries, type TreeEntry } from './directory-selection.ts';
+import { prunesDirectory, selectEntries } from './directory-selection.ts';
+import { type WalkedEntry, walkTree } from './directory-walk.ts';
 import { TarComplaintLog } from './tar-complaints.ts';
 
 export interface DirectorySourceOptions {
@@ -20,13 +21,7 @@ export interface DirectorySourceOptions {
   readonly tar?: string;
 }
 
-interface WalkedEntry extends TreeEntry {
-  /** Bytes of a regular file; 0 for everything else. */
-  readonly size: number;
-  /** Why a backup leaves this entry out (a socket, a device); null for what it archives. */
-  readonly leftOut: string | null;
-}
-
+const NUL = Buffer.of(0);
 const TAR_BLOCK = 512;
 const TAR_RECORD = 10_240;
 
@@ -55,7 +50,7 @@ export class DirectorySource implements BackupSource {
     const walkWarnings: string[] = [];
     let walked: WalkedEntry[];
     try {
-      walked = await walk(root, prunesDirectory(rules), walkWarnings, signal);
+      walked = await walkTree(root, prunesDirectory(rules), signal);
     } catch (error) {
       if (signal.aborted) throw cancelledError(signal);
       throw error;
@@ -63,7 +58,9 @@ export class DirectorySource implements BackupSource {
     const selected = selectEntries(walked, rules);
     const entries = selected.filter((entry) => entry.leftOut === null);
     for (const entry of selected) {
-      if (entry.leftOut) walkWarnings.push(`${entry.path}: not in this backup: ${entry.leftOut}`);
+      if (entry.leftOut) {
+        walkWarnings.push(`${displayFileName(entry.path)}: not in this backup: ${entry.leftOut}`);
+      }
     }
 
     const child = spawn(
@@ -87,7 +84,8 @@ export class DirectorySource implements BackupSource {
     const exited = childExit(child, 'tar');
     // tar exiting early closes its stdin; its exit status tells why.
     pipeline(
-      Readable.from(entries.map((entry) => Buffer.from(`${entry.path}\0`))),
+      // Names go to tar as the bytes they are, NUL-separated, whatever their encoding.
+      Readable.from(entries.map((entry) => Buffer.concat([encodeFileName(entry.path), NUL]))),
       child.stdin,
     ).catch(() => {});
 
@@ -161,8 +159,9 @@ export function estimateTarBytes(entries: readonly WalkedEntry[]): number {
   let bytes = 2 * TAR_BLOCK;
   for (const entry of entries) {
     bytes += TAR_BLOCK + Math.ceil(entry.size / TAR_BLOCK) * TAR_BLOCK;
-    if (Buffer.byteLength(entry.path) >= 100) {
-      bytes += TAR_BLOCK + Math.ceil((Buffer.byteLength(entry.path) + 1) / TAR_BLOCK) * TAR_BLOCK;
+    const nameBytes = encodeFileName(entry.path).length;
+    if (nameBytes >= 100) {
+      bytes += TAR_BLOCK + Math.ceil((nameBytes + 1) / TAR_BLOCK) * TAR_BLOCK;
     }
   }
   return Math.ceil(bytes / TAR_RECORD) * TAR_RECORD;
@@ -184,69 +183,6 @@ async function assertDirectory(root: string, when = ''): Promise<void> {
     });
   }
   throw new BackupError('source_path_not_directory', `${root} is not a directory${suffix}`);
-}
-
-/**
- * Every entry under `root` in sorted, parents-first order, without following symlinks and
- * without descending into pruned directories. Kinds a directory backup does not hold (sockets,
- * devices: see `entry-kinds.ts`) are left out with a warning that says so.
- */
-async function walk(
-  root: string,
-  prunes: (path: string) => boolean,
-  warnings: string[],
-  signal: AbortSignal,
-): Promise<WalkedEntry[]> {
-  const out: WalkedEntry[] = [];
-  const visit = async (relative: string): Promise<void> => {
-    signal.throwIfAborted();
-    const absolute = relative === '' ? root : join(root, relative);
-    let names: string[];
-    try {
-      names = (await readdir(absolute)).sort();
-    } catch (error) {
-      if (relative !== '' && isVanished(error)) return;
-      throw unreadable(absolute, error);
-    }
-    for (const name of names) {
-      const path = relative === '' ? name : `${relative}/${name}`;
-      if (name.includes('\uFFFD')) {
-        warnings.push(`${path}: skipped, its name is not valid UTF-8`);
-        continue;
-      }
-      let info: Awaited<ReturnType<typeof lstat>>;
-      try {
-        info = await lstat(join(root, path));
-      } catch (error) {
-        if (isVanished(error)) continue;
-        throw unreadable(join(root, path), error);
-      }
-      const kind = fileKindOf(info);
-      if (kind === 'directory') {
-        if (prunes(path)) continue;
-        out.push({ path, type: 'directory', size: 0, leftOut: null });
-        await visit(path);
-        continue;
-      }
-      const leftOut = leftOutBecause(kind);
-      const type = kind === 'file' || kind === 'symlink' ? kind : 'other';
-      out.push({ path, type, size: kind === 'file' ? info.size : 0, leftOut });
-    }
-  };
-  await visit('');
-  return out;
-}
-
-function isVanished(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-function unreadable(path: string, error: unknown): BackupError {
-  const code = (error as NodeJS.ErrnoException).code ?? String(error);
-  return new BackupError('source_path_unreadable', `cannot read ${path}: ${code}`, {
-    cause: error,
-  });
 }
 
 /** Calls `onLine` with each line of `stream`; resolves once it has ended. */

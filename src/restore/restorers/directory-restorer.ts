@@ -11,6 +11,7 @@ import {
 } from '../../backup/sources/child-process-output.ts';
 import { gnuTarVersion } from '../../backup/sources/directory-source.ts';
 import { LifeboatError, RestoreError } from '../../core/errors.ts';
+import { displayFileName, pathBytes } from '../../core/file-names.ts';
 import { plural } from '../../core/format.ts';
 import { type CheckedArchive, type CheckedEntry, checkTarFile } from '../../tar/archive-check.ts';
 import type {
@@ -151,11 +152,11 @@ async function refuseSymlinkedAncestors(
       const ancestor = segments.slice(0, depth).join('/');
       if (seen.has(ancestor)) continue;
       seen.add(ancestor);
-      const info = await lstat(join(root, ancestor)).catch(() => undefined);
+      const info = await lstat(pathBytes(root, ancestor)).catch(() => undefined);
       if (info?.isSymbolicLink()) {
         throw new RestoreError(
           'restore_destination_unsafe',
-          `${join(root, ancestor)} is a symlink, and the backup has entries beneath it ("${entry.path}") that would be written wherever it points; remove it or restore into an empty directory. Nothing was extracted`,
+          `${join(root, displayFileName(ancestor))} is a symlink, and the backup has entries beneath it ("${displayFileName(entry.path)}") that would be written wherever it points; remove it or restore into an empty directory. Nothing was extracted`,
         );
       }
     }
@@ -175,7 +176,7 @@ async function validate(
   let directories = 0;
   let bytes = 0;
   for (const entry of archive.entries) {
-    const info = await lstat(join(root, entry.path)).catch(() => undefined);
+    const info = await lstat(pathBytes(root, entry.path)).catch(() => undefined);
     if (!info) continue;
     if (entry.type === 'directory') {
       if (entry.path !== '' && info.isDirectory()) directories++;

@@ -1,6 +1,7 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
+import { encodeFileName } from '../../../src/core/file-names.ts';
 import { tarEntriesOf, tarEntryTap } from '../../../src/tar/tar-entries.ts';
 import { type TarEntry, TarParser } from '../../../src/tar/tar-parser.ts';
 import { gnuLongName, paxHeader, tarArchive, tarMember } from '../../support/tar-builder.ts';
@@ -83,6 +84,35 @@ describe('the tar parser, fed chunk by chunk', () => {
         sink(),
       ),
     ).rejects.toThrow('refused link');
+  });
+});
+
+describe('names in the archive', () => {
+  it('reads names that are not UTF-8 byte for byte, from headers and from pax records', () => {
+    const latin1 = Buffer.from([0x63, 0x61, 0x66, 0xe9]);
+    const header = Buffer.from(tarMember({ name: 'xxxx' }));
+    latin1.copy(header, 0);
+    // The checksum covers the name: recompute it for the edited header.
+    header.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const byte of header.subarray(0, 512)) sum += byte;
+    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
+    const pax = paxHeader({ path: 'placeholder' });
+    const at = pax.indexOf('placeholder');
+    const withRawPath = Buffer.concat([
+      pax.subarray(0, at),
+      Buffer.from([0x64, 0xff, 0x2f, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68]),
+      pax.subarray(at + 'placeholder'.length),
+    ]);
+    const entries = new TarParser().push(
+      tarArchive(header, withRawPath, tarMember({ name: 'ignored' })),
+    );
+    expect(entries.map((e) => encodeFileName(e.path).toString('hex'))).toEqual([
+      latin1.toString('hex'),
+      Buffer.from([0x64, 0xff, 0x2f, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68]).toString(
+        'hex',
+      ),
+    ]);
   });
 });
 
