@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import {
   appendFile,
   lstat,
   mkdir,
   mkdtemp,
+  open,
   readdir,
   readFile,
   readlink,
@@ -12,6 +14,7 @@ import {
   rm,
   stat,
   symlink,
+  truncate,
   writeFile,
 } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -178,6 +181,50 @@ describe('directory round trips: backup, verify and restore agree', () => {
     expect(results.ok).toBe(true);
     return { manifest, restored, results };
   }
+
+  describe('times and holes', () => {
+    it('gives back mtimes to the nanosecond, of files, directories and symlinks', async () => {
+      await mkdir(join(tree, 'docs'));
+      await writeFile(join(tree, 'docs/a.txt'), 'alpha\n');
+      await symlink('docs/a.txt', join(tree, 'latest'));
+      for (const [path, time] of [
+        ['docs/a.txt', '2024-01-01 00:00:00.123456789'],
+        ['latest', '2023-06-30 23:59:59.000000001'],
+        ['docs', '2022-02-02 02:02:02.987654321'],
+      ] as const) {
+        await run('touch', ['--no-dereference', '--date', `${time} UTC`, join(tree, path)]);
+      }
+      const mtimes = async (root: string) => ({
+        file: (await lstat(join(root, 'docs/a.txt'), { bigint: true })).mtimeNs,
+        link: (await lstat(join(root, 'latest'), { bigint: true })).mtimeNs,
+        dir: (await lstat(join(root, 'docs'), { bigint: true })).mtimeNs,
+      });
+      const original = await mtimes(tree);
+      expect(original.file % 1_000_000_000n).toBe(123_456_789n);
+      const { restored } = await roundTrip();
+      expect(await mtimes(restored)).toEqual(original);
+    });
+
+    it('gives back a sparse file sparse: same bytes, its holes not allocated', async () => {
+      const sparse = join(tree, 'disk.img');
+      await writeFile(sparse, '');
+      await truncate(sparse, 64 * 1024 * 1024);
+      const handle = await open(sparse, 'r+');
+      await handle.write(Buffer.alloc(4096, 7), 0, 4096, 40 * 1024 * 1024);
+      await handle.close();
+      const original = await stat(sparse);
+      expect(original.blocks * 512).toBeLessThan(1024 * 1024);
+
+      const { restored, manifest } = await roundTrip();
+      const copy = await stat(join(restored, 'disk.img'));
+      expect(copy.size).toBe(64 * 1024 * 1024);
+      expect(copy.blocks * 512).toBeLessThan(1024 * 1024);
+      expect(await sha256Of(join(restored, 'disk.img'))).toBe(await sha256Of(sparse));
+      expect(manifest.components[0]?.source).toMatchObject({ bytes: 64 * 1024 * 1024 });
+      // The archive holds the data, not the holes.
+      expect(manifest.components[0]?.rawBytes).toBeLessThan(1024 * 1024);
+    });
+  });
 
   describe('names that are bytes, not UTF-8', () => {
     const name = (...parts: (string | number[])[]) =>
@@ -359,6 +406,12 @@ describe('directory round trips: backup, verify and restore agree', () => {
     });
   });
 });
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk);
+  return hash.digest('hex');
+}
 
 /** Leaves a unix socket file at `path`, as a server that stopped without cleaning up does. */
 async function listenOn(path: string): Promise<void> {

@@ -70,6 +70,15 @@ export class DirectorySource implements BackupSource {
         '--file=-',
         `--directory=${root}`,
         '--numeric-owner',
+        // POSIX pax: mtimes to the nanosecond and names of any length or bytes; GNU tar and
+        // every other modern tar extract it with a plain `tar -x`.
+        '--format=posix',
+        // Times and header names as they are, nothing that changes between two runs (atime,
+        // the pid in pax header names), and no ctime, which no extract can set anyway.
+        '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
+        // Holes stay holes: only a sparse file's data is stored, and it comes back sparse.
+        '--sparse',
+        '--sparse-version=1.0',
         // Positional: these must come before --files-from to apply to the names it reads.
         '--no-recursion',
         '--null',
@@ -154,11 +163,14 @@ export function gnuTarVersion(printed: string): string {
   return match ? `${match[1]} ${match[2]}` : printed;
 }
 
-/** The size of the tar stream GNU tar writes for these entries (long names make it approximate). */
+/**
+ * About the size of the tar stream GNU tar writes for these entries: a header, a pax header
+ * (sub-second mtimes) and the data of each, long names and sparse maps aside.
+ */
 export function estimateTarBytes(entries: readonly WalkedEntry[]): number {
   let bytes = 2 * TAR_BLOCK;
   for (const entry of entries) {
-    bytes += TAR_BLOCK + Math.ceil(entry.size / TAR_BLOCK) * TAR_BLOCK;
+    bytes += 3 * TAR_BLOCK + Math.ceil(entry.size / TAR_BLOCK) * TAR_BLOCK;
     const nameBytes = encodeFileName(entry.path).length;
     if (nameBytes >= 100) {
       bytes += TAR_BLOCK + Math.ceil((nameBytes + 1) / TAR_BLOCK) * TAR_BLOCK;

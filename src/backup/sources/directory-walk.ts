@@ -6,7 +6,10 @@ import type { TreeEntry } from './directory-selection.ts';
 
 /** One entry of a walked tree, by its path relative to the root (names as `decodeFileName` makes them). */
 export interface WalkedEntry extends TreeEntry {
-  /** Bytes of a regular file when the walk saw it; 0 for everything else. */
+  /**
+   * The data bytes tar will read of a regular file when the walk saw it (a sparse file's
+   * allocated bytes, not its holes); 0 for everything else. Progress only.
+   */
   readonly size: number;
   /** Why a backup leaves this entry out (a socket, a device); null for what it archives. */
   readonly leftOut: string | null;

@@ -1,8 +1,13 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { encodeFileName } from '../../../src/core/file-names.ts';
-import { tarEntriesOf, tarEntryTap } from '../../../src/tar/tar-entries.ts';
+import { readTarEntries, tarEntriesOf, tarEntryTap } from '../../../src/tar/tar-entries.ts';
 import { type TarEntry, TarParser } from '../../../src/tar/tar-parser.ts';
 import { gnuLongName, paxHeader, tarArchive, tarMember } from '../../support/tar-builder.ts';
 
@@ -16,6 +21,8 @@ const sample = () =>
     tarMember({ name: 'short', data: 'pax' }),
     tarMember({ name: 'link', type: '2', linkName: 'docs/a.md' }),
   );
+
+const run = promisify(execFile);
 
 const paths = (entries: readonly TarEntry[]) => entries.map((e) => e.path);
 
@@ -84,6 +91,42 @@ describe('the tar parser, fed chunk by chunk', () => {
         sink(),
       ),
     ).rejects.toThrow('refused link');
+  });
+});
+
+describe("GNU tar's POSIX archives", () => {
+  it('reads a sparse file by its real name and size, and the nanoseconds of an mtime', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lifeboat-tar-parser-'));
+    try {
+      await mkdir(join(dir, 'tree'));
+      const sparse = join(dir, 'tree', 'disk.img');
+      await writeFile(sparse, 'data at the start');
+      await truncate(sparse, 32 * 1024 * 1024);
+      const archive = join(dir, 'sparse.tar');
+      await run('tar', [
+        '--create',
+        `--file=${archive}`,
+        `--directory=${join(dir, 'tree')}`,
+        '--format=posix',
+        '--sparse',
+        '--sparse-version=1.0',
+        'disk.img',
+      ]);
+      const entries: TarEntry[] = [];
+      for await (const entry of readTarEntries(archive)) entries.push(entry);
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({
+        path: 'disk.img',
+        type: 'file',
+        sparse: true,
+        size: 32 * 1024 * 1024,
+      });
+      // What a reader without sparse support would extract it as is checked too.
+      expect(entries[0]?.names.some((n) => n.includes('GNUSparseFile'))).toBe(true);
+      expect(entries[0]?.paxKeys).toContain('mtime');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
