@@ -39,7 +39,7 @@ export function compareTreeFigures(
       exact('bytes', source.bytes, found.bytes),
     ];
   }
-  const tolerance = source.warnings.length;
+  const tolerance = source.warnings?.length ?? 0;
   const within = (name: 'files' | 'directories', expected: number, actual: number) => ({
     name,
     expected,

@@ -37,8 +37,11 @@ const directorySource = z.object({
   directories: z.number().int().nonnegative(),
   /** The sizes of the regular files; a hard link adds nothing (with `counts: 'walk'`: its target's size). */
   bytes: z.number().int().nonnegative(),
-  /** Files that changed or vanished while they were read (GNU tar's warnings). */
-  warnings: z.array(z.string()).default([]),
+  /**
+   * Manifests before 0.4 only: files that changed or vanished while tar read them. Newer
+   * manifests keep every warning on the component (`warnings`).
+   */
+  warnings: z.array(z.string()).optional(),
 });
 
 const redisSource = z.object({
@@ -60,6 +63,19 @@ export const componentSourceSchema = z.discriminatedUnion('kind', [
   redisSource,
 ]);
 
+/**
+ * Something a backup has to say about a component beyond its figures:
+ * - `incomplete`: something the target held is not in this backup, or not whole (a file
+ *   deleted or changed while it was read, a socket or device left out). The backup completed
+ *   and restores what it holds, and it says so loudly: in its message, `--json` and the CLI's
+ *   exit status (4);
+ * - `notice`: a tool said something worth reading (a pg_dump warning); everything is in.
+ */
+export const componentWarningSchema = z.object({
+  kind: z.enum(['incomplete', 'notice']),
+  message: z.string(),
+});
+
 export const manifestComponentSchema = z.object({
   /** The target's name in the config: `app-db`. */
   name: z.string(),
@@ -80,6 +96,11 @@ export const manifestComponentSchema = z.object({
   finishedAt: z.string(),
   durationMs: z.number().nonnegative(),
   source: componentSourceSchema,
+  /**
+   * See {@link componentWarningSchema}; every backup since 0.4 writes it (empty when there is
+   * nothing to say), manifests before lack it. Read it with `warningsOf`.
+   */
+  warnings: z.array(componentWarningSchema).optional(),
 });
 
 export const manifestSchema = z.object({
@@ -101,3 +122,4 @@ export type Manifest = z.infer<typeof manifestSchema>;
 export type ManifestComponent = z.infer<typeof manifestComponentSchema>;
 export type ComponentSource = z.infer<typeof componentSourceSchema>;
 export type TableRowCount = z.infer<typeof tableRowCount>;
+export type ComponentWarning = z.infer<typeof componentWarningSchema>;

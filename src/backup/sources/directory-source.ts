@@ -10,6 +10,7 @@ import { displayFileName, encodeFileName } from '../../core/file-names.ts';
 import { refusedEntryBecause } from '../../tar/entry-kinds.ts';
 import { tarEntryTap } from '../../tar/tar-entries.ts';
 import { TreeFigureCounter } from '../../tar/tree-figures.ts';
+import type { ComponentWarning } from '../manifest.ts';
 import type { BackupSource, OpenedSource, SourceResult } from './backup-source.ts';
 import { cancelledError, childExit, toolStream, toolVersionLine } from './child-process-output.ts';
 import { prunesDirectory, selectEntries } from './directory-selection.ts';
@@ -47,7 +48,6 @@ export class DirectorySource implements BackupSource {
     await assertDirectory(root);
     const tarVersion = await toolVersionLine('tar', this.tar);
     const rules = { include: this.config.include, exclude: this.config.exclude };
-    const walkWarnings: string[] = [];
     let walked: WalkedEntry[];
     try {
       walked = await walkTree(root, prunesDirectory(rules), signal);
@@ -57,11 +57,16 @@ export class DirectorySource implements BackupSource {
     }
     const selected = selectEntries(walked, rules);
     const entries = selected.filter((entry) => entry.leftOut === null);
-    for (const entry of selected) {
-      if (entry.leftOut) {
-        walkWarnings.push(`${displayFileName(entry.path)}: not in this backup: ${entry.leftOut}`);
-      }
-    }
+    const leftOut = selected.flatMap((entry): ComponentWarning[] =>
+      entry.leftOut
+        ? [
+            {
+              kind: 'incomplete',
+              message: `${displayFileName(entry.path)}: not in this backup: ${entry.leftOut}`,
+            },
+          ]
+        : [],
+    );
 
     const child = spawn(
       this.tar,
@@ -134,7 +139,9 @@ export class DirectorySource implements BackupSource {
         if (code === null || code > 2 || complaints.failed) {
           const why = killedBy ? `was killed by ${killedBy}` : `exited with code ${code}`;
           // A file that could not be read is never left out quietly: it fails the backup.
-          const shown = complaints.failed ? complaints.errors() : complaints.warnings();
+          const shown = complaints.failed
+            ? complaints.errors()
+            : complaints.warnings().map((w) => w.message);
           throw new BackupError(
             'tar_failed',
             `tar ${why} archiving ${root}: ${shown.slice(0, 8).join('\n') || 'no output on stderr'}`,
@@ -148,9 +155,9 @@ export class DirectorySource implements BackupSource {
             exclude: [...this.config.exclude],
             counts: 'archive',
             ...counter.figures,
-            warnings: [...walkWarnings, ...complaints.warnings()],
           },
           tools: { tar: gnuTarVersion(tarVersion) },
+          warnings: [...leftOut, ...complaints.warnings()],
         };
       },
     });

@@ -1,3 +1,5 @@
+import type { ComponentWarning } from '../manifest.ts';
+
 /**
  * What one line GNU tar wrote on stderr while archiving means (tar runs in the C locale):
  * - `vanished`: the path was deleted (or its directory replaced) between the walk and tar
@@ -45,7 +47,10 @@ const KEPT_LINES = 100;
  * {@link KEPT_LINES} of each kind are kept.
  */
 export class TarComplaintLog {
-  private readonly kept: Record<'warning' | 'error', string[]> = { warning: [], error: [] };
+  private readonly kept: { warning: TarComplaint[]; error: TarComplaint[] } = {
+    warning: [],
+    error: [],
+  };
   private readonly counts = { warning: 0, error: 0 };
 
   /** Reads one line of tar's stderr. */
@@ -55,7 +60,7 @@ export class TarComplaintLog {
     if (complaint.kind === 'summary') return;
     const kind = complaint.kind === 'error' ? 'error' : 'warning';
     this.counts[kind]++;
-    if (this.kept[kind].length < KEPT_LINES) this.kept[kind].push(complaint.text);
+    if (this.kept[kind].length < KEPT_LINES) this.kept[kind].push(complaint);
   }
 
   /** True when tar complained of anything that is not a vanished or changed file. */
@@ -63,20 +68,31 @@ export class TarComplaintLog {
     return this.counts.error > 0;
   }
 
-  /** The errors, the last line counting those not kept. */
+  /** The errors as tar said them, the last line counting those not kept. */
   errors(): string[] {
-    return withRest(this.kept.error, this.counts.error, 'error');
+    const lines = this.kept.error.map((c) => c.text);
+    return withRest(lines, this.counts.error, 'error');
   }
 
-  /** The vanished and changed files, the last line counting those not kept. */
-  warnings(): string[] {
-    return withRest(this.kept.warning, this.counts.warning, 'warning');
+  /**
+   * The files that vanished or changed, each saying what it means for the backup, the last
+   * counting those not kept; all of them `incomplete`.
+   */
+  warnings(): ComponentWarning[] {
+    const lines = this.kept.warning.map((c) =>
+      c.kind === 'vanished'
+        ? `${c.text}: not in this backup (deleted while the backup ran)`
+        : `${c.text}: in this backup as tar read it while it changed, which may not be a consistent copy`,
+    );
+    return withRest(lines, this.counts.warning, 'file').map((message) => ({
+      kind: 'incomplete',
+      message,
+    }));
   }
 }
 
 function withRest(kept: readonly string[], count: number, what: string): string[] {
   const rest = count - kept.length;
-  return rest > 0
-    ? [...kept, `… and ${rest} more ${what}${rest === 1 ? '' : 's'} like these`]
-    : [...kept];
+  if (rest <= 0) return [...kept];
+  return [...kept, `… and ${rest} more ${what}${rest === 1 ? '' : 's'} like these`];
 }

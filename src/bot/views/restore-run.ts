@@ -143,8 +143,14 @@ export function safetyBackupLine(restore: RestoreRecord): string | null {
   if (!report) return id ? `Safety backup: \`${id}\`` : null;
   const skipped = report.skipped.map((s) => s.reason).join('; ');
   switch (report.status) {
-    case 'completed':
-      return `Safety backup: \`${id}\` (${report.targets.join(', ')} as they were, ${formatBytes(report.bytes)} in ${formatDuration(report.durationMs)}); \`/restore ${id}\` puts them back${skipped ? `. Skipped: ${skipped}` : ''}`;
+    case 'completed': {
+      const missing = report.incomplete ?? [];
+      const incomplete =
+        missing.length > 0
+          ? `. Incomplete: ${plural(missing.length, 'thing')} could not be saved (${missing.slice(0, 3).join('; ')}${missing.length > 3 ? '; …' : ''}); \`/backup show ${id}\` lists them`
+          : '';
+      return `Safety backup: \`${id}\` (${report.targets.join(', ')} as they were, ${formatBytes(report.bytes)} in ${formatDuration(report.durationMs)}); \`/restore ${id}\` puts them back${skipped ? `. Skipped: ${skipped}` : ''}${incomplete}`;
+    }
     case 'skipped':
       return `Safety backup: none taken: ${skipped}`;
     case 'failed':

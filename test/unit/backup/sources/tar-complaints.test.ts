@@ -49,7 +49,14 @@ describe('the log of one tar run', () => {
     expect(log.failed).toBe(false);
     const warnings = log.warnings();
     expect(warnings).toHaveLength(101);
-    expect(warnings[0]).toBe('tmp/0: File removed before we read it');
-    expect(warnings.at(-1)).toBe('… and 150 more warnings like these');
+    expect(warnings[0]).toEqual({
+      kind: 'incomplete',
+      message:
+        'tmp/0: File removed before we read it: not in this backup (deleted while the backup ran)',
+    });
+    expect(warnings.at(-1)).toEqual({
+      kind: 'incomplete',
+      message: '… and 150 more files like these',
+    });
   });
 });
