@@ -1,5 +1,6 @@
 import type { ManifestComponent } from '../backup/manifest.ts';
 import type { TargetConfig } from '../config/schema.ts';
+import { RestoreError } from '../core/errors.ts';
 
 /** The target a component is restored into, by its name in the config. */
 export interface RestoreDestination {
@@ -25,13 +26,33 @@ export interface ValidationCheck {
   readonly ok: boolean;
 }
 
+/**
+ * What a restore left in its destination:
+ * - `validated`: the backup's data, checked against the manifest;
+ * - `unchanged`: exactly as it was before (the restore failed or did not match, and put back
+ *   or never touched what was there);
+ * - `unknown`: written to, and neither validated nor put back: someone must look at it.
+ */
+export type DestinationState = 'validated' | 'unchanged' | 'unknown';
+
 export interface RestoreResult {
   readonly tools: Record<string, string>;
   /** Row counts per table / file count / key count. */
   readonly checks: readonly ValidationCheck[];
   /** Every check ok. */
   readonly ok: boolean;
+  /**
+   * What the restore left in the destination, when the restorer knows.
+   * @defaultValue `validated` when ok, else `unknown`
+   */
+  readonly destinationState?: DestinationState;
 }
+
+/**
+ * A restore that failed and left its destination exactly as it was: it never touched it, or
+ * put back everything it had changed. Its message says so.
+ */
+export class DestinationUnchangedError extends RestoreError {}
 
 /** Restores the components of one kind; one implementation per source kind. */
 export interface ComponentRestorer {

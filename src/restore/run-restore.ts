@@ -11,10 +11,12 @@ import { formatBytes } from '../core/format.ts';
 import type { AgeIdentity } from '../crypto/age/index.ts';
 import { AGE_IDENTITY_FILE_VARIABLE, AGE_IDENTITY_VARIABLE } from '../crypto/age-identities.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
-import type {
-  ComponentRestorer,
-  RestoreDestination,
-  ValidationCheck,
+import {
+  type ComponentRestorer,
+  type DestinationState,
+  DestinationUnchangedError,
+  type RestoreDestination,
+  type ValidationCheck,
 } from './component-restorer.ts';
 import { needsApproval, type PlannedComponent, type RestorePlan } from './plan-restore.ts';
 import { restorerFor as defaultRestorerFor } from './restorers/index.ts';
@@ -60,6 +62,12 @@ export interface ComponentRestoreResult {
   readonly tools: Readonly<Record<string, string>>;
   /** Restored, and every check matched. */
   readonly ok: boolean;
+  /**
+   * What the destination holds now: the backup's data, validated; exactly what it held before;
+   * or, when the restorer cannot say, `unknown` (someone must look at it). Absent in restores
+   * recorded before 0.4.
+   */
+  readonly destinationState?: DestinationState;
   readonly error: string | null;
   readonly durationMs: number;
 }
@@ -181,14 +189,20 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
         });
         const ok = result.ok && result.checks.every((c) => c.ok);
         const durationMs = Math.round(performance.now() - started);
-        const error = ok ? null : mismatches(result.checks);
+        const state = result.destinationState ?? (ok ? 'validated' : 'unknown');
+        // A restorer that found the mismatch before it changed anything (or put it all back).
+        const undone = !ok && state === 'unchanged';
+        const error = ok
+          ? null
+          : `${mismatches(result.checks)}${undone ? '; the destination is unchanged' : ''}`;
         results.push({
           component: planned.component,
           destination: destination.name,
-          status: 'restored',
+          status: undone ? 'failed' : 'restored',
           checks: result.checks,
           tools: result.tools,
           ok,
+          destinationState: state,
           error,
           durationMs,
         });
@@ -198,7 +212,11 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
             planned,
             ok ? 'done' : 'failed',
             component.rawBytes,
-            ok ? `restored; ${checkSummary(result.checks)}` : `restored, but ${error}`,
+            ok
+              ? `restored and validated; ${checkSummary(result.checks)}`
+              : undone
+                ? `not restored: ${error}`
+                : `restored, but ${error}`,
           ),
         );
       } catch (error) {
@@ -212,6 +230,7 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
           checks: [],
           tools: {},
           ok: false,
+          destinationState: error instanceof DestinationUnchangedError ? 'unchanged' : 'unknown',
           error: message,
           durationMs: Math.round(performance.now() - started),
         });
@@ -318,6 +337,7 @@ function skipped(planned: PlannedComponent): ComponentRestoreResult {
     checks: [],
     tools: {},
     ok: false,
+    destinationState: 'unchanged',
     error: 'not started: an earlier component failed',
     durationMs: 0,
   };

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import {
@@ -18,7 +18,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -34,7 +34,14 @@ import {
   configSchema,
   type DirectoryTargetConfig,
 } from '../../src/config/schema.ts';
+import {
+  RestoreJournal,
+  recoverInterruptedRestores,
+  saveAttributes,
+  WORK_PREFIX,
+} from '../../src/restore/directory/restore-journal.ts';
 import { planRestore } from '../../src/restore/plan-restore.ts';
+import { DirectoryRestorer } from '../../src/restore/restorers/directory-restorer.ts';
 import { restorerFor } from '../../src/restore/restorers/index.ts';
 import { type RestoreResults, runRestore } from '../../src/restore/run-restore.ts';
 import type { BackupStore } from '../../src/storage/backup-store.ts';
@@ -100,7 +107,11 @@ describe('directory round trips: backup, verify and restore agree', () => {
     });
   }
 
-  async function restore(manifest: Manifest, destination: string): Promise<RestoreResults> {
+  async function restore(
+    manifest: Manifest,
+    destination: string,
+    options: { tar?: string } = {},
+  ): Promise<RestoreResults> {
     const config = configSchema.parse({
       targets: { tree: target(tree), restored: target(destination) },
       profiles: { files: { targets: ['tree'] } },
@@ -120,6 +131,9 @@ describe('directory round trips: backup, verify and restore agree', () => {
       store,
       identities: [],
       stagingDirectory: join(work, 'staging'),
+      ...(options.tar
+        ? { restorerFor: () => new DirectoryRestorer(options.tar ? { tar: options.tar } : {}) }
+        : {}),
     });
   }
 
@@ -181,6 +195,194 @@ describe('directory round trips: backup, verify and restore agree', () => {
     expect(results.ok).toBe(true);
     return { manifest, restored, results };
   }
+
+  describe('a restore leaves its destination restored and validated, or exactly as it was', () => {
+    let destination: string;
+    let before: Record<string, string>;
+
+    beforeEach(async () => {
+      await writeFile(join(tree, 'a.txt'), 'alpha from the backup\n');
+      await writeFile(join(tree, 'b-big.bin'), randomBytes(1024 * 1024));
+      await mkdir(join(tree, 'c'));
+      await writeFile(join(tree, 'c/c.txt'), 'gamma\n');
+      destination = join(work, 'live');
+      await mkdir(join(destination, 'c'), { recursive: true });
+      await writeFile(join(destination, 'a.txt'), 'alpha, changed since the backup\n');
+      await writeFile(join(destination, 'c/c.txt'), 'gamma, changed\n');
+      await writeFile(join(destination, 'new-upload.jpg'), 'not in the backup');
+      before = await snapshot(destination);
+    });
+
+    it('restores into an existing tree: what the backup holds replaces, the rest stays', async () => {
+      const manifest = await backup();
+      const results = await restore(manifest, destination);
+      expect(results.ok).toBe(true);
+      expect(results.components[0]?.destinationState).toBe('validated');
+      expect(await readFile(join(destination, 'a.txt'), 'utf8')).toBe('alpha from the backup\n');
+      expect(await readFile(join(destination, 'c/c.txt'), 'utf8')).toBe('gamma\n');
+      expect(await readFile(join(destination, 'new-upload.jpg'), 'utf8')).toBe('not in the backup');
+      // A directory that was there already gets the backup's mode and times, as tar would set.
+      const mtime = async (root: string) => Math.floor((await lstat(join(root, 'c'))).mtimeMs);
+      expect(await mtime(destination)).toBe(await mtime(tree));
+      // Nothing of the restore's own is left behind.
+      expect((await readdir(destination)).sort()).toEqual([
+        'a.txt',
+        'b-big.bin',
+        'c',
+        'new-upload.jpg',
+      ]);
+    });
+
+    it('changes nothing when tar fails half way through, and says so', async () => {
+      const manifest = await backup();
+      // A real tar that may not write files past 64 KiB: it extracts a.txt, then fails on b-big.bin.
+      const tar = join(work, 'tar-with-small-files');
+      await writeFile(tar, '#!/bin/sh\nulimit -f 128\nexec tar "$@"\n', { mode: 0o755 });
+      const results = await restore(manifest, destination, { tar });
+      expect(results.ok).toBe(false);
+      expect(results.components[0]).toMatchObject({
+        status: 'failed',
+        destinationState: 'unchanged',
+        error: expect.stringMatching(/tar .*extracting.*the destination is unchanged/s),
+      });
+      expect(await snapshot(destination)).toEqual(before);
+    });
+
+    it('changes nothing when what was extracted does not match the manifest, and says so', async () => {
+      const manifest = await backup();
+      const component = manifest.components[0] as Manifest['components'][number];
+      const source = component.source as Extract<typeof component.source, { kind: 'directory' }>;
+      const tampered: Manifest = {
+        ...manifest,
+        components: [{ ...component, source: { ...source, files: source.files + 1 } }],
+      };
+      const results = await restore(tampered, destination);
+      expect(results.ok).toBe(false);
+      expect(results.components[0]).toMatchObject({ destinationState: 'unchanged' });
+      expect(results.error).toMatch(/files: 4 expected, 3 found/);
+      expect(await snapshot(destination)).toEqual(before);
+    });
+
+    it('puts everything back when moving into place fails part way', async () => {
+      const manifest = await backup();
+      // The first entry moves in, then c/c.txt cannot be moved aside: an immutable file.
+      await run('chattr', ['+i', join(destination, 'c/c.txt')]);
+      try {
+        const results = await restore(manifest, destination);
+        expect(results.ok).toBe(false);
+        expect(results.components[0]).toMatchObject({
+          destinationState: 'unchanged',
+          error: expect.stringMatching(/c\/c\.txt.*the destination is unchanged/s),
+        });
+      } finally {
+        await run('chattr', ['-i', join(destination, 'c/c.txt')]);
+      }
+      expect(await snapshot(destination)).toEqual(before);
+    });
+
+    it('refuses, changing nothing, to put a file where the destination has a directory of other files', async () => {
+      await writeFile(join(tree, 'reports'), 'a file in the backup\n');
+      await mkdir(join(destination, 'reports'));
+      await writeFile(join(destination, 'reports/q3.pdf'), 'only in the destination');
+      before = await snapshot(destination);
+      const results = await restore(await backup(), destination);
+      expect(results.components[0]).toMatchObject({
+        status: 'failed',
+        destinationState: 'unchanged',
+        error: expect.stringMatching(
+          /reports is a directory holding files the backup does not have/,
+        ),
+      });
+      expect(await snapshot(destination)).toEqual(before);
+    });
+
+    it('rolls back what a restore killed half way left, before anything else touches the destination', async () => {
+      // What a worker killed while moving entries into place leaves: a journal without its
+      // commit, a.txt displaced and replaced, and a new file placed.
+      const rootBefore = await saveAttributes(destination);
+      const work = join(destination, `${WORK_PREFIX}killed`);
+      await mkdir(join(work, 'old'), { recursive: true });
+      await mkdir(join(work, 'new'), { recursive: true });
+      const journal = RestoreJournal.create(work);
+      journal.record({ op: 'attributes', path: '', before: rootBefore });
+      journal.record({ op: 'displaced', path: 'a.txt' });
+      await rename(join(destination, 'a.txt'), join(work, 'old/a.txt'));
+      await writeFile(join(work, 'new/a.txt'), 'alpha from the backup\n');
+      journal.record({ op: 'placed', path: 'a.txt' });
+      await rename(join(work, 'new/a.txt'), join(destination, 'a.txt'));
+      await writeFile(join(work, 'new/b-big.bin'), 'half');
+      journal.record({ op: 'placed', path: 'b-big.bin' });
+      await rename(join(work, 'new/b-big.bin'), join(destination, 'b-big.bin'));
+      // Killed: the journal stays as it was, and the process that wrote it is gone.
+      journal.close();
+      journal.finished();
+
+      expect(await recoverInterruptedRestores(destination)).toEqual([
+        { workDirectory: work, outcome: 'rolled back' },
+      ]);
+      expect(await snapshot(destination)).toEqual(before);
+    });
+
+    it('leaves alone the work of a restore still running in another process', async () => {
+      const other = spawn('sleep', ['60']);
+      try {
+        const work = join(destination, `${WORK_PREFIX}running`);
+        await mkdir(work);
+        await writeFile(
+          join(work, 'journal'),
+          `lifeboat directory restore journal v1\n${JSON.stringify({ op: 'started', pid: other.pid, host: hostname() })}\n`,
+        );
+        expect(await recoverInterruptedRestores(destination)).toEqual([]);
+        expect((await readdir(destination)).filter((n) => n.startsWith(WORK_PREFIX))).toEqual([
+          `${WORK_PREFIX}running`,
+        ]);
+      } finally {
+        other.kill();
+      }
+    });
+
+    it('starts a restore by rolling back what an earlier, killed one left', async () => {
+      const work = join(destination, `${WORK_PREFIX}killed`);
+      await mkdir(join(work, 'old'), { recursive: true });
+      const journal = RestoreJournal.create(work);
+      journal.record({ op: 'displaced', path: 'new-upload.jpg' });
+      await rename(join(destination, 'new-upload.jpg'), join(work, 'old/new-upload.jpg'));
+      journal.close();
+      journal.finished();
+
+      const results = await restore(await backup(), destination);
+      expect(results.ok).toBe(true);
+      // The upload the killed restore had moved aside is back; the work directory is gone.
+      expect(await readFile(join(destination, 'new-upload.jpg'), 'utf8')).toBe('not in the backup');
+      expect((await readdir(destination)).filter((n) => n.startsWith(WORK_PREFIX))).toEqual([]);
+    });
+
+    it('restores into a mount point, staging on its own file system', async () => {
+      const mounted = join(work, 'mounted');
+      await mkdir(mounted);
+      await run('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mounted]);
+      try {
+        const results = await restore(await backup(), mounted);
+        expect(results.error).toBeNull();
+        expect((await readdir(mounted)).sort()).toEqual(['a.txt', 'b-big.bin', 'c']);
+      } finally {
+        await run('umount', [mounted]);
+      }
+    });
+
+    it('creates a missing destination only once everything in it is validated', async () => {
+      const fresh = join(work, 'not-yet', 'uploads');
+      const tar = join(work, 'tar-with-small-files');
+      await writeFile(tar, '#!/bin/sh\nulimit -f 128\nexec tar "$@"\n', { mode: 0o755 });
+      const manifest = await backup();
+      const failed = await restore(manifest, fresh, { tar });
+      expect(failed.components[0]?.destinationState).toBe('unchanged');
+      await expect(lstat(join(work, 'not-yet'))).rejects.toMatchObject({ code: 'ENOENT' });
+      const results = await restore(manifest, fresh);
+      expect(results.ok).toBe(true);
+      expect((await readdir(fresh)).sort()).toEqual(['a.txt', 'b-big.bin', 'c']);
+    });
+  });
 
   describe('times and holes', () => {
     it('gives back mtimes to the nanosecond, of files, directories and symlinks', async () => {
@@ -272,6 +474,11 @@ describe('directory round trips: backup, verify and restore agree', () => {
       const { manifest, restored } = await roundTrip();
       expect(manifest.components[0]?.source).toMatchObject({ files: 6, directories: 1 });
       expect(manifest.components[0]?.warnings).toEqual([]);
+      expect(await byteTree(Buffer.from(restored))).toEqual(original);
+      // Again over what is there: each name is merged or replaced by its bytes.
+      await writeFile(at(restored, ffDirectory, latin1), 'changed since\n');
+      const again = await restore(manifest, restored);
+      expect(again.error).toBeNull();
       expect(await byteTree(Buffer.from(restored))).toEqual(original);
     });
 
@@ -415,6 +622,21 @@ describe('directory round trips: backup, verify and restore agree', () => {
     });
   });
 });
+
+/**
+ * Every path under `root` (and `root` itself) with its kind, mode, mtime to the millisecond
+ * and content, to tell whether anything changed.
+ */
+async function snapshot(root: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const entry of ['', ...(await readdir(root, { recursive: true })).sort()]) {
+    const path = join(root, entry);
+    const info = await lstat(path);
+    const common = `${(info.mode & 0o7777).toString(8)} ${Math.floor(info.mtimeMs)}`;
+    out[entry] = info.isDirectory() ? `dir ${common}` : `${common} ${await sha256Of(path)}`;
+  }
+  return out;
+}
 
 async function sha256Of(path: string): Promise<string> {
   const hash = createHash('sha256');

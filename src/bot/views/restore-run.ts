@@ -118,18 +118,36 @@ function resultLines(restore: RestoreRecord): string {
           : `\`${r.component}\` → \`${r.destination}\``;
       const what =
         r.status === 'skipped'
-          ? 'not started'
-          : r.status === 'failed'
-            ? `failed: ${r.error}`
-            : r.ok
-              ? `restored in ${formatDuration(r.durationMs)}, ${plural(r.checks.length, 'check')} ok`
-              : `restored, but ${r.error}`;
+          ? 'not started, destination unchanged'
+          : r.ok
+            ? `restored and validated in ${formatDuration(r.durationMs)}, ${plural(r.checks.length, 'check')} ok`
+            : r.destinationState === 'unchanged'
+              ? `not restored, destination unchanged: ${withoutUnchanged(r.error)}`
+              : r.status === 'failed'
+                ? `failed, and the destination may be partly restored (check it before using it): ${r.error}`
+                : `restored, but ${r.error}`;
       const tools = Object.entries(r.tools)
         .map(([tool, version]) => (version.includes(tool) ? version : `${tool} ${version}`))
         .join(', ');
       return `• ${route}: ${what}${tools ? ` (${tools})` : ''}`;
     })
     .join('\n');
+}
+
+/** After a failure: whether the destinations are as they were, or need looking at. */
+function destinationsSummary(restore: RestoreRecord): string {
+  const states = (restore.results?.components ?? []).map((c) => c.destinationState);
+  if (states.length === 0) return '';
+  if (states.every((s) => s === 'unchanged')) return '. Every destination is unchanged.';
+  if (states.some((s) => s === 'unknown' || s === undefined)) {
+    return '. Some destinations may be partly restored: see below, and check them before use.';
+  }
+  return '. Each destination is either restored and validated or unchanged: see below.';
+}
+
+/** The error without the "destination is unchanged" its line already says. */
+function withoutUnchanged(error: string | null): string {
+  return (error ?? 'unknown error').replace(/; the destination is unchanged$/, '');
 }
 
 /**
@@ -164,7 +182,7 @@ export function restoreEndedMessage(run: RestoreRun, restore: RestoreRecord): Ch
   const duration = restore.results ? ` in ${formatDuration(restore.results.durationMs)}` : '';
   const headline = ok
     ? `Restore \`${restore.id}\` completed${duration}: every check matches the backup.`
-    : `Restore \`${restore.id}\` failed: ${restore.error ?? 'unknown error'}`;
+    : `Restore \`${restore.id}\` failed: ${restore.error ?? 'unknown error'}${destinationsSummary(restore)}`;
   const blocks: Block[] = [
     { type: 'header', text: `Restore of ${run.plan.backupId}: ${ok ? 'completed' : 'failed'}` },
     { type: 'callout', tone: ok ? 'success' : 'danger', text: headline },
