@@ -602,6 +602,18 @@ describe('directory round trips: backup, verify and restore agree', () => {
       await run('mknod', [join(tree, 'null-device'), 'c', '1', '3']);
 
       const { manifest, restored } = await roundTrip({ exclude: ['ignored.sock'] });
+      // A restore's plan says the backup is incomplete before anyone approves it.
+      const component = manifest.components[0] as Manifest['components'][number];
+      expect(
+        new DirectoryRestorer().describe(component, {
+          name: 'restored',
+          config: target(restored),
+        }),
+      ).toContainEqual(
+        expect.stringMatching(
+          /^this backup is incomplete: 2 things the directory held are not in it/,
+        ),
+      );
       const source = manifest.components[0]?.source;
       expect(source).toMatchObject({ files: 1, directories: 1 });
       expect(manifest.components[0]?.warnings).toEqual([

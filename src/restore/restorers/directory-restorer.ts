@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, rm, stat, statfs } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { warningsOf } from '../../backup/component-warnings.ts';
 import type { ManifestComponent } from '../../backup/manifest.ts';
 import {
   childExit,
@@ -83,10 +84,16 @@ export class DirectoryRestorer implements ComponentRestorer {
     const what = source
       ? `${plural(source.files, 'file')} and ${plural(source.directories, 'directory', 'directories')}`
       : 'the archived files';
+    const missing = warningsOf(component).filter((w) => w.kind === 'incomplete').length;
     return [
       `extract ${what} into a private directory inside ${path} (created if missing), check them against the manifest, then move them into place`,
       'files in the backup replace those at the same paths; other files there are left as they are',
       'refused before anything is written if an entry would land outside the destination; if anything fails, the destination is put back as it was',
+      ...(missing > 0
+        ? [
+            `this backup is incomplete: ${plural(missing, 'thing')} the directory held ${missing === 1 ? 'is' : 'are'} not in it, or not whole, and will not come back (\`/backup show\` lists them)`,
+          ]
+        : []),
     ];
   }
 
