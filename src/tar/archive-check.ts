@@ -1,7 +1,7 @@
 import { LifeboatError } from '../core/errors.ts';
 import { displayFileName } from '../core/file-names.ts';
 import { refusedEntryBecause } from './entry-kinds.ts';
-import { readTarEntries } from './tar-entries.ts';
+import { readAllTarEntries } from './tar-entries.ts';
 import type { TarEntry } from './tar-parser.ts';
 import { TreeFigureCounter, type TreeFigures } from './tree-figures.ts';
 
@@ -142,7 +142,5 @@ function unsafe(entry: TarEntry, why: string): LifeboatError {
 
 /** {@link checkTarEntries} on the tar file at `path`, read header by header. */
 export async function checkTarFile(path: string): Promise<CheckedArchive> {
-  const entries: TarEntry[] = [];
-  for await (const entry of readTarEntries(path)) entries.push(entry);
-  return checkTarEntries(entries);
+  return checkTarEntries(await readAllTarEntries(path));
 }

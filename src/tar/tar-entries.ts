@@ -18,6 +18,26 @@ export async function* tarEntriesOf(
   parser.end();
 }
 
+/**
+ * Every entry of the tar file at `path`, read chunk by chunk (see {@link tarEntriesOf}): for a
+ * reader that wants them all, without a promise per entry.
+ */
+export async function readAllTarEntries(path: string): Promise<TarEntry[]> {
+  const parser = new TarParser();
+  const entries: TarEntry[] = [];
+  const stream = createReadStream(path, { highWaterMark: 1024 * 1024 });
+  try {
+    for await (const chunk of stream) {
+      for (const entry of parser.push(chunk as Buffer)) entries.push(entry);
+      if (parser.done) break;
+    }
+    parser.end();
+    return entries;
+  } finally {
+    stream.destroy();
+  }
+}
+
 /** The entries of the tar file at `path` (see {@link tarEntriesOf}). */
 export async function* readTarEntries(path: string): AsyncGenerator<TarEntry> {
   const stream = createReadStream(path, { highWaterMark: 256 * 1024 });

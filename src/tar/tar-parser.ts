@@ -47,6 +47,7 @@ export interface TarEntry {
 }
 
 const BLOCK = 512;
+const ZERO_BLOCK = Buffer.alloc(BLOCK);
 /** Long names and pax headers larger than this are refused: no real archive needs them. */
 const MAX_META_BYTES = 1024 * 1024;
 
@@ -117,17 +118,22 @@ export class TarParser {
         continue;
       }
       const taken = Math.min(this.wanted - this.collectedBytes, chunk.length - position);
-      this.collected.push(Buffer.from(chunk.subarray(position, position + taken)));
-      this.collectedBytes += taken;
+      const piece = chunk.subarray(position, position + taken);
       position += taken;
       this.offset += taken;
-      if (this.collectedBytes < this.wanted) continue;
-      const block =
-        this.collected.length === 1
-          ? (this.collected[0] as Buffer)
-          : Buffer.concat(this.collected, this.collectedBytes);
-      this.collected = [];
-      this.collectedBytes = 0;
+      let block: Buffer;
+      if (this.collectedBytes === 0 && taken === this.wanted) {
+        // Whole in this chunk: read in place, as nothing read from it is kept.
+        block = Buffer.from(piece.buffer, piece.byteOffset, piece.length);
+      } else {
+        // Split across chunks: the pieces are copied, as the caller may reuse its buffers.
+        this.collected.push(Buffer.from(piece));
+        this.collectedBytes += taken;
+        if (this.collectedBytes < this.wanted) continue;
+        block = Buffer.concat(this.collected, this.collectedBytes);
+        this.collected = [];
+        this.collectedBytes = 0;
+      }
       if (this.meta) this.readMeta(block);
       else {
         const entry = this.readHeader(block, this.offset - BLOCK);
@@ -175,7 +181,7 @@ export class TarParser {
   }
 
   private readHeader(header: Buffer, at: number): TarEntry | null {
-    if (header.every((byte) => byte === 0)) {
+    if (header.equals(ZERO_BLOCK)) {
       this.ended = true;
       return null;
     }

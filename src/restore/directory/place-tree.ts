@@ -2,6 +2,7 @@ import { lstat, mkdir, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RestoreError } from '../../core/errors.ts';
 import { displayFileName, pathBytes } from '../../core/file-names.ts';
+import { mapConcurrently } from '../../core/map-concurrently.ts';
 import type { CheckedEntry } from '../../tar/archive-check.ts';
 import {
   applyAttributes,
@@ -11,6 +12,9 @@ import {
   type SavedAttributes,
   saveAttributes,
 } from './restore-journal.ts';
+
+/** lstat calls in flight while the destination is looked at. */
+const LSTATS_IN_FLIGHT = 32;
 
 /**
  * How one path of the backup gets into the destination:
@@ -50,16 +54,20 @@ export async function planPlacement(
     }
   }
   const paths = [...types.keys()].sort((a, b) => depth(a) - depth(b));
+  // What is there now, looked up all at once; the walk below only reads it.
+  const states = await mapConcurrently(paths, LSTATS_IN_FLIGHT, (path) =>
+    lstat(pathBytes(root, path)).catch(() => undefined),
+  );
   const covered = new Set<string>();
   const out: Placement[] = [];
-  for (const path of paths) {
+  for (const [index, path] of paths.entries()) {
     const parent = parentOf(path);
     if (parent !== '' && covered.has(parent)) {
       covered.add(path);
       continue;
     }
     const type = types.get(path);
-    const there = await lstat(pathBytes(root, path)).catch(() => undefined);
+    const there = states[index];
     if (!there) {
       out.push({ kind: 'place', path });
       covered.add(path);
@@ -100,6 +108,7 @@ export async function placeTree(
   const extracted = (path: string) => pathBytes(join(workDirectory, EXTRACTED), path);
   const displaced = (path: string) => pathBytes(join(workDirectory, DISPLACED), path);
   const touched = new Set<string>();
+  const displacedParents = new Set<string>();
   // A directory's times change when an entry moves in or out: they are saved first.
   const touch = async (path: string) => {
     const directory = parentOf(path);
@@ -120,7 +129,11 @@ export async function placeTree(
     await touch(path);
     try {
       if (kind === 'replace') {
-        await mkdir(displaced(parentOf(path)), { recursive: true });
+        const parent = parentOf(path);
+        if (!displacedParents.has(parent)) {
+          await mkdir(displaced(parent), { recursive: true });
+          displacedParents.add(parent);
+        }
         journal.record({ op: 'displaced', path });
         await rename(pathBytes(root, path), displaced(path));
       }
