@@ -82,4 +82,20 @@ describe('the directory source (real GNU tar)', () => {
       expect(result.source).toMatchObject({ kind: 'directory', files: 2, directories: 1 });
     });
   });
+
+  it('fails when tar archives a kind a restore would refuse, rather than store it', async () => {
+    // A tar that archives /dev/null whatever it is asked: what a path that turned into a
+    // device between the walk and tar would give.
+    const tar = join(work, 'tar-archiving-a-device');
+    await writeFile(
+      tar,
+      '#!/bin/sh\nif [ "$1" = --version ]; then exec tar --version; fi\ncat > /dev/null\nexec tar --create --file=- --format=posix -C /dev null\n',
+      { mode: 0o755 },
+    );
+    const error = await archive({ tar }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'tar_entry_refused',
+      message: expect.stringMatching(/tar archived "null", which is a character device/),
+    });
+  });
 });
