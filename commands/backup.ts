@@ -1,3 +1,4 @@
+import { backupWarnings } from '../src/backup/component-warnings.ts';
 import type { ComponentProgress } from '../src/backup/progress.ts';
 import { type CommandContext, type CommandResult, defineCommand } from '../src/bot/command.ts';
 import { commandButton } from '../src/bot/command-buttons.ts';
@@ -321,8 +322,12 @@ async function createBackup(
 function completedSummary(backup: BackupRecord) {
   const manifest = backup.manifest;
   const components = manifest?.components ?? [];
+  const warnings = backupWarnings(manifest);
   return {
     id: backup.id,
+    // Completed, but something the targets held is not in it: the CLI exits 4.
+    incomplete: warnings.some((w) => w.kind === 'incomplete'),
+    warnings,
     profile: backup.profile,
     bytes: backup.bytes ?? components.reduce((sum, c) => sum + c.bytes, 0),
     durationMs:

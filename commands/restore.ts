@@ -292,6 +292,8 @@ function resultSummary(restore: RestoreRecord) {
     destination: r.destination,
     status: r.status,
     ok: r.ok,
+    // validated | unchanged | unknown: what the destination holds now.
+    destinationState: r.destinationState ?? null,
     error: r.error,
     durationMs: r.durationMs,
     tools: r.tools,

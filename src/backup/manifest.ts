@@ -27,12 +27,23 @@ const directorySource = z.object({
   path: z.string(),
   include: z.array(z.string()),
   exclude: z.array(z.string()),
+  /**
+   * How the figures were counted: `archive` from tar's output as it was stored, so they are
+   * exactly what a restore extracts (see `TreeFigures`); `walk` (manifests before 0.4, which
+   * lack the key) from a walk of the tree before tar ran (see `compareTreeFigures`).
+   */
+  counts: z.enum(['archive', 'walk']).default('walk'),
+  /** Entries that are not directories: files, symlinks, hard links, FIFOs. */
   files: z.number().int().nonnegative(),
+  /** Directories, the tree's root excepted. */
   directories: z.number().int().nonnegative(),
-  /** Sum of the regular files' sizes. */
+  /** The sizes of the regular files; a hard link adds nothing (with `counts: 'walk'`: its target's size). */
   bytes: z.number().int().nonnegative(),
-  /** Files that changed or vanished while they were read (GNU tar's warnings). */
-  warnings: z.array(z.string()).default([]),
+  /**
+   * Manifests before 0.4 only: files that changed or vanished while tar read them. Newer
+   * manifests keep every warning on the component (`warnings`).
+   */
+  warnings: z.array(z.string()).optional(),
 });
 
 const redisSource = z.object({
@@ -64,6 +75,19 @@ const storedName = z.string().superRefine((name, ctx) => {
     ctx.addIssue({ code: 'custom', message: `"${name}" is not a safe name: ${problem}` });
 });
 
+/**
+ * Something a backup has to say about a component beyond its figures:
+ * - `incomplete`: something the target held is not in this backup, or not whole (a file
+ *   deleted or changed while it was read, a socket or device left out). The backup completed
+ *   and restores what it holds, and it says so loudly: in its message, `--json` and the CLI's
+ *   exit status (4);
+ * - `notice`: a tool said something worth reading (a pg_dump warning); everything is in.
+ */
+export const componentWarningSchema = z.object({
+  kind: z.enum(['incomplete', 'notice']),
+  message: z.string(),
+});
+
 export const manifestComponentSchema = z.object({
   /** The target's name in the config: `app-db`. */
   name: storedName,
@@ -86,6 +110,11 @@ export const manifestComponentSchema = z.object({
   finishedAt: z.string(),
   durationMs: z.number().nonnegative(),
   source: componentSourceSchema,
+  /**
+   * See {@link componentWarningSchema}; every backup since 0.4 writes it (empty when there is
+   * nothing to say), manifests before lack it. Read it with `warningsOf`.
+   */
+  warnings: z.array(componentWarningSchema).optional(),
 });
 
 export const manifestSchema = z
@@ -125,3 +154,4 @@ export type Manifest = z.infer<typeof manifestSchema>;
 export type ManifestComponent = z.infer<typeof manifestComponentSchema>;
 export type ComponentSource = z.infer<typeof componentSourceSchema>;
 export type TableRowCount = z.infer<typeof tableRowCount>;
+export type ComponentWarning = z.infer<typeof componentWarningSchema>;

@@ -226,6 +226,7 @@ async function backupComponent(
       finishedAt: now().toISOString(),
       durationMs: Math.round(performance.now() - clock),
       source: result.source,
+      warnings: [...result.warnings],
     };
   } catch (error) {
     if (!controller.signal.aborted) controller.abort(error);

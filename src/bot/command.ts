@@ -33,6 +33,11 @@ export interface CommandResult {
   readonly status: CommandStatus;
   /** The backup, request or run the command is about, when there is one. */
   readonly id?: string;
+  /**
+   * The work completed, but something is not in its result: a backup that left out files it
+   * could not archive whole (its `warnings` say which). The CLI exits 4 for it.
+   */
+  readonly incomplete?: boolean;
   readonly [key: string]: unknown;
 }
 

@@ -63,7 +63,8 @@ Options
   --version, -v           print the version
 
 Exit codes: 0 success, 1 failure, 2 bad input or configuration, 3 refused, unavailable
-or waiting for approval.
+or waiting for approval, 4 completed but incomplete (a backup that left something out:
+its warnings say what).
 `;
 
 /**
@@ -167,13 +168,19 @@ function parseAuditArgs(words: readonly string[], json: boolean, now: Date): Cli
   return { mode: 'audit-export', since };
 }
 
-/** 0 success, 1 failure, 2 bad input, 3 refused / unavailable / waiting for approval. */
-export function exitCodeFor(status: CommandResult['status']): number {
-  switch (status) {
+/**
+ * 0 success, 1 failure, 2 bad input, 3 refused / unavailable / waiting for approval, 4 completed
+ * but incomplete. 4 is its own code because neither 0 nor 1 is true of such a backup: it exists
+ * and restores what it holds (a script must not retry or page as for a failure), but something
+ * is missing from it (a cron job must not report it as fine). Like restic's exit 3 for a
+ * snapshot that could not read every file; 3 is taken here.
+ */
+export function exitCodeFor(result: Pick<CommandResult, 'status' | 'incomplete'>): number {
+  switch (result.status) {
     case 'ok':
     case 'completed':
     case 'passed':
-      return 0;
+      return result.incomplete === true ? 4 : 0;
     case 'failed':
       return 1;
     case 'invalid':

@@ -169,7 +169,7 @@ async function runCommand(
       output: json ? process.stderr : process.stdout,
     });
     if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
-    return exitCodeFor(result.status);
+    return exitCodeFor(result);
   } finally {
     await app.close();
   }

@@ -201,17 +201,22 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
         });
         const ok = result.ok && result.checks.every((c) => c.ok);
         const durationMs = Math.round(performance.now() - started);
-        const error = ok ? null : mismatches(result.checks);
+        const state = result.destinationState ?? (ok ? 'restored' : 'changed');
+        // A restorer that found the mismatch before it changed anything (or put it all back).
+        const undone = !ok && state === 'unchanged';
+        const error = ok
+          ? null
+          : `${mismatches(result.checks)}${undone ? '; the destination is unchanged' : ''}`;
         results.push({
           component: planned.component,
           destination: destination.name,
-          status: 'restored',
-          destinationState: result.destinationState ?? (ok ? 'restored' : 'changed'),
+          status: undone ? 'failed' : 'restored',
           checks: result.checks,
           notChecked: result.notChecked ?? [],
           notes: result.notes ?? [],
           tools: result.tools,
           ok,
+          destinationState: state,
           error,
           durationMs,
         });
@@ -221,7 +226,11 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
             planned,
             ok ? 'done' : 'failed',
             component.rawBytes,
-            ok ? `restored; ${checkSummary(result.checks)}` : `restored, but ${error}`,
+            ok
+              ? `restored and validated; ${checkSummary(result.checks)}`
+              : undone
+                ? `not restored: ${error}`
+                : `restored, but ${error}`,
           ),
         );
       } catch (error) {

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { backupWarnings } from '../backup/component-warnings.ts';
 import type { Manifest } from '../backup/manifest.ts';
 import { type BackupTarget, runBackup } from '../backup/run-backup.ts';
 import { databaseExists } from '../catalog/ensure-database.ts';
@@ -36,6 +37,11 @@ export interface SafetyBackupReport {
   readonly bytes: number;
   readonly durationMs: number;
   readonly error: string | null;
+  /**
+   * What the safety backup could not save (files that vanished, sockets: see
+   * `componentWarningSchema`), as `component: message`; absent or empty when it saved all.
+   */
+  readonly incomplete?: readonly string[];
 }
 
 /**
@@ -146,6 +152,7 @@ export async function takeSafetyBackup(
     backupId: string | null,
     bytes: number,
     error: string | null,
+    incomplete: readonly string[] = [],
   ): SafetyBackupReport => ({
     status,
     backupId,
@@ -154,6 +161,7 @@ export async function takeSafetyBackup(
     bytes,
     durationMs: Math.round(performance.now() - clock),
     error,
+    incomplete,
   });
   if (targets.length === 0) return ended('skipped', null, 0, null);
 
@@ -195,7 +203,10 @@ export async function takeSafetyBackup(
         `safety backup ${id}: ${formatBytes(component.rawBytes)} saved; staging the restore next`,
       );
     }
-    return ended('completed', id, bytes, null);
+    const missing = backupWarnings(manifest)
+      .filter((w) => w.kind === 'incomplete')
+      .map((w) => `${w.component}: ${w.message}`);
+    return ended('completed', id, bytes, null, missing);
   } catch (error) {
     const message = messageOf(error);
     if (recorded) {

@@ -29,6 +29,8 @@ export interface StructureFigures {
   readonly files?: number;
   /** Directory entries in a tar listing. */
   readonly directories?: number;
+  /** Bytes of the regular files in a tar archive (see `TreeFigures`). */
+  readonly bytes?: number;
   /** Keys in a redis snapshot, every database together. */
   readonly keys?: number;
 }

@@ -66,6 +66,7 @@ export function sampleComponent(
           path: `/srv/${name}`,
           include: [],
           exclude: [],
+          counts: 'archive',
           files: 42,
           directories: 5,
           bytes: bytes * 3,

@@ -78,6 +78,7 @@ function manifestFor(id: string, profile: string): Manifest {
           path: '/srv/uploads',
           include: [],
           exclude: ['*.tmp'],
+          counts: 'archive',
           files: 3,
           directories: 1,
           bytes: 10_000,

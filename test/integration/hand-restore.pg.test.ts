@@ -114,15 +114,16 @@ async function bash(script: string, cwd: string, env: Record<string, string>): P
   }
 }
 
-/** Every entry under `root`: type, mode, owner, times and content (or link target). */
+/** Every entry under `root`: type, mode, owner, mtime (ns) and content (or link target). */
 async function treeOf(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true });
   const lines: string[] = [];
   for (const entry of entries.sort()) {
     const path = join(root, entry);
-    const info = await lstat(path);
-    const common = `${relative(root, path)} ${(info.mode & 0o7777).toString(8)} ${info.uid}:${info.gid}`;
-    const mtime = Math.floor(info.mtimeMs / 1000);
+    const info = await lstat(path, { bigint: true });
+    const common = `${relative(root, path)} ${(info.mode & 0o7777n).toString(8)} ${info.uid}:${info.gid}`;
+    // To the nanosecond: the archive is POSIX pax, and a plain `tar -x` sets mtimes from it.
+    const mtime = info.mtimeNs;
     if (info.isSymbolicLink()) lines.push(`${common} link -> ${await readlink(path)}`);
     else if (info.isDirectory()) lines.push(`${common} dir ${mtime}`);
     else {

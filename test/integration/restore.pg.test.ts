@@ -352,7 +352,8 @@ describe('restoring backups (real PostgreSQL, tar, staging)', () => {
     });
     const results = await restore({ components: ['files'], into: { files: 'symlinked-files' } });
     expect(results.ok).toBe(false);
-    expect(results.error).toMatch(/nested is a symlink, and the backup has entries beneath it/);
+    expect(results.error).toMatch(/nested is a symlink where the backup has a directory/);
+    expect(results.components[0]?.destinationState).toBe('unchanged');
     expect(await readdir(elsewhere)).toEqual([]);
     expect(await readdir(target)).toEqual(['nested']);
   });

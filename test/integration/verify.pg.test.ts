@@ -186,8 +186,9 @@ describe('verifying stored backups', () => {
         'pg_restore --list: 5 tables listed',
       ]);
       const files = component(report, 'files');
-      expect(files.structure).toEqual({ files: 3, directories: 2 });
+      expect(files.structure).toEqual({ files: 3, directories: 2, bytes: 6 + 200_000 + 6 });
       expect(files.checked).toContain('tar listing: 3 files, 2 directories');
+      expect(files.checked).toContain('every entry is one a restore extracts');
     });
 
     it('passes level 3: restores into a throwaway database whose row counts match, then drops it', async () => {

@@ -67,6 +67,7 @@ export async function storeBackup(options: {
           path: '/srv/files',
           include: [],
           exclude: [],
+          counts: 'archive',
           files: 1,
           directories: 0,
           bytes: body.length,

@@ -1,11 +1,17 @@
 import type { Readable } from 'node:stream';
-import type { ComponentSource } from '../manifest.ts';
+import type { ComponentSource, ComponentWarning } from '../manifest.ts';
 
 /** What a finished source reports for the manifest. */
 export interface SourceResult {
   readonly source: ComponentSource;
   /** The client tools that produced the stream and their versions: `{ pg_dump: '15.20' }`. */
   readonly tools: Record<string, string>;
+  /**
+   * What the backup has to say beyond its figures: what it left out (`incomplete`) and what
+   * the tool warned about (`notice`). Never swallowed: it goes into the manifest and in front
+   * of whoever asked for the backup.
+   */
+  readonly warnings: readonly ComponentWarning[];
 }
 
 /** A source that has started producing its stream. */

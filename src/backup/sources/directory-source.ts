@@ -1,35 +1,30 @@
 import { spawn } from 'node:child_process';
-import { lstat, readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable, pipeline as stdoutPipeline, finished as streamFinished } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DirectoryTargetConfig } from '../../config/schema.ts';
 import { BackupError } from '../../core/errors.ts';
+import { displayFileName, encodeFileName } from '../../core/file-names.ts';
+import { refusedEntryBecause } from '../../tar/entry-kinds.ts';
+import { tarEntryTap } from '../../tar/tar-entries.ts';
+import { TreeFigureCounter } from '../../tar/tree-figures.ts';
+import type { ComponentWarning } from '../manifest.ts';
 import type { BackupSource, OpenedSource, SourceResult } from './backup-source.ts';
-import {
-  cancelledError,
-  childExit,
-  StderrTail,
-  toolStream,
-  toolVersionLine,
-} from './child-process-output.ts';
-import { prunesDirectory, selectEntries, type TreeEntry } from './directory-selection.ts';
+import { cancelledError, childExit, toolStream, toolVersionLine } from './child-process-output.ts';
+import { prunesDirectory, selectEntries } from './directory-selection.ts';
+import { type WalkedEntry, walkTree } from './directory-walk.ts';
+import { TarComplaintLog } from './tar-complaints.ts';
 
 export interface DirectorySourceOptions {
   /** The GNU tar binary. @defaultValue `tar` from the PATH */
   readonly tar?: string;
 }
 
-interface WalkedEntry extends TreeEntry {
-  /** Bytes of a regular file; 0 for everything else. */
-  readonly size: number;
-}
-
+const NUL = Buffer.of(0);
 const TAR_BLOCK = 512;
 const TAR_RECORD = 10_240;
-
-/** tar's complaint about a file deleted between the walk and tar reaching it. */
-const VANISHED = /: (Cannot stat|Cannot open|File removed before we read it)/;
 
 /**
  * A directory tree as a tar stream. The tree is walked here (symlinks kept as links, never
@@ -53,15 +48,25 @@ export class DirectorySource implements BackupSource {
     await assertDirectory(root);
     const tarVersion = await toolVersionLine('tar', this.tar);
     const rules = { include: this.config.include, exclude: this.config.exclude };
-    const walkWarnings: string[] = [];
     let walked: WalkedEntry[];
     try {
-      walked = await walk(root, prunesDirectory(rules), walkWarnings, signal);
+      walked = await walkTree(root, prunesDirectory(rules), signal);
     } catch (error) {
       if (signal.aborted) throw cancelledError(signal);
       throw error;
     }
-    const entries = selectEntries(walked, rules);
+    const selected = selectEntries(walked, rules);
+    const entries = selected.filter((entry) => entry.leftOut === null);
+    const leftOut = selected.flatMap((entry): ComponentWarning[] =>
+      entry.leftOut
+        ? [
+            {
+              kind: 'incomplete',
+              message: `${displayFileName(entry.path)}: not in this backup: ${entry.leftOut}`,
+            },
+          ]
+        : [],
+    );
 
     const child = spawn(
       this.tar,
@@ -70,6 +75,15 @@ export class DirectorySource implements BackupSource {
         '--file=-',
         `--directory=${root}`,
         '--numeric-owner',
+        // POSIX pax: mtimes to the nanosecond and names of any length or bytes; GNU tar and
+        // every other modern tar extract it with a plain `tar -x`.
+        '--format=posix',
+        // Times and header names as they are, nothing that changes between two runs (atime,
+        // the pid in pax header names), and no ctime, which no extract can set anyway.
+        '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
+        // Holes stay holes: only a sparse file's data is stored, and it comes back sparse.
+        '--sparse',
+        '--sparse-version=1.0',
         // Positional: these must come before --files-from to apply to the names it reads.
         '--no-recursion',
         '--null',
@@ -79,37 +93,58 @@ export class DirectorySource implements BackupSource {
       // C locale: tar's warnings are parsed below.
       { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
     );
-    const stderr = new StderrTail(child.stderr, 64 * 1024);
+    const complaints = new TarComplaintLog();
+    const stderrRead = readLines(child.stderr, (line) => complaints.add(line));
     const exited = childExit(child, 'tar');
     // tar exiting early closes its stdin; its exit status tells why.
     pipeline(
-      Readable.from(entries.map((entry) => Buffer.from(`${entry.path}\0`))),
+      // Names go to tar as the bytes they are, NUL-separated, whatever their encoding.
+      Readable.from(entries.map((entry) => Buffer.concat([encodeFileName(entry.path), NUL]))),
       child.stdin,
     ).catch(() => {});
+
+    // The manifest describes what is in the archive: counted from tar's output as it passes,
+    // never from the walk (files vanish and grow between the two).
+    const counter = new TreeFigureCounter();
+    const tap = tarEntryTap((entry) => {
+      const refused = refusedEntryBecause(entry);
+      if (refused) {
+        throw new BackupError(
+          'tar_entry_refused',
+          `tar archived "${displayFileName(entry.path)}", which ${refused}; it changed kind while the backup ran`,
+        );
+      }
+      counter.add(entry);
+    });
+    const { stdout } = child;
+    // Errors reach the consumer through `tap`; destroying it stops reading tar.
+    stdoutPipeline(stdout, tap, () => {});
+    const counted = new Promise<void>((resolve) => {
+      streamFinished(tap, { readable: false }, () => resolve());
+    });
 
     return toolStream(child, {
       signal,
       stop: () => child.kill('SIGTERM'),
+      output: tap,
       expectedBytes: estimateTarBytes(entries),
       finish: async (): Promise<SourceResult> => {
-        const exit = await exited;
+        const [exit] = await Promise.allSettled([exited, counted, stderrRead]);
         if (signal.aborted) throw cancelledError(signal);
-        const lines = stderr.lines(200).map((line) => line.replace(/^tar: /, ''));
-        const problems = lines.filter((line) => !/^Exiting with failure status/.test(line));
-        if (exit.code === 2 || exit.code === null) {
+        if (exit.status === 'rejected') throw exit.reason;
+        const { code, signal: killedBy } = exit.value;
+        if (code === null || code === 2) {
           await assertDirectory(root, 'while it was being archived');
-          // Files deleted while the backup runs are routine in a live tree; anything else is not.
-          if (exit.code === null || !problems.every((line) => VANISHED.test(line))) {
-            const why = exit.signal ? `was killed by ${exit.signal}` : `exited with code 2`;
-            throw new BackupError(
-              'tar_failed',
-              `tar ${why} archiving ${root}: ${problems.slice(-8).join('\n') || 'no output on stderr'}`,
-            );
-          }
-        } else if (exit.code !== 0 && exit.code !== 1) {
+        }
+        if (code === null || code > 2 || complaints.failed) {
+          const why = killedBy ? `was killed by ${killedBy}` : `exited with code ${code}`;
+          // A file that could not be read is never left out quietly: it fails the backup.
+          const shown = complaints.failed
+            ? complaints.errors()
+            : complaints.warnings().map((w) => w.message);
           throw new BackupError(
             'tar_failed',
-            `tar exited with code ${exit.code} archiving ${root}: ${problems.slice(-8).join('\n')}`,
+            `tar ${why} archiving ${root}: ${shown.slice(0, 8).join('\n') || 'no output on stderr'}`,
           );
         }
         return {
@@ -118,12 +153,11 @@ export class DirectorySource implements BackupSource {
             path: root,
             include: [...this.config.include],
             exclude: [...this.config.exclude],
-            files: entries.filter((e) => e.type !== 'directory').length,
-            directories: entries.filter((e) => e.type === 'directory').length,
-            bytes: entries.reduce((sum, e) => sum + e.size, 0),
-            warnings: [...walkWarnings, ...problems],
+            counts: 'archive',
+            ...counter.figures,
           },
           tools: { tar: gnuTarVersion(tarVersion) },
+          warnings: [...leftOut, ...complaints.warnings()],
         };
       },
     });
@@ -136,13 +170,17 @@ export function gnuTarVersion(printed: string): string {
   return match ? `${match[1]} ${match[2]}` : printed;
 }
 
-/** The size of the tar stream GNU tar writes for these entries (long names make it approximate). */
+/**
+ * About the size of the tar stream GNU tar writes for these entries: a header, a pax header
+ * (sub-second mtimes) and the data of each, long names and sparse maps aside.
+ */
 export function estimateTarBytes(entries: readonly WalkedEntry[]): number {
   let bytes = 2 * TAR_BLOCK;
   for (const entry of entries) {
-    bytes += TAR_BLOCK + Math.ceil(entry.size / TAR_BLOCK) * TAR_BLOCK;
-    if (Buffer.byteLength(entry.path) >= 100) {
-      bytes += TAR_BLOCK + Math.ceil((Buffer.byteLength(entry.path) + 1) / TAR_BLOCK) * TAR_BLOCK;
+    bytes += 3 * TAR_BLOCK + Math.ceil(entry.size / TAR_BLOCK) * TAR_BLOCK;
+    const nameBytes = encodeFileName(entry.path).length;
+    if (nameBytes >= 100) {
+      bytes += TAR_BLOCK + Math.ceil((nameBytes + 1) / TAR_BLOCK) * TAR_BLOCK;
     }
   }
   return Math.ceil(bytes / TAR_RECORD) * TAR_RECORD;
@@ -166,65 +204,12 @@ async function assertDirectory(root: string, when = ''): Promise<void> {
   throw new BackupError('source_path_not_directory', `${root} is not a directory${suffix}`);
 }
 
-/**
- * Every entry under `root` in sorted, parents-first order, without following symlinks and
- * without descending into pruned directories. Sockets cannot be archived and are skipped.
- */
-async function walk(
-  root: string,
-  prunes: (path: string) => boolean,
-  warnings: string[],
-  signal: AbortSignal,
-): Promise<WalkedEntry[]> {
-  const out: WalkedEntry[] = [];
-  const visit = async (relative: string): Promise<void> => {
-    signal.throwIfAborted();
-    const absolute = relative === '' ? root : join(root, relative);
-    let names: string[];
-    try {
-      names = (await readdir(absolute)).sort();
-    } catch (error) {
-      if (relative !== '' && isVanished(error)) return;
-      throw unreadable(absolute, error);
-    }
-    for (const name of names) {
-      const path = relative === '' ? name : `${relative}/${name}`;
-      if (name.includes('\uFFFD')) {
-        warnings.push(`${path}: skipped, its name is not valid UTF-8`);
-        continue;
-      }
-      let info: Awaited<ReturnType<typeof lstat>>;
-      try {
-        info = await lstat(join(root, path));
-      } catch (error) {
-        if (isVanished(error)) continue;
-        throw unreadable(join(root, path), error);
-      }
-      if (info.isDirectory()) {
-        if (prunes(path)) continue;
-        out.push({ path, type: 'directory', size: 0 });
-        await visit(path);
-      } else if (info.isFile()) {
-        out.push({ path, type: 'file', size: info.size });
-      } else if (info.isSymbolicLink()) {
-        out.push({ path, type: 'symlink', size: 0 });
-      } else if (!info.isSocket()) {
-        out.push({ path, type: 'other', size: 0 });
-      }
-    }
-  };
-  await visit('');
-  return out;
-}
-
-function isVanished(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-function unreadable(path: string, error: unknown): BackupError {
-  const code = (error as NodeJS.ErrnoException).code ?? String(error);
-  return new BackupError('source_path_unreadable', `cannot read ${path}: ${code}`, {
-    cause: error,
-  });
+/** Calls `onLine` with each line of `stream`; resolves once it has ended. */
+async function readLines(stream: Readable, onLine: (line: string) => void): Promise<void> {
+  for await (const line of createInterface({
+    input: stream,
+    crlfDelay: Number.POSITIVE_INFINITY,
+  })) {
+    onLine(line);
+  }
 }

@@ -16,6 +16,7 @@ import {
   toolVersionLine,
 } from './child-process-output.ts';
 import { assertPgDumpCanDump, parsePostgresVersion } from './postgres-version.ts';
+import { pgDumpNotices } from './tool-notices.ts';
 
 export interface PostgresSourceOptions {
   /** The pg_dump binary. @defaultValue `pg_dump` from the PATH */
@@ -195,6 +196,8 @@ export class PostgresSource implements BackupSource {
               tables: counts,
             },
             tools: { pg_dump: parsePostgresVersion(pgDumpPrinted)?.text ?? pgDumpPrinted },
+            // pg_dump succeeded, but what it warned about is not swallowed.
+            warnings: pgDumpNotices(stderr.lines(200).map(redact)),
           };
         },
         release: endClient,

@@ -18,6 +18,7 @@ import {
   StderrTail,
   toolVersionLine,
 } from './child-process-output.ts';
+import { redisCliNotices } from './tool-notices.ts';
 
 export interface RedisSourceOptions {
   /** The redis-cli binary. @defaultValue `redis-cli` from the PATH */
@@ -169,6 +170,7 @@ export class RedisSource implements BackupSource {
             expires: counts.expires,
           },
           tools: { 'redis-cli': versionNumber(cliVersion) },
+          warnings: redisCliNotices(stderr.lines(200).map(redact)),
         };
       } finally {
         signal.removeEventListener('abort', stop);

@@ -1,3 +1,4 @@
+import { backupWarnings, warningsOf } from '../../backup/component-warnings.ts';
 import type { ManifestComponent } from '../../backup/manifest.ts';
 import type { Block, ChatMessage, Field } from '../../chat/message.ts';
 import {
@@ -10,6 +11,7 @@ import {
 } from '../../core/format.ts';
 import type { VerificationRecord } from '../../verify/verification.ts';
 import type { BackupRecord } from '../services.ts';
+import { backupWarningBlocks } from './backup-warnings.ts';
 import { failedReplicaBlocks, replicaValue } from './replicas.ts';
 import { lastVerificationText } from './verify-result.ts';
 
@@ -35,7 +37,6 @@ function sourceLines(component: ManifestComponent): string[] {
     case 'directory':
       return [
         `  ${source.path}: ${plural(source.files, 'file')}, ${plural(source.directories, 'directory', 'directories')}, ${formatBytes(source.bytes)}`,
-        ...source.warnings.map((w) => `  warning: ${w}`),
       ];
     case 'redis':
       return [`  ${source.url}: ${plural(source.keys, 'key')}`];
@@ -55,6 +56,11 @@ function componentText(component: ManifestComponent): string {
     `  sha256 ${component.sha256}`,
     ...(tools ? [`  tools: ${tools}`] : []),
     ...sourceLines(component),
+    ...warningsOf(component).map((w) =>
+      w.kind === 'incomplete'
+        ? `  not in this backup, or not whole: ${w.message}`
+        : `  noted: ${w.message}`,
+    ),
   ].join('\n');
 }
 
@@ -114,6 +120,10 @@ export function backupDetailsMessage(
       tone: 'info',
       text: `Pruned${when}: ${backup.prunedReason ?? 'no reason recorded'}. Its objects are deleted; it cannot be restored.`,
     });
+  }
+  const warnings = backupWarnings(manifest);
+  if (warnings.some((w) => w.kind === 'incomplete')) {
+    blocks.push(...backupWarningBlocks(warnings, backup.id).filter((b) => b.type === 'callout'));
   }
   blocks.push({ type: 'fields', fields });
   if (backup.status === 'completed') blocks.push(...failedReplicaBlocks(backup.replicas));

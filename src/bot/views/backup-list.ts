@@ -1,3 +1,4 @@
+import { isIncomplete } from '../../backup/component-warnings.ts';
 import type { Block, ChatMessage } from '../../chat/message.ts';
 import { formatAge, formatBytes } from '../../core/format.ts';
 import type { BackupRecord } from '../services.ts';
@@ -50,7 +51,7 @@ export function backupListMessage(
     ...newestFirst.map((b) => [
       b.id,
       b.profile,
-      b.status,
+      b.status === 'completed' && isIncomplete(b.manifest) ? 'completed, incomplete' : b.status,
       b.bytes === null ? '—' : formatBytes(b.bytes),
       formatAge(b.createdAt, options.now),
       truncate(b.note ?? '', NOTE_WIDTH),

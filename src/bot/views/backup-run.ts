@@ -1,7 +1,9 @@
+import { backupWarnings } from '../../backup/component-warnings.ts';
 import type { ComponentProgress } from '../../backup/progress.ts';
 import type { Block, Button, ChatMessage, Field } from '../../chat/message.ts';
 import { formatBytes, formatDuration, formatRate, plural, shortSha } from '../../core/format.ts';
 import type { BackupRecord } from '../services.ts';
+import { backupWarningBlocks, incompleteSummary } from './backup-warnings.ts';
 import { componentProgressBlocks } from './component-progress.ts';
 import { failedReplicaBlocks, replicaValue } from './replicas.ts';
 
@@ -89,8 +91,10 @@ export function backupCompletedMessage(backup: BackupRecord): ChatMessage {
   const replicas = backup.replicas ?? [];
   const copies = replicas.filter((r) => r.status !== 'failed');
 
+  const warnings = backupWarnings(manifest);
+  const incomplete = warnings.some((w) => w.kind === 'incomplete');
   const fields: Field[] = [
-    { label: 'Status', value: 'completed' },
+    { label: 'Status', value: incomplete ? 'completed, incomplete' : 'completed' },
     { label: 'Profile', value: backup.profile },
     { label: 'Total size', value: formatBytes(bytes) },
     { label: 'Duration', value: durationMs === null ? '—' : formatDuration(durationMs) },
@@ -108,9 +112,16 @@ export function backupCompletedMessage(backup: BackupRecord): ChatMessage {
       `• \`${c.name}\` (${c.kind}) ${formatBytes(c.bytes)} · sha256 \`${shortSha(c.sha256)}\` · ${formatDuration(c.durationMs)}`,
   );
   const summary = `${plural(components.length, 'component')}, ${formatBytes(bytes)}${durationMs === null ? '' : ` in ${formatDuration(durationMs)}`}`;
+  const headline = incomplete
+    ? `Backup \`${backup.id}\` completed (${summary}), but ${incompleteSummary(warnings)}.`
+    : `Backup \`${backup.id}\` completed: ${summary}.`;
   const blocks: Block[] = [
-    { type: 'header', text: `Backup of ${backup.profile}: completed` },
-    { type: 'callout', tone: 'success', text: `Backup \`${backup.id}\` completed: ${summary}.` },
+    {
+      type: 'header',
+      text: `Backup of ${backup.profile}: ${incomplete ? 'completed, incomplete' : 'completed'}`,
+    },
+    { type: 'callout', tone: incomplete ? 'warning' : 'success', text: headline },
+    ...backupWarningBlocks(warnings, backup.id).filter((b) => b.type !== 'callout'),
     ...failedReplicaBlocks(replicas),
     { type: 'fields', fields },
   ];
@@ -119,7 +130,10 @@ export function backupCompletedMessage(backup: BackupRecord): ChatMessage {
     type: 'context',
     text: `\`/backup show ${backup.id}\` shows row counts, tools and full checksums.`,
   });
-  return { text: `Backup ${backup.id} of ${backup.profile} completed: ${summary}`, blocks };
+  const text = incomplete
+    ? `Backup ${backup.id} of ${backup.profile} completed (${summary}), but ${incompleteSummary(warnings)}`
+    : `Backup ${backup.id} of ${backup.profile} completed: ${summary}`;
+  return { text, blocks };
 }
 
 /** The alert of a failed backup, with a Retry button when one fits. */

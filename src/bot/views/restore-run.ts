@@ -122,10 +122,10 @@ function resultLines(restore: RestoreRecord): string {
         r.status === 'skipped'
           ? 'not started'
           : r.status === 'failed'
-            ? `failed: ${r.error}`
+            ? `failed: ${withoutUnchanged(r.error)}`
             : r.ok
               ? `${state ? 'restored and validated' : 'restored'} in ${formatDuration(r.durationMs)}, ${plural(r.checks.length, 'check')} ok`
-              : `not restored: ${r.error}`;
+              : `restored, but ${r.error}`;
       const tools = Object.entries(r.tools)
         .map(([tool, version]) => (version.includes(tool) ? version : `${tool} ${version}`))
         .join(', ');
@@ -156,6 +156,22 @@ function stateSentence(destination: string, state: DestinationState): string {
   }
 }
 
+/** After a failure: whether the destinations are as they were, or need looking at. */
+function destinationsSummary(restore: RestoreRecord): string {
+  const states = (restore.results?.components ?? []).map((c) => c.destinationState);
+  if (states.length === 0) return '';
+  if (states.every((s) => s === 'unchanged')) return '. Every destination is unchanged.';
+  if (states.some((s) => s !== 'restored' && s !== 'unchanged')) {
+    return '. Some destinations may be partly restored: see below, and check them before use.';
+  }
+  return '. Each destination is either restored and validated or unchanged: see below.';
+}
+
+/** The error without the "destination is unchanged" its line already says. */
+function withoutUnchanged(error: string | null): string {
+  return (error ?? 'unknown error').replace(/; the destination is unchanged$/, '');
+}
+
 /**
  * The safety backup taken before the restore, for people: its id (restorable with `/restore`),
  * the destinations skipped because they did not exist yet, or why it failed; null when the
@@ -167,8 +183,14 @@ export function safetyBackupLine(restore: RestoreRecord): string | null {
   if (!report) return id ? `Safety backup: \`${id}\`` : null;
   const skipped = report.skipped.map((s) => s.reason).join('; ');
   switch (report.status) {
-    case 'completed':
-      return `Safety backup: \`${id}\` (${report.targets.join(', ')} as they were, ${formatBytes(report.bytes)} in ${formatDuration(report.durationMs)}); \`/restore ${id}\` puts them back${skipped ? `. Skipped: ${skipped}` : ''}`;
+    case 'completed': {
+      const missing = report.incomplete ?? [];
+      const incomplete =
+        missing.length > 0
+          ? `. Incomplete: ${plural(missing.length, 'thing')} could not be saved (${missing.slice(0, 3).join('; ')}${missing.length > 3 ? '; …' : ''}); \`/backup show ${id}\` lists them`
+          : '';
+      return `Safety backup: \`${id}\` (${report.targets.join(', ')} as they were, ${formatBytes(report.bytes)} in ${formatDuration(report.durationMs)}); \`/restore ${id}\` puts them back${skipped ? `. Skipped: ${skipped}` : ''}${incomplete}`;
+    }
     case 'skipped':
       return `Safety backup: none taken: ${skipped}`;
     case 'failed':
@@ -182,7 +204,7 @@ export function restoreEndedMessage(run: RestoreRun, restore: RestoreRecord): Ch
   const duration = restore.results ? ` in ${formatDuration(restore.results.durationMs)}` : '';
   const headline = ok
     ? `Restore \`${restore.id}\` completed${duration}: every check matches the backup.`
-    : `Restore \`${restore.id}\` failed: ${restore.error ?? 'unknown error'}`;
+    : `Restore \`${restore.id}\` failed: ${restore.error ?? 'unknown error'}${destinationsSummary(restore)}`;
   const blocks: Block[] = [
     { type: 'header', text: `Restore of ${run.plan.backupId}: ${ok ? 'completed' : 'failed'}` },
     { type: 'callout', tone: ok ? 'success' : 'danger', text: headline },

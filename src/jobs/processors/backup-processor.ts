@@ -1,4 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
+import { backupWarnings } from '../../backup/component-warnings.ts';
 import type { Manifest } from '../../backup/manifest.ts';
 import { runBackup } from '../../backup/run-backup.ts';
 import type { Catalog } from '../../catalog/open-catalog.ts';
@@ -124,6 +125,7 @@ export function createBackupProcessor(deps: BackupProcessorDeps): JobProcessor<'
       reading = await claimForCopies(payload, context);
       const completed = await backups.markCompleted(id, manifest, location);
       await progress.flush();
+      alertIfIncomplete(manifest, context);
       const replicas = payload.replicate ? await replicate(manifest, context, false) : [];
       // Shut down mid-copy: the job goes back to the queue, and its retry makes the copies left.
       context.signal.throwIfAborted();
@@ -149,6 +151,23 @@ export function createBackupProcessor(deps: BackupProcessorDeps): JobProcessor<'
       await lock?.release();
     }
   };
+}
+
+/**
+ * A scheduled backup has nobody watching its message: one that left something out is an alert
+ * in the logs, as a failed replica is.
+ */
+function alertIfIncomplete(manifest: Manifest, context: JobContext): void {
+  const missing = backupWarnings(manifest).filter((w) => w.kind === 'incomplete');
+  if (missing.length === 0) return;
+  const first = missing
+    .slice(0, 3)
+    .map((w) => `${w.component}: ${w.message}`)
+    .join('; ');
+  context.logger.warn(
+    { backupId: manifest.id, alert: 'backup_incomplete', warnings: missing.length },
+    `ALERT: backup ${manifest.id} completed, but ${missing.length} thing${missing.length === 1 ? ' is' : 's are'} not in it, or not whole: ${first}${missing.length > 3 ? '; …' : ''}`,
+  );
 }
 
 function resultOf(

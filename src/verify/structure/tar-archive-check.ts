@@ -1,54 +1,97 @@
-import { BackupError } from '../../core/errors.ts';
+import { compareTreeFigures } from '../../backup/directory-figures.ts';
+import { BackupError, LifeboatError } from '../../core/errors.ts';
 import { plural } from '../../core/format.ts';
+import { checkTarEntries } from '../../tar/archive-check.ts';
+import { type TarEntry, TarParser } from '../../tar/tar-parser.ts';
 import { feedTool } from '../feed-tool.ts';
 import { describeExit, type StructureCheck, type StructureCheckInput } from './structure-check.ts';
 
 /**
- * A directory component: GNU tar lists the archive from the raw stream, and its entries must
- * number what the manifest recorded — directories, and files (symlinks and the like counted as
- * files, as the backup counts them). Files that vanished while the backup ran are in the
- * manifest's count and its warnings but not in the archive, so the listing may fall short of the
- * count by at most that many warnings.
+ * A directory component, read twice as it streams by: GNU tar lists it (so a real tar accepts
+ * it), and Lifeboat's own reader checks every entry with the rules a restore applies (so level 2
+ * passes only what a restore would extract). Both must see the same entries, and their figures
+ * must be those the manifest records.
  */
 export async function checkTarArchive(input: StructureCheckInput): Promise<StructureCheck> {
   const { component, context } = input;
-  let files = 0;
-  let directories = 0;
-  const fed = await feedTool({
-    input: input.raw,
-    command: 'tar',
-    args: ['--list', '--verbose', '--numeric-owner', '--file=-'],
-    onLine: (line) => {
-      if (line.length === 0) return;
-      if (line.startsWith('d')) directories++;
-      else files++;
-    },
-    ...(input.onBytes ? { onBytes: input.onBytes } : {}),
-    ...(input.signal ? { signal: input.signal } : {}),
-  });
+  let listed = 0;
+  const parser = new TarParser();
+  const entries: TarEntry[] = [];
+  const tapped = async function* () {
+    for await (const chunk of input.raw) {
+      if (!parser.done) entries.push(...parser.push(chunk));
+      yield chunk;
+    }
+    parser.end();
+  };
+  let fed: Awaited<ReturnType<typeof feedTool>>;
+  try {
+    fed = await feedTool({
+      input: tapped(),
+      command: 'tar',
+      args: ['--list', '--verbose', '--numeric-owner', '--file=-'],
+      onLine: (line) => {
+        if (line.length > 0) listed++;
+      },
+      ...(input.onBytes ? { onBytes: input.onBytes } : {}),
+      ...(input.signal ? { signal: input.signal } : {}),
+    });
+  } catch (error) {
+    throw archiveError(context, error);
+  }
   if (fed.code !== 0) {
     throw new BackupError(
       'tar_list_failed',
       `${context}: tar --list ${describeExit(fed)}: ${fed.stderr.join(' ') || 'no output on stderr'}`,
     );
   }
+  if (listed !== entries.length) {
+    throw new BackupError(
+      'archive_entries_mismatch',
+      `${context}: GNU tar lists ${plural(listed, 'entry', 'entries')} and Lifeboat reads ${entries.length}; the archive is read differently by different tools`,
+    );
+  }
+  let figures: ReturnType<typeof checkTarEntries>;
+  try {
+    figures = checkTarEntries(entries);
+  } catch (error) {
+    throw archiveError(context, error);
+  }
+  const { files, directories, bytes } = figures;
   const source = component.source;
   if (source.kind === 'directory') {
-    const shortBy = source.files - files;
-    const filesOk = shortBy === 0 || (shortBy > 0 && shortBy <= source.warnings.length);
-    if (!filesOk || directories !== source.directories) {
+    const mismatches = compareTreeFigures(source, figures).filter((check) => !check.ok);
+    if (mismatches.length > 0) {
+      const named = mismatches.map(
+        (c) => `${c.name}: the manifest records ${c.expected}, the archive holds ${c.actual}`,
+      );
       throw new BackupError(
         'archive_entries_mismatch',
-        `${context}: the tar listing has ${plural(files, 'file')} and ${plural(directories, 'directory', 'directories')}, the manifest records ${plural(source.files, 'file')} and ${plural(source.directories, 'directory', 'directories')}`,
+        `${context}: the archive does not match the manifest (${named.join('; ')})`,
       );
     }
   }
   return {
     checked: [
       `tar listing: ${plural(files, 'file')}, ${plural(directories, 'directory', 'directories')}`,
+      'every entry is one a restore extracts',
     ],
     notChecked: [],
-    figures: { files, directories },
+    figures: { files, directories, bytes },
     rawBytes: fed.inputBytes,
   };
+}
+
+/** A malformed or unsafe archive, named with its component. */
+function archiveError(context: string, error: unknown): unknown {
+  if (!(error instanceof LifeboatError)) return error;
+  if (error.code === 'archive_entry_unsafe') {
+    return new BackupError(error.code, `${context}: a restore would refuse it: ${error.message}`, {
+      cause: error,
+    });
+  }
+  if (error.code === 'tar_invalid') {
+    return new BackupError(error.code, `${context}: ${error.message}`, { cause: error });
+  }
+  return error;
 }

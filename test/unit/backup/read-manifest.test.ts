@@ -38,6 +38,7 @@ const MANIFEST: Manifest = {
         path: '/srv/uploads',
         include: [],
         exclude: ['*.tmp'],
+        counts: 'archive',
         files: 1,
         directories: 0,
         bytes: 20,

@@ -113,7 +113,10 @@ describe('/restore', () => {
     expect(text).toContain('12.0 MiB stored, 36.0 MiB to restore');
     expect(text).toMatch(/pg_restore -j \d into a new database beside "app" on 127\.0\.0\.1:5432/);
     expect(text).toContain('a restore that fails leaves "app" exactly as it was');
-    expect(text).toContain('extract 42 files and 5 directories into /tmp/scratch');
+    expect(text).toContain(
+      'extract 42 files and 5 directories into a private directory inside /tmp/scratch',
+    );
+    expect(text).toContain('the destination is put back as it was');
     expect(text).toContain('approval: needed (production target)');
     expect(text).toContain('approval: not needed');
     expect(text).toContain(

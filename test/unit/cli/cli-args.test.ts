@@ -108,14 +108,17 @@ describe('the lifeboat command line arguments', () => {
     expect(parseCliArgs(['audit'])).toEqual({ mode: 'error', message: usage });
   });
 
-  it('exits 0 only on success, 2 on bad input and 3 on refusal or waiting', () => {
-    expect(exitCodeFor('ok')).toBe(0);
-    expect(exitCodeFor('completed')).toBe(0);
-    expect(exitCodeFor('passed')).toBe(0);
-    expect(exitCodeFor('failed')).toBe(1);
-    expect(exitCodeFor('invalid')).toBe(2);
-    expect(exitCodeFor('refused')).toBe(3);
-    expect(exitCodeFor('unavailable')).toBe(3);
-    expect(exitCodeFor('awaiting_approval')).toBe(3);
+  it('exits 0 only on success, 2 on bad input, 3 on refusal or waiting, 4 when complete but incomplete', () => {
+    expect(exitCodeFor({ status: 'ok' })).toBe(0);
+    expect(exitCodeFor({ status: 'completed' })).toBe(0);
+    expect(exitCodeFor({ status: 'passed' })).toBe(0);
+    expect(exitCodeFor({ status: 'failed' })).toBe(1);
+    expect(exitCodeFor({ status: 'invalid' })).toBe(2);
+    expect(exitCodeFor({ status: 'refused' })).toBe(3);
+    expect(exitCodeFor({ status: 'unavailable' })).toBe(3);
+    expect(exitCodeFor({ status: 'awaiting_approval' })).toBe(3);
+    expect(exitCodeFor({ status: 'completed', incomplete: true })).toBe(4);
+    expect(exitCodeFor({ status: 'completed', incomplete: false })).toBe(0);
+    expect(exitCodeFor({ status: 'failed', incomplete: true })).toBe(1);
   });
 });

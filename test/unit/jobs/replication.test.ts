@@ -120,6 +120,7 @@ describe('copying a completed backup to its replicas', () => {
             path: '/srv/files',
             include: [],
             exclude: [],
+            counts: 'archive',
             files: 1,
             directories: 0,
             bytes: body.length,

@@ -35,6 +35,7 @@ function manifest(encrypted: boolean): Manifest {
           path: '/srv/uploads',
           include: [],
           exclude: [],
+          counts: 'archive',
           files: 1,
           directories: 0,
           bytes: 20,

@@ -1,0 +1,87 @@
+import type { TarEntry } from './tar-parser.ts';
+
+/**
+ * The one rule set of what a directory backup holds, which every step follows: the backup's
+ * walk hands tar only these kinds and leaves the others out with a "not in this backup"
+ * warning; the backup fails if tar's output holds anything else; level 2 and a restore refuse
+ * an archive that does. So whatever a backup takes, a restore gives back.
+ *
+ * - kept: regular files (sparse ones stay sparse), directories, symlinks (whatever they point
+ *   at: a restore creates the link and never writes through it), hard links between files of
+ *   the tree, FIFOs (a name and a mode, no data);
+ * - left out: sockets (tar cannot archive one; the process that listens creates it again) and
+ *   character and block devices (a restore that creates device nodes in a data directory would
+ *   hand raw hardware access to whoever can reach it, from a backup or a tampered archive).
+ */
+export type FileKind =
+  | 'file'
+  | 'directory'
+  | 'symlink'
+  | 'fifo'
+  | 'socket'
+  | 'character-device'
+  | 'block-device';
+
+/** The kinds the walk hands to tar. */
+export const ARCHIVED_KINDS: readonly FileKind[] = ['file', 'directory', 'symlink', 'fifo'];
+
+/** The kinds of tar entry a backup holds and a restore creates. */
+export const ARCHIVE_ENTRY_TYPES: readonly TarEntry['type'][] = [
+  'file',
+  'hardlink',
+  'symlink',
+  'directory',
+  'fifo',
+];
+
+/** The subset of `fs.Stats` (from `lstat`) that tells a file's kind. */
+export interface KindStats {
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+}
+
+/** The kind of a file, from `lstat` (symlinks are not followed). */
+export function fileKindOf(stats: KindStats): FileKind {
+  if (stats.isFile()) return 'file';
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isSymbolicLink()) return 'symlink';
+  if (stats.isFIFO()) return 'fifo';
+  if (stats.isSocket()) return 'socket';
+  if (stats.isCharacterDevice()) return 'character-device';
+  return 'block-device';
+}
+
+/** Why the walk leaves a file of this kind out, for its "not in this backup" warning; null when kept. */
+export function leftOutBecause(kind: FileKind): string | null {
+  switch (kind) {
+    case 'socket':
+      return 'it is a socket, which tar cannot archive (the process listening on it makes it again)';
+    case 'character-device':
+    case 'block-device':
+      return `it is a ${kind.replace('-', ' ')}, and a restore never creates device nodes`;
+    default:
+      return null;
+  }
+}
+
+/**
+ * Why a backup, level 2 and a restore refuse this tar entry; null when it is one a directory
+ * backup holds (see the module comment).
+ */
+export function refusedEntryBecause(entry: TarEntry): string | null {
+  const sparseKeys = entry.paxKeys.some((key) => key.startsWith('GNU.sparse.'));
+  if (sparseKeys && !entry.sparse) {
+    return 'is a sparse file in a format other than GNU pax 1.0, which Lifeboat never writes';
+  }
+  if (ARCHIVE_ENTRY_TYPES.includes(entry.type)) return null;
+  if (entry.type === 'character-device' || entry.type === 'block-device') {
+    return `is a ${entry.type.replace('-', ' ')}; a directory backup leaves devices out and a restore never creates one`;
+  }
+  const flag = entry.typeFlag === '\0' ? 'NUL' : entry.typeFlag;
+  return `has the entry type "${flag}", which a directory backup never holds`;
+}
