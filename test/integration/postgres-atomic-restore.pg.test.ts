@@ -183,8 +183,9 @@ describe('postgres restores leave a destination restored and validated, or exact
     const results = await restore({}, tampered);
 
     expect(results.ok).toBe(false);
+    // Not restored: the mismatch was found before the swap, so nothing was put in place.
     expect(results.components[0]).toMatchObject({
-      status: 'restored',
+      status: 'failed',
       destinationState: 'unchanged',
     });
     expect(results.error).toContain('public.extra rows: 501 expected, 500 found');
