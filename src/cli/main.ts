@@ -70,11 +70,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
 }
 
 function reportStartupError(error: unknown): void {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-    for (const issue of error.issues) process.stderr.write(`  - ${issue}\n`);
-    return;
-  }
+  // A ConfigError's message already lists its issues, each once.
   if (error instanceof UserFacingError) {
     process.stderr.write(`${error.message}\n`);
     return;

@@ -112,6 +112,26 @@ profiles:
     expect(result.stderr).toContain('compresion');
   });
 
+  it('lists each config problem once, those behind an invalid kind too', async () => {
+    const bad = join(dir, 'bad-kind.yaml');
+    await writeFile(
+      bad,
+      'targets:\n  db: { kind: postgress, url: "x", extra: 1 }\nprofiles:\n  full: { targets: [db, cahce] }\ncompresion: zstd\n',
+    );
+    const result = await runLifeboat(['backup', 'list', '--config', bad], { cwd: dir, env });
+    expect(result.code).toBe(2);
+    const occurrences = (text: string) => result.stderr.split(text).length - 1;
+    expect(result.stderr).toContain('4 problems');
+    for (const path of [
+      'targets.db.kind:',
+      'targets.db.extra:',
+      'profiles.full.targets[1]:',
+      'compresion:',
+    ]) {
+      expect(occurrences(path)).toBe(1);
+    }
+  });
+
   it('runs `start` as a service when stdin is not a terminal, until SIGTERM', async () => {
     const port = await freePort();
     const child = spawn(
