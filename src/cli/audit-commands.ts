@@ -10,6 +10,7 @@ import { UserFacingError } from '../core/errors.ts';
 import { plural } from '../core/format.ts';
 import { redactUrl } from '../core/redact.ts';
 import { checkPostgres } from '../preflight.ts';
+import type { CliOutcome } from './cli-outcome.ts';
 
 /** SQLSTATE 42P01: the catalog has not been migrated as far as the audit log. */
 const UNDEFINED_TABLE = '42P01';
@@ -24,18 +25,22 @@ export interface AuditCommandIo {
 
 /**
  * `lifeboat audit verify`: checks the chain and says whether it is intact (exit 0) or where it
- * first breaks (exit 1). With `json`, stdout holds only the verification as one JSON line.
+ * first breaks (exit 1). With `json`, the text goes to stderr, so that stdout holds only the
+ * outcome's JSON line: the verification with `status` `ok` or `failed`.
  */
-export async function auditVerify(io: AuditCommandIo, json: boolean): Promise<number> {
+export async function auditVerify(io: AuditCommandIo, json: boolean): Promise<CliOutcome> {
   const verification = await withAuditLog(io.databaseUrl, (audit) => audit.verify());
-  const text = describeVerification(verification);
-  if (json) {
-    io.stderr.write(text);
-    io.stdout.write(`${JSON.stringify(verification)}\n`);
-  } else {
-    io.stdout.write(text);
-  }
-  return verification.ok ? 0 : 1;
+  (json ? io.stderr : io.stdout).write(describeVerification(verification));
+  return verification.ok
+    ? { code: 0, result: { status: 'ok', ...verification } }
+    : {
+        code: 1,
+        result: {
+          status: 'failed',
+          error: `audit log broken at entry ${verification.brokenAt}: ${verification.problem}`,
+          ...verification,
+        },
+      };
 }
 
 /** A verification in words, one line per fact. */
@@ -60,7 +65,7 @@ function entries(count: number): string {
  * streamed (a page at a time, waiting when stdout is slow), for a SIEM to collect. Resolves
  * to the exit code; the count goes to stderr.
  */
-export async function auditExport(io: AuditCommandIo, since: Date | null): Promise<number> {
+export async function auditExport(io: AuditCommandIo, since: Date | null): Promise<CliOutcome> {
   const written = await withAuditLog(io.databaseUrl, async (audit) => {
     let count = 0;
     for await (const entry of audit.entries(since ? { since } : {})) {
@@ -73,7 +78,7 @@ export async function auditExport(io: AuditCommandIo, since: Date | null): Promi
   });
   const from = since ? ` appended since ${since.toISOString()}` : '';
   io.stderr.write(`exported ${entries(written)}${from}\n`);
-  return 0;
+  return { code: 0, result: { status: 'ok', exported: written } };
 }
 
 /**

@@ -133,6 +133,14 @@ function parseAuditArgs(words: readonly string[], json: boolean, now: Date): Cli
   return { mode: 'audit-export', since };
 }
 
+/**
+ * Whether the run was asked for `--json`, however its other arguments parse: every exit then
+ * prints one JSON object, bad input included.
+ */
+export function wantsJson(argv: readonly string[]): boolean {
+  return argv.includes('--json');
+}
+
 /** 0 success, 1 failure, 2 bad input, 3 refused / unavailable / waiting for approval. */
 export function exitCodeFor(status: CommandResult['status']): number {
   switch (status) {

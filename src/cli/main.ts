@@ -12,14 +12,21 @@ import { ConsoleAdapter } from '../chat/console/console-adapter.ts';
 import { replyChannel } from '../chat/reply-channel.ts';
 import { readEnvironment } from '../config/environment.ts';
 import { loadConfig } from '../config/load-config.ts';
-import { ConfigError, UserFacingError } from '../core/errors.ts';
 import { startHttpServer } from '../http/server.ts';
 import { type App, createApp } from '../main.ts';
 import { checkPostgres } from '../preflight.ts';
 import { checkStores, closeStores, createStores } from '../storage/create-store.ts';
 import { LIFEBOAT_VERSION } from '../version.ts';
 import { auditExport, auditVerify } from './audit-commands.ts';
-import { CLI_USAGE, exitCodeFor, parseCliArgs } from './cli-args.ts';
+import { CLI_USAGE, type CliArgs, parseCliArgs, wantsJson } from './cli-args.ts';
+import {
+  type CliOutcome,
+  describeFailure,
+  failureOutcome,
+  invalidOutcome,
+  okOutcome,
+  resultOutcome,
+} from './cli-outcome.ts';
 import { runChatCommand } from './run-chat-command.ts';
 
 /** Where the console and the CLI write logs, so they stay out of the chat transcript. */
@@ -28,57 +35,60 @@ const LOG_FILE = './.lifeboat/lifeboat.log';
 /** Runs the `lifeboat` command line; resolves to the process exit code. */
 export async function runCli(argv: readonly string[]): Promise<number> {
   const args = parseCliArgs(argv);
+  const json = wantsJson(argv);
+  // With --json, stdout holds only the JSON line: what people read goes to stderr.
+  const out = json ? process.stderr : process.stdout;
+  let outcome: CliOutcome;
   try {
-    switch (args.mode) {
-      case 'usage':
-        process.stdout.write(CLI_USAGE);
-        return 0;
-      case 'version':
-        process.stdout.write(`lifeboat ${LIFEBOAT_VERSION}\n`);
-        return 0;
-      case 'error':
-        process.stderr.write(`${args.message}\n\n${CLI_USAGE}`);
-        return 2;
-      case 'unavailable':
-        process.stderr.write(
-          `\`lifeboat ${args.command}\` is not available in this version of Lifeboat yet.\n`,
-        );
-        return 3;
-      case 'migrate':
-        return await migrate();
-      case 'catalog-rebuild':
-        return await rebuild(args.configPath, args.cleanIncomplete);
-      case 'audit-verify':
-        return await auditVerify(auditIo(), args.json);
-      case 'audit-export':
-        return await auditExport(auditIo(), args.since);
-      case 'start':
-        return await runService(args.configPath, { worker: true, bot: true });
-      case 'worker':
-        return await runService(args.configPath, { worker: true, bot: false });
-      case 'bot':
-        return await runService(args.configPath, { worker: false, bot: true });
-      case 'console':
-        return await runConsoleOnly(args.configPath, args.user);
-      case 'command':
-        return await runCommand(args.configPath, args.words, args.json);
-    }
+    outcome = await run(args, { json, out });
   } catch (error) {
-    reportStartupError(error);
-    return error instanceof ConfigError ? 2 : 1;
+    process.stderr.write(describeFailure(error, process.env.LOG_LEVEL === 'debug'));
+    outcome = failureOutcome(error);
   }
+  if (json) process.stdout.write(`${JSON.stringify(outcome.result)}\n`);
+  return outcome.code;
 }
 
-function reportStartupError(error: unknown): void {
-  // A ConfigError's message already lists its issues, each once.
-  if (error instanceof UserFacingError) {
-    process.stderr.write(`${error.message}\n`);
-    return;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`lifeboat: ${message}\n`);
-  if (process.env.LOG_LEVEL === 'debug' && error instanceof Error) {
-    process.stderr.write(`${error.stack}\n`);
+interface RunContext {
+  readonly json: boolean;
+  /** Where text for people goes: stdout, or stderr when stdout is kept for `--json`. */
+  readonly out: NodeJS.WritableStream;
+}
+
+async function run(args: CliArgs, { json, out }: RunContext): Promise<CliOutcome> {
+  switch (args.mode) {
+    case 'usage':
+      out.write(CLI_USAGE);
+      return okOutcome();
+    case 'version':
+      out.write(`lifeboat ${LIFEBOAT_VERSION}\n`);
+      return okOutcome({ version: LIFEBOAT_VERSION });
+    case 'error':
+      process.stderr.write(`${args.message}\n\n${CLI_USAGE}`);
+      return invalidOutcome(args.message);
+    case 'unavailable': {
+      const error = `\`lifeboat ${args.command}\` is not available in this version of Lifeboat yet.`;
+      process.stderr.write(`${error}\n`);
+      return { code: 3, result: { status: 'unavailable', error } };
+    }
+    case 'migrate':
+      return await migrate(out);
+    case 'catalog-rebuild':
+      return await rebuild(args.configPath, args.cleanIncomplete, out);
+    case 'audit-verify':
+      return await auditVerify(auditIo(), json);
+    case 'audit-export':
+      return await auditExport(auditIo(), args.since);
+    case 'start':
+      return await runService(args.configPath, { worker: true, bot: true });
+    case 'worker':
+      return await runService(args.configPath, { worker: true, bot: false });
+    case 'bot':
+      return await runService(args.configPath, { worker: false, bot: true });
+    case 'console':
+      return await runConsoleOnly(args.configPath, args.user);
+    case 'command':
+      return await runCommand(args.configPath, args.words, out);
   }
 }
 
@@ -106,18 +116,18 @@ function auditIo() {
   return { databaseUrl, stdout: process.stdout, stderr: process.stderr };
 }
 
-async function migrate(): Promise<number> {
+async function migrate(out: NodeJS.WritableStream): Promise<CliOutcome> {
   const env = readEnvironment(process.env);
   await checkPostgres(env.databaseUrl, 'the catalog');
   const catalog = await openCatalog(env.databaseUrl);
   try {
     const applied = await catalog.migrate();
-    process.stdout.write(
+    out.write(
       applied.length
         ? `applied ${applied.length} migration(s): ${applied.join(', ')}\n`
         : 'the catalog is up to date\n',
     );
-    return 0;
+    return okOutcome({ applied });
   } finally {
     await catalog.close();
   }
@@ -127,7 +137,11 @@ async function migrate(): Promise<number> {
  * `lifeboat catalog rebuild`: the catalog from the manifests in the primary store. Needs the
  * config (for the store) and the catalog database, not Redis or a worker.
  */
-async function rebuild(configPath: string | undefined, cleanIncomplete: boolean): Promise<number> {
+async function rebuild(
+  configPath: string | undefined,
+  cleanIncomplete: boolean,
+  out: NodeJS.WritableStream,
+): Promise<CliOutcome> {
   const { config } = loadConfig({ path: configPath, env: process.env });
   const env = readEnvironment(process.env);
   await checkPostgres(env.databaseUrl, 'the catalog');
@@ -142,8 +156,13 @@ async function rebuild(configPath: string | undefined, cleanIncomplete: boolean)
       inventory: catalog.inventory,
       cleanIncomplete,
     });
-    process.stdout.write(`${describeRebuild(report, cleanIncomplete).join('\n')}\n`);
-    return 0;
+    out.write(`${describeRebuild(report, cleanIncomplete).join('\n')}\n`);
+    return okOutcome({
+      recorded: report.recorded.length,
+      missing: report.missing.length,
+      incomplete: report.incomplete.length,
+      invalid: report.invalid.length,
+    });
   } finally {
     closeStores(stores);
     await catalog.close();
@@ -153,19 +172,13 @@ async function rebuild(configPath: string | undefined, cleanIncomplete: boolean)
 async function runCommand(
   configPath: string | undefined,
   words: readonly string[],
-  json: boolean,
-): Promise<number> {
+  out: NodeJS.WritableStream,
+): Promise<CliOutcome> {
   const app = await quietApp(configPath);
   try {
     await app.ensureWorker();
-    const result = await runChatCommand(app, {
-      words,
-      user: osUser(),
-      // With --json, people's text goes to stderr and stdout holds only the JSON line.
-      output: json ? process.stderr : process.stdout,
-    });
-    if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
-    return exitCodeFor(result.status);
+    const result = await runChatCommand(app, { words, user: osUser(), output: out });
+    return resultOutcome(result);
   } finally {
     await app.close();
   }
@@ -227,12 +240,15 @@ async function attachConsole(app: App, user: string): Promise<void> {
   await sweeper.stop();
 }
 
-async function runConsoleOnly(configPath: string | undefined, user: string | undefined) {
+async function runConsoleOnly(
+  configPath: string | undefined,
+  user: string | undefined,
+): Promise<CliOutcome> {
   const app = await quietApp(configPath);
   try {
     await app.ensureWorker();
     await attachConsole(app, user ?? osUser());
-    return 0;
+    return okOutcome();
   } finally {
     await app.close();
   }
@@ -246,7 +262,7 @@ async function runConsoleOnly(configPath: string | undefined, user: string | und
 async function runService(
   configPath: string | undefined,
   parts: { worker: boolean; bot: boolean },
-): Promise<number> {
+): Promise<CliOutcome> {
   const attach = parts.worker && parts.bot && process.stdin.isTTY === true;
   const app = attach ? await quietApp(configPath) : await createApp({ configPath });
   let server: Server | undefined;
@@ -280,7 +296,7 @@ async function runService(
       app.logger.info('shutting down');
       await sweeper?.stop();
     }
-    return 0;
+    return okOutcome();
   } finally {
     server?.close();
     await app.close();
