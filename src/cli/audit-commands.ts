@@ -21,6 +21,8 @@ export interface AuditCommandIo {
   readonly databaseUrl: string;
   readonly stdout: Writable;
   readonly stderr: Writable;
+  /** Aborted when the reader of stdout went away (`| head`): the export stops there. */
+  readonly stdoutClosed?: AbortSignal;
 }
 
 /**
@@ -66,16 +68,21 @@ function entries(count: number): string {
  * to the exit code; the count goes to stderr.
  */
 export async function auditExport(io: AuditCommandIo, since: Date | null): Promise<CliOutcome> {
+  const closed = io.stdoutClosed;
   const written = await withAuditLog(io.databaseUrl, async (audit) => {
     let count = 0;
     for await (const entry of audit.entries(since ? { since } : {})) {
+      if (closed?.aborted) break;
       if (!io.stdout.write(`${JSON.stringify(exportedEntry(entry))}\n`)) {
-        await once(io.stdout, 'drain');
+        await once(io.stdout, 'drain', closed ? { signal: closed } : {}).catch(() => undefined);
       }
       count++;
     }
     return count;
   });
+  // The reader took what it wanted (`| head`): a normal end, with nothing more to say.
+  if (closed?.aborted)
+    return { code: 0, result: { status: 'ok', exported: written, stopped: 'stdout closed' } };
   const from = since ? ` appended since ${since.toISOString()}` : '';
   io.stderr.write(`exported ${entries(written)}${from}\n`);
   return { code: 0, result: { status: 'ok', exported: written } };

@@ -23,6 +23,16 @@ export function resultOutcome(result: CommandResult): CliOutcome {
   return { code: exitCodeFor(result.status), result };
 }
 
+/**
+ * The exit code of a session of several commands (the console in a pipe): 1 when any failed,
+ * else 2 when any was bad input, else 3 when any was refused, unavailable or left waiting for
+ * approval, else 0.
+ */
+export function sessionExitCode(codes: Iterable<number>): number {
+  const seen = new Set(codes);
+  return [1, 2, 3].find((code) => seen.has(code)) ?? 0;
+}
+
 /** A run that succeeded, with what `--json` should say about it. */
 export function okOutcome(fields: Readonly<Record<string, unknown>> = {}): CliOutcome {
   return { code: 0, result: { status: 'ok', ...fields } };

@@ -18,7 +18,7 @@ import { checkPostgres } from '../preflight.ts';
 import { checkStores, closeStores, createStores } from '../storage/create-store.ts';
 import { LIFEBOAT_VERSION } from '../version.ts';
 import { auditExport, auditVerify } from './audit-commands.ts';
-import { CLI_USAGE, type CliArgs, parseCliArgs, wantsJson } from './cli-args.ts';
+import { CLI_USAGE, type CliArgs, exitCodeFor, parseCliArgs, wantsJson } from './cli-args.ts';
 import {
   type CliOutcome,
   describeFailure,
@@ -26,7 +26,9 @@ import {
   invalidOutcome,
   okOutcome,
   resultOutcome,
+  sessionExitCode,
 } from './cli-outcome.ts';
+import { watchClosedOutput } from './closed-stdout.ts';
 import { runChatCommand } from './run-chat-command.ts';
 
 /** Where the console and the CLI write logs, so they stay out of the chat transcript. */
@@ -36,11 +38,12 @@ const LOG_FILE = './.lifeboat/lifeboat.log';
 export async function runCli(argv: readonly string[]): Promise<number> {
   const args = parseCliArgs(argv);
   const json = wantsJson(argv);
+  const stdoutClosed = watchClosedOutput(process.stdout);
   // With --json, stdout holds only the JSON line: what people read goes to stderr.
   const out = json ? process.stderr : process.stdout;
   let outcome: CliOutcome;
   try {
-    outcome = await run(args, { json, out });
+    outcome = await run(args, { json, out, stdoutClosed });
   } catch (error) {
     process.stderr.write(describeFailure(error, process.env.LOG_LEVEL === 'debug'));
     outcome = failureOutcome(error);
@@ -53,9 +56,11 @@ interface RunContext {
   readonly json: boolean;
   /** Where text for people goes: stdout, or stderr when stdout is kept for `--json`. */
   readonly out: NodeJS.WritableStream;
+  /** Aborted when the reader of stdout went away: stop writing, end quietly. */
+  readonly stdoutClosed: AbortSignal;
 }
 
-async function run(args: CliArgs, { json, out }: RunContext): Promise<CliOutcome> {
+async function run(args: CliArgs, { json, out, stdoutClosed }: RunContext): Promise<CliOutcome> {
   switch (args.mode) {
     case 'usage':
       out.write(CLI_USAGE);
@@ -76,17 +81,17 @@ async function run(args: CliArgs, { json, out }: RunContext): Promise<CliOutcome
     case 'catalog-rebuild':
       return await rebuild(args.configPath, args.cleanIncomplete, out);
     case 'audit-verify':
-      return await auditVerify(auditIo(), json);
+      return await auditVerify(auditIo(stdoutClosed), json);
     case 'audit-export':
-      return await auditExport(auditIo(), args.since);
+      return await auditExport(auditIo(stdoutClosed), args.since);
     case 'start':
-      return await runService(args.configPath, { worker: true, bot: true });
+      return await runService(args.configPath, { worker: true, bot: true }, stdoutClosed);
     case 'worker':
-      return await runService(args.configPath, { worker: true, bot: false });
+      return await runService(args.configPath, { worker: true, bot: false }, stdoutClosed);
     case 'bot':
-      return await runService(args.configPath, { worker: false, bot: true });
+      return await runService(args.configPath, { worker: false, bot: true }, stdoutClosed);
     case 'console':
-      return await runConsoleOnly(args.configPath, args.user);
+      return await runConsoleOnly(args.configPath, args.user, stdoutClosed);
     case 'command':
       return await runCommand(args.configPath, args.words, out);
   }
@@ -111,9 +116,9 @@ function quietApp(configPath: string | undefined): Promise<App> {
 }
 
 /** The audit commands need only the catalog: `DATABASE_URL`, no config, no Redis. */
-function auditIo() {
+function auditIo(stdoutClosed: AbortSignal) {
   const { databaseUrl } = readEnvironment(process.env);
-  return { databaseUrl, stdout: process.stdout, stderr: process.stderr };
+  return { databaseUrl, stdout: process.stdout, stderr: process.stderr, stdoutClosed };
 }
 
 async function migrate(out: NodeJS.WritableStream): Promise<CliOutcome> {
@@ -207,14 +212,22 @@ function sweepApprovals(app: App, adapter?: ChatAdapter): ApprovalSweeper {
   return sweeper;
 }
 
-async function attachConsole(app: App, user: string): Promise<void> {
+/**
+ * Runs the console chat on the terminal or pipe until its input ends. Resolves to the session's
+ * exit code: 0 in a terminal; in a pipe, as a script needs it, the worst of its commands' (see
+ * `sessionExitCode`). A reader of stdout that went away (`| head`) ends the session.
+ */
+async function attachConsole(app: App, user: string, stdoutClosed: AbortSignal): Promise<number> {
   const adapter = new ConsoleAdapter({ input: process.stdin, output: process.stdout, user });
   const sweeper = sweepApprovals(app, adapter);
+  const codes: number[] = [];
   await adapter.start(async (event) => {
     if (event.kind === 'command' || event.kind === 'action') {
-      await app.dispatcher.handle(event, replyChannel(adapter, event.channel));
+      const result = await app.dispatcher.handle(event, replyChannel(adapter, event.channel));
+      codes.push(exitCodeFor(result.status));
     }
   });
+  stdoutClosed.addEventListener('abort', () => void adapter.stop(), { once: true });
   await adapter.post(
     { channel: 'console' },
     {
@@ -238,17 +251,23 @@ async function attachConsole(app: App, user: string): Promise<void> {
   );
   await adapter.done;
   await sweeper.stop();
+  if (process.stdin.isTTY === true) return 0;
+  if (adapter.invalidLines > 0) codes.push(2);
+  return sessionExitCode(codes);
 }
 
 async function runConsoleOnly(
   configPath: string | undefined,
   user: string | undefined,
+  stdoutClosed: AbortSignal,
 ): Promise<CliOutcome> {
   const app = await quietApp(configPath);
   try {
     await app.ensureWorker();
-    await attachConsole(app, user ?? osUser());
-    return okOutcome();
+    const code = await attachConsole(app, user ?? osUser(), stdoutClosed);
+    if (code === 0) return okOutcome();
+    const status = code === 1 ? 'failed' : code === 2 ? 'invalid' : 'refused';
+    return { code, result: { status, error: `a command of the session ended ${status}` } };
   } finally {
     await app.close();
   }
@@ -262,6 +281,7 @@ async function runConsoleOnly(
 async function runService(
   configPath: string | undefined,
   parts: { worker: boolean; bot: boolean },
+  stdoutClosed: AbortSignal,
 ): Promise<CliOutcome> {
   const attach = parts.worker && parts.bot && process.stdin.isTTY === true;
   const app = attach ? await quietApp(configPath) : await createApp({ configPath });
@@ -285,7 +305,7 @@ async function runService(
       }
     }
     if (attach) {
-      await attachConsole(app, osUser());
+      await attachConsole(app, osUser(), stdoutClosed);
     } else {
       const sweeper = parts.bot ? sweepApprovals(app) : undefined;
       app.logger.info('lifeboat running; send SIGTERM to stop');
