@@ -45,6 +45,12 @@ export interface AppOptions {
   readonly seedDemo?: boolean;
   /** Called with short lines about what start-up did (demo seeding, migrations). */
   readonly onStartupNote?: (line: string) => void;
+  /**
+   * Refuse to start unless Redis answers. Commands that need only the catalog (`backup list`,
+   * `status`) start without it: the queue connects on first use, and says Redis is down then.
+   * @defaultValue true
+   */
+  readonly requireRedis?: boolean;
 }
 
 /** Everything a Lifeboat process is made of, built once; each entry point uses what it needs. */
@@ -87,7 +93,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const { config } = loaded;
 
   await checkPostgres(env.databaseUrl, 'the catalog');
-  await checkRedis(env.redisUrl);
+  if (options.requireRedis !== false) await checkRedis(env.redisUrl);
 
   const catalog = await openCatalog(env.databaseUrl);
   const closers: (() => Promise<void>)[] = [() => catalog.close()];
@@ -106,7 +112,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     closers.push(async () => closeStores(stores));
     await checkStores(stores);
     const store = stores.primary;
-    const queue = await openJobQueue({ redisUrl: env.redisUrl, prefix: env.queuePrefix });
+    const queue = openJobQueue({ redisUrl: env.redisUrl, prefix: env.queuePrefix, logger });
     closers.unshift(() => queue.close());
 
     const backupJobs = createBackupJobs({

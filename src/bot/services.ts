@@ -109,11 +109,20 @@ export interface ProfileStatus {
   readonly lastFailure: BackupRecord | null;
 }
 
+/**
+ * What `/status`, `/readyz` and `/metrics` report. What could not be known because the service
+ * it needs is down (workers and queue counts without Redis, profiles without the catalog) is
+ * null, never a guess.
+ */
 export interface StatusReport {
   readonly services: readonly ServiceHealth[];
-  readonly workers: number;
-  readonly queue: { readonly waiting: number; readonly active: number; readonly failed: number };
-  readonly profiles: readonly ProfileStatus[];
+  readonly workers: number | null;
+  readonly queue: {
+    readonly waiting: number;
+    readonly active: number;
+    readonly failed: number;
+  } | null;
+  readonly profiles: readonly ProfileStatus[] | null;
 }
 
 /** `/backup verify ID|latest`: which backup and how deep. */

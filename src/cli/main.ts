@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
+import { commands } from '../../commands/index.ts';
 import { type ApprovalSweeper, startApprovalSweeper } from '../approvals/approval-sweeper.ts';
 import { restoreExecutions } from '../bot/restore-executions.ts';
 import { approvalRequestMessage } from '../bot/views/approval-request.ts';
@@ -12,6 +13,9 @@ import { ConsoleAdapter } from '../chat/console/console-adapter.ts';
 import { replyChannel } from '../chat/reply-channel.ts';
 import { readEnvironment } from '../config/environment.ts';
 import { loadConfig } from '../config/load-config.ts';
+import { ServiceUnavailableError } from '../core/errors.ts';
+import { parseCommand } from '../core/parse-command.ts';
+import { quoteWords } from '../core/tokenize.ts';
 import { startHttpServer } from '../http/server.ts';
 import { type App, createApp } from '../main.ts';
 import { checkPostgres } from '../preflight.ts';
@@ -105,13 +109,33 @@ function osUser(): string {
   }
 }
 
+/**
+ * Starts the console's in-process worker when no worker serves the queue. With Redis down it
+ * says so and carries on: commands that read the catalog still work.
+ */
+async function ensureWorkerOrSay(app: App): Promise<void> {
+  try {
+    await app.ensureWorker();
+  } catch (error) {
+    if (!(error instanceof ServiceUnavailableError)) throw error;
+    const first = error.message.split('\n')[0];
+    process.stderr.write(
+      `${first}\nCommands that queue work fail until it is back; /backup list, /backup show, /approvals and /status work without it.\n`,
+    );
+  }
+}
+
 /** The console and one-shot CLI commands log to a file, keeping the terminal for people. */
-function quietApp(configPath: string | undefined): Promise<App> {
+function quietApp(
+  configPath: string | undefined,
+  options: { readonly requireRedis: boolean },
+): Promise<App> {
   mkdirSync(resolve('.lifeboat'), { recursive: true });
   return createApp({
     configPath,
     logDestination: resolve(LOG_FILE),
     onStartupNote: (line) => process.stderr.write(`${line}\n`),
+    requireRedis: options.requireRedis,
   });
 }
 
@@ -179,9 +203,12 @@ async function runCommand(
   words: readonly string[],
   out: NodeJS.WritableStream,
 ): Promise<CliOutcome> {
-  const app = await quietApp(configPath);
+  // Only commands that queue work need Redis (and a worker): the others read the catalog.
+  const parsed = parseCommand(`/${quoteWords(words)}`, commands);
+  const enqueues = parsed.ok && parsed.command.enqueues;
+  const app = await quietApp(configPath, { requireRedis: enqueues });
   try {
-    await app.ensureWorker();
+    if (enqueues) await app.ensureWorker();
     const result = await runChatCommand(app, { words, user: osUser(), output: out });
     return resultOutcome(result);
   } finally {
@@ -261,9 +288,10 @@ async function runConsoleOnly(
   user: string | undefined,
   stdoutClosed: AbortSignal,
 ): Promise<CliOutcome> {
-  const app = await quietApp(configPath);
+  // The console starts without Redis: what reads the catalog works, and it says what does not.
+  const app = await quietApp(configPath, { requireRedis: false });
   try {
-    await app.ensureWorker();
+    await ensureWorkerOrSay(app);
     const code = await attachConsole(app, user ?? osUser(), stdoutClosed);
     if (code === 0) return okOutcome();
     const status = code === 1 ? 'failed' : code === 2 ? 'invalid' : 'refused';
@@ -284,7 +312,9 @@ async function runService(
   stdoutClosed: AbortSignal,
 ): Promise<CliOutcome> {
   const attach = parts.worker && parts.bot && process.stdin.isTTY === true;
-  const app = attach ? await quietApp(configPath) : await createApp({ configPath });
+  const app = attach
+    ? await quietApp(configPath, { requireRedis: true })
+    : await createApp({ configPath });
   let server: Server | undefined;
   try {
     if (parts.worker) app.startWorker();
