@@ -24,6 +24,7 @@ import { type JobQueue, openJobQueue } from './jobs/queue.ts';
 import { createRestoreJobs } from './jobs/restore-jobs.ts';
 import { createVerificationJobs } from './jobs/verify-jobs.ts';
 import { startWorker, type WorkerHandle, type WorkerTuning } from './jobs/worker.ts';
+import { type WorkerWatch, watchForWorkers } from './jobs/worker-watch.ts';
 import { createLogger, type Logger } from './logging/logger.ts';
 import { checkPostgres, checkRedis } from './preflight.ts';
 import { syncBackupSchedules } from './schedule/backup-schedules.ts';
@@ -73,6 +74,13 @@ export interface App {
    * work on their own; returns it, or undefined when workers are already running.
    */
   ensureWorker(): Promise<WorkerHandle | undefined>;
+  /**
+   * Keeps looking, every few seconds until stopped, whether a worker serves the queue, and
+   * starts the in-process one when none does and jobs wait (see `watchForWorkers`): for the
+   * CLI and the console, whose jobs would otherwise be stranded when the worker that served
+   * them at start-up stops.
+   */
+  watchForWorkers(intervalMs?: number): WorkerWatch;
   /** Makes the queue's schedules match the config. */
   syncSchedules(): Promise<{ scheduled: string[]; removed: string[] }>;
   close(): Promise<void>;
@@ -236,6 +244,14 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         if (workers.size || (await queue.workerCount()) > 0) return undefined;
         return startOwnWorker();
       },
+      watchForWorkers: (intervalMs) =>
+        watchForWorkers({
+          queue,
+          serving: () => workers.size > 0,
+          start: () => void startOwnWorker(),
+          logger,
+          ...(intervalMs ? { intervalMs } : {}),
+        }),
       syncSchedules: () => syncBackupSchedules(queue, config),
       async close() {
         await Promise.all([...workers].map((w) => w.close()));

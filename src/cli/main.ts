@@ -207,11 +207,13 @@ async function runCommand(
   const parsed = parseCommand(`/${quoteWords(words)}`, commands);
   const enqueues = parsed.ok && parsed.command.enqueues;
   const app = await quietApp(configPath, { requireRedis: enqueues });
+  const watch = enqueues ? app.watchForWorkers() : undefined;
   try {
     if (enqueues) await app.ensureWorker();
     const result = await runChatCommand(app, { words, user: osUser(), output: out });
     return resultOutcome(result);
   } finally {
+    watch?.stop();
     await app.close();
   }
 }
@@ -290,6 +292,7 @@ async function runConsoleOnly(
 ): Promise<CliOutcome> {
   // The console starts without Redis: what reads the catalog works, and it says what does not.
   const app = await quietApp(configPath, { requireRedis: false });
+  const watch = app.watchForWorkers();
   try {
     await ensureWorkerOrSay(app);
     const code = await attachConsole(app, user ?? osUser(), stdoutClosed);
@@ -297,6 +300,7 @@ async function runConsoleOnly(
     const status = code === 1 ? 'failed' : code === 2 ? 'invalid' : 'refused';
     return { code, result: { status, error: `a command of the session ended ${status}` } };
   } finally {
+    watch.stop();
     await app.close();
   }
 }

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { freePort } from '../../src/core/free-port.ts';
 import { databaseUrl, dropDatabase, uniqueName } from '../support/databases.ts';
 import {
+  exitWithin,
   type ProcessResult,
   type RunningLifeboat,
   runLifeboat,
@@ -40,22 +41,6 @@ const unreachableLines = (lines: Record<string, unknown>[]) =>
 
 /** A raw stack trace or ioredis' "Unhandled error event" print. */
 const RAW_ERROR = /\n\s+at |Unhandled error event|^Error: connect/m;
-
-/** The process's exit code; fails the test when it has not exited within the bound. */
-async function exitOf(process: RunningLifeboat): Promise<number | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`did not exit in time\nstderr:\n${process.stderr()}`)),
-      BOUNDED.timeout,
-    );
-  });
-  try {
-    return await Promise.race([process.exited, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 async function fetchWithin(url: string): Promise<{ status: number; body: string }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(20_000) });
@@ -122,7 +107,7 @@ profiles:
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     await gate.open();
 
-    const code = await exitOf(cli);
+    const code = await exitWithin(cli, BOUNDED.timeout);
     const result = { stdout: cli.stdout(), stderr: cli.stderr() };
     expect(result.stderr).not.toMatch(RAW_ERROR);
     expect(result.stderr).not.toContain('ECONNREFUSED');
@@ -214,6 +199,6 @@ profiles:
     await redis.kill();
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     void service.kill('SIGTERM');
-    expect(await exitOf(service)).toBe(0);
+    expect(await exitWithin(service, BOUNDED.timeout)).toBe(0);
   }, 150_000);
 });
