@@ -1,7 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { commands } from '../../commands/index.ts';
 import { type ApprovalSweeper, startApprovalSweeper } from '../approvals/approval-sweeper.ts';
 import { restoreExecutions } from '../bot/restore-executions.ts';
@@ -20,6 +19,7 @@ import { startHttpServer } from '../http/server.ts';
 import { type App, createApp } from '../main.ts';
 import { checkPostgres } from '../preflight.ts';
 import { checkStores, closeStores, createStores } from '../storage/create-store.ts';
+import { checkWritable, makeDirectorySync } from '../storage/file-system-errors.ts';
 import { LIFEBOAT_VERSION } from '../version.ts';
 import { auditExport, auditVerify } from './audit-commands.ts';
 import { CLI_USAGE, type CliArgs, exitCodeFor, parseCliArgs, wantsJson } from './cli-args.ts';
@@ -130,10 +130,12 @@ function quietApp(
   configPath: string | undefined,
   options: { readonly requireRedis: boolean },
 ): Promise<App> {
-  mkdirSync(resolve('.lifeboat'), { recursive: true });
+  const logFile = resolve(LOG_FILE);
+  makeDirectorySync(dirname(logFile), `the log directory ${dirname(logFile)}`);
+  checkWritable(logFile, `the log file ${logFile}`);
   return createApp({
     configPath,
-    logDestination: resolve(LOG_FILE),
+    logDestination: logFile,
     onStartupNote: (line) => process.stderr.write(`${line}\n`),
     requireRedis: options.requireRedis,
   });

@@ -1,6 +1,5 @@
-import { mkdtemp, rm, statfs } from 'node:fs/promises';
+import { rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Manifest, ManifestComponent } from '../backup/manifest.ts';
 import type { ComponentProgress, ProgressListener } from '../backup/progress.ts';
@@ -11,6 +10,7 @@ import { formatBytes } from '../core/format.ts';
 import type { AgeIdentity } from '../crypto/age/index.ts';
 import { AGE_IDENTITY_FILE_VARIABLE, AGE_IDENTITY_VARIABLE } from '../crypto/age-identities.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
+import { makeTemporaryDirectory } from '../storage/file-system-errors.ts';
 import type {
   ComponentRestorer,
   RestoreDestination,
@@ -123,7 +123,18 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
   for (const step of steps) report(progressOf(step.planned, 'waiting', 0, 'waiting'));
   assertIdentities(steps, options.identities);
 
-  const staging = await mkdtemp(join(options.stagingDirectory ?? tmpdir(), 'lifeboat-restore-'));
+  const stagingParent = options.stagingDirectory ?? tmpdir();
+  const staging = await makeTemporaryDirectory(
+    stagingParent,
+    'lifeboat-restore-',
+    `the staging directory ${stagingParent}`,
+  ).catch((error: unknown) => {
+    throw new RestoreError(
+      codeOf(error, 'restore_staging_failed'),
+      `${messageOf(error)}; nothing was changed`,
+      { cause: error },
+    );
+  });
   try {
     await assertSpace(staging, steps);
     const staged: StagedComponent[] = [];

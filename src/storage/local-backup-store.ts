@@ -6,6 +6,11 @@ import { pipeline } from 'node:stream/promises';
 import { LifeboatError } from '../core/errors.ts';
 import { randomSuffix } from '../core/ids.ts';
 import type { BackupStore, StoredObject } from './backup-store.ts';
+import {
+  diagnoseDirectory,
+  explainFileSystemError,
+  isFileSystemError,
+} from './file-system-errors.ts';
 import { assertKeyPrefix, assertObjectKey, PARTIAL_OBJECT_PATTERN } from './object-key.ts';
 
 export interface LocalBackupStoreOptions {
@@ -51,9 +56,10 @@ export class LocalBackupStore implements BackupStore {
       return { key, bytes: out.bytesWritten };
     } catch (error) {
       body.destroy();
-      await rm(temp, { force: true });
+      await rm(temp, { force: true }).catch(() => undefined);
       await this.removeEmptyParents(directory);
-      throw error;
+      // The source's own failures go up as they are; the file system's say what it was.
+      throw isFileSystemError(error) ? await this.failure('store', key, error, directory) : error;
     }
   }
 
@@ -72,7 +78,7 @@ export class LocalBackupStore implements BackupStore {
       return handle.createReadStream();
     } catch (error) {
       if (isMissing(error)) throw notFound(key, error);
-      throw error;
+      throw isFileSystemError(error) ? await this.failure('read', key, error) : error;
     }
   }
 
@@ -99,7 +105,11 @@ export class LocalBackupStore implements BackupStore {
 
   async delete(key: string): Promise<void> {
     const file = this.pathOf(key);
-    await rm(file, { force: true });
+    try {
+      await rm(file, { force: true });
+    } catch (error) {
+      throw isFileSystemError(error) ? await this.failure('delete', key, error) : error;
+    }
     await this.removeEmptyParents(dirname(file));
   }
 
@@ -111,7 +121,11 @@ export class LocalBackupStore implements BackupStore {
     await this.collect(slash === -1 ? '' : prefix.slice(0, slash), prefix, found, true);
     for (const object of found) {
       const file = join(this.root, ...object.key.split('/'));
-      await rm(file, { force: true });
+      try {
+        await rm(file, { force: true });
+      } catch (error) {
+        throw isFileSystemError(error) ? await this.failure('delete', object.key, error) : error;
+      }
       await this.removeEmptyParents(dirname(file));
     }
     return found.filter((o) => !PARTIAL_OBJECT_PATTERN.test(basename(o.key))).length;
@@ -126,6 +140,24 @@ export class LocalBackupStore implements BackupStore {
   private pathOf(key: string): string {
     assertObjectKey(key);
     return join(this.root, ...key.split('/'));
+  }
+
+  /**
+   * `cannot store bk_…/app-db.dump.zst: the store /srv/backups is read-only: …`: a file-system
+   * error as its real cause, found by looking at the directories on the way to `near` when the
+   * error itself does not say (see `diagnoseDirectory`).
+   */
+  private async failure(
+    action: 'store' | 'read' | 'delete',
+    key: string,
+    error: unknown,
+    near?: string,
+  ): Promise<LifeboatError> {
+    const cause = near ? await diagnoseDirectory(near, error) : undefined;
+    const explained = explainFileSystemError(error, `the store ${this.root}`, cause);
+    return new LifeboatError(explained.code, `cannot ${action} ${key}: ${explained.message}`, {
+      cause: error,
+    });
   }
 
   /** Creates the temporary file, retrying when a concurrent delete removed its empty directory. */
@@ -157,7 +189,15 @@ export class LocalBackupStore implements BackupStore {
       entries = await readdir(directory, { withFileTypes: true });
     } catch (error) {
       if (isMissing(error)) return;
-      throw error;
+      if (!isFileSystemError(error)) throw error;
+      const explained = explainFileSystemError(error, `the store ${this.root}`);
+      throw new LifeboatError(
+        explained.code,
+        `cannot list ${prefix || 'the store'}: ${explained.message}`,
+        {
+          cause: error,
+        },
+      );
     }
     for (const entry of entries) {
       const key = dirKey === '' ? entry.name : `${dirKey}/${entry.name}`;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { type FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
+import { type FileHandle, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -9,6 +9,7 @@ import { BackupError, LifeboatError } from '../../core/errors.ts';
 import { redactPasswords } from '../../postgres/connection-url.ts';
 import { oneShotRedisOptions, parseRedisUrl, type RedisUrl } from '../../redis/redis-url.ts';
 import { startTemporaryRedis } from '../../redis/temporary-redis.ts';
+import { makeTemporaryDirectory } from '../../storage/file-system-errors.ts';
 import type { BackupSource, OpenedSource, SourceResult } from './backup-source.ts';
 import {
   type ChildExit,
@@ -80,7 +81,11 @@ export class RedisSource implements BackupSource {
     const cliVersion = await toolVersionLine('redis-cli', this.redisCli);
     if (signal.aborted) throw cancelledError(signal);
 
-    const directory = await mkdtemp(join(tmpdir(), 'lifeboat-redis-snapshot-'));
+    const directory = await makeTemporaryDirectory(
+      tmpdir(),
+      'lifeboat-redis-snapshot-',
+      `the directory for Redis snapshots ${tmpdir()}`,
+    );
     const file = join(directory, 'snapshot.rdb');
     const env = { ...process.env };
     delete env.REDISCLI_AUTH;
