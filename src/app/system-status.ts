@@ -5,6 +5,7 @@ import type {
   StatusReport,
   SystemStatus,
 } from '../bot/services.ts';
+import type { StoreSurvey } from '../catalog/store-survey.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
 import { errorMessage } from '../core/network-errors.ts';
 import { redactUrl } from '../core/redact.ts';
@@ -17,6 +18,10 @@ export interface SystemStatusDeps {
   readonly catalog: { ping(): Promise<void> };
   readonly backups: BackupCatalogView;
   readonly queue: Pick<JobQueue, 'ping' | 'workerCount' | 'counts'>;
+  /** A bounded look at the primary store for backups the catalog does not know. */
+  readonly survey?: () => Promise<StoreSurvey>;
+  /** How long one survey of the store is reused. @defaultValue 10 minutes */
+  readonly surveyTtlMs?: number;
   /**
    * How long each probe of a service may take before the service counts as down, so that a
    * report (and `/readyz`, `/metrics`) answers in bounded time whatever is down.
@@ -35,6 +40,21 @@ const RECENT = 50;
  */
 export function createSystemStatus(deps: SystemStatusDeps): SystemStatus {
   const timeoutMs = deps.probeTimeoutMs ?? 2_000;
+  const ttlMs = deps.surveyTtlMs ?? 10 * 60_000;
+  let lastSurvey: { at: number; survey: Promise<StoreSurvey> } | undefined;
+  /** The store's survey, looked at again at most every `ttlMs` (scrapes come every few seconds). */
+  const survey = (): Promise<StoreSurvey> | undefined => {
+    if (!deps.survey) return undefined;
+    if (!lastSurvey || Date.now() - lastSurvey.at > ttlMs) {
+      const fresh = deps.survey();
+      lastSurvey = { at: Date.now(), survey: fresh };
+      // A failed look is looked at again next time rather than remembered.
+      fresh.catch(() => {
+        lastSurvey = undefined;
+      });
+    }
+    return lastSurvey.survey;
+  };
   return {
     async report(): Promise<StatusReport> {
       const [catalog, redis] = await Promise.all([
@@ -45,12 +65,22 @@ export function createSystemStatus(deps: SystemStatusDeps): SystemStatus {
           deps.queue.ping(timeoutMs),
         ),
       ]);
-      const [workers, queue, profiles] = await Promise.all([
+      const surveying = catalog.ok ? survey() : undefined;
+      const [workers, queue, profiles, surveyed] = await Promise.all([
         redis.ok ? within(timeoutMs, () => deps.queue.workerCount(timeoutMs)) : null,
         redis.ok ? within(timeoutMs, () => deps.queue.counts(timeoutMs)) : null,
         catalog.ok ? within(timeoutMs, () => profileStatuses(deps)) : null,
+        surveying ? within(timeoutMs * 2, () => surveying) : null,
       ]);
-      return { services: [catalog, redis], workers, queue, profiles };
+      return {
+        services: [catalog, redis],
+        workers,
+        queue,
+        profiles,
+        unknownBackups: surveyed
+          ? { store: surveyed.store, ids: surveyed.unknown, partial: surveyed.partial }
+          : null,
+      };
     },
   };
 }

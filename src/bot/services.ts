@@ -123,6 +123,16 @@ export interface StatusReport {
     readonly failed: number;
   } | null;
   readonly profiles: readonly ProfileStatus[] | null;
+  /**
+   * Backups the primary store holds that the catalog does not know (from a bounded look at the
+   * store); absent or null when not looked at or not known.
+   */
+  readonly unknownBackups?: {
+    readonly store: string;
+    readonly ids: readonly string[];
+    /** The look stopped before the end of the store: there may be more. */
+    readonly partial: boolean;
+  } | null;
 }
 
 /** `/backup verify ID|latest`: which backup and how deep. */

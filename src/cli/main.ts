@@ -128,7 +128,7 @@ async function ensureWorkerOrSay(app: App): Promise<void> {
 /** The console and one-shot CLI commands log to a file, keeping the terminal for people. */
 function quietApp(
   configPath: string | undefined,
-  options: { readonly requireRedis: boolean },
+  options: { readonly requireRedis: boolean; readonly surveyStore?: boolean },
 ): Promise<App> {
   const logFile = resolve(LOG_FILE);
   makeDirectorySync(dirname(logFile), `the log directory ${dirname(logFile)}`);
@@ -138,6 +138,7 @@ function quietApp(
     logDestination: logFile,
     onStartupNote: (line) => process.stderr.write(`${line}\n`),
     requireRedis: options.requireRedis,
+    surveyStore: options.surveyStore ?? false,
   });
 }
 
@@ -293,7 +294,7 @@ async function runConsoleOnly(
   stdoutClosed: AbortSignal,
 ): Promise<CliOutcome> {
   // The console starts without Redis: what reads the catalog works, and it says what does not.
-  const app = await quietApp(configPath, { requireRedis: false });
+  const app = await quietApp(configPath, { requireRedis: false, surveyStore: true });
   const watch = app.watchForWorkers();
   try {
     await ensureWorkerOrSay(app);
@@ -319,8 +320,8 @@ async function runService(
 ): Promise<CliOutcome> {
   const attach = parts.worker && parts.bot && process.stdin.isTTY === true;
   const app = attach
-    ? await quietApp(configPath, { requireRedis: true })
-    : await createApp({ configPath });
+    ? await quietApp(configPath, { requireRedis: true, surveyStore: true })
+    : await createApp({ configPath, surveyStore: true });
   let server: Server | undefined;
   try {
     if (parts.worker) app.startWorker();

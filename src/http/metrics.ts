@@ -28,6 +28,14 @@ export function renderMetrics(report: StatusReport): string {
     for (const [state, n] of Object.entries(report.queue))
       lines.push(`lifeboat_queue_jobs{state="${state}"} ${n}`);
   }
+  if (report.unknownBackups) {
+    metric(
+      'lifeboat_store_backups_unknown_to_catalog',
+      'Backups with a manifest in the primary store that the catalog does not know (of those looked at).',
+      'gauge',
+    );
+    lines.push(`lifeboat_store_backups_unknown_to_catalog ${report.unknownBackups.ids.length}`);
+  }
   metric(
     'lifeboat_backup_last_success_timestamp_seconds',
     'When the last successful backup of a profile finished.',

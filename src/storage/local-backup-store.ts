@@ -97,10 +97,9 @@ export class LocalBackupStore implements BackupStore {
     // Only the directory the prefix names can hold matches; S3 would also start there.
     const slash = prefix.lastIndexOf('/');
     const startKey = slash === -1 ? '' : prefix.slice(0, slash);
-    const found: StoredObject[] = [];
-    await this.collect(startKey, prefix, found, false);
-    found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    yield* found;
+    // A walk in key order, one directory at a time: a caller that stops early (a bounded look
+    // at the store) never reads the rest of the tree.
+    yield* this.walk(startKey, prefix, false);
   }
 
   async delete(key: string): Promise<void> {
@@ -118,7 +117,13 @@ export class LocalBackupStore implements BackupStore {
     const slash = prefix.lastIndexOf('/');
     const found: StoredObject[] = [];
     // Temporary files count too: a writer that was killed never removes its own.
-    await this.collect(slash === -1 ? '' : prefix.slice(0, slash), prefix, found, true);
+    for await (const object of this.walk(
+      slash === -1 ? '' : prefix.slice(0, slash),
+      prefix,
+      true,
+    )) {
+      found.push(object);
+    }
     for (const object of found) {
       const file = join(this.root, ...object.key.split('/'));
       try {
@@ -177,12 +182,15 @@ export class LocalBackupStore implements BackupStore {
     }
   }
 
-  private async collect(
+  /**
+   * The files under `dirKey` whose keys start with `prefix`, in key order: within a directory,
+   * a subdirectory sorts as its name followed by `/`, which is where its keys fall.
+   */
+  private async *walk(
     dirKey: string,
     prefix: string,
-    into: StoredObject[],
     withPartials: boolean,
-  ): Promise<void> {
+  ): AsyncGenerator<StoredObject> {
     const directory = dirKey === '' ? this.root : join(this.root, ...dirKey.split('/'));
     let entries: Dirent[];
     try {
@@ -194,11 +202,11 @@ export class LocalBackupStore implements BackupStore {
       throw new LifeboatError(
         explained.code,
         `cannot list ${prefix || 'the store'}: ${explained.message}`,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     }
+    const sortKey = (entry: Dirent) => (entry.isDirectory() ? `${entry.name}/` : entry.name);
+    entries.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
     for (const entry of entries) {
       const key = dirKey === '' ? entry.name : `${dirKey}/${entry.name}`;
       if (entry.isDirectory()) {
@@ -208,7 +216,7 @@ export class LocalBackupStore implements BackupStore {
           key.startsWith(prefix) ||
           `${key}/`.startsWith(prefix)
         ) {
-          await this.collect(key, prefix, into, withPartials);
+          yield* this.walk(key, prefix, withPartials);
         }
       } else if (entry.isFile() && key.startsWith(prefix)) {
         if (!withPartials && PARTIAL_OBJECT_PATTERN.test(entry.name)) continue;
@@ -216,7 +224,7 @@ export class LocalBackupStore implements BackupStore {
           if (isMissing(error)) return undefined;
           throw error;
         });
-        if (info) into.push({ key, bytes: info.size });
+        if (info) yield { key, bytes: info.size };
       }
     }
   }

@@ -36,6 +36,19 @@ export function statusMessage(report: StatusReport, now: Date): ChatMessage {
       text: `Not healthy: ${down.map((s) => `${s.name} (${s.detail})`).join('; ')}`,
     });
   }
+  const unknown = report.unknownBackups;
+  if (unknown && unknown.ids.length > 0) {
+    const shown = unknown.ids
+      .slice(0, 3)
+      .map((id) => `\`${id}\``)
+      .join(', ');
+    const count = `${unknown.partial ? 'at least ' : ''}${plural(unknown.ids.length, 'backup')}`;
+    blocks.push({
+      type: 'callout',
+      tone: 'warning',
+      text: `The store ${unknown.store} holds ${count} that the catalog does not know (${shown}${unknown.ids.length > 3 ? ', …' : ''}): is DATABASE_URL the catalog you meant? If the catalog was recreated or lost, \`lifeboat catalog rebuild\` records them from their manifests.`,
+    });
+  }
   if (report.workers === 0) {
     blocks.push({
       type: 'callout',
