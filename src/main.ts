@@ -32,6 +32,8 @@ import { type WorkerWatch, watchForWorkers } from './jobs/worker-watch.ts';
 import { createLogger, type Logger } from './logging/logger.ts';
 import { withDefaultUser } from './postgres/connection-url.ts';
 import { checkPostgres, checkRedis } from './preflight.ts';
+import { restoreProblems } from './restore/restore-checks.ts';
+import { gatherRestoreFacts } from './restore/restore-facts.ts';
 import { syncBackupSchedules } from './schedule/backup-schedules.ts';
 import type { BackupStore } from './storage/backup-store.ts';
 import { checkStores, closeStores, createStores } from './storage/create-store.ts';
@@ -219,6 +221,8 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         backups: catalog.backups,
         restores: catalog.restores,
         jobs: catalog.jobs,
+        check: async (plan, manifest) =>
+          restoreProblems(plan, manifest, await gatherRestoreFacts(plan, { config, env: rawEnv })),
       }),
     };
     const dispatcher = createDispatcher({ commands, services, config, logger });

@@ -3,6 +3,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { Manifest } from '../backup/manifest.ts';
 import type { ComponentProgress } from '../backup/progress.ts';
 import type { RestorePlan } from '../restore/plan-restore.ts';
+import type { RestoreProblem } from '../restore/restore-checks.ts';
 import type { RestoreAuthorization, RestoreRecord } from '../restore/restore-record.ts';
 import type { PruneReport } from '../retention/prune.ts';
 import type { VerificationLevel, VerificationRecord } from '../verify/verification.ts';
@@ -190,6 +191,12 @@ export interface RestoreRequest {
 /** A restore worked out, before anything is recorded or run. */
 export interface PlannedRestore {
   readonly plan: RestorePlan;
+  /**
+   * What would make it fail, found on this side before anything runs (an encrypted component
+   * no identity here opens, a missing tool, a destination that does not answer, too little
+   * staging space); empty when nothing was found.
+   */
+  readonly problems: readonly RestoreProblem[];
 }
 
 export type RestoreOutcome =

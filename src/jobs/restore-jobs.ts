@@ -1,3 +1,4 @@
+import type { Manifest } from '../backup/manifest.ts';
 import type { ComponentProgress } from '../backup/progress.ts';
 import type {
   BackupRecord,
@@ -14,6 +15,7 @@ import type { LifeboatConfig } from '../config/schema.ts';
 import { CommandError, PolicyError } from '../core/errors.ts';
 import { newRestoreId } from '../core/ids.ts';
 import { approvalRefusal, planRestore, type RestorePlan } from '../restore/plan-restore.ts';
+import type { RestoreProblem } from '../restore/restore-checks.ts';
 import type { RestoreRecord } from '../restore/restore-record.ts';
 import { restorerFor } from '../restore/restorers/index.ts';
 import { followJob } from './follow-job.ts';
@@ -25,6 +27,11 @@ export interface RestoreJobsDeps {
   readonly backups: Pick<BackupRepository, 'get' | 'latestCompleted'>;
   readonly restores: RestoreRepository;
   readonly jobs: JobRepository;
+  /**
+   * Finds what would make a planned restore fail, on this side, before anything runs (see
+   * `restoreProblems`). @defaultValue none are looked for
+   */
+  readonly check?: (plan: RestorePlan, manifest: Manifest) => Promise<RestoreProblem[]>;
   /** @defaultValue `() => new Date()` */
   readonly now?: () => Date;
 }
@@ -35,7 +42,10 @@ export function createRestoreJobs(deps: RestoreJobsDeps): Restores {
   return {
     async plan(request) {
       const backup = await findBackup(deps, request);
-      return planFor(deps.config, backup, request);
+      const planned = planFor(deps.config, backup, request);
+      const problems =
+        deps.check && backup.manifest ? await deps.check(planned.plan, backup.manifest) : [];
+      return { ...planned, problems };
     },
 
     async enqueue(plan, requestedBy, options = {}) {
@@ -83,7 +93,7 @@ export function planFor(
   config: LifeboatConfig,
   backup: BackupRecord,
   request: Pick<RestoreRequest, 'components' | 'into'>,
-): PlannedRestore {
+): Omit<PlannedRestore, 'problems'> {
   const manifest = backup.manifest;
   if (!manifest) {
     throw new CommandError(
