@@ -23,8 +23,9 @@ const SERVICES = `Services
 
 const OPTIONS = `Options
   --config PATH           the config file (default: $LIFEBOAT_CONFIG, else ./lifeboat.yaml)
-  --json                  print one JSON object as the last line of stdout, with at least
-                          "status" (and "error" when it did not succeed), whatever happens
+  --json                  print one JSON object as the last line of stdout, whatever
+                          happens: at least "status", and "error" when it failed, was
+                          refused or was bad input
   --version, -v           print the version
 
 Exit codes: 0 success, 1 failure, 2 bad input or configuration, 3 refused, unavailable

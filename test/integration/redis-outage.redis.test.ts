@@ -148,11 +148,21 @@ profiles:
     expect(report.workers).toBeNull();
     expect(status.stderr).toMatch(/Redis \(queue\)\s+✖ down/);
 
+    // The console starts too, says what does not work, and runs what does.
+    const session = await runLifeboat(['console', '--as', 'alice'], {
+      cwd: dir,
+      env,
+      input: '/backup list\n/approvals\n',
+    });
+    expect(session.code).toBe(0);
+    expect(session.stderr).toContain('Cannot reach Redis (job queue)');
+    expect(session.stdout).toContain(backupId);
+
     // What needs the queue says so, at once, with exit 1.
     const create = await run(['backup', 'create', 'files']);
     expect(create.code).toBe(1);
     expect(String(lastJson(create).error)).toMatch(/Redis \(job queue\)/);
-    for (const each of [list, show, approvals, status, create]) {
+    for (const each of [list, show, approvals, status, create, session]) {
       expect(each.stderr).not.toMatch(RAW_ERROR);
     }
   }, 90_000);
