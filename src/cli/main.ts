@@ -206,9 +206,10 @@ async function runCommand(
   words: readonly string[],
   out: NodeJS.WritableStream,
 ): Promise<CliOutcome> {
-  // Only commands that queue work need Redis (and a worker): the others read the catalog.
+  // Only commands that queue work need Redis (and a worker): the others, and dry runs, read
+  // the catalog.
   const parsed = parseCommand(`/${quoteWords(words)}`, commands);
-  const enqueues = parsed.ok && parsed.command.enqueues;
+  const enqueues = parsed.ok && parsed.command.enqueues && parsed.args.dryRun !== true;
   const app = await quietApp(configPath, { requireRedis: enqueues });
   const watch = enqueues ? app.watchForWorkers() : undefined;
   try {

@@ -137,6 +137,12 @@ profiles:
     expect(lastJson(show)).toMatchObject({ status: 'ok', id: backupId });
     const approvals = await run(['approvals']);
     expect(approvals.code).toBe(0);
+    // Dry runs plan from the catalog and queue nothing.
+    const restorePlan = await run(['restore', backupId, '--dry-run']);
+    expect(restorePlan.code).toBe(0);
+    expect(lastJson(restorePlan)).toMatchObject({ status: 'ok', dryRun: true });
+    const prunePlan = await run(['backup', 'prune', '--dry-run']);
+    expect(prunePlan.code).toBe(0);
 
     const status = await run(['status']);
     expect(status.code).toBe(0);
@@ -162,7 +168,7 @@ profiles:
     const create = await run(['backup', 'create', 'files']);
     expect(create.code).toBe(1);
     expect(String(lastJson(create).error)).toMatch(/Redis \(job queue\)/);
-    for (const each of [list, show, approvals, status, create, session]) {
+    for (const each of [list, show, approvals, restorePlan, prunePlan, status, create, session]) {
       expect(each.stderr).not.toMatch(RAW_ERROR);
     }
   }, 90_000);
