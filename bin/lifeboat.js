@@ -14,5 +14,21 @@ if (!process.env.USER) {
   const { userInfo } = await import('node:os');
   process.env.USER = userInfo().username;
 }
+// A crash is an exit too: with --json it still ends with one JSON line saying so.
+const crash = (error) => {
+  process.stderr.write(`lifeboat: unexpected error: ${error?.stack ?? error}\n`);
+  if (process.argv.includes('--json')) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stdout.write(
+      `${JSON.stringify({ status: 'failed', error: message, code: 'internal' })}\n`,
+    );
+  }
+  process.exit(1);
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
 const { runCli } = await import('../src/cli/main.ts');
 process.exitCode = await runCli(process.argv.slice(2));
+// The run is over and closed what it opened. Should a library still hold a timer or a socket
+// (a Redis client retrying a server that is gone), the command still ends, with its own code.
+setTimeout(() => process.exit(), 3_000).unref();

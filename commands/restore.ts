@@ -9,7 +9,7 @@ import {
   breakGlassAlertMessage,
 } from '../src/bot/views/approval-request.ts';
 import { refusedMessage } from '../src/bot/views/notice.ts';
-import { restorePlanMessage } from '../src/bot/views/restore-plan.ts';
+import { restoreCannotRunMessage, restorePlanMessage } from '../src/bot/views/restore-plan.ts';
 import {
   type RestoreRun,
   restoreEndedMessage,
@@ -24,6 +24,7 @@ import { flag } from '../src/core/command-grammar.ts';
 import { describeForUser } from '../src/core/errors.ts';
 import { formatSpan, plural } from '../src/core/format.ts';
 import type { RestorePlan } from '../src/restore/plan-restore.ts';
+import type { RestoreProblem } from '../src/restore/restore-checks.ts';
 import type { RestoreAuthorization, RestoreRecord } from '../src/restore/restore-record.ts';
 import { backupRefPositional, latestProfileFlag, name, text } from './arguments.ts';
 
@@ -92,7 +93,7 @@ async function runRestore(
   request: RestoreRequest,
   options: { readonly dryRun: boolean; readonly breakGlass: string | undefined },
 ): Promise<CommandResult> {
-  const { plan } = await ctx.services.restores.plan(request);
+  const { plan, problems } = await ctx.services.restores.plan(request);
   const environments = [...new Set(plan.components.map((c) => c.environment))];
   const requirement = ctx.services.approvals.requirement('restore', environments);
   if (options.dryRun) {
@@ -101,10 +102,13 @@ async function runRestore(
         now: ctx.now(),
         requestedBy: ctx.requestedBy,
         approval: requirement ? describeRequirement(requirement, ctx) : null,
+        problems,
       }),
     );
     return {
-      status: 'ok',
+      // What the same command without --dry-run would get.
+      status: problems.length > 0 ? 'refused' : 'ok',
+      ...(problems.length > 0 ? { error: problemsError(problems), problems } : {}),
       dryRun: true,
       backup: plan.backupId,
       needsApproval: requirement !== null,
@@ -119,6 +123,17 @@ async function runRestore(
           }
         : {}),
       components: planSummary(plan),
+    };
+  }
+  if (problems.length > 0) {
+    // Never ask a second person to approve, nor queue, a restore that could never run.
+    await ctx.reply.post(restoreCannotRunMessage(plan, problems));
+    return {
+      status: 'refused',
+      code: 'restore_cannot_run',
+      backup: plan.backupId,
+      error: problemsError(problems),
+      problems,
     };
   }
   if (requirement && options.breakGlass !== undefined) {
@@ -143,6 +158,11 @@ async function runRestore(
   }
   const { restoreId } = await ctx.services.restores.enqueue(plan, ctx.requestedBy);
   return followRestore(ctx, { id: restoreId, plan, requestedBy: ctx.requestedBy });
+}
+
+/** The problems in one line, for `--json` and the audit log. */
+function problemsError(problems: readonly RestoreProblem[]): string {
+  return `this restore would fail: ${problems.map((p) => p.message).join('; ')}`;
 }
 
 /** `1 approver from dba, within 30 min (policy policies[0])`. */

@@ -3,14 +3,18 @@ import { createSystemStatus } from './app/system-status.ts';
 import { createApprovals } from './approvals/approvals-service.ts';
 import { createDispatcher, type Dispatcher } from './bot/dispatcher.ts';
 import type { Services } from './bot/services.ts';
+import { databaseExists } from './catalog/ensure-database.ts';
 import { type Catalog, openCatalog } from './catalog/open-catalog.ts';
+import { describeSurvey, type StoreSurvey, surveyStore } from './catalog/store-survey.ts';
 import {
   environmentSecrets,
   type LifeboatEnvironment,
   readEnvironment,
 } from './config/environment.ts';
 import { type LoadedConfig, loadConfig } from './config/load-config.ts';
+import { ConfigError } from './core/errors.ts';
 import { type PeriodicSweep, startPeriodicSweep } from './core/periodic-sweep.ts';
+import { redactUrl } from './core/redact.ts';
 import { loadAgeIdentities } from './crypto/age-identities.ts';
 import { seedDemoTargets } from './demo/seed-demo.ts';
 import { createBackupJobs } from './jobs/backup-jobs.ts';
@@ -26,8 +30,12 @@ import { type JobQueue, openJobQueue } from './jobs/queue.ts';
 import { createRestoreJobs } from './jobs/restore-jobs.ts';
 import { createVerificationJobs } from './jobs/verify-jobs.ts';
 import { startWorker, type WorkerHandle, type WorkerTuning } from './jobs/worker.ts';
+import { type WorkerWatch, watchForWorkers } from './jobs/worker-watch.ts';
 import { createLogger, type Logger } from './logging/logger.ts';
+import { withDefaultUser } from './postgres/connection-url.ts';
 import { checkPostgres, checkRedis } from './preflight.ts';
+import { restoreProblems } from './restore/restore-checks.ts';
+import { gatherRestoreFacts } from './restore/restore-facts.ts';
 import { sweepRestoreLeftovers } from './restore/restorers/postgres/sweep-leftovers.ts';
 import { syncBackupSchedules } from './schedule/backup-schedules.ts';
 import { sweepStaging } from './staging/staging-area.ts';
@@ -52,6 +60,18 @@ export interface AppOptions {
   readonly seedDemo?: boolean;
   /** Called with short lines about what start-up did (demo seeding, migrations). */
   readonly onStartupNote?: (line: string) => void;
+  /**
+   * Look at the first objects of the primary store at start-up and say when it holds backups
+   * the catalog does not know (a mistyped DATABASE_URL, a recreated catalog); bounded, so that
+   * start-up stays fast however large the store. @defaultValue false
+   */
+  readonly surveyStore?: boolean;
+  /**
+   * Refuse to start unless Redis answers. Commands that need only the catalog (`backup list`,
+   * `status`) start without it: the queue connects on first use, and says Redis is down then.
+   * @defaultValue true
+   */
+  readonly requireRedis?: boolean;
 }
 
 /** Everything a Lifeboat process is made of, built once; each entry point uses what it needs. */
@@ -79,9 +99,44 @@ export interface App {
    * run a worker do it by themselves when their first worker starts, and every minute after.
    */
   sweepInterruptedWork(): Promise<InterruptedWorkSweep>;
+  /**
+   * Keeps looking, every few seconds until stopped, whether a worker serves the queue, and
+   * starts the in-process one when none does and jobs wait (see `watchForWorkers`): for the
+   * CLI and the console, whose jobs would otherwise be stranded when the worker that served
+   * them at start-up stops.
+   */
+  watchForWorkers(intervalMs?: number): WorkerWatch;
   /** Makes the queue's schedules match the config. */
   syncSchedules(): Promise<{ scheduled: string[]; removed: string[] }>;
   close(): Promise<void>;
+}
+
+/**
+ * Opens the catalog, creating its database when it does not exist, but only while the store
+ * holds no backups: a missing catalog beside a store full of backups is a mistyped DATABASE_URL
+ * or a lost catalog, and an empty new one would silently hide them. Creating it on a fresh
+ * install stays automatic, so that the shipped config starts with `npm start` alone.
+ */
+async function openCatalogOf(
+  databaseUrl: string,
+  store: BackupStore,
+  note: (line: string) => void,
+): Promise<Catalog> {
+  if (await databaseExists(withDefaultUser(databaseUrl))) return openCatalog(databaseUrl);
+  const survey = await surveyStore({ store, known: async () => new Set(), maxObjects: 200 });
+  if (survey.unknown.length > 0) throw catalogMissing(databaseUrl, survey);
+  const catalog = await openCatalog(databaseUrl);
+  note(
+    `catalog: created the database ${redactUrl(databaseUrl)}, which did not exist (the store ${survey.store} holds no backups yet)`,
+  );
+  return catalog;
+}
+
+function catalogMissing(databaseUrl: string, survey: StoreSurvey): ConfigError {
+  const where = redactUrl(databaseUrl);
+  const shown = survey.unknown.slice(0, 3).join(', ');
+  const message = `DATABASE_URL: there is no catalog database at ${where}, but the store ${survey.store} holds backups (${shown}${survey.unknown.length > 3 ? ', …' : ''}). Lifeboat does not create an empty catalog beside them: check DATABASE_URL for a typo; if the catalog was lost, \`lifeboat catalog rebuild\` creates it from the store's manifests.`;
+  return new ConfigError(message, [message]);
 }
 
 export async function createApp(options: AppOptions = {}): Promise<App> {
@@ -99,10 +154,19 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const { config } = loaded;
 
   await checkPostgres(env.databaseUrl, 'the catalog');
-  await checkRedis(env.redisUrl);
+  if (options.requireRedis !== false) await checkRedis(env.redisUrl);
 
-  const catalog = await openCatalog(env.databaseUrl);
-  const closers: (() => Promise<void>)[] = [() => catalog.close()];
+  const stores = createStores(config, process.cwd(), { env: rawEnv });
+  const closers: (() => Promise<void>)[] = [async () => closeStores(stores)];
+  let catalog: Catalog;
+  try {
+    await checkStores(stores);
+    catalog = await openCatalogOf(env.databaseUrl, stores.primary, note);
+  } catch (error) {
+    closeStores(stores);
+    throw error;
+  }
+  closers.unshift(() => catalog.close());
   try {
     const applied = await catalog.migrate();
     if (applied.length) note(`catalog: applied migrations ${applied.join(', ')}`);
@@ -114,11 +178,13 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         'encryption: not configured, so backups are stored unencrypted (see `encryption` in lifeboat.example.yaml)',
       );
     }
-    const stores = createStores(config, process.cwd(), { env: rawEnv });
-    closers.push(async () => closeStores(stores));
-    await checkStores(stores);
     const store = stores.primary;
-    const queue = await openJobQueue({ redisUrl: env.redisUrl, prefix: env.queuePrefix });
+    const survey = () => surveyStore({ store, known: (ids) => catalog.inventory.known(ids) });
+    if (options.surveyStore) {
+      const unknown = describeSurvey(await survey());
+      if (unknown) note(`catalog: ${unknown}`);
+    }
+    const queue = openJobQueue({ redisUrl: env.redisUrl, prefix: env.queuePrefix, logger });
     closers.unshift(() => queue.close());
 
     const backupJobs = createBackupJobs({
@@ -154,6 +220,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         catalog,
         backups: catalog.backups,
         queue,
+        survey,
       }),
       verifications: createVerificationJobs({
         config,
@@ -170,6 +237,8 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         restores: catalog.restores,
         jobs: catalog.jobs,
         stores: [store, ...stores.replicas],
+        check: async (plan, manifest) =>
+          restoreProblems(plan, manifest, await gatherRestoreFacts(plan, { config, env: rawEnv })),
       }),
     };
     const dispatcher = createDispatcher({ commands, services, config, logger });
@@ -298,6 +367,14 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         return startOwnWorker();
       },
       sweepInterruptedWork: () => workSweep?.sweep() ?? interruptedWork(),
+      watchForWorkers: (intervalMs) =>
+        watchForWorkers({
+          queue,
+          serving: () => workers.size > 0,
+          start: () => void startOwnWorker(),
+          logger,
+          ...(intervalMs ? { intervalMs } : {}),
+        }),
       syncSchedules: () => syncBackupSchedules(queue, config),
       async close() {
         await Promise.all([...workers].map((w) => w.close()));

@@ -5,7 +5,9 @@ import type {
   StatusReport,
   SystemStatus,
 } from '../bot/services.ts';
+import type { StoreSurvey } from '../catalog/store-survey.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
+import { errorMessage } from '../core/network-errors.ts';
 import { redactUrl } from '../core/redact.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 
@@ -15,62 +17,121 @@ export interface SystemStatusDeps {
   readonly redisUrl: string;
   readonly catalog: { ping(): Promise<void> };
   readonly backups: BackupCatalogView;
-  readonly queue: JobQueue;
+  readonly queue: Pick<JobQueue, 'ping' | 'workerCount' | 'counts'>;
+  /** A bounded look at the primary store for backups the catalog does not know. */
+  readonly survey?: () => Promise<StoreSurvey>;
+  /** How long one survey of the store is reused. @defaultValue 10 minutes */
+  readonly surveyTtlMs?: number;
+  /**
+   * How long each probe of a service may take before the service counts as down, so that a
+   * report (and `/readyz`, `/metrics`) answers in bounded time whatever is down.
+   * @defaultValue 2000
+   */
+  readonly probeTimeoutMs?: number;
 }
 
 /** How many recent backups of a profile `/status` looks through for its last success. */
 const RECENT = 50;
 
+/**
+ * `/status`, `/readyz` and `/metrics`: each service probed within a time bound; what needs a
+ * service that is down (workers and queue counts without Redis, profiles without the catalog)
+ * is reported as unknown (null) rather than waited for.
+ */
 export function createSystemStatus(deps: SystemStatusDeps): SystemStatus {
+  const timeoutMs = deps.probeTimeoutMs ?? 2_000;
+  const ttlMs = deps.surveyTtlMs ?? 10 * 60_000;
+  let lastSurvey: { at: number; survey: Promise<StoreSurvey> } | undefined;
+  /** The store's survey, looked at again at most every `ttlMs` (scrapes come every few seconds). */
+  const survey = (): Promise<StoreSurvey> | undefined => {
+    if (!deps.survey) return undefined;
+    if (!lastSurvey || Date.now() - lastSurvey.at > ttlMs) {
+      const fresh = deps.survey();
+      lastSurvey = { at: Date.now(), survey: fresh };
+      // A failed look is looked at again next time rather than remembered.
+      fresh.catch(() => {
+        lastSurvey = undefined;
+      });
+    }
+    return lastSurvey.survey;
+  };
   return {
     async report(): Promise<StatusReport> {
-      const services: ServiceHealth[] = [
-        await probe('PostgreSQL (catalog)', redactUrl(deps.databaseUrl), () => deps.catalog.ping()),
-        await probe('Redis (queue)', redactUrl(deps.redisUrl), () => deps.queue.ping()),
-      ];
-      const [workers, counts] = await Promise.all([
-        deps.queue.workerCount().catch(() => 0),
-        deps.queue.queue
-          .getJobCounts('waiting', 'active', 'failed', 'delayed', 'prioritized')
-          .catch(() => ({}) as Record<string, number>),
+      const [catalog, redis] = await Promise.all([
+        probe('PostgreSQL (catalog)', redactUrl(deps.databaseUrl), timeoutMs, () =>
+          deps.catalog.ping(),
+        ),
+        probe('Redis (queue)', redactUrl(deps.redisUrl), timeoutMs, () =>
+          deps.queue.ping(timeoutMs),
+        ),
       ]);
-      const profiles: ProfileStatus[] = [];
-      for (const [profile, settings] of Object.entries(deps.config.profiles)) {
-        const recent = await deps.backups.list({ profile, limit: RECENT });
-        profiles.push({
-          profile,
-          schedule: settings.schedule ?? null,
-          lastSuccess: recent.find((b) => b.status === 'completed') ?? null,
-          lastFailure: recent.find((b) => b.status === 'failed') ?? null,
-        });
-      }
+      const surveying = catalog.ok ? survey() : undefined;
+      const [workers, queue, profiles, surveyed] = await Promise.all([
+        redis.ok ? within(timeoutMs, () => deps.queue.workerCount(timeoutMs)) : null,
+        redis.ok ? within(timeoutMs, () => deps.queue.counts(timeoutMs)) : null,
+        catalog.ok ? within(timeoutMs, () => profileStatuses(deps)) : null,
+        surveying ? within(timeoutMs * 2, () => surveying) : null,
+      ]);
       return {
-        services,
+        services: [catalog, redis],
         workers,
-        queue: {
-          waiting: (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0),
-          active: counts.active ?? 0,
-          failed: counts.failed ?? 0,
-        },
+        queue,
         profiles,
+        unknownBackups: surveyed
+          ? { store: surveyed.store, ids: surveyed.unknown, partial: surveyed.partial }
+          : null,
       };
     },
   };
 }
 
+async function profileStatuses(deps: SystemStatusDeps): Promise<ProfileStatus[]> {
+  const profiles: ProfileStatus[] = [];
+  for (const [profile, settings] of Object.entries(deps.config.profiles)) {
+    const recent = await deps.backups.list({ profile, limit: RECENT });
+    profiles.push({
+      profile,
+      schedule: settings.schedule ?? null,
+      lastSuccess: recent.find((b) => b.status === 'completed') ?? null,
+      lastFailure: recent.find((b) => b.status === 'failed') ?? null,
+    });
+  }
+  return profiles;
+}
+
 async function probe(
   name: string,
   where: string,
+  timeoutMs: number,
   check: () => Promise<void>,
 ): Promise<ServiceHealth> {
   try {
-    await check();
+    await deadline(timeoutMs, check);
     return { name, ok: true, detail: where };
   } catch (error) {
-    return {
-      name,
-      ok: false,
-      detail: `${where}: ${error instanceof Error ? error.message : error}`,
-    };
+    const why =
+      error instanceof ProbeTimeout
+        ? `no answer within ${timeoutMs / 1000} s`
+        : (errorMessage(error).split('\n')[0] ?? '').replace(/^Cannot reach .*? at \S+: /, '');
+    return { name, ok: false, detail: `${where}: ${why}` };
+  }
+}
+
+class ProbeTimeout extends Error {}
+
+/** `work`'s value, or null when it fails or takes longer than `ms`. */
+async function within<T>(ms: number, work: () => Promise<T>): Promise<T | null> {
+  return deadline(ms, work).catch(() => null);
+}
+
+async function deadline<T>(ms: number, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ProbeTimeout()), ms);
+  });
+  try {
+    return await Promise.race([work(), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -100,7 +100,10 @@ export async function streamToStore(options: StreamToStoreOptions): Promise<Stor
     // A store that fails without reading its body must still stop the flow.
     storing.catch((error: unknown) => body.destroy(error as Error));
     const [flow, put] = await Promise.allSettled([flowing, storing]);
-    if (put.status === 'rejected' && (flow.status === 'fulfilled' || isTeardown(flow.reason))) {
+    if (
+      put.status === 'rejected' &&
+      (flow.status === 'fulfilled' || isTeardown(flow.reason) || causedBy(put.reason, flow.reason))
+    ) {
       throw put.reason;
     }
     if (flow.status === 'rejected') throw flow.reason;
@@ -136,6 +139,14 @@ function counter(hash?: ReturnType<typeof createHash>) {
     }),
   };
   return state;
+}
+
+/**
+ * True when `outer` (the store's error) was made from `inner` (what the flow saw): the store's
+ * file failed (ENOSPC), its put explained why, and the same error tore the flow down.
+ */
+function causedBy(outer: unknown, inner: unknown): boolean {
+  return outer instanceof Error && outer.cause !== undefined && outer.cause === inner;
 }
 
 /** How the flow fails when the store gave up first and tore its body down. */

@@ -3,6 +3,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { Manifest } from '../backup/manifest.ts';
 import type { ComponentProgress } from '../backup/progress.ts';
 import type { RestorePlan } from '../restore/plan-restore.ts';
+import type { RestoreProblem } from '../restore/restore-checks.ts';
 import type { RestoreAuthorization, RestoreRecord } from '../restore/restore-record.ts';
 import type { PruneReport } from '../retention/prune.ts';
 import type { VerificationLevel, VerificationRecord } from '../verify/verification.ts';
@@ -112,11 +113,30 @@ export interface ProfileStatus {
   readonly lastFailure: BackupRecord | null;
 }
 
+/**
+ * What `/status`, `/readyz` and `/metrics` report. What could not be known because the service
+ * it needs is down (workers and queue counts without Redis, profiles without the catalog) is
+ * null, never a guess.
+ */
 export interface StatusReport {
   readonly services: readonly ServiceHealth[];
-  readonly workers: number;
-  readonly queue: { readonly waiting: number; readonly active: number; readonly failed: number };
-  readonly profiles: readonly ProfileStatus[];
+  readonly workers: number | null;
+  readonly queue: {
+    readonly waiting: number;
+    readonly active: number;
+    readonly failed: number;
+  } | null;
+  readonly profiles: readonly ProfileStatus[] | null;
+  /**
+   * Backups the primary store holds that the catalog does not know (from a bounded look at the
+   * store); absent or null when not looked at or not known.
+   */
+  readonly unknownBackups?: {
+    readonly store: string;
+    readonly ids: readonly string[];
+    /** The look stopped before the end of the store: there may be more. */
+    readonly partial: boolean;
+  } | null;
 }
 
 /** `/backup verify ID|latest`: which backup and how deep. */
@@ -178,6 +198,12 @@ export interface RestoreRequest {
 /** A restore worked out, before anything is recorded or run. */
 export interface PlannedRestore {
   readonly plan: RestorePlan;
+  /**
+   * What would make it fail, found on this side before anything runs (an encrypted component
+   * no identity here opens, a missing tool, a destination that does not answer, too little
+   * staging space); empty when nothing was found.
+   */
+  readonly problems: readonly RestoreProblem[];
 }
 
 export type RestoreOutcome =

@@ -20,6 +20,8 @@ export type RecordOutcome = 'inserted' | 'updated' | 'unchanged';
 export interface InventoryRepository {
   /** Every backup in the catalog, whatever its status. */
   all(): Promise<InventoryEntry[]>;
+  /** Which of these backup ids the catalog has, whatever their status. */
+  known(ids: readonly string[]): Promise<Set<string>>;
   /**
    * Records a backup found complete in storage: inserted when the catalog does not know it,
    * made `completed` with this manifest and its components when it knows it otherwise (failed,
@@ -39,6 +41,13 @@ export function createInventoryRepository(db: Database): InventoryRepository {
       return db.query<InventoryEntry>(
         'SELECT id, profile, status, location FROM backups ORDER BY id',
       );
+    },
+
+    async known(ids) {
+      const rows = await db.query<{ id: string }>('SELECT id FROM backups WHERE id = ANY($1)', [
+        [...ids],
+      ]);
+      return new Set(rows.map((row) => row.id));
     },
 
     recordStored(manifest, location) {

@@ -10,6 +10,7 @@ import { UserFacingError } from '../core/errors.ts';
 import { plural } from '../core/format.ts';
 import { redactUrl } from '../core/redact.ts';
 import { checkPostgres } from '../preflight.ts';
+import type { CliOutcome } from './cli-outcome.ts';
 
 /** SQLSTATE 42P01: the catalog has not been migrated as far as the audit log. */
 const UNDEFINED_TABLE = '42P01';
@@ -20,22 +21,28 @@ export interface AuditCommandIo {
   readonly databaseUrl: string;
   readonly stdout: Writable;
   readonly stderr: Writable;
+  /** Aborted when the reader of stdout went away (`| head`): the export stops there. */
+  readonly stdoutClosed?: AbortSignal;
 }
 
 /**
  * `lifeboat audit verify`: checks the chain and says whether it is intact (exit 0) or where it
- * first breaks (exit 1). With `json`, stdout holds only the verification as one JSON line.
+ * first breaks (exit 1). With `json`, the text goes to stderr, so that stdout holds only the
+ * outcome's JSON line: the verification with `status` `ok` or `failed`.
  */
-export async function auditVerify(io: AuditCommandIo, json: boolean): Promise<number> {
+export async function auditVerify(io: AuditCommandIo, json: boolean): Promise<CliOutcome> {
   const verification = await withAuditLog(io.databaseUrl, (audit) => audit.verify());
-  const text = describeVerification(verification);
-  if (json) {
-    io.stderr.write(text);
-    io.stdout.write(`${JSON.stringify(verification)}\n`);
-  } else {
-    io.stdout.write(text);
-  }
-  return verification.ok ? 0 : 1;
+  (json ? io.stderr : io.stdout).write(describeVerification(verification));
+  return verification.ok
+    ? { code: 0, result: { status: 'ok', ...verification } }
+    : {
+        code: 1,
+        result: {
+          status: 'failed',
+          error: `audit log broken at entry ${verification.brokenAt}: ${verification.problem}`,
+          ...verification,
+        },
+      };
 }
 
 /** A verification in words, one line per fact. */
@@ -60,20 +67,25 @@ function entries(count: number): string {
  * streamed (a page at a time, waiting when stdout is slow), for a SIEM to collect. Resolves
  * to the exit code; the count goes to stderr.
  */
-export async function auditExport(io: AuditCommandIo, since: Date | null): Promise<number> {
+export async function auditExport(io: AuditCommandIo, since: Date | null): Promise<CliOutcome> {
+  const closed = io.stdoutClosed;
   const written = await withAuditLog(io.databaseUrl, async (audit) => {
     let count = 0;
     for await (const entry of audit.entries(since ? { since } : {})) {
+      if (closed?.aborted) break;
       if (!io.stdout.write(`${JSON.stringify(exportedEntry(entry))}\n`)) {
-        await once(io.stdout, 'drain');
+        await once(io.stdout, 'drain', closed ? { signal: closed } : {}).catch(() => undefined);
       }
       count++;
     }
     return count;
   });
+  // The reader took what it wanted (`| head`): a normal end, with nothing more to say.
+  if (closed?.aborted)
+    return { code: 0, result: { status: 'ok', exported: written, stopped: 'stdout closed' } };
   const from = since ? ` appended since ${since.toISOString()}` : '';
   io.stderr.write(`exported ${entries(written)}${from}\n`);
-  return 0;
+  return { code: 0, result: { status: 'ok', exported: written } };
 }
 
 /**

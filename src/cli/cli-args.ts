@@ -1,4 +1,6 @@
+import { commands } from '../../commands/index.ts';
 import type { CommandResult } from '../bot/dispatcher.ts';
+import { cliUsage } from './cli-usage.ts';
 import { parseSinceTime } from './since-time.ts';
 
 export type CliArgs =
@@ -27,45 +29,8 @@ const LATER = ['runbook lint', 'slack manifest', 'discord register'];
 
 const AUDIT_USAGE = '`lifeboat audit` takes: audit verify [--json] | audit export [--since TIME]';
 
-export const CLI_USAGE = `Usage: lifeboat <command> [options]
-
-Services
-  start                   bot + worker + scheduler + HTTP in one process; attaches the
-                          console chat when stdin is a terminal
-  worker                  a worker serving the job queue
-  bot                     the chat bot, the scheduler and the HTTP endpoints
-  console [--as USER]     the console chat (commands from a terminal or a pipe)
-  migrate                 apply the catalog's database migrations
-  catalog rebuild [--clean-incomplete]
-                          rebuild the catalog from the manifests in the primary store
-                          (storage is the truth); reports incomplete backups (no
-                          manifest) and with --clean-incomplete deletes those older than
-                          1 h whose backup is not queued or running
-  audit verify [--json]   check the audit log's hash chain; reports the first entry that
-                          was changed, removed or reordered (exit 1 when broken)
-  audit export [--since TIME]
-                          the audit log as JSON lines on stdout, for a SIEM; TIME is an
-                          ISO 8601 date or time (2026-11-22, 2026-11-22T10:00:00Z) or a
-                          duration back from now (24h, 7d)
-
-Chat commands (the same words as in chat, without the slash)
-  backup create [PROFILE] [--note TEXT] [--no-replicate]
-  backup list [--profile P] [--limit N]
-  backup show ID
-  backup verify ID|latest [--profile P] [--restore-test]
-  backup prune [--profile P] [--dry-run]
-  status
-  help [COMMAND]          every command, as /help shows it
-
-Options
-  --config PATH           the config file (default: $LIFEBOAT_CONFIG, else ./lifeboat.yaml)
-  --json                  for chat commands: print one JSON object as the last line of stdout
-  --version, -v           print the version
-
-Exit codes: 0 success, 1 failure, 2 bad input or configuration, 3 refused, unavailable
-or waiting for approval, 4 completed but incomplete (a backup that left something out:
-its warnings say what).
-`;
+/** The text of `lifeboat --help`, generated from the grammar. */
+export const CLI_USAGE = cliUsage(commands);
 
 /**
  * Parses `lifeboat` arguments. Everything not a service word is a chat command.
@@ -166,6 +131,14 @@ function parseAuditArgs(words: readonly string[], json: boolean, now: Date): Cli
     since = parsed.since;
   }
   return { mode: 'audit-export', since };
+}
+
+/**
+ * Whether the run was asked for `--json`, however its other arguments parse: every exit then
+ * prints one JSON object, bad input included.
+ */
+export function wantsJson(argv: readonly string[]): boolean {
+  return argv.includes('--json');
 }
 
 /**

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { commands } from '../../commands/index.ts';
 import { type ApprovalSweeper, startApprovalSweeper } from '../approvals/approval-sweeper.ts';
 import { restoreExecutions } from '../bot/restore-executions.ts';
 import { approvalRequestMessage } from '../bot/views/approval-request.ts';
@@ -12,14 +12,27 @@ import { ConsoleAdapter } from '../chat/console/console-adapter.ts';
 import { replyChannel } from '../chat/reply-channel.ts';
 import { readEnvironment } from '../config/environment.ts';
 import { loadConfig } from '../config/load-config.ts';
-import { ConfigError, UserFacingError } from '../core/errors.ts';
+import { ServiceUnavailableError } from '../core/errors.ts';
+import { parseCommand } from '../core/parse-command.ts';
+import { quoteWords } from '../core/tokenize.ts';
 import { startHttpServer } from '../http/server.ts';
 import { type App, createApp } from '../main.ts';
 import { checkPostgres } from '../preflight.ts';
 import { checkStores, closeStores, createStores } from '../storage/create-store.ts';
+import { checkWritable, makeDirectorySync } from '../storage/file-system-errors.ts';
 import { LIFEBOAT_VERSION } from '../version.ts';
 import { auditExport, auditVerify } from './audit-commands.ts';
-import { CLI_USAGE, exitCodeFor, parseCliArgs } from './cli-args.ts';
+import { CLI_USAGE, type CliArgs, exitCodeFor, parseCliArgs, wantsJson } from './cli-args.ts';
+import {
+  type CliOutcome,
+  describeFailure,
+  failureOutcome,
+  invalidOutcome,
+  okOutcome,
+  resultOutcome,
+  sessionExitCode,
+} from './cli-outcome.ts';
+import { watchClosedOutput } from './closed-stdout.ts';
 import { runChatCommand } from './run-chat-command.ts';
 
 /** Where the console and the CLI write logs, so they stay out of the chat transcript. */
@@ -28,61 +41,63 @@ const LOG_FILE = './.lifeboat/lifeboat.log';
 /** Runs the `lifeboat` command line; resolves to the process exit code. */
 export async function runCli(argv: readonly string[]): Promise<number> {
   const args = parseCliArgs(argv);
+  const json = wantsJson(argv);
+  const stdoutClosed = watchClosedOutput(process.stdout);
+  // With --json, stdout holds only the JSON line: what people read goes to stderr.
+  const out = json ? process.stderr : process.stdout;
+  let outcome: CliOutcome;
   try {
-    switch (args.mode) {
-      case 'usage':
-        process.stdout.write(CLI_USAGE);
-        return 0;
-      case 'version':
-        process.stdout.write(`lifeboat ${LIFEBOAT_VERSION}\n`);
-        return 0;
-      case 'error':
-        process.stderr.write(`${args.message}\n\n${CLI_USAGE}`);
-        return 2;
-      case 'unavailable':
-        process.stderr.write(
-          `\`lifeboat ${args.command}\` is not available in this version of Lifeboat yet.\n`,
-        );
-        return 3;
-      case 'migrate':
-        return await migrate();
-      case 'catalog-rebuild':
-        return await rebuild(args.configPath, args.cleanIncomplete);
-      case 'audit-verify':
-        return await auditVerify(auditIo(), args.json);
-      case 'audit-export':
-        return await auditExport(auditIo(), args.since);
-      case 'start':
-        return await runService(args.configPath, { worker: true, bot: true });
-      case 'worker':
-        return await runService(args.configPath, { worker: true, bot: false });
-      case 'bot':
-        return await runService(args.configPath, { worker: false, bot: true });
-      case 'console':
-        return await runConsoleOnly(args.configPath, args.user);
-      case 'command':
-        return await runCommand(args.configPath, args.words, args.json);
-    }
+    outcome = await run(args, { json, out, stdoutClosed });
   } catch (error) {
-    reportStartupError(error);
-    return error instanceof ConfigError ? 2 : 1;
+    process.stderr.write(describeFailure(error, process.env.LOG_LEVEL === 'debug'));
+    outcome = failureOutcome(error);
   }
+  if (json) process.stdout.write(`${JSON.stringify(outcome.result)}\n`);
+  return outcome.code;
 }
 
-function reportStartupError(error: unknown): void {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-    for (const issue of error.issues) process.stderr.write(`  - ${issue}\n`);
-    return;
-  }
-  if (error instanceof UserFacingError) {
-    process.stderr.write(`${error.message}\n`);
-    return;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`lifeboat: ${message}\n`);
-  if (process.env.LOG_LEVEL === 'debug' && error instanceof Error) {
-    process.stderr.write(`${error.stack}\n`);
+interface RunContext {
+  readonly json: boolean;
+  /** Where text for people goes: stdout, or stderr when stdout is kept for `--json`. */
+  readonly out: NodeJS.WritableStream;
+  /** Aborted when the reader of stdout went away: stop writing, end quietly. */
+  readonly stdoutClosed: AbortSignal;
+}
+
+async function run(args: CliArgs, { json, out, stdoutClosed }: RunContext): Promise<CliOutcome> {
+  switch (args.mode) {
+    case 'usage':
+      out.write(CLI_USAGE);
+      return okOutcome();
+    case 'version':
+      out.write(`lifeboat ${LIFEBOAT_VERSION}\n`);
+      return okOutcome({ version: LIFEBOAT_VERSION });
+    case 'error':
+      process.stderr.write(`${args.message}\n\n${CLI_USAGE}`);
+      return invalidOutcome(args.message);
+    case 'unavailable': {
+      const error = `\`lifeboat ${args.command}\` is not available in this version of Lifeboat yet.`;
+      process.stderr.write(`${error}\n`);
+      return { code: 3, result: { status: 'unavailable', error } };
+    }
+    case 'migrate':
+      return await migrate(out);
+    case 'catalog-rebuild':
+      return await rebuild(args.configPath, args.cleanIncomplete, out);
+    case 'audit-verify':
+      return await auditVerify(auditIo(stdoutClosed), json);
+    case 'audit-export':
+      return await auditExport(auditIo(stdoutClosed), args.since);
+    case 'start':
+      return await runService(args.configPath, { worker: true, bot: true }, stdoutClosed);
+    case 'worker':
+      return await runService(args.configPath, { worker: true, bot: false }, stdoutClosed);
+    case 'bot':
+      return await runService(args.configPath, { worker: false, bot: true }, stdoutClosed);
+    case 'console':
+      return await runConsoleOnly(args.configPath, args.user, stdoutClosed);
+    case 'command':
+      return await runCommand(args.configPath, args.words, out);
   }
 }
 
@@ -94,34 +109,57 @@ function osUser(): string {
   }
 }
 
+/**
+ * Starts the console's in-process worker when no worker serves the queue. With Redis down it
+ * says so and carries on: commands that read the catalog still work.
+ */
+async function ensureWorkerOrSay(app: App): Promise<void> {
+  try {
+    await app.ensureWorker();
+  } catch (error) {
+    if (!(error instanceof ServiceUnavailableError)) throw error;
+    const first = error.message.split('\n')[0];
+    process.stderr.write(
+      `${first}\nCommands that queue work fail until it is back; /backup list, /backup show, /approvals and /status work without it.\n`,
+    );
+  }
+}
+
 /** The console and one-shot CLI commands log to a file, keeping the terminal for people. */
-function quietApp(configPath: string | undefined): Promise<App> {
-  mkdirSync(resolve('.lifeboat'), { recursive: true });
+function quietApp(
+  configPath: string | undefined,
+  options: { readonly requireRedis: boolean; readonly surveyStore?: boolean },
+): Promise<App> {
+  const logFile = resolve(LOG_FILE);
+  makeDirectorySync(dirname(logFile), `the log directory ${dirname(logFile)}`);
+  checkWritable(logFile, `the log file ${logFile}`);
   return createApp({
     configPath,
-    logDestination: resolve(LOG_FILE),
+    logDestination: logFile,
     onStartupNote: (line) => process.stderr.write(`${line}\n`),
+    requireRedis: options.requireRedis,
+    surveyStore: options.surveyStore ?? false,
   });
 }
 
 /** The audit commands need only the catalog: `DATABASE_URL`, no config, no Redis. */
-function auditIo() {
+function auditIo(stdoutClosed: AbortSignal) {
   const { databaseUrl } = readEnvironment(process.env);
-  return { databaseUrl, stdout: process.stdout, stderr: process.stderr };
+  return { databaseUrl, stdout: process.stdout, stderr: process.stderr, stdoutClosed };
 }
 
-async function migrate(): Promise<number> {
+async function migrate(out: NodeJS.WritableStream): Promise<CliOutcome> {
   const env = readEnvironment(process.env);
   await checkPostgres(env.databaseUrl, 'the catalog');
   const catalog = await openCatalog(env.databaseUrl);
   try {
     const applied = await catalog.migrate();
-    process.stdout.write(
+    out.write(
       applied.length
         ? `applied ${applied.length} migration(s): ${applied.join(', ')}\n`
         : 'the catalog is up to date\n',
     );
-    return 0;
+    return okOutcome({ applied });
   } finally {
     await catalog.close();
   }
@@ -131,7 +169,11 @@ async function migrate(): Promise<number> {
  * `lifeboat catalog rebuild`: the catalog from the manifests in the primary store. Needs the
  * config (for the store) and the catalog database, not Redis or a worker.
  */
-async function rebuild(configPath: string | undefined, cleanIncomplete: boolean): Promise<number> {
+async function rebuild(
+  configPath: string | undefined,
+  cleanIncomplete: boolean,
+  out: NodeJS.WritableStream,
+): Promise<CliOutcome> {
   const { config } = loadConfig({ path: configPath, env: process.env });
   const env = readEnvironment(process.env);
   await checkPostgres(env.databaseUrl, 'the catalog');
@@ -146,8 +188,13 @@ async function rebuild(configPath: string | undefined, cleanIncomplete: boolean)
       inventory: catalog.inventory,
       cleanIncomplete,
     });
-    process.stdout.write(`${describeRebuild(report, cleanIncomplete).join('\n')}\n`);
-    return 0;
+    out.write(`${describeRebuild(report, cleanIncomplete).join('\n')}\n`);
+    return okOutcome({
+      recorded: report.recorded.length,
+      missing: report.missing.length,
+      incomplete: report.incomplete.length,
+      invalid: report.invalid.length,
+    });
   } finally {
     closeStores(stores);
     await catalog.close();
@@ -157,20 +204,20 @@ async function rebuild(configPath: string | undefined, cleanIncomplete: boolean)
 async function runCommand(
   configPath: string | undefined,
   words: readonly string[],
-  json: boolean,
-): Promise<number> {
-  const app = await quietApp(configPath);
+  out: NodeJS.WritableStream,
+): Promise<CliOutcome> {
+  // Only commands that queue work need Redis (and a worker): the others, and dry runs, read
+  // the catalog.
+  const parsed = parseCommand(`/${quoteWords(words)}`, commands);
+  const enqueues = parsed.ok && parsed.command.enqueues && parsed.args.dryRun !== true;
+  const app = await quietApp(configPath, { requireRedis: enqueues });
+  const watch = enqueues ? app.watchForWorkers() : undefined;
   try {
-    await app.ensureWorker();
-    const result = await runChatCommand(app, {
-      words,
-      user: osUser(),
-      // With --json, people's text goes to stderr and stdout holds only the JSON line.
-      output: json ? process.stderr : process.stdout,
-    });
-    if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
-    return exitCodeFor(result);
+    if (enqueues) await app.ensureWorker();
+    const result = await runChatCommand(app, { words, user: osUser(), output: out });
+    return resultOutcome(result);
   } finally {
+    watch?.stop();
     await app.close();
   }
 }
@@ -198,14 +245,22 @@ function sweepApprovals(app: App, adapter?: ChatAdapter): ApprovalSweeper {
   return sweeper;
 }
 
-async function attachConsole(app: App, user: string): Promise<void> {
+/**
+ * Runs the console chat on the terminal or pipe until its input ends. Resolves to the session's
+ * exit code: 0 in a terminal; in a pipe, as a script needs it, the worst of its commands' (see
+ * `sessionExitCode`). A reader of stdout that went away (`| head`) ends the session.
+ */
+async function attachConsole(app: App, user: string, stdoutClosed: AbortSignal): Promise<number> {
   const adapter = new ConsoleAdapter({ input: process.stdin, output: process.stdout, user });
   const sweeper = sweepApprovals(app, adapter);
+  const codes: number[] = [];
   await adapter.start(async (event) => {
     if (event.kind === 'command' || event.kind === 'action') {
-      await app.dispatcher.handle(event, replyChannel(adapter, event.channel));
+      const result = await app.dispatcher.handle(event, replyChannel(adapter, event.channel));
+      codes.push(exitCodeFor(result));
     }
   });
+  stdoutClosed.addEventListener('abort', () => void adapter.stop(), { once: true });
   await adapter.post(
     { channel: 'console' },
     {
@@ -229,15 +284,27 @@ async function attachConsole(app: App, user: string): Promise<void> {
   );
   await adapter.done;
   await sweeper.stop();
+  if (process.stdin.isTTY === true) return 0;
+  if (adapter.invalidLines > 0) codes.push(2);
+  return sessionExitCode(codes);
 }
 
-async function runConsoleOnly(configPath: string | undefined, user: string | undefined) {
-  const app = await quietApp(configPath);
+async function runConsoleOnly(
+  configPath: string | undefined,
+  user: string | undefined,
+  stdoutClosed: AbortSignal,
+): Promise<CliOutcome> {
+  // The console starts without Redis: what reads the catalog works, and it says what does not.
+  const app = await quietApp(configPath, { requireRedis: false, surveyStore: true });
+  const watch = app.watchForWorkers();
   try {
-    await app.ensureWorker();
-    await attachConsole(app, user ?? osUser());
-    return 0;
+    await ensureWorkerOrSay(app);
+    const code = await attachConsole(app, user ?? osUser(), stdoutClosed);
+    if (code === 0) return okOutcome();
+    const status = code === 1 ? 'failed' : code === 2 ? 'invalid' : 'refused';
+    return { code, result: { status, error: `a command of the session ended ${status}` } };
   } finally {
+    watch.stop();
     await app.close();
   }
 }
@@ -250,9 +317,12 @@ async function runConsoleOnly(configPath: string | undefined, user: string | und
 async function runService(
   configPath: string | undefined,
   parts: { worker: boolean; bot: boolean },
-): Promise<number> {
+  stdoutClosed: AbortSignal,
+): Promise<CliOutcome> {
   const attach = parts.worker && parts.bot && process.stdin.isTTY === true;
-  const app = attach ? await quietApp(configPath) : await createApp({ configPath });
+  const app = attach
+    ? await quietApp(configPath, { requireRedis: true, surveyStore: true })
+    : await createApp({ configPath, surveyStore: true });
   let server: Server | undefined;
   try {
     if (parts.worker) app.startWorker();
@@ -273,7 +343,7 @@ async function runService(
       }
     }
     if (attach) {
-      await attachConsole(app, osUser());
+      await attachConsole(app, osUser(), stdoutClosed);
     } else {
       const sweeper = parts.bot ? sweepApprovals(app) : undefined;
       app.logger.info('lifeboat running; send SIGTERM to stop');
@@ -284,7 +354,7 @@ async function runService(
       app.logger.info('shutting down');
       await sweeper?.stop();
     }
-    return 0;
+    return okOutcome();
   } finally {
     server?.close();
     await app.close();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { type ConfigIssue, describeValue } from './config-issue.ts';
-import { configSchema, type LifeboatConfig } from './schema.ts';
+import { closestMatch } from '../core/suggest.ts';
+import { type ConfigIssue, type ConfigPath, describeValue } from './config-issue.ts';
+import { configSchema, type LifeboatConfig, targetSchema } from './schema.ts';
 
 export type Validation =
   | { readonly ok: true; readonly config: LifeboatConfig }
@@ -14,7 +15,65 @@ export type Validation =
 export function validateConfig(value: unknown): Validation {
   const result = configSchema.safeParse(value, { error: messageFor });
   if (result.success) return { ok: true, config: result.data };
-  return { ok: false, issues: result.error.issues.flatMap(toConfigIssues) };
+  return {
+    ok: false,
+    issues: result.error.issues.flatMap((issue) => [
+      ...toConfigIssues(issue),
+      ...behindUnknownKind(issue, value),
+    ]),
+  };
+}
+
+/**
+ * A target whose `kind` is missing or unknown fails the union before zod looks at its other
+ * keys, which would hide their mistakes until the kind is fixed. They are checked here instead:
+ * against the kind the misspelt one is closest to, or, with no close kind, only for keys no kind
+ * has and for the keys every kind shares (`environment`).
+ */
+function behindUnknownKind(issue: z.core.$ZodIssue, root: unknown): ConfigIssue[] {
+  if (issue.code !== 'invalid_union' || issue.path.length !== 3 || issue.path[0] !== 'targets') {
+    return [];
+  }
+  const base = issue.path.slice(0, 2).map(String);
+  const target = asEntries(asEntries(asEntries(root)?.targets)?.[base[1] ?? '']);
+  if (!target) return [];
+  const variants = targetSchema.options;
+  const kinds = variants.map((variant) => variant.shape.kind.value);
+  const guess = typeof target.kind === 'string' ? closestMatch(target.kind, kinds) : undefined;
+  const variant = variants.find((v) => v.shape.kind.value === guess);
+  if (variant) {
+    const checked = variant.safeParse({ ...target, kind: guess }, { error: messageFor });
+    return checked.success ? [] : checked.error.issues.flatMap(toConfigIssues).map(under(base));
+  }
+  const shapes = variants.map((v) => v.shape as Record<string, z.ZodType>);
+  const everyKey = [...new Set(shapes.flatMap((shape) => Object.keys(shape)))];
+  const issues: ConfigIssue[] = [];
+  for (const [key, value] of Object.entries(target)) {
+    if (key === 'kind') continue;
+    if (!everyKey.includes(key)) {
+      issues.push({
+        path: [...base, key],
+        message: `unknown key; no target kind has it (keys: ${everyKey.join(', ')})`,
+      });
+      continue;
+    }
+    const shared = shapes.every((shape) => key in shape) ? shapes[0]?.[key] : undefined;
+    const checked = shared?.safeParse(value, { error: messageFor });
+    if (checked && !checked.success) {
+      issues.push(...checked.error.issues.flatMap(toConfigIssues).map(under([...base, key])));
+    }
+  }
+  return issues;
+}
+
+function under(base: ConfigPath): (issue: ConfigIssue) => ConfigIssue {
+  return (issue) => ({ path: [...base, ...issue.path], message: issue.message });
+}
+
+function asEntries(value: unknown): Readonly<Record<string, unknown>> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 const NOUNS: Record<string, string> = {
@@ -44,12 +103,13 @@ function messageFor(issue: z.core.$ZodRawIssue): string | undefined {
       if (!issue.discriminator || !('options' in issue) || !Array.isArray(issue.options)) {
         return undefined;
       }
-      const options = issue.options.map(String).join(', ');
+      const kinds = issue.options.map(String);
       const input = issue.input as Record<string, unknown> | undefined;
       const given = input?.[issue.discriminator];
-      return given === undefined
-        ? `is required; one of: ${options}`
-        : `must be one of: ${options} (got ${describeValue(given)})`;
+      if (given === undefined) return `is required; one of: ${kinds.join(', ')}`;
+      const close = typeof given === 'string' ? closestMatch(given, kinds) : undefined;
+      const hint = close ? `; did you mean "${close}"?` : '';
+      return `must be one of: ${kinds.join(', ')} (got ${describeValue(given)})${hint}`;
     }
     case 'too_small':
       return sizeMessage('at least', issue.origin, Number(issue.minimum), issue.inclusive);

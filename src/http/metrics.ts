@@ -17,11 +17,25 @@ export function renderMetrics(report: StatusReport): string {
   );
   for (const s of report.services)
     lines.push(`lifeboat_service_up{service="${label(s.name)}"} ${s.ok ? 1 : 0}`);
-  metric('lifeboat_workers', 'Workers connected to the queue.', 'gauge');
-  lines.push(`lifeboat_workers ${report.workers}`);
-  metric('lifeboat_queue_jobs', 'Jobs in the queue by state.', 'gauge');
-  for (const [state, n] of Object.entries(report.queue))
-    lines.push(`lifeboat_queue_jobs{state="${state}"} ${n}`);
+  // Figures that need a service that is down are left out rather than reported as 0: an
+  // absent series reads as "unknown" to Prometheus; a 0 would read as "no workers".
+  if (report.workers !== null) {
+    metric('lifeboat_workers', 'Workers connected to the queue.', 'gauge');
+    lines.push(`lifeboat_workers ${report.workers}`);
+  }
+  if (report.queue !== null) {
+    metric('lifeboat_queue_jobs', 'Jobs in the queue by state.', 'gauge');
+    for (const [state, n] of Object.entries(report.queue))
+      lines.push(`lifeboat_queue_jobs{state="${state}"} ${n}`);
+  }
+  if (report.unknownBackups) {
+    metric(
+      'lifeboat_store_backups_unknown_to_catalog',
+      'Backups with a manifest in the primary store that the catalog does not know (of those looked at).',
+      'gauge',
+    );
+    lines.push(`lifeboat_store_backups_unknown_to_catalog ${report.unknownBackups.ids.length}`);
+  }
   metric(
     'lifeboat_backup_last_success_timestamp_seconds',
     'When the last successful backup of a profile finished.',
@@ -37,7 +51,7 @@ export function renderMetrics(report: StatusReport): string {
     'Stored size of the last successful backup of a profile.',
     'gauge',
   );
-  for (const p of report.profiles) {
+  for (const p of report.profiles ?? []) {
     const b = p.lastSuccess;
     if (!b?.finishedAt) continue;
     const profile = `profile="${label(p.profile)}"`;

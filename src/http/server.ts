@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { SystemStatus } from '../bot/services.ts';
+import type { StatusReport, SystemStatus } from '../bot/services.ts';
 import type { Logger } from '../logging/logger.ts';
 import { renderMetrics } from './metrics.ts';
 
@@ -8,13 +8,23 @@ export interface HttpServerOptions {
   readonly host?: string;
   readonly status: SystemStatus;
   readonly logger: Logger;
+  /**
+   * The longest `/readyz` and `/metrics` wait for the status report before answering 503, on
+   * top of the report's own bound on each probe. @defaultValue 5000
+   */
+  readonly reportTimeoutMs?: number;
 }
 
 /**
  * `/healthz` (the process is alive), `/readyz` (PostgreSQL and Redis answer) and `/metrics`
- * (Prometheus text). Platform endpoints for Slack and Discord mount here in later versions.
+ * (Prometheus text). Both answer within a bounded time whatever is down: `/readyz` with 503 and
+ * the services that are down; `/metrics` with 200 and `lifeboat_service_up` at 0 for them,
+ * keeping the figures that could still be read (a scrape that fails would lose them all, the
+ * last-success times included, just when they matter), or 503 when no report came in time.
+ * Platform endpoints for Slack and Discord mount here in later versions.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<Server> {
+  const reportTimeoutMs = options.reportTimeoutMs ?? 5_000;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (code: number, type: string, body: string) => {
@@ -24,22 +34,23 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Serve
     if (req.method !== 'GET') return send(405, 'text/plain', 'method not allowed\n');
     if (path === '/healthz') return send(200, 'text/plain', 'ok\n');
     if (path === '/readyz' || path === '/metrics') {
-      options.status
-        .report()
+      boundedReport(options.status, reportTimeoutMs)
         .then((report) => {
           if (path === '/metrics') {
             return send(200, 'text/plain; version=0.0.4', renderMetrics(report));
           }
-          const ready = report.services.every((s) => s.ok);
+          const down = report.services.filter((s) => !s.ok).map((s) => s.name);
           send(
-            ready ? 200 : 503,
+            down.length === 0 ? 200 : 503,
             'application/json',
-            `${JSON.stringify({ ready, services: report.services })}\n`,
+            `${JSON.stringify({ ready: down.length === 0, down, services: report.services })}\n`,
           );
         })
         .catch((error: unknown) => {
           options.logger.error({ err: error }, 'status report failed');
-          send(503, 'application/json', `${JSON.stringify({ ready: false })}\n`);
+          const why = error instanceof Error ? error.message : String(error);
+          if (path === '/metrics') return send(503, 'text/plain', `no status report: ${why}\n`);
+          send(503, 'application/json', `${JSON.stringify({ ready: false, error: why })}\n`);
         });
       return;
     }
@@ -53,4 +64,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Serve
     });
   });
   return server;
+}
+
+/** The status report, or a rejection once `ms` passed without one. */
+async function boundedReport(status: SystemStatus, ms: number): Promise<StatusReport> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no status report within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([status.report(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,11 +1,10 @@
 import type { RedisOptions } from 'bullmq';
 
 /**
- * ioredis options for BullMQ from a `redis://` or `rediss://` URL. BullMQ owns connections made
- * from options (and closes them), unlike a shared instance. Workers and queue events block on
- * Redis, so requests are never failed after a number of retries (`maxRetriesPerRequest: null`,
- * as BullMQ requires); the reconnect delay is capped so a worker comes back quickly after a
- * Redis restart.
+ * ioredis options for BullMQ from a `redis://` or `rediss://` URL (see `createRedisConnections`,
+ * which makes the clients from them). Workers and queue events block on Redis, so requests are
+ * never failed after a number of retries (`maxRetriesPerRequest: null`, as BullMQ requires); the
+ * reconnect delay is capped so a worker comes back quickly after a Redis restart.
  */
 export function redisOptions(url: string, connectionName?: string): RedisOptions {
   // Parsed here rather than passed as `url` so the connection name and retry policy apply.

@@ -1,3 +1,4 @@
+import type { Manifest } from '../backup/manifest.ts';
 import type { ComponentProgress } from '../backup/progress.ts';
 import { readCataloguedManifest } from '../backup/stored-manifest.ts';
 import type {
@@ -15,6 +16,7 @@ import type { LifeboatConfig } from '../config/schema.ts';
 import { CommandError, PolicyError } from '../core/errors.ts';
 import { newRestoreId } from '../core/ids.ts';
 import { approvalRefusal, planRestore, type RestorePlan } from '../restore/plan-restore.ts';
+import type { RestoreProblem } from '../restore/restore-checks.ts';
 import type { RestoreRecord } from '../restore/restore-record.ts';
 import { restorerFor } from '../restore/restorers/index.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
@@ -33,6 +35,11 @@ export interface RestoreJobsDeps {
    * once it agrees with the catalog's copy (storage is the truth).
    */
   readonly stores: readonly [BackupStore, ...BackupStore[]];
+  /**
+   * Finds what would make a planned restore fail, on this side, before anything runs (see
+   * `restoreProblems`). @defaultValue none are looked for
+   */
+  readonly check?: (plan: RestorePlan, manifest: Manifest) => Promise<RestoreProblem[]>;
   /** @defaultValue `() => new Date()` */
   readonly now?: () => Date;
 }
@@ -47,7 +54,9 @@ export function createRestoreJobs(deps: RestoreJobsDeps): Restores {
     async plan(request) {
       const backup = await findBackup(deps, request);
       const manifest = await readCataloguedManifest(deps.stores, backup);
-      return planFor(deps.config, { ...backup, manifest }, request);
+      const planned = planFor(deps.config, { ...backup, manifest }, request);
+      const problems = deps.check ? await deps.check(planned.plan, manifest) : [];
+      return { ...planned, problems };
     },
 
     async enqueue(plan, requestedBy, options = {}) {
@@ -95,7 +104,7 @@ export function planFor(
   config: LifeboatConfig,
   backup: BackupRecord,
   request: Pick<RestoreRequest, 'components' | 'into'>,
-): PlannedRestore {
+): Omit<PlannedRestore, 'problems'> {
   const manifest = backup.manifest;
   if (!manifest) {
     throw new CommandError(

@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
+import { isConnectionError } from '../core/network-errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { JobJournal } from './job-journal.ts';
 import { type JobKind, type JobPayload, jobPayloadSchema, QUEUE_NAME } from './job-payloads.ts';
-import { redisOptions } from './redis.ts';
+import { createRedisConnections } from './redis-connections.ts';
 
 /** What a processor gets besides its payload. */
 export interface JobContext {
@@ -66,6 +67,24 @@ export interface WorkerHandle {
 const DEFAULT_LOCK_DURATION_MS = 30_000;
 const DEFAULT_STALLED_INTERVAL_MS = 30_000;
 const DEFAULT_HAND_BACK_GRACE_MS = 10_000;
+/** How long an abandoned job's hand-back may take to reach Redis before the worker stops waiting. */
+const HAND_BACK_RECORD_MS = 10_000;
+
+/** The longest a job waits for Redis to take one progress update before it carries on. */
+const PROGRESS_WAIT_MS = 2_000;
+
+/** Settles as `work` does, or resolves after `ms` if it has not settled by then. */
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([work.then(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Raised into a processor's signal when shutdown hands its job back. */
 export class ShutdownAbort extends Error {
@@ -75,16 +94,29 @@ export class ShutdownAbort extends Error {
   }
 }
 
-/** Resolves to 'closed' when `closing` settles first, else to 'timeout' after `ms`. */
-async function closedWithin(closing: Promise<void>, ms: number): Promise<'closed' | 'timeout'> {
+/**
+ * Resolves to 'closed' when `closing` settles first, to 'stuck' as soon as `stuck()` holds
+ * (checked every 100 ms), else to 'timeout' after `ms`.
+ */
+async function closedWithin(
+  closing: Promise<void>,
+  ms: number,
+  stuck: () => boolean = () => false,
+): Promise<'closed' | 'stuck' | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
+  let poll: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), ms);
   });
+  const stalled = new Promise<'stuck'>((resolve) => {
+    const check = () => (stuck() ? resolve('stuck') : undefined);
+    poll = setInterval(check, 100);
+  });
   try {
-    return await Promise.race([closing.then(() => 'closed' as const), timeout]);
+    return await Promise.race([closing.then(() => 'closed' as const), stalled, timeout]);
   } finally {
     clearTimeout(timer);
+    clearInterval(poll);
   }
 }
 
@@ -120,7 +152,10 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
       attempt: job.attemptsMade + 1,
       signal: controller.signal,
       logger,
-      reportProgress: (data) => job.updateProgress(data),
+      // Progress is for people watching: a Redis that is away or slow must not hold the job.
+      reportProgress: async (data) => {
+        if (connections.up()) await settledWithin(job.updateProgress(data), PROGRESS_WAIT_MS);
+      },
     };
     const note = (what: string, write: () => Promise<void>) =>
       write().catch((error: unknown) =>
@@ -148,15 +183,19 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
     }
   };
 
+  const connections = createRedisConnections(options.redisUrl, { logger: log });
   const worker = new Worker(QUEUE_NAME, processJob, {
     name,
     prefix: options.prefix,
-    connection: redisOptions(options.redisUrl, name),
+    connection: connections.blocking(name),
     concurrency: options.concurrency ?? 2,
     lockDuration: options.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS,
     stalledInterval: options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
   });
-  worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+  // Lost connections are logged once, rate-limited, by the connections themselves.
+  worker.on('error', (error) => {
+    if (!isConnectionError(error)) log.error({ err: error }, 'worker error');
+  });
   const { journal } = options;
   if (journal) {
     worker.on('failed', (job, error) => {
@@ -175,23 +214,40 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
   return {
     name,
     async close(deadlineMs = 30_000) {
-      // BullMQ's close() waits for the running jobs with no time limit, and a later
-      // close(true) returns that same wait: the deadline has to end the jobs instead.
-      const closed = worker.close();
-      if ((await closedWithin(closed, deadlineMs)) === 'closed') return;
-      log.warn(
-        { jobs: [...running.keys()] },
-        'shutdown deadline passed; handing running jobs back',
-      );
-      for (const job of running.values()) job.controller.abort(new ShutdownAbort());
-      const graceMs = options.handBackGraceMs ?? DEFAULT_HAND_BACK_GRACE_MS;
-      if ((await closedWithin(closed, graceMs)) === 'closed') return;
-      log.error(
-        { jobs: [...running.keys()] },
-        'jobs did not stop when aborted; handing them back without waiting for them',
-      );
-      for (const job of running.values()) job.abandon();
-      await closed;
+      try {
+        await closeWorker(deadlineMs);
+      } finally {
+        // Whatever BullMQ still holds (a connection it is retrying) must not outlive the close.
+        connections.disconnectAll();
+      }
     },
   };
+
+  async function closeWorker(deadlineMs: number): Promise<void> {
+    // BullMQ's close() waits for the running jobs with no time limit, and a later
+    // close(true) returns that same wait: the deadline has to end the jobs instead. With Redis
+    // gone, it would also wait for good to record the end of jobs that did end: once they
+    // did, the connections are dropped (the catalog has their outcome; the queue's stalled
+    // check hands any job back once Redis is there again).
+    const redisGone = () => running.size === 0 && !connections.up();
+    // Nothing left to finish or hand back, and no Redis to tell: close without waiting.
+    const closed = worker.close(redisGone());
+    const first = await closedWithin(closed, deadlineMs, redisGone);
+    if (first === 'closed') return;
+    if (first === 'stuck') {
+      log.warn('Redis is unreachable: closing the worker without waiting for it');
+      return;
+    }
+    log.warn({ jobs: [...running.keys()] }, 'shutdown deadline passed; handing running jobs back');
+    for (const job of running.values()) job.controller.abort(new ShutdownAbort());
+    const graceMs = options.handBackGraceMs ?? DEFAULT_HAND_BACK_GRACE_MS;
+    if ((await closedWithin(closed, graceMs, redisGone)) === 'closed') return;
+    log.error(
+      { jobs: [...running.keys()] },
+      'jobs did not stop when aborted; handing them back without waiting for them',
+    );
+    for (const job of running.values()) job.abandon();
+    // Handing the abandoned jobs back takes BullMQ a moment while Redis answers.
+    await closedWithin(closed, HAND_BACK_RECORD_MS, redisGone);
+  }
 }

@@ -143,7 +143,15 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
   assertIdentities(steps, options.identities);
   await preflight(steps, restorerFor);
 
-  const staging = await createStagingDirectory('restore', options.stagingDirectory);
+  const staging = await createStagingDirectory('restore', options.stagingDirectory).catch(
+    (error: unknown) => {
+      throw new RestoreError(
+        codeOf(error, 'restore_staging_failed'),
+        `${messageOf(error)}; nothing was changed`,
+        { cause: error },
+      );
+    },
+  );
   try {
     await assertSpace(staging, steps);
     const staged: StagedComponent[] = [];

@@ -1,7 +1,8 @@
-import { chmod, lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, lstat, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LifeboatError } from '../core/errors.ts';
+import { makeDirectory, makeTemporaryDirectory } from '../storage/file-system-errors.ts';
 import { currentOwner, OWNER_PATTERN, ownerIsAlive } from './process-owner.ts';
 
 /** What a staging directory holds, in its name: `restore`, `verify`, `redis`, `snapshot`. */
@@ -33,7 +34,11 @@ export async function createStagingDirectory(
   root: string = defaultStagingRoot(),
 ): Promise<string> {
   await ensurePrivateRoot(root);
-  return mkdtemp(join(root, `${currentOwner()}.${kind}-`));
+  return makeTemporaryDirectory(
+    root,
+    `${currentOwner()}.${kind}-`,
+    `the staging directory ${root}`,
+  );
 }
 
 /** A staging directory {@link sweepStaging} removed. */
@@ -72,7 +77,7 @@ export async function sweepStaging(root: string = defaultStagingRoot()): Promise
 }
 
 async function ensurePrivateRoot(root: string): Promise<void> {
-  await mkdir(root, { recursive: true, mode: 0o700 });
+  await makeDirectory(root, `the staging directory ${root}`, 0o700);
   const info = await lstat(root);
   const uid = process.getuid?.();
   if (!info.isDirectory() || info.isSymbolicLink()) {

@@ -6,6 +6,11 @@ import { pipeline } from 'node:stream/promises';
 import { LifeboatError } from '../core/errors.ts';
 import { randomSuffix } from '../core/ids.ts';
 import type { BackupStore, StoredObject } from './backup-store.ts';
+import {
+  diagnoseDirectory,
+  explainFileSystemError,
+  isFileSystemError,
+} from './file-system-errors.ts';
 import { assertKeyPrefix, assertObjectKey, PARTIAL_OBJECT_PATTERN } from './object-key.ts';
 
 export interface LocalBackupStoreOptions {
@@ -51,9 +56,10 @@ export class LocalBackupStore implements BackupStore {
       return { key, bytes: out.bytesWritten };
     } catch (error) {
       body.destroy();
-      await rm(temp, { force: true });
+      await rm(temp, { force: true }).catch(() => undefined);
       await this.removeEmptyParents(directory);
-      throw error;
+      // The source's own failures go up as they are; the file system's say what it was.
+      throw isFileSystemError(error) ? await this.failure('store', key, error, directory) : error;
     }
   }
 
@@ -72,7 +78,7 @@ export class LocalBackupStore implements BackupStore {
       return handle.createReadStream();
     } catch (error) {
       if (isMissing(error)) throw notFound(key, error);
-      throw error;
+      throw isFileSystemError(error) ? await this.failure('read', key, error) : error;
     }
   }
 
@@ -91,15 +97,18 @@ export class LocalBackupStore implements BackupStore {
     // Only the directory the prefix names can hold matches; S3 would also start there.
     const slash = prefix.lastIndexOf('/');
     const startKey = slash === -1 ? '' : prefix.slice(0, slash);
-    const found: StoredObject[] = [];
-    await this.collect(startKey, prefix, found, false);
-    found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    yield* found;
+    // A walk in key order, one directory at a time: a caller that stops early (a bounded look
+    // at the store) never reads the rest of the tree.
+    yield* this.walk(startKey, prefix, false);
   }
 
   async delete(key: string): Promise<void> {
     const file = this.pathOf(key);
-    await rm(file, { force: true });
+    try {
+      await rm(file, { force: true });
+    } catch (error) {
+      throw isFileSystemError(error) ? await this.failure('delete', key, error) : error;
+    }
     await this.removeEmptyParents(dirname(file));
   }
 
@@ -108,10 +117,20 @@ export class LocalBackupStore implements BackupStore {
     const slash = prefix.lastIndexOf('/');
     const found: StoredObject[] = [];
     // Temporary files count too: a writer that was killed never removes its own.
-    await this.collect(slash === -1 ? '' : prefix.slice(0, slash), prefix, found, true);
+    for await (const object of this.walk(
+      slash === -1 ? '' : prefix.slice(0, slash),
+      prefix,
+      true,
+    )) {
+      found.push(object);
+    }
     for (const object of found) {
       const file = join(this.root, ...object.key.split('/'));
-      await rm(file, { force: true });
+      try {
+        await rm(file, { force: true });
+      } catch (error) {
+        throw isFileSystemError(error) ? await this.failure('delete', object.key, error) : error;
+      }
       await this.removeEmptyParents(dirname(file));
     }
     return found.filter((o) => !PARTIAL_OBJECT_PATTERN.test(basename(o.key))).length;
@@ -126,6 +145,24 @@ export class LocalBackupStore implements BackupStore {
   private pathOf(key: string): string {
     assertObjectKey(key);
     return join(this.root, ...key.split('/'));
+  }
+
+  /**
+   * `cannot store bk_…/app-db.dump.zst: the store /srv/backups is read-only: …`: a file-system
+   * error as its real cause, found by looking at the directories on the way to `near` when the
+   * error itself does not say (see `diagnoseDirectory`).
+   */
+  private async failure(
+    action: 'store' | 'read' | 'delete',
+    key: string,
+    error: unknown,
+    near?: string,
+  ): Promise<LifeboatError> {
+    const cause = near ? await diagnoseDirectory(near, error) : undefined;
+    const explained = explainFileSystemError(error, `the store ${this.root}`, cause);
+    return new LifeboatError(explained.code, `cannot ${action} ${key}: ${explained.message}`, {
+      cause: error,
+    });
   }
 
   /** Creates the temporary file, retrying when a concurrent delete removed its empty directory. */
@@ -145,20 +182,31 @@ export class LocalBackupStore implements BackupStore {
     }
   }
 
-  private async collect(
+  /**
+   * The files under `dirKey` whose keys start with `prefix`, in key order: within a directory,
+   * a subdirectory sorts as its name followed by `/`, which is where its keys fall.
+   */
+  private async *walk(
     dirKey: string,
     prefix: string,
-    into: StoredObject[],
     withPartials: boolean,
-  ): Promise<void> {
+  ): AsyncGenerator<StoredObject> {
     const directory = dirKey === '' ? this.root : join(this.root, ...dirKey.split('/'));
     let entries: Dirent[];
     try {
       entries = await readdir(directory, { withFileTypes: true });
     } catch (error) {
       if (isMissing(error)) return;
-      throw error;
+      if (!isFileSystemError(error)) throw error;
+      const explained = explainFileSystemError(error, `the store ${this.root}`);
+      throw new LifeboatError(
+        explained.code,
+        `cannot list ${prefix || 'the store'}: ${explained.message}`,
+        { cause: error },
+      );
     }
+    const sortKey = (entry: Dirent) => (entry.isDirectory() ? `${entry.name}/` : entry.name);
+    entries.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
     for (const entry of entries) {
       const key = dirKey === '' ? entry.name : `${dirKey}/${entry.name}`;
       if (entry.isDirectory()) {
@@ -168,7 +216,7 @@ export class LocalBackupStore implements BackupStore {
           key.startsWith(prefix) ||
           `${key}/`.startsWith(prefix)
         ) {
-          await this.collect(key, prefix, into, withPartials);
+          yield* this.walk(key, prefix, withPartials);
         }
       } else if (entry.isFile() && key.startsWith(prefix)) {
         if (!withPartials && PARTIAL_OBJECT_PATTERN.test(entry.name)) continue;
@@ -176,7 +224,7 @@ export class LocalBackupStore implements BackupStore {
           if (isMissing(error)) return undefined;
           throw error;
         });
-        if (info) into.push({ key, bytes: info.size });
+        if (info) yield { key, bytes: info.size };
       }
     }
   }

@@ -493,6 +493,12 @@ export class S3BackupStore implements BackupStore {
     }
     if (error instanceof S3ServiceException) {
       const status = error.$metadata.httpStatusCode;
+      const known = this.knownCause(error.name, status);
+      if (known) {
+        return new LifeboatError(known.code, `${action} ${where} failed: ${known.text}${tries}`, {
+          cause: error,
+        });
+      }
       return new LifeboatError(
         's3_request_failed',
         `S3 answered ${error.name}${status ? ` (HTTP ${status})` : ''} while ${action} ${where}${tries}: ${error.message}`,
@@ -514,6 +520,43 @@ export class S3BackupStore implements BackupStore {
         cause: error,
       },
     );
+  }
+
+  /**
+   * What S3 errors a person can act on mean, as the local store says EROFS or EACCES: a bucket
+   * that does not exist, credentials that may not do this, credentials that are not valid.
+   */
+  private knownCause(
+    name: string,
+    status: number | undefined,
+  ): { code: string; text: string } | undefined {
+    const bucket = `the bucket "${this.bucket}" at ${this.endpointName()}`;
+    switch (name) {
+      case 'NoSuchBucket':
+        return {
+          code: 'store_bucket_missing',
+          text: `${bucket} does not exist (NoSuchBucket): create it, or set storage.s3.bucket to one that exists`,
+        };
+      case 'InvalidAccessKeyId':
+      case 'SignatureDoesNotMatch':
+        return {
+          code: 'store_credentials_invalid',
+          text: `the credentials are not valid for ${bucket} (${name}): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
+        };
+      case 'AccessDenied':
+      case 'AllAccessDisabled':
+        return {
+          code: 'store_access_denied',
+          text: `access denied to ${bucket} (${name}): these credentials may not list, read, write or delete there`,
+        };
+      default:
+        return status === 403
+          ? {
+              code: 'store_access_denied',
+              text: `access denied to ${bucket} (${name}, HTTP 403)`,
+            }
+          : undefined;
+    }
   }
 
   private endpointName(): string {

@@ -16,6 +16,7 @@ import { newBackupId, newRestoreId } from '../../src/core/ids.ts';
 import { planFor, restorableBackup } from '../../src/jobs/restore-jobs.ts';
 import type { DestinationState, ValidationCheck } from '../../src/restore/component-restorer.ts';
 import { approvalRefusal, type RestorePlan } from '../../src/restore/plan-restore.ts';
+import type { RestoreProblem } from '../../src/restore/restore-checks.ts';
 import type { RestoreAuthorization, RestoreRecord } from '../../src/restore/restore-record.ts';
 import type { ComponentRestoreResult } from '../../src/restore/run-restore.ts';
 import { type SafetyBackupReport, safetyBackupTargets } from '../../src/restore/safety-backup.ts';
@@ -69,6 +70,9 @@ export class InMemoryRestores implements Restores {
     this.now = now;
   }
 
+  /** What `plan` finds would make the restore fail; tests set it. */
+  problems: RestoreProblem[] = [];
+
   /** Scripts the next restores, in order; unscripted ones complete. */
   script(...scripts: RestoreScript[]): void {
     this.scripts.push(...scripts);
@@ -86,7 +90,7 @@ export class InMemoryRestores implements Restores {
       }
     }
     backup = restorableBackup(request.backup, backup);
-    return planFor(this.config, backup, request);
+    return { ...planFor(this.config, backup, request), problems: [...this.problems] };
   }
 
   async enqueue(

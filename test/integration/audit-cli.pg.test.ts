@@ -110,7 +110,12 @@ describe('lifeboat audit on an intact log', () => {
   it('verify --json prints the verification as one JSON line', async () => {
     const [head] = await sql<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = 5', name);
     const result = await audit(name, ['verify', '--json']);
-    expect(JSON.parse(result.stdout)).toEqual({ ok: true, entries: 5, headHash: head?.hash });
+    expect(JSON.parse(result.stdout)).toEqual({
+      status: 'ok',
+      ok: true,
+      entries: 5,
+      headHash: head?.hash,
+    });
     expect(result.stderr).toContain('audit log intact: 5 entries');
     expect(result.code).toBe(0);
   });
@@ -189,6 +194,8 @@ describe('lifeboat audit verify on a broken log', () => {
 
     const json = await audit(name, ['verify', '--json']);
     expect(JSON.parse(json.stdout)).toEqual({
+      status: 'failed',
+      error: 'audit log broken at entry 4: entry 3 is missing (the entries jump from 2 to 4)',
       ok: false,
       entries: 2,
       brokenAt: 4,

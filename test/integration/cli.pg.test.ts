@@ -89,7 +89,8 @@ profiles:
     expect(pgDown.stderr).toContain('docker compose up -d');
     expect(pgDown.stderr).not.toMatch(/\n\s+at /);
 
-    const redisDown = await runLifeboat(['backup', 'list'], {
+    // Only what queues work needs Redis: listing the catalog does not.
+    const redisDown = await runLifeboat(['backup', 'create', 'db'], {
       cwd: dir,
       env: { ...env, REDIS_URL: 'redis://127.0.0.1:1' },
     });
@@ -110,6 +111,26 @@ profiles:
     expect(result.stderr).toContain('profiles.full.targets[1]');
     expect(result.stderr).toContain('cahce');
     expect(result.stderr).toContain('compresion');
+  });
+
+  it('lists each config problem once, those behind an invalid kind too', async () => {
+    const bad = join(dir, 'bad-kind.yaml');
+    await writeFile(
+      bad,
+      'targets:\n  db: { kind: postgress, url: "x", extra: 1 }\nprofiles:\n  full: { targets: [db, cahce] }\ncompresion: zstd\n',
+    );
+    const result = await runLifeboat(['backup', 'list', '--config', bad], { cwd: dir, env });
+    expect(result.code).toBe(2);
+    const occurrences = (text: string) => result.stderr.split(text).length - 1;
+    expect(result.stderr).toContain('4 problems');
+    for (const path of [
+      'targets.db.kind:',
+      'targets.db.extra:',
+      'profiles.full.targets[1]:',
+      'compresion:',
+    ]) {
+      expect(occurrences(path)).toBe(1);
+    }
   });
 
   it('runs `start` as a service when stdin is not a terminal, until SIGTERM', async () => {

@@ -71,9 +71,9 @@ profiles:
     await sandbox?.remove();
   });
 
-  it('exits cleanly at the end of input once the work has finished', async () => {
+  it('exits at the end of input once the work has finished, 1 as a command failed', async () => {
     expect(transcript.stderr).not.toMatch(/at .*\.ts:\d+/);
-    expect(transcript.code).toBe(0);
+    expect(transcript.code).toBe(1);
     const rows = await backups();
     expect(rows.map((r) => r.status)).toEqual(['completed', 'failed']);
   });

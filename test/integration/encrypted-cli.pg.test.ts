@@ -2,7 +2,13 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAgeIdentity } from '../../src/crypto/age/index.ts';
-import { databaseUrl, dropDatabase, tableChecksums, uniqueName } from '../support/databases.ts';
+import {
+  databaseUrl,
+  dropDatabase,
+  sql,
+  tableChecksums,
+  uniqueName,
+} from '../support/databases.ts';
 import { runLifeboat } from '../support/lifeboat-process.ts';
 import { createSandbox, type LifeboatSandbox } from '../support/lifeboat-sandbox.ts';
 
@@ -131,5 +137,43 @@ profiles:
     expect(restored.code, restored.stderr).toBe(0);
     expect(lastJson(restored.stdout)).toMatchObject({ status: 'completed' });
     expect(await tableChecksums(staging)).toEqual(await tableChecksums(sandbox?.sourceDb ?? ''));
+  });
+
+  it('refuses, before anyone is asked to approve, a restore that no identity here can open', async () => {
+    const created = await runLifeboat(['backup', 'create', '--json'], { cwd: dir, env });
+    expect(created.code).toBe(0);
+    const id = String(lastJson(created.stdout).id);
+    const recipient = JSON.parse(await readFile(join(dir, 'backups', id, 'manifest.json'), 'utf8'))
+      .components[0].encryption.recipients[0] as string;
+
+    const dryRun = await runLifeboat(['restore', id, '--dry-run', '--json'], { cwd: dir, env });
+    expect(dryRun.code).toBe(3);
+    expect(lastJson(dryRun.stdout)).toMatchObject({
+      status: 'refused',
+      dryRun: true,
+      problems: [{ component: 'app-db', check: 'identity' }],
+    });
+    expect(dryRun.stderr.replace(/\s+/g, ' ')).toContain(
+      `\`app-db\` is encrypted to ${recipient}, and no age identity is available here`,
+    );
+
+    const wrong = await runLifeboat(['restore', id, '--dry-run', '--json'], {
+      cwd: dir,
+      env: { ...env, LIFEBOAT_AGE_IDENTITY: generateAgeIdentity().identity },
+    });
+    expect(String(lastJson(wrong.stdout).error)).toContain('none of the age identities here');
+
+    const asked = await runLifeboat(['restore', id, '--json'], { cwd: dir, env });
+    expect(asked.code).toBe(3);
+    expect(lastJson(asked.stdout)).toMatchObject({ status: 'refused', code: 'restore_cannot_run' });
+    const requests = await sql('select id from approval_requests', sandbox?.catalogDb ?? '');
+    expect(requests).toEqual([]);
+
+    const able = await runLifeboat(['restore', id, '--dry-run', '--json'], {
+      cwd: dir,
+      env: { ...env, LIFEBOAT_AGE_IDENTITY: newKey.identity },
+    });
+    expect(able.code).toBe(0);
+    expect(lastJson(able.stdout)).toMatchObject({ status: 'ok', needsApproval: true });
   });
 });

@@ -73,7 +73,7 @@ describe('a worker shutting down', () => {
 import { startWorker } from ${source('../../src/jobs/worker.ts')};
 import { silentLogger } from ${source('../../src/logging/logger.ts')};
 const [redisUrl, prefix] = process.argv.slice(2);
-const queue = await openJobQueue({ redisUrl, prefix });
+const queue = openJobQueue({ redisUrl, prefix, logger: silentLogger() });
 const idle = async () => undefined;
 const worker = startWorker({
   redisUrl, prefix, logger: silentLogger(),

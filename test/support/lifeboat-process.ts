@@ -97,3 +97,25 @@ export async function runLifeboat(
     clearTimeout(timer);
   }
 }
+
+/** Its exit code once it exited; fails after `timeoutMs`, with what it printed on stderr. */
+export async function exitWithin(
+  running: RunningLifeboat,
+  timeoutMs: number,
+): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(`lifeboat did not exit within ${timeoutMs} ms\nstderr:\n${running.stderr()}`),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([running.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -170,7 +170,7 @@ export async function createWorkerSuite(
  * and size estimate read only the partition, which stays unlocked, so everything before the
  * dump itself goes on as usual and the backup is really running when it stops.
  */
-async function createGate(database: string): Promise<Gate> {
+export async function createGate(database: string): Promise<Gate> {
   const url = withDefaultUser(await createDatabase(database));
   await sql(
     `CREATE TABLE gate (id integer) PARTITION BY RANGE (id);

@@ -1,6 +1,7 @@
 import type { Block, ChatMessage, Field } from '../../chat/message.ts';
 import { formatAge, formatBytes, formatTimestamp, plural } from '../../core/format.ts';
 import type { PlannedComponent, RestorePlan } from '../../restore/plan-restore.ts';
+import type { RestoreProblem } from '../../restore/restore-checks.ts';
 
 /** The plan's facts every restore message shows: the backup, its age, who asked. */
 export function restoreFields(
@@ -43,6 +44,23 @@ function componentSections(plan: RestorePlan): Block[] {
   });
 }
 
+/** `• [identity] app-db: …` lines, one per problem. */
+export function problemLines(problems: readonly RestoreProblem[]): string {
+  return problems.map((p) => `• ${p.message}`).join('\n');
+}
+
+/**
+ * `/restore` refused before asking anyone: what would make the restore fail, found on this
+ * side, and that nothing was asked or changed.
+ */
+export function restoreCannotRunMessage(
+  plan: RestorePlan,
+  problems: readonly RestoreProblem[],
+): ChatMessage {
+  const text = `This restore of ${plan.backupId} would fail, so it was not started and no approval was asked for:\n${problemLines(problems)}\nNothing was asked or changed. Fix the above and ask again; \`--dry-run\` checks without asking.`;
+  return { text, blocks: [{ type: 'callout', tone: 'danger', text }] };
+}
+
 /** `/restore … --dry-run`: the whole plan, and the promise that nothing changed. */
 export function restorePlanMessage(
   plan: RestorePlan,
@@ -51,6 +69,8 @@ export function restorePlanMessage(
     readonly requestedBy: string;
     /** What approval the restore needs (`1 approver from dba, within 30 min`), or null. */
     readonly approval: string | null;
+    /** What would make the restore fail, found here. @defaultValue none */
+    readonly problems?: readonly RestoreProblem[];
   },
 ): ChatMessage {
   const summary = `${plural(plan.components.length, 'component')} of ${plan.backupId}`;
@@ -70,7 +90,14 @@ export function restorePlanMessage(
     },
     ...componentSections(plan),
   ];
-  if (options.approval) {
+  const problems = options.problems ?? [];
+  if (problems.length > 0) {
+    blocks.push({
+      type: 'callout',
+      tone: 'danger',
+      text: `This restore would fail, so without --dry-run it is refused before anyone is asked to approve it:\n${problemLines(problems)}`,
+    });
+  } else if (options.approval) {
     blocks.push({
       type: 'callout',
       tone: 'warning',

@@ -22,6 +22,9 @@ function profileLine(status: ProfileStatus, now: Date): string {
   return `${mark} ${status.profile} (${schedule}) — ${parts.join('; ')}`;
 }
 
+/** What is shown for a figure that needs a service that is down. */
+const UNKNOWN = 'unknown (its service is down)';
+
 /** `/status`: services, workers, queue and each profile's last success and failure. */
 export function statusMessage(report: StatusReport, now: Date): ChatMessage {
   const down = report.services.filter((s) => !s.ok);
@@ -33,6 +36,19 @@ export function statusMessage(report: StatusReport, now: Date): ChatMessage {
       text: `Not healthy: ${down.map((s) => `${s.name} (${s.detail})`).join('; ')}`,
     });
   }
+  const unknown = report.unknownBackups;
+  if (unknown && unknown.ids.length > 0) {
+    const shown = unknown.ids
+      .slice(0, 3)
+      .map((id) => `\`${id}\``)
+      .join(', ');
+    const count = `${unknown.partial ? 'at least ' : ''}${plural(unknown.ids.length, 'backup')}`;
+    blocks.push({
+      type: 'callout',
+      tone: 'warning',
+      text: `The store ${unknown.store} holds ${count} that the catalog does not know (${shown}${unknown.ids.length > 3 ? ', …' : ''}): is DATABASE_URL the catalog you meant? If the catalog was recreated or lost, \`lifeboat catalog rebuild\` records them from their manifests.`,
+    });
+  }
   if (report.workers === 0) {
     blocks.push({
       type: 'callout',
@@ -40,6 +56,7 @@ export function statusMessage(report: StatusReport, now: Date): ChatMessage {
       text: 'No worker is serving the queue: queued jobs wait until one starts (`lifeboat worker`).',
     });
   }
+  const queue = report.queue;
   blocks.push({
     type: 'fields',
     fields: [
@@ -47,23 +64,30 @@ export function statusMessage(report: StatusReport, now: Date): ChatMessage {
         label: s.name,
         value: `${s.ok ? '✔ up' : '✖ down'} · ${s.detail}`,
       })),
-      { label: 'Workers', value: String(report.workers) },
+      { label: 'Workers', value: report.workers === null ? UNKNOWN : String(report.workers) },
       {
         label: 'Queue',
-        value: `${report.queue.waiting} waiting, ${report.queue.active} active, ${report.queue.failed} failed`,
+        value: queue
+          ? `${queue.waiting} waiting, ${queue.active} active, ${queue.failed} failed`
+          : UNKNOWN,
       },
     ],
   });
+  const profiles = report.profiles;
   blocks.push({
     type: 'section',
     text:
-      report.profiles.length > 0
-        ? report.profiles.map((p) => profileLine(p, now)).join('\n')
-        : 'No profiles configured.',
+      profiles === null
+        ? 'Profiles: unknown while the catalog is unreachable.'
+        : profiles.length > 0
+          ? profiles.map((p) => profileLine(p, now)).join('\n')
+          : 'No profiles configured.',
   });
   const healthy = down.length === 0 ? 'all services up' : `${plural(down.length, 'service')} down`;
+  const workers = report.workers === null ? 'workers unknown' : plural(report.workers, 'worker');
+  const waiting = queue ? `${queue.waiting} jobs waiting` : 'queue unknown';
   return {
-    text: `Lifeboat status: ${healthy}, ${plural(report.workers, 'worker')}, ${report.queue.waiting} jobs waiting`,
+    text: `Lifeboat status: ${healthy}, ${workers}, ${waiting}`,
     blocks,
   };
 }

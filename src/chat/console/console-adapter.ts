@@ -112,6 +112,7 @@ export class ConsoleAdapter implements ChatAdapter {
   /** Whether the next message or echo is set apart by a blank line. */
   #gap = false;
   #nextMessage = 1;
+  #invalidLines = 0;
   readonly #work = new Set<Promise<void>>();
   readonly #messages = new Map<string, MessageState>();
   /** In a terminal, the message printed last and how many rows it takes, while nothing follows it. */
@@ -137,6 +138,14 @@ export class ConsoleAdapter implements ChatAdapter {
   /** The user commands are currently typed as. */
   get user(): string {
     return this.#user;
+  }
+
+  /**
+   * Lines the console turned down itself, never reaching the bot: text that is not a command,
+   * a user name `/as` cannot take. Bad input, as the bot's `invalid` results are.
+   */
+  get invalidLines(): number {
+    return this.#invalidLines;
   }
 
   async start(handler: InboundHandler): Promise<void> {
@@ -268,6 +277,7 @@ export class ConsoleAdapter implements ChatAdapter {
     if (as) {
       this.#switchUser(as[1]?.trim() ?? '', reader);
     } else if (!text.startsWith('/')) {
+      this.#invalidLines++;
       this.#note(context('Commands start with /, try /help.'));
     } else {
       const event: InboundEvent = {
@@ -292,6 +302,7 @@ export class ConsoleAdapter implements ChatAdapter {
       return;
     }
     if (!USER_NAME.test(name)) {
+      this.#invalidLines++;
       this.#note(
         calloutMessage(
           'warning',

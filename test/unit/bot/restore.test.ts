@@ -212,4 +212,45 @@ describe('/restore', () => {
     );
     expect(services.restores.records.size).toBe(0);
   });
+
+  describe('with a problem that would make the restore fail', () => {
+    const noIdentity = {
+      component: 'app-db',
+      check: 'identity' as const,
+      message:
+        '`app-db` is encrypted to age1xyz, and no age identity is available here to open it: set LIFEBOAT_AGE_IDENTITY …',
+    };
+
+    it('shows it in the dry run as blocking, and ends refused', async () => {
+      const { chat, services } = botWithBackups();
+      services.restores.problems = [noIdentity];
+      const result = await chat.say('/restore latest --components app-db --dry-run');
+      expect(result).toMatchObject({ status: 'refused', dryRun: true, problems: [noIdentity] });
+      const text = chat.lastText();
+      expect(text).toContain('[danger] This restore would fail');
+      expect(text).toContain('no age identity is available here');
+      expect(services.restores.enqueued).toEqual([]);
+    });
+
+    it('refuses to open an approval that could never run', async () => {
+      const { chat, services } = botWithBackups();
+      services.restores.problems = [noIdentity];
+      const result = await chat.say('/restore latest --components app-db');
+      expect(result).toMatchObject({ status: 'refused', code: 'restore_cannot_run' });
+      expect(String(result.error)).toContain('no age identity is available here');
+      expect(await services.approvals.open()).toEqual([]);
+      expect(services.restores.enqueued).toEqual([]);
+      expect(chat.lastText()).toContain('Nothing was asked or changed');
+    });
+
+    it('refuses a restore that needs no approval too, before queueing it', async () => {
+      const { chat, services } = botWithBackups();
+      services.restores.problems = [
+        { component: 'app-db', check: 'tool', message: '`pg_restore` is not installed here' },
+      ];
+      const result = await chat.say('/restore latest --components app-db --into app-db=staging-db');
+      expect(result).toMatchObject({ status: 'refused', code: 'restore_cannot_run' });
+      expect(services.restores.enqueued).toEqual([]);
+    });
+  });
 });

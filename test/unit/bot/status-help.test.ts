@@ -46,6 +46,26 @@ describe('/status', () => {
     );
   });
 
+  it('says what it cannot know while a service is down, rather than guessing', async () => {
+    const { chat, services } = testBot();
+    services.status.current = {
+      services: [
+        { name: 'PostgreSQL (catalog)', ok: false, detail: 'connection refused' },
+        { name: 'Redis (queue)', ok: false, detail: 'connection refused' },
+      ],
+      workers: null,
+      queue: null,
+      profiles: null,
+    };
+    const result = await chat.say('/status');
+    expect(result).toMatchObject({ status: 'ok', workers: null, queue: null });
+    const text = chat.lastText();
+    expect(text).toContain('Workers: unknown (its service is down)');
+    expect(text).toContain('Queue: unknown (its service is down)');
+    expect(text).toContain('Profiles: unknown while the catalog is unreachable.');
+    expect(text).not.toContain('No worker is serving the queue');
+  });
+
   it('says nothing alarming when all is well', async () => {
     const { chat } = testBot();
     await chat.say('/status');

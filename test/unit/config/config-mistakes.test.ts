@@ -88,6 +88,39 @@ storage:
     ]);
   });
 
+  it('still checks the rest of a target whose kind is misspelt, against the kind it is closest to', () => {
+    const text = `targets:
+  app-db: { kind: postgress, url: 7, environment: prod, pgDumpArgs: [--no-owner], extra: 1 }
+  uploads: { kind: directory, path: /srv, exlude: ["*.tmp"] }
+profiles:
+  full: { targets: [app-db, uploads, cahce] }
+compresion: zstd
+`;
+    expect(configIssues(text)).toEqual([
+      'targets.app-db.kind: must be one of: postgres, directory, redis (got "postgress"); did you mean "postgres"?',
+      'targets.app-db.url: expected text, got 7',
+      'targets.app-db.environment: must be one of: production, staging, development, scratch (got "prod")',
+      'targets.app-db.extra: unknown key; valid keys: kind, url, environment, pgDumpArgs',
+      'targets.uploads.exlude: unknown key; valid keys: kind, path, include, exclude, environment',
+      'profiles.full.targets[2]: unknown target "cahce"; targets: app-db, uploads',
+      'compresion: unknown key; valid keys: defaultProfile, storage, compression, encryption, targets, profiles, scratch, roles, policies, breakGlass, drills, chat, runbooks, demo',
+    ]);
+  });
+
+  it('reports keys no target kind has when the kind is unknown or missing', () => {
+    const text = `${PROFILES}targets:
+  app-db: { kind: mysql, url: "mysql://h/app", enviroment: production }
+  uploads: { kind: directory, path: /srv }
+  cache: { url: "redis://h", environment: prod }
+`;
+    expect(configIssues(text)).toEqual([
+      'targets.app-db.kind: must be one of: postgres, directory, redis (got "mysql")',
+      'targets.app-db.enviroment: unknown key; no target kind has it (keys: kind, url, environment, pgDumpArgs, path, include, exclude)',
+      'targets.cache.kind: is required; one of: postgres, directory, redis',
+      'targets.cache.environment: must be one of: production, staging, development, scratch (got "prod")',
+    ]);
+  });
+
   it('reports missing targets and profiles as required', () => {
     expect(configIssues('compression: zstd\n')).toEqual([
       'targets: is required',
