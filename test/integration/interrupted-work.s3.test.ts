@@ -110,6 +110,20 @@ profiles:
     return process;
   }
 
+  /**
+   * Runs `lifeboat worker` until `swept` passes (its start-up sweep ended what the killed process
+   * left), then stops it with SIGTERM.
+   */
+  async function sweptByAWorker(swept: () => Promise<void>): Promise<void> {
+    const worker = startLifeboat(['worker'], { cwd: dir, env });
+    running.push(worker);
+    try {
+      await vi.waitFor(swept, WAIT);
+    } finally {
+      await worker.kill('SIGTERM');
+    }
+  }
+
   /** Lets the held answers go (to a dead process) and forwards everything from now on. */
   function stopHolding(): void {
     proxy.clear();
@@ -143,16 +157,15 @@ profiles:
     expect((await sql('SELECT status FROM restores', catalogDb))[0]?.status).toBe('running');
     expect(existsSync(join(stagingDir, 'files.tar'))).toBe(true);
 
-    // Any command that starts an in-process worker sweeps what the killed one left.
-    const listed = await runLifeboat(['backup', 'list'], { cwd: dir, env });
-    expect(listed.code, listed.stderr).toBe(0);
-
-    const [ended] = await sql<{ status: string; error: string }>(
-      'SELECT status, error FROM restores WHERE id = $1',
-      catalogDb,
-      [claimed?.id],
-    );
-    expect(ended).toEqual({ status: 'failed', error: INTERRUPTED_RESTORE });
+    // Any process that starts a worker sweeps what the killed one left.
+    await sweptByAWorker(async () => {
+      const [ended] = await sql<{ status: string; error: string }>(
+        'SELECT status, error FROM restores WHERE id = $1',
+        catalogDb,
+        [claimed?.id],
+      );
+      expect(ended).toEqual({ status: 'failed', error: INTERRUPTED_RESTORE });
+    });
     expect(INTERRUPTED_RESTORE).toContain('the destination may be partly written');
     expect(INTERRUPTED_RESTORE).toContain('check the destination, then restore again');
     const [job] = await sql<{ status: string; error: string }>(
@@ -186,15 +199,14 @@ profiles:
 
     await verify.kill('SIGKILL');
     stopHolding();
-    const listed = await runLifeboat(['backup', 'list'], { cwd: dir, env });
-    expect(listed.code, listed.stderr).toBe(0);
-
-    const [ended] = await sql<{ status: string; error: string }>(
-      'SELECT status, error FROM backup_verifications WHERE id = $1',
-      catalogDb,
-      [started?.id],
-    );
-    expect(ended).toEqual({ status: 'failed', error: INTERRUPTED_VERIFICATION });
+    await sweptByAWorker(async () => {
+      const [ended] = await sql<{ status: string; error: string }>(
+        'SELECT status, error FROM backup_verifications WHERE id = $1',
+        catalogDb,
+        [started?.id],
+      );
+      expect(ended).toEqual({ status: 'failed', error: INTERRUPTED_VERIFICATION });
+    });
 
     // The backup itself is whole: a new verification passes.
     const again = await runLifeboat(['backup', 'verify', backupId, '--json'], { cwd: dir, env });

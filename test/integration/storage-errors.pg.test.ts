@@ -170,7 +170,10 @@ profiles:
     );
     expect(result.code).toBe(1);
     const error = String(lastJson(result.stdout).error);
-    expect(error).toContain(`the staging directory ${staging} is read-only`);
+    // The staging root is this user's private directory under TMPDIR.
+    expect(error).toContain(
+      `the staging directory ${join(staging, `lifeboat-staging-${process.getuid?.()}`)} is read-only`,
+    );
     expect(error).toContain('nothing was changed');
   });
 
