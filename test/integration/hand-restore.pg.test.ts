@@ -35,27 +35,22 @@ import {
   uniqueName,
 } from '../support/databases.ts';
 
-// Runs the README's "Restoring by hand" commands — read from README.md, so the README cannot
-// drift from what is tested — against real backups, with nothing of Lifeboat's running.
+// Runs the "Restoring by hand" commands of docs/hand-restore.md — read from that file, so the
+// documentation cannot drift from what is tested — against real backups, with nothing of
+// Lifeboat's running.
 // Every Redis here is a private server on its own port; the shared one on 6379 is never touched.
 
 const run = promisify(execFile);
-const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+const HAND_RESTORE = fileURLToPath(new URL('../../docs/hand-restore.md', import.meta.url));
 const HOUR_MS = 60 * 60_000;
 
-/** The README's values that stand for this test's own paths, ids, names and ports. */
-const README_STORE = '/var/backups/lifeboat';
-const README_ID = 'bk_20261122T043453Z_full_3pzv';
+/** The documented values that stand for this test's own paths, ids, names and ports. */
+const DOCUMENTED_STORE = '/var/backups/lifeboat';
+const DOCUMENTED_ID = 'bk_20261122T043453Z_full_3pzv';
 
-/** The `<!-- hand-restore:NAME -->` code blocks of the README's "Restoring by hand" section. */
+/** The `<!-- hand-restore:NAME -->` code blocks of docs/hand-restore.md. */
 async function readmeBlocks(): Promise<Map<string, string>> {
-  const text = await readFile(README, 'utf8');
-  const heading = '### Restoring by hand\n';
-  const start = text.indexOf(heading);
-  if (start < 0) throw new Error('README.md has no "### Restoring by hand" section');
-  const rest = text.slice(start + heading.length);
-  const end = rest.search(/^#{2,3} /m);
-  const section = end < 0 ? rest : rest.slice(0, end);
+  const section = await readFile(HAND_RESTORE, 'utf8');
   const blocks = new Map<string, string>();
   for (const match of section.matchAll(/<!-- hand-restore:(\S+) -->\n```sh\n([\s\S]*?)```\n/g)) {
     blocks.set(match[1] as string, match[2] as string);
@@ -64,10 +59,10 @@ async function readmeBlocks(): Promise<Map<string, string>> {
 }
 
 /**
- * A bash script of README blocks for an encrypted or unencrypted backup: lines ending in
- * `# encrypted` or `# not encrypted` are kept for that kind only. Each README value in
+ * A bash script of documented blocks for an encrypted or unencrypted backup: lines ending in
+ * `# encrypted` or `# not encrypted` are kept for that kind only. Each documented value in
  * `substitutions` is replaced in one pass (a replacement is never replaced again), and must be
- * there: a README that no longer says it fails the test instead of running something else.
+ * there: a document that no longer says it fails the test instead of running something else.
  */
 function scriptOf(
   blocks: Map<string, string>,
@@ -78,7 +73,7 @@ function scriptOf(
   const text = names
     .map((name) => {
       const block = blocks.get(name);
-      if (block === undefined) throw new Error(`README.md has no hand-restore:${name} block`);
+      if (block === undefined) throw new Error(`docs/hand-restore.md has no hand-restore:${name} block`);
       return block;
     })
     .join('\n');
@@ -88,7 +83,7 @@ function scriptOf(
   const script = lines.join('\n');
   const keys = Object.keys(substitutions).sort((a, b) => b.length - a.length);
   for (const key of keys) {
-    if (!script.includes(key)) throw new Error(`the README's commands no longer contain ${key}`);
+    if (!script.includes(key)) throw new Error(`docs/hand-restore.md no longer contains ${key}`);
   }
   const pattern = new RegExp(
     keys.map((key) => key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'),
@@ -194,7 +189,7 @@ const SOURCE_TTLS: Record<string, number> = {
   'recent:list': 3 * HOUR_MS,
 };
 
-describe('restoring by hand with the README commands', () => {
+describe('restoring by hand with the documented commands', () => {
   const sourceDb = uniqueName('lb_hand_src');
   const restoredDbs: string[] = [];
   const serversStartedByReadme: number[] = [];
@@ -217,13 +212,13 @@ describe('restoring by hand with the README commands', () => {
     { label: 'unencrypted', manifest: plain, isEncrypted: false },
   ];
 
-  /** A fresh working directory, as the README asks for. */
+  /** A fresh working directory, as docs/hand-restore.md asks for. */
   const workingDirectory = () => mkdtemp(join(work, 'cwd-'));
 
   /** The substitutions that point the find block at this test's store and backup. */
   const found = (manifest: Manifest, root = storeRoot) => ({
-    [README_STORE]: root,
-    [README_ID]: manifest.id,
+    [DOCUMENTED_STORE]: root,
+    [DOCUMENTED_ID]: manifest.id,
   });
 
   const restoredDatabase = () => {
@@ -336,7 +331,7 @@ describe('restoring by hand with the README commands', () => {
         ...(encryption ? { encryption } : {}),
         store,
       });
-    encrypted = await backup(README_ID, { recipients: [key.recipient] });
+    encrypted = await backup(DOCUMENTED_ID, { recipients: [key.recipient] });
     plain = await backup('bk_20261122T050000Z_full_pln1');
     // A newer backup that never finished: objects, but no manifest.
     await mkdir(join(storeRoot, 'bk_20261122T060000Z_full_half'));
@@ -490,7 +485,7 @@ describe('restoring by hand with the README commands', () => {
         'already-here': expect.stringMatching(/ persistent$/),
       });
       expect(await keyspaceOf(destination.url, 5)).toEqual({});
-      // The temporary server was shut down by the README's last line.
+      // The temporary server was shut down by the documented block's last line.
       const ping = await run('redis-cli', ['-p', String(port), 'PING']).catch((e) => e);
       expect(String(ping.stdout ?? '') + String(ping.stderr ?? '')).toMatch(/refused/i);
     }
