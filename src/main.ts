@@ -238,7 +238,16 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         jobs: catalog.jobs,
         stores: [store, ...stores.replicas],
         check: async (plan, manifest) =>
-          restoreProblems(plan, manifest, await gatherRestoreFacts(plan, { config, env: rawEnv })),
+          restoreProblems(
+            plan,
+            manifest,
+            await gatherRestoreFacts(plan, {
+              config,
+              manifest,
+              env: rawEnv,
+              catalogUrl: env.databaseUrl,
+            }),
+          ),
       }),
     };
     const dispatcher = createDispatcher({ commands, services, config, logger });

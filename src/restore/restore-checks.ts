@@ -10,7 +10,8 @@ import type { RestorePlan } from './plan-restore.ts';
 export interface RestoreProblem {
   /** The component it is about; null for the restore as a whole (staging space). */
   readonly component: string | null;
-  readonly check: 'identity' | 'tool' | 'destination' | 'space';
+  /** `refused`: the component's restorer refuses the destination (privileges, the catalog). */
+  readonly check: 'identity' | 'tool' | 'destination' | 'space' | 'refused';
   readonly message: string;
 }
 
@@ -25,6 +26,13 @@ export interface RestoreFacts {
   readonly tools: Readonly<Record<string, boolean>>;
   /** Each destination, with why it cannot be reached or written, or null when it can. */
   readonly destinations: Readonly<Record<string, string | null>>;
+  /**
+   * Each component, with why its restorer would refuse its destination before staging (the
+   * role lacks CREATEDB or does not own the database, the destination is the catalog's), or
+   * null when it would not. Components whose tool is missing or whose destination does not
+   * answer are not asked (the problem is named already) and are absent.
+   */
+  readonly refusals: Readonly<Record<string, string | null>>;
   /** Where components are staged, and the bytes free there (null when unknown). */
   readonly staging: { readonly directory: string; readonly freeBytes: number | null };
 }
@@ -33,13 +41,19 @@ const RESTORE_TOOLS = { postgres: 'pg_restore', directory: 'tar', redis: 'redis-
 
 /** The command-line tools a restore of the plan runs, whatever it finds. */
 export function toolsFor(plan: RestorePlan): string[] {
-  return [...new Set(plan.components.map((c) => RESTORE_TOOLS[c.kind]))];
+  return [...new Set(plan.components.map((c) => toolFor(c.kind)))];
+}
+
+/** The command-line tool that restores a component of this kind. */
+export function toolFor(kind: RestorePlan['components'][number]['kind']): string {
+  return RESTORE_TOOLS[kind];
 }
 
 /**
  * Every problem the facts show for the plan, in the plan's order: an encrypted component with
  * no identity here for any of its recipients, a tool missing from the PATH, a destination that
- * cannot be reached or written, too little space to stage the components. Pure.
+ * cannot be reached or written, a destination its restorer refuses, too little space to stage
+ * the components. Pure.
  */
 export function restoreProblems(
   plan: RestorePlan,
@@ -55,7 +69,7 @@ export function restoreProblems(
       if (problem)
         problems.push({ component: planned.component, check: 'identity', message: problem });
     }
-    const tool = RESTORE_TOOLS[planned.kind];
+    const tool = toolFor(planned.kind);
     if (facts.tools[tool] === false) {
       problems.push({
         component: planned.component,
@@ -69,6 +83,14 @@ export function restoreProblems(
         component: planned.component,
         check: 'destination',
         message: `the destination \`${planned.destination}\` ${unreachable}`,
+      });
+    }
+    const refusal = facts.refusals[planned.component];
+    if (refusal) {
+      problems.push({
+        component: planned.component,
+        check: 'refused',
+        message: `the restore of \`${planned.component}\` into \`${planned.destination}\` would be refused: ${refusal}`,
       });
     }
   }

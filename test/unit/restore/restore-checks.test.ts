@@ -40,6 +40,7 @@ const allWell: RestoreFacts = {
   identities: [OTHER, RECIPIENT],
   tools: { pg_restore: true, tar: true },
   destinations: { 'app-db': null, uploads: null },
+  refusals: { 'app-db': null, uploads: null },
   staging: { directory: '/tmp', freeBytes: 10 ** 12 },
 };
 
@@ -86,5 +87,18 @@ describe('what would make a planned restore fail', () => {
     expect(problems[0]?.message).toContain('`pg_restore` is not installed here');
     expect(problems[1]?.message).toContain('the destination `app-db` cannot be reached');
     expect(problems[2]?.message).toMatch(/staging needs .* in \/tmp, and only 10 B is free there/);
+  });
+
+  it('names a destination its restorer would refuse, with the restorer’s reason', () => {
+    const [refused] = restoreProblems(plan, manifest, {
+      ...allWell,
+      refusals: { 'app-db': 'the role app needs the CREATEDB privilege', uploads: null },
+    });
+    expect(refused).toEqual({
+      component: 'app-db',
+      check: 'refused',
+      message:
+        'the restore of `app-db` into `app-db` would be refused: the role app needs the CREATEDB privilege',
+    });
   });
 });
