@@ -22,6 +22,7 @@ import { type InterruptedWorkSweep, sweepInterruptedWork } from './jobs/interrup
 import { createJobJournal } from './jobs/job-journal.ts';
 import { createBackupProcessor } from './jobs/processors/backup-processor.ts';
 import { createPruneProcessor } from './jobs/processors/prune-processor.ts';
+import { createRestoreCheckProcessor } from './jobs/processors/restore-check-processor.ts';
 import { createRestoreProcessor } from './jobs/processors/restore-processor.ts';
 import { createScheduledBackupProcessor } from './jobs/processors/scheduled-backup-processor.ts';
 import { createVerifyProcessor } from './jobs/processors/verify-processor.ts';
@@ -29,7 +30,7 @@ import { createRetentionJobs } from './jobs/prune-jobs.ts';
 import { type JobQueue, openJobQueue } from './jobs/queue.ts';
 import { createRestoreJobs } from './jobs/restore-jobs.ts';
 import { createVerificationJobs } from './jobs/verify-jobs.ts';
-import { startWorker, type WorkerHandle, type WorkerTuning } from './jobs/worker.ts';
+import { startWorker, type WorkerHandle, type WorkerTuning, workerName } from './jobs/worker.ts';
 import { type WorkerWatch, watchForWorkers } from './jobs/worker-watch.ts';
 import { createLogger, type Logger } from './logging/logger.ts';
 import { withDefaultUser } from './postgres/connection-url.ts';
@@ -270,6 +271,14 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         identities: () => loadAgeIdentities(rawEnv),
         audit: catalog.audit,
         lifeboatVersion: LIFEBOAT_VERSION,
+      }),
+      'restore-check': createRestoreCheckProcessor({
+        config,
+        backups: catalog.backups,
+        stores: [store, ...stores.replicas],
+        env: rawEnv,
+        catalogUrl: env.databaseUrl,
+        worker: workerName(),
       }),
       // Replicas hold copies of the same objects: a pruned backup goes from every store.
       prune: createPruneProcessor({

@@ -15,10 +15,14 @@ export interface RestoreProblem {
   readonly message: string;
 }
 
-/** What was found, on the side planning the restore, about what it needs. */
+/**
+ * What was found about what a restore needs, by the process that gathered it: a worker (where
+ * restores run), or the process planning when it runs its own jobs. Holds no secret: identities
+ * are the recipients they open.
+ */
 export interface RestoreFacts {
   /**
-   * The recipients (`age1…`) of the age identities available here, or why the identities
+   * The recipients (`age1…`) of the age identities available there, or why the identities
    * could not be read (a malformed LIFEBOAT_AGE_IDENTITY).
    */
   readonly identities: readonly string[] | { readonly error: string };
@@ -37,6 +41,40 @@ export interface RestoreFacts {
   readonly staging: { readonly directory: string; readonly freeBytes: number | null };
 }
 
+/**
+ * Why a restore's checks could not run where restores run, and what the planning process saw
+ * itself: kept with the plan on its approval request, so the approver sees it.
+ */
+export interface UncheckedRestore {
+  /** Why no process that restores could be asked, for people: `no worker answered within 10 s`. */
+  readonly why: string;
+  /**
+   * What the planning process saw of the destinations itself (`` `app-db` answers ``), for
+   * people: true of this process only, so never a reason to refuse.
+   */
+  readonly seenHere: readonly string[];
+}
+
+/**
+ * How a planned restore was checked before anything runs. `ran`: the facts come from where
+ * restores run, and `problems` are reasons to refuse. Otherwise no such process could be asked
+ * (no worker answered, Redis is down): nothing is refused on facts from the wrong place, and
+ * the plan and its approval request say what was not checked.
+ */
+export type RestoreCheckReport =
+  | {
+      readonly ran: true;
+      /** Where the facts were gathered, for people: `on the worker lifeboat-worker@db1:42`, `here`. */
+      readonly where: string;
+      readonly problems: readonly RestoreProblem[];
+    }
+  | ({ readonly ran: false } & UncheckedRestore);
+
+/** What would make the restore fail, as far as its check found: none when it did not run. */
+export function blockingProblems(report: RestoreCheckReport): readonly RestoreProblem[] {
+  return report.ran ? report.problems : [];
+}
+
 const RESTORE_TOOLS = { postgres: 'pg_restore', directory: 'tar', redis: 'redis-server' } as const;
 
 /** The command-line tools a restore of the plan runs, whatever it finds. */
@@ -51,21 +89,28 @@ export function toolFor(kind: RestorePlan['components'][number]['kind']): string
 
 /**
  * Every problem the facts show for the plan, in the plan's order: an encrypted component with
- * no identity here for any of its recipients, a tool missing from the PATH, a destination that
+ * no identity for any of its recipients, a tool missing from the PATH, a destination that
  * cannot be reached or written, a destination its restorer refuses, too little space to stage
- * the components. Pure.
+ * the components. `where` says, in each message, whose facts they are (`here`, `on the worker
+ * lifeboat-worker@db1:42`). Pure.
  */
 export function restoreProblems(
   plan: RestorePlan,
   manifest: Manifest,
   facts: RestoreFacts,
+  where = 'here',
 ): RestoreProblem[] {
   const problems: RestoreProblem[] = [];
   for (const planned of plan.components) {
     const component = manifest.components.find((c) => c.name === planned.component);
     const encryption = component?.encryption;
     if (encryption) {
-      const problem = identityProblem(planned.component, encryption.recipients, facts.identities);
+      const problem = identityProblem(
+        planned.component,
+        encryption.recipients,
+        facts.identities,
+        where,
+      );
       if (problem)
         problems.push({ component: planned.component, check: 'identity', message: problem });
     }
@@ -74,7 +119,7 @@ export function restoreProblems(
       problems.push({
         component: planned.component,
         check: 'tool',
-        message: `\`${tool}\` is not installed here (not on the PATH), and restoring a ${planned.kind} component runs it`,
+        message: `\`${tool}\` is not installed ${where} (not on the PATH), and restoring a ${planned.kind} component runs it`,
       });
     }
     const unreachable = facts.destinations[planned.destination];
@@ -110,14 +155,27 @@ function identityProblem(
   component: string,
   recipients: readonly string[],
   identities: RestoreFacts['identities'],
+  where: string,
 ): string | null {
   if ('error' in identities) {
-    return `\`${component}\` is encrypted, and the age identities here cannot be read: ${identities.error}`;
+    return `\`${component}\` is encrypted, and the age identities ${where} cannot be read: ${identities.error}`;
   }
   if (identities.some((recipient) => recipients.includes(recipient))) return null;
   const to = recipients.join(', ');
   if (identities.length === 0) {
-    return `\`${component}\` is encrypted to ${to}, and no age identity is available here to open it: set LIFEBOAT_AGE_IDENTITY to the AGE-SECRET-KEY-1… line, or LIFEBOAT_AGE_IDENTITY_FILE to an identity file, of one of those recipients`;
+    return `\`${component}\` is encrypted to ${to}, and no age identity is available ${where} to open it: set LIFEBOAT_AGE_IDENTITY to the AGE-SECRET-KEY-1… line, or LIFEBOAT_AGE_IDENTITY_FILE to an identity file, of one of those recipients`;
   }
-  return `\`${component}\` is encrypted to ${to}, and none of the age identities here (for ${identities.join(', ')}) is one of them: add the identity of one of its recipients to LIFEBOAT_AGE_IDENTITY or LIFEBOAT_AGE_IDENTITY_FILE`;
+  return `\`${component}\` is encrypted to ${to}, and none of the age identities ${where} (for ${identities.join(', ')}) is one of them: add the identity of one of its recipients to LIFEBOAT_AGE_IDENTITY or LIFEBOAT_AGE_IDENTITY_FILE`;
+}
+
+/**
+ * What the planning process saw of the destinations it could reach itself, one line each
+ * (`` `app-db` answers ``, `` `cache` cannot be reached at … ``): for the plan of a restore no
+ * worker checked. `reached` holds the destinations looked at, with why each cannot be reached,
+ * or null when it answers. Pure.
+ */
+export function seenHere(reached: Readonly<Record<string, string | null>>): string[] {
+  return Object.entries(reached).map(([name, problem]) =>
+    problem === null ? `\`${name}\` answers` : `\`${name}\` ${problem}`,
+  );
 }

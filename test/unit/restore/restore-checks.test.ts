@@ -3,6 +3,7 @@ import { planRestore } from '../../../src/restore/plan-restore.ts';
 import {
   type RestoreFacts,
   restoreProblems,
+  seenHere,
   toolsFor,
 } from '../../../src/restore/restore-checks.ts';
 import { sampleComponent, sampleManifest } from '../../doubles/sample-backups.ts';
@@ -100,5 +101,26 @@ describe('what would make a planned restore fail', () => {
       message:
         'the restore of `app-db` into `app-db` would be refused: the role app needs the CREATEDB privilege',
     });
+  });
+
+  it('says whose facts they are', () => {
+    const where = 'on the worker lifeboat-worker@db1:42';
+    const problems = restoreProblems(
+      plan,
+      manifest,
+      { ...allWell, identities: [], tools: { pg_restore: false, tar: true } },
+      where,
+    );
+    expect(problems.map((p) => p.message)).toEqual([
+      expect.stringContaining(`no age identity is available ${where} to open it`),
+      expect.stringContaining(`\`pg_restore\` is not installed ${where} (not on the PATH)`),
+    ]);
+  });
+
+  it('shows what this process saw of the destinations as such', () => {
+    expect(seenHere({ 'app-db': null, cache: 'cannot be reached at redis://x: timeout' })).toEqual([
+      '`app-db` answers',
+      '`cache` cannot be reached at redis://x: timeout',
+    ]);
   });
 });
