@@ -28,6 +28,7 @@ import { createScheduledBackupProcessor } from './jobs/processors/scheduled-back
 import { createVerifyProcessor } from './jobs/processors/verify-processor.ts';
 import { createRetentionJobs } from './jobs/prune-jobs.ts';
 import { type JobQueue, openJobQueue } from './jobs/queue.ts';
+import { createRestoreChecks } from './jobs/restore-check-jobs.ts';
 import { createRestoreJobs } from './jobs/restore-jobs.ts';
 import { createVerificationJobs } from './jobs/verify-jobs.ts';
 import { startWorker, type WorkerHandle, type WorkerTuning, workerName } from './jobs/worker.ts';
@@ -35,7 +36,6 @@ import { type WorkerWatch, watchForWorkers } from './jobs/worker-watch.ts';
 import { createLogger, type Logger } from './logging/logger.ts';
 import { withDefaultUser } from './postgres/connection-url.ts';
 import { checkPostgres, checkRedis } from './preflight.ts';
-import { restoreProblems } from './restore/restore-checks.ts';
 import { gatherRestoreFacts } from './restore/restore-facts.ts';
 import { sweepRestoreLeftovers } from './restore/restorers/postgres/sweep-leftovers.ts';
 import { syncBackupSchedules } from './schedule/backup-schedules.ts';
@@ -73,6 +73,13 @@ export interface AppOptions {
    * @defaultValue true
    */
   readonly requireRedis?: boolean;
+  /**
+   * This process runs the jobs it queues when no worker serves the queue (the CLI and the
+   * console: see `ensureWorker`), so a restore it plans while no worker runs would run here,
+   * and is checked here. @defaultValue false: the checks of a restore are a worker's (a bot
+   * holds no age identity, may have no pg_restore, and its disk is not the worker's)
+   */
+  readonly runsOwnJobs?: boolean;
 }
 
 /** Everything a Lifeboat process is made of, built once; each entry point uses what it needs. */
@@ -238,17 +245,21 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         restores: catalog.restores,
         jobs: catalog.jobs,
         stores: [store, ...stores.replicas],
-        check: async (plan, manifest) =>
-          restoreProblems(
-            plan,
-            manifest,
-            await gatherRestoreFacts(plan, {
-              config,
-              manifest,
-              env: rawEnv,
-              catalogUrl: env.databaseUrl,
-            }),
-          ),
+        check: createRestoreChecks({
+          queue,
+          config,
+          ...(options.runsOwnJobs
+            ? {
+                gatherHere: (plan, manifest) =>
+                  gatherRestoreFacts(plan, {
+                    config,
+                    manifest,
+                    env: rawEnv,
+                    catalogUrl: env.databaseUrl,
+                  }),
+              }
+            : {}),
+        }),
       }),
     };
     const dispatcher = createDispatcher({ commands, services, config, logger });
