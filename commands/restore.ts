@@ -1,4 +1,8 @@
-import type { ApprovalRequest, ApprovalRequirement } from '../src/approvals/approval-request.ts';
+import type {
+  ApprovalAction,
+  ApprovalRequest,
+  ApprovalRequirement,
+} from '../src/approvals/approval-request.ts';
 import type { ComponentProgress } from '../src/backup/progress.ts';
 import { askForApproval, refreshRequestMessage } from '../src/bot/approval-flow.ts';
 import { type CommandContext, type CommandResult, defineCommand } from '../src/bot/command.ts';
@@ -24,7 +28,11 @@ import { flag } from '../src/core/command-grammar.ts';
 import { describeForUser } from '../src/core/errors.ts';
 import { formatSpan, plural } from '../src/core/format.ts';
 import type { RestorePlan } from '../src/restore/plan-restore.ts';
-import type { RestoreProblem } from '../src/restore/restore-checks.ts';
+import {
+  blockingProblems,
+  type RestoreCheckReport,
+  type RestoreProblem,
+} from '../src/restore/restore-checks.ts';
 import type { RestoreAuthorization, RestoreRecord } from '../src/restore/restore-record.ts';
 import { backupRefPositional, latestProfileFlag, name, text } from './arguments.ts';
 
@@ -93,7 +101,8 @@ async function runRestore(
   request: RestoreRequest,
   options: { readonly dryRun: boolean; readonly breakGlass: string | undefined },
 ): Promise<CommandResult> {
-  const { plan, problems } = await ctx.services.restores.plan(request);
+  const { plan, check } = await ctx.services.restores.plan(request);
+  const problems = blockingProblems(check);
   const environments = [...new Set(plan.components.map((c) => c.environment))];
   const requirement = ctx.services.approvals.requirement('restore', environments);
   if (options.dryRun) {
@@ -102,13 +111,14 @@ async function runRestore(
         now: ctx.now(),
         requestedBy: ctx.requestedBy,
         approval: requirement ? describeRequirement(requirement, ctx) : null,
-        problems,
+        check,
       }),
     );
     return {
       // What the same command without --dry-run would get.
       status: problems.length > 0 ? 'refused' : 'ok',
       ...(problems.length > 0 ? { error: problemsError(problems), problems } : {}),
+      checks: checkSummary(check),
       dryRun: true,
       backup: plan.backupId,
       needsApproval: requirement !== null,
@@ -134,20 +144,36 @@ async function runRestore(
       backup: plan.backupId,
       error: problemsError(problems),
       problems,
+      checks: checkSummary(check),
     };
   }
+  // Not checked where restores run (no worker answered): asked for all the same, with the
+  // warning on the request. The worker refuses, before it changes any destination, a restore
+  // that cannot run, so an approval costs nothing but the approver's time; refusing here would
+  // block every restore whenever the workers are busy, restarting or cut off from Redis,
+  // which is when an incident needs one.
+  const payload = {
+    type: 'restore' as const,
+    plan,
+    ...(check.ran ? {} : { unchecked: { why: check.why, seenHere: check.seenHere } }),
+  };
   if (requirement && options.breakGlass !== undefined) {
-    return breakGlassRestore(ctx, plan, environments, options.breakGlass);
+    return breakGlassRestore(ctx, payload, environments, options.breakGlass);
   }
   if (requirement) {
     const result = await askForApproval(ctx, {
       action: 'restore',
-      payload: { type: 'restore', plan },
+      payload,
       environments,
       requirement,
       command: ctx.text,
     });
-    return { ...result, backup: plan.backupId, components: planSummary(plan) };
+    return {
+      ...result,
+      backup: plan.backupId,
+      components: planSummary(plan),
+      checks: checkSummary(check),
+    };
   }
   if (options.breakGlass !== undefined) {
     await ctx.reply.post(
@@ -158,6 +184,13 @@ async function runRestore(
   }
   const { restoreId } = await ctx.services.restores.enqueue(plan, ctx.requestedBy);
   return followRestore(ctx, { id: restoreId, plan, requestedBy: ctx.requestedBy });
+}
+
+/** How the restore was checked, for `--json`: where, or why not and what was seen here. */
+function checkSummary(check: RestoreCheckReport) {
+  return check.ran
+    ? { ran: true, where: check.where }
+    : { ran: false, why: check.why, seenHere: check.seenHere };
 }
 
 /** The problems in one line, for `--json` and the audit log. */
@@ -182,10 +215,11 @@ function describeRequirement(requirement: ApprovalRequirement, ctx: CommandConte
  */
 async function breakGlassRestore(
   ctx: CommandContext,
-  plan: RestorePlan,
+  payload: Extract<ApprovalAction, { type: 'restore' }>,
   environments: readonly string[],
   reason: string,
 ): Promise<CommandResult> {
+  const { plan } = payload;
   const role = ctx.config.breakGlass?.role;
   const holders = role ? (ctx.config.roles?.[role] ?? []) : [];
   const refusal = !role
@@ -206,7 +240,7 @@ async function breakGlassRestore(
   const review = await ctx.services.approvals.breakGlass({
     action: 'restore',
     command: ctx.text,
-    payload: { type: 'restore', plan },
+    payload,
     environments,
     requestedBy: ctx.requestedBy,
     from: { platform: ctx.identity.platform, channel: ctx.channel },

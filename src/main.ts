@@ -22,19 +22,20 @@ import { type InterruptedWorkSweep, sweepInterruptedWork } from './jobs/interrup
 import { createJobJournal } from './jobs/job-journal.ts';
 import { createBackupProcessor } from './jobs/processors/backup-processor.ts';
 import { createPruneProcessor } from './jobs/processors/prune-processor.ts';
+import { createRestoreCheckProcessor } from './jobs/processors/restore-check-processor.ts';
 import { createRestoreProcessor } from './jobs/processors/restore-processor.ts';
 import { createScheduledBackupProcessor } from './jobs/processors/scheduled-backup-processor.ts';
 import { createVerifyProcessor } from './jobs/processors/verify-processor.ts';
 import { createRetentionJobs } from './jobs/prune-jobs.ts';
 import { type JobQueue, openJobQueue } from './jobs/queue.ts';
+import { createRestoreChecks } from './jobs/restore-check-jobs.ts';
 import { createRestoreJobs } from './jobs/restore-jobs.ts';
 import { createVerificationJobs } from './jobs/verify-jobs.ts';
-import { startWorker, type WorkerHandle, type WorkerTuning } from './jobs/worker.ts';
+import { startWorker, type WorkerHandle, type WorkerTuning, workerName } from './jobs/worker.ts';
 import { type WorkerWatch, watchForWorkers } from './jobs/worker-watch.ts';
 import { createLogger, type Logger } from './logging/logger.ts';
 import { withDefaultUser } from './postgres/connection-url.ts';
 import { checkPostgres, checkRedis } from './preflight.ts';
-import { restoreProblems } from './restore/restore-checks.ts';
 import { gatherRestoreFacts } from './restore/restore-facts.ts';
 import { sweepRestoreLeftovers } from './restore/restorers/postgres/sweep-leftovers.ts';
 import { syncBackupSchedules } from './schedule/backup-schedules.ts';
@@ -72,6 +73,13 @@ export interface AppOptions {
    * @defaultValue true
    */
   readonly requireRedis?: boolean;
+  /**
+   * This process runs the jobs it queues when no worker serves the queue (the CLI and the
+   * console: see `ensureWorker`), so a restore it plans while no worker runs would run here,
+   * and is checked here. @defaultValue false: the checks of a restore are a worker's (a bot
+   * holds no age identity, may have no pg_restore, and its disk is not the worker's)
+   */
+  readonly runsOwnJobs?: boolean;
 }
 
 /** Everything a Lifeboat process is made of, built once; each entry point uses what it needs. */
@@ -237,8 +245,21 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         restores: catalog.restores,
         jobs: catalog.jobs,
         stores: [store, ...stores.replicas],
-        check: async (plan, manifest) =>
-          restoreProblems(plan, manifest, await gatherRestoreFacts(plan, { config, env: rawEnv })),
+        check: createRestoreChecks({
+          queue,
+          config,
+          ...(options.runsOwnJobs
+            ? {
+                gatherHere: (plan, manifest) =>
+                  gatherRestoreFacts(plan, {
+                    config,
+                    manifest,
+                    env: rawEnv,
+                    catalogUrl: env.databaseUrl,
+                  }),
+              }
+            : {}),
+        }),
       }),
     };
     const dispatcher = createDispatcher({ commands, services, config, logger });
@@ -261,6 +282,14 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         identities: () => loadAgeIdentities(rawEnv),
         audit: catalog.audit,
         lifeboatVersion: LIFEBOAT_VERSION,
+      }),
+      'restore-check': createRestoreCheckProcessor({
+        config,
+        backups: catalog.backups,
+        stores: [store, ...stores.replicas],
+        env: rawEnv,
+        catalogUrl: env.databaseUrl,
+        worker: workerName(),
       }),
       // Replicas hold copies of the same objects: a pruned backup goes from every store.
       prune: createPruneProcessor({

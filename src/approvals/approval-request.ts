@@ -1,5 +1,6 @@
 import type { ChannelRef, MessageRef } from '../chat/chat-adapter.ts';
 import type { RestorePlan } from '../restore/plan-restore.ts';
+import type { UncheckedRestore } from '../restore/restore-checks.ts';
 
 /**
  * `approval`: an action waiting for a second person (the two-person rule).
@@ -24,10 +25,16 @@ export type ApprovalStatus =
 /**
  * The full action, stored server-side: what runs on approval is exactly what was asked for.
  * A restore keeps its plan with the backup id resolved (`latest` never changes meaning between
- * the request and its approval); any other command keeps its text, run again as the requester.
+ * the request and its approval), and, when its checks could not run where restores run, why
+ * (shown to the approver); any other command keeps its text, run again as the requester.
  */
 export type ApprovalAction =
-  | { readonly type: 'restore'; readonly plan: RestorePlan }
+  | {
+      readonly type: 'restore';
+      readonly plan: RestorePlan;
+      /** @defaultValue absent: the restore was checked where restores run */
+      readonly unchecked?: UncheckedRestore;
+    }
   | { readonly type: 'command'; readonly text: string };
 
 export interface ApprovalVote {

@@ -3,7 +3,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { Manifest } from '../backup/manifest.ts';
 import type { ComponentProgress } from '../backup/progress.ts';
 import type { RestorePlan } from '../restore/plan-restore.ts';
-import type { RestoreProblem } from '../restore/restore-checks.ts';
+import type { RestoreCheckReport } from '../restore/restore-checks.ts';
 import type { RestoreAuthorization, RestoreRecord } from '../restore/restore-record.ts';
 import type { PruneReport } from '../retention/prune.ts';
 import type { VerificationLevel, VerificationRecord } from '../verify/verification.ts';
@@ -199,11 +199,11 @@ export interface RestoreRequest {
 export interface PlannedRestore {
   readonly plan: RestorePlan;
   /**
-   * What would make it fail, found on this side before anything runs (an encrypted component
-   * no identity here opens, a missing tool, a destination that does not answer, too little
-   * staging space); empty when nothing was found.
+   * What would make it fail, found before anything runs where restores run (an encrypted
+   * component no identity there opens, a missing tool, a destination that does not answer or
+   * refuses its role, too little staging space), or why that could not be checked.
    */
-  readonly problems: readonly RestoreProblem[];
+  readonly check: RestoreCheckReport;
 }
 
 export type RestoreOutcome =

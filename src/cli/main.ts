@@ -139,6 +139,8 @@ function quietApp(
     onStartupNote: (line) => process.stderr.write(`${line}\n`),
     requireRedis: options.requireRedis,
     surveyStore: options.surveyStore ?? false,
+    // A restore planned while no worker serves the queue runs in this process's own.
+    runsOwnJobs: true,
   });
 }
 

@@ -67,6 +67,11 @@ export function newRestoreId(at: Date = new Date()): string {
   return `rs_${compactTimestamp(at)}_${randomSuffix(6)}`;
 }
 
+/** Restore check ids (a job asking a worker for a restore's facts): `rc_20261122T120000Z_7q3k9x`. */
+export function newRestoreCheckId(at: Date = new Date()): string {
+  return `rc_${compactTimestamp(at)}_${randomSuffix(6)}`;
+}
+
 /** Approval request ids sort by time: `apr_20261122T120000Z_7q3k9x`. */
 export function newApprovalId(at: Date = new Date()): string {
   return `apr_${compactTimestamp(at)}_${randomSuffix(6)}`;

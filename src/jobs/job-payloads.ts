@@ -43,12 +43,28 @@ export const restoreJobSchema = z.strictObject({
   requestedBy: z.string().min(1),
 });
 
+/**
+ * Gathers, on the worker that takes it, the facts a restore of these components into these
+ * destinations needs (see `gatherRestoreFacts`), for a plan being made elsewhere: a short job
+ * whose result the planner waits for a bounded time.
+ */
+export const restoreCheckJobSchema = z.strictObject({
+  kind: z.literal('restore-check'),
+  checkId: z.string().regex(/^rc_[A-Za-z0-9_-]+$/),
+  backupId: z.string().regex(/^bk_[A-Za-z0-9_-]+$/),
+  components: z
+    .array(z.strictObject({ component: z.string().min(1), destination: z.string().min(1) }))
+    .min(1),
+  requestedBy: z.string().min(1),
+});
+
 export const jobPayloadSchema = z.discriminatedUnion('kind', [
   backupJobSchema,
   scheduledBackupJobSchema,
   verifyJobSchema,
   pruneJobSchema,
   restoreJobSchema,
+  restoreCheckJobSchema,
 ]);
 
 export type BackupJob = z.infer<typeof backupJobSchema>;
@@ -56,6 +72,7 @@ export type ScheduledBackupJob = z.infer<typeof scheduledBackupJobSchema>;
 export type VerifyJob = z.infer<typeof verifyJobSchema>;
 export type PruneJob = z.infer<typeof pruneJobSchema>;
 export type RestoreJob = z.infer<typeof restoreJobSchema>;
+export type RestoreCheckJob = z.infer<typeof restoreCheckJobSchema>;
 export type JobPayload = z.infer<typeof jobPayloadSchema>;
 export type JobKind = JobPayload['kind'];
 
@@ -76,3 +93,20 @@ export interface ReplicaResult {
   readonly location: string;
   readonly error?: string;
 }
+
+/**
+ * What a restore-check job returns: the worker that gathered the facts, and the facts (no
+ * secret: identities are the recipients they open). Validated where it arrives, the planner.
+ */
+export const restoreCheckResultSchema = z.strictObject({
+  worker: z.string().min(1),
+  facts: z.strictObject({
+    identities: z.union([z.array(z.string()), z.strictObject({ error: z.string() })]),
+    tools: z.record(z.string(), z.boolean()),
+    destinations: z.record(z.string(), z.string().nullable()),
+    refusals: z.record(z.string(), z.string().nullable()),
+    staging: z.strictObject({ directory: z.string(), freeBytes: z.number().nullable() }),
+  }),
+});
+
+export type RestoreCheckResult = z.infer<typeof restoreCheckResultSchema>;

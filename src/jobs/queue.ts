@@ -1,4 +1,5 @@
-import { Queue, QueueEvents } from 'bullmq';
+import { Job, Queue, QueueEvents } from 'bullmq';
+import { messageOf } from '../core/errors.ts';
 import { isConnectionError, redisReason, unreachableServiceError } from '../core/network-errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import { type JobPayload, QUEUE_NAME } from './job-payloads.ts';
@@ -13,8 +14,24 @@ export const JOB_RETENTION = {
   removeOnFail: { age: 7 * 24 * 3600 },
 } as const;
 
+/**
+ * How the answer to a question put to a worker (`ask`) is kept: an hour, enough for the asker
+ * to read it; nobody looks at it later, and the catalog's job history keeps it.
+ */
+const ANSWER_RETENTION = {
+  removeOnComplete: { age: 3600 },
+  removeOnFail: { age: 3600 },
+} as const;
+
 /** How long a request to the queue waits for Redis before it is refused as unreachable. */
 export const QUEUE_WAIT_MS = 5_000;
+
+/** How a job put to the workers with `ask` ended, within the time given. */
+export type JobAnswer =
+  | { readonly status: 'completed'; readonly value: unknown }
+  | { readonly status: 'failed'; readonly reason: string }
+  /** No worker ended it in time; it was taken off the queue unless a worker holds it. */
+  | { readonly status: 'unanswered' };
 
 export interface JobQueue {
   /** The BullMQ queue; first use connects to Redis. */
@@ -28,6 +45,12 @@ export interface JobQueue {
    * `ServiceUnavailableError` when Redis does not answer within {@link QUEUE_WAIT_MS}.
    */
   add(payload: JobPayload, jobId: string): Promise<void>;
+  /**
+   * Puts a short job to the workers ahead of the jobs waiting and waits up to `waitMs` for it
+   * to end: a question whose answer only a worker has. Throws a `ServiceUnavailableError` when
+   * Redis does not answer within {@link QUEUE_WAIT_MS}.
+   */
+  ask(payload: JobPayload, jobId: string, waitMs: number): Promise<JobAnswer>;
   /** Resolves when Redis answers a PING, within `timeoutMs`; else throws why it did not. */
   ping(timeoutMs?: number): Promise<void>;
   /** Workers currently connected to the queue, on any machine (throws while Redis is away). */
@@ -127,6 +150,30 @@ export function openJobQueue(options: OpenJobQueueOptions): JobQueue {
       await bounded(QUEUE_WAIT_MS, (q) =>
         q.add(payload.kind, payload, { jobId, attempts: 1, ...JOB_RETENTION }),
       );
+    },
+    async ask(payload, jobId, waitMs) {
+      const events = theEvents();
+      // Listening before the job exists, so that an answer given at once is not missed.
+      await bounded(QUEUE_WAIT_MS, () => events.waitUntilReady());
+      const job = await bounded(QUEUE_WAIT_MS, (q) =>
+        // lifo: ahead of the jobs waiting, which may be long backups.
+        q.add(payload.kind, payload, { jobId, attempts: 1, lifo: true, ...ANSWER_RETENTION }),
+      );
+      try {
+        return { status: 'completed', value: await job.waitUntilFinished(events, waitMs) };
+      } catch (error) {
+        // Failed, or the wait ran out: the job's state says which (it may have ended just now).
+        const ended = await bounded(QUEUE_WAIT_MS, (q) => Job.fromId(q, jobId));
+        const state = await bounded(QUEUE_WAIT_MS, async () => ended?.getState());
+        if (state === 'completed') return { status: 'completed', value: ended?.returnvalue };
+        if (state === 'failed') {
+          return { status: 'failed', reason: ended?.failedReason ?? messageOf(error) };
+        }
+        // Nobody took it: no worker should run it later for nobody. A worker that holds it
+        // keeps it (it cannot be removed) and ends it as usual.
+        await bounded(QUEUE_WAIT_MS, () => job.remove()).catch(() => undefined);
+        return { status: 'unanswered' };
+      }
     },
     async ping(timeoutMs = QUEUE_WAIT_MS) {
       await bounded(timeoutMs, async (q) => {

@@ -16,7 +16,7 @@ import type { LifeboatConfig } from '../config/schema.ts';
 import { CommandError, PolicyError } from '../core/errors.ts';
 import { newRestoreId } from '../core/ids.ts';
 import { approvalRefusal, planRestore, type RestorePlan } from '../restore/plan-restore.ts';
-import type { RestoreProblem } from '../restore/restore-checks.ts';
+import type { RestoreCheckReport } from '../restore/restore-checks.ts';
 import type { RestoreRecord } from '../restore/restore-record.ts';
 import { restorerFor } from '../restore/restorers/index.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
@@ -36,10 +36,14 @@ export interface RestoreJobsDeps {
    */
   readonly stores: readonly [BackupStore, ...BackupStore[]];
   /**
-   * Finds what would make a planned restore fail, on this side, before anything runs (see
-   * `restoreProblems`). @defaultValue none are looked for
+   * Finds what would make a planned restore fail before anything runs, where restores run, or
+   * says why it could not (see `createRestoreChecks`).
    */
-  readonly check?: (plan: RestorePlan, manifest: Manifest) => Promise<RestoreProblem[]>;
+  readonly check: (
+    plan: RestorePlan,
+    manifest: Manifest,
+    requestedBy: string,
+  ) => Promise<RestoreCheckReport>;
   /** @defaultValue `() => new Date()` */
   readonly now?: () => Date;
 }
@@ -55,8 +59,7 @@ export function createRestoreJobs(deps: RestoreJobsDeps): Restores {
       const backup = await findBackup(deps, request);
       const manifest = await readCataloguedManifest(deps.stores, backup);
       const planned = planFor(deps.config, { ...backup, manifest }, request);
-      const problems = deps.check ? await deps.check(planned.plan, manifest) : [];
-      return { ...planned, problems };
+      return { ...planned, check: await deps.check(planned.plan, manifest, request.requestedBy) };
     },
 
     async enqueue(plan, requestedBy, options = {}) {
@@ -104,7 +107,7 @@ export function planFor(
   config: LifeboatConfig,
   backup: BackupRecord,
   request: Pick<RestoreRequest, 'components' | 'into'>,
-): Omit<PlannedRestore, 'problems'> {
+): Omit<PlannedRestore, 'check'> {
   const manifest = backup.manifest;
   if (!manifest) {
     throw new CommandError(

@@ -126,8 +126,15 @@ interface RunningJob {
   readonly abandon: () => void;
 }
 
+/**
+ * The name of this process's workers in Redis and in what they report: `lifeboat-worker@host:pid`.
+ */
+export function workerName(): string {
+  return `${QUEUE_NAME}-worker@${hostname()}:${process.pid}`;
+}
+
 export function startWorker(options: WorkerOptions): WorkerHandle {
-  const name = `${QUEUE_NAME}-worker@${hostname()}:${process.pid}`;
+  const name = workerName();
   const running = new Map<string, RunningJob>();
   const log = options.logger.child({ worker: name });
 

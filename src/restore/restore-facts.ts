@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import type { Manifest, ManifestComponent } from '../backup/manifest.ts';
 import type { LifeboatConfig, TargetConfig } from '../config/schema.ts';
 import { messageOf } from '../core/errors.ts';
 import { errorCode, networkReason } from '../core/network-errors.ts';
@@ -12,11 +13,15 @@ import { loadAgeIdentities } from '../crypto/age-identities.ts';
 import { withDefaultUser } from '../postgres/connection-url.ts';
 import { oneShotRedisOptions, parseRedisUrl } from '../redis/redis-url.ts';
 import { diagnoseDirectory, explainFileSystemError } from '../storage/file-system-errors.ts';
-import type { RestorePlan } from './plan-restore.ts';
-import { type RestoreFacts, toolsFor } from './restore-checks.ts';
+import type { ComponentRestorer } from './component-restorer.ts';
+import type { PlannedComponent, RestorePlan } from './plan-restore.ts';
+import { type RestoreFacts, toolFor, toolsFor } from './restore-checks.ts';
+import { restorerFor as productionRestorer } from './restorers/index.ts';
 
 export interface RestoreFactsOptions {
   readonly config: Pick<LifeboatConfig, 'targets'>;
+  /** The backup's manifest: what each restorer's own checks look at (the pg_dump version). */
+  readonly manifest: Manifest;
   /** Where the age identities come from (LIFEBOAT_AGE_IDENTITY…), as the restore job reads them. */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Where tools are looked for, as the restore spawns them. @defaultValue this process's PATH */
@@ -25,46 +30,103 @@ export interface RestoreFactsOptions {
   readonly stagingDirectory?: string;
   /** How long each destination may take to answer. @defaultValue 3000 ms */
   readonly timeoutMs?: number;
+  /** The catalog's URL: restorers refuse to replace the catalog's database. @defaultValue none */
+  readonly catalogUrl?: string;
+  /** @defaultValue the production restorers */
+  readonly restorerFor?: (kind: ManifestComponent['kind']) => ComponentRestorer;
 }
 
 /** SQLSTATE 3D000: the database does not exist yet, which a restore creates. */
 const INVALID_CATALOG_NAME = '3D000';
 
 /**
- * Finds out, on this side, what a restore of `plan` needs: the age identities available, the
- * tools on the PATH, whether each destination answers (or, for a directory, can be written),
- * and the space free where components are staged. Reads and connects; changes nothing.
+ * Finds out, in this process, what a restore of `plan` needs: the age identities available,
+ * the tools on the PATH, whether each destination answers (or, for a directory, can be
+ * written), whether each component's restorer would refuse its destination (its `preflight`:
+ * privileges, the catalog's database), and the space free where components are staged. Reads
+ * and connects; changes nothing. Only the process that will run the restore should ask: a
+ * worker, or the CLI and the console when they run their own.
  */
 export async function gatherRestoreFacts(
   plan: RestorePlan,
   options: RestoreFactsOptions,
 ): Promise<RestoreFacts> {
-  const timeoutMs = options.timeoutMs ?? 3_000;
   const stagingDirectory = options.stagingDirectory ?? tmpdir();
-  const destinations = [...new Set(plan.components.map((c) => c.destination))];
-  const [tools, reached, freeBytes] = await Promise.all([
+  const [tools, destinations, freeBytes] = await Promise.all([
     Promise.all(
       toolsFor(plan).map(
         async (tool) => [tool, await onPath(tool, options.path ?? process.env.PATH ?? '')] as const,
       ),
-    ),
-    Promise.all(
-      destinations.map(async (name) => {
-        const target = options.config.targets[name];
-        return [name, target ? await destinationProblem(target, timeoutMs) : null] as const;
-      }),
-    ),
+    ).then((found) => Object.fromEntries(found)),
+    reachDestinations(plan, options),
     statfs(stagingDirectory).then(
       (info) => info.bavail * info.bsize,
       () => null,
     ),
   ]);
+  // Only where the tool is there and the destination answers: otherwise the problem is named
+  // already, and the restorer's check would only say it again.
+  const askable = plan.components.filter(
+    (c) => tools[toolFor(c.kind)] !== false && destinations[c.destination] === null,
+  );
+  const refusals = await Promise.all(
+    askable.map(async (planned) => [planned.component, await refusal(planned, options)] as const),
+  );
   return {
     identities: identityRecipients(options.env),
-    tools: Object.fromEntries(tools),
-    destinations: Object.fromEntries(reached),
+    tools,
+    destinations,
+    refusals: Object.fromEntries(refusals),
     staging: { directory: stagingDirectory, freeBytes },
   };
+}
+
+/**
+ * Whether each destination of the plan answers (or, for a directory, can be written) from
+ * this process: the destination's name, with why not, or null when it does.
+ */
+export async function reachDestinations(
+  plan: RestorePlan,
+  options: Pick<RestoreFactsOptions, 'config' | 'timeoutMs'> & {
+    /** Only destinations of these kinds. @defaultValue every kind */
+    readonly kinds?: readonly TargetConfig['kind'][];
+  },
+): Promise<Record<string, string | null>> {
+  const timeoutMs = options.timeoutMs ?? 3_000;
+  const { targets } = options.config;
+  const names = [...new Set(plan.components.map((c) => c.destination))].filter((name) => {
+    const kind = targets[name]?.kind;
+    return !options.kinds || (kind !== undefined && options.kinds.includes(kind));
+  });
+  const reached = await Promise.all(
+    names.map(async (name) => {
+      const target = targets[name];
+      return [name, target ? await destinationProblem(target, timeoutMs) : null] as const;
+    }),
+  );
+  return Object.fromEntries(reached);
+}
+
+/** Why the component's restorer would refuse its destination now, or null when it would not. */
+async function refusal(
+  planned: PlannedComponent,
+  options: RestoreFactsOptions,
+): Promise<string | null> {
+  const component = options.manifest.components.find((c) => c.name === planned.component);
+  const target = options.config.targets[planned.destination];
+  if (!component || !target) return null;
+  const restorer =
+    options.restorerFor?.(component.kind) ??
+    productionRestorer(
+      component.kind,
+      options.catalogUrl === undefined ? {} : { catalogUrl: options.catalogUrl },
+    );
+  try {
+    await restorer.preflight?.(component, { name: planned.destination, config: target });
+    return null;
+  } catch (error) {
+    return messageOf(error);
+  }
 }
 
 function identityRecipients(

@@ -16,7 +16,7 @@ import { newBackupId, newRestoreId } from '../../src/core/ids.ts';
 import { planFor, restorableBackup } from '../../src/jobs/restore-jobs.ts';
 import type { DestinationState, ValidationCheck } from '../../src/restore/component-restorer.ts';
 import { approvalRefusal, type RestorePlan } from '../../src/restore/plan-restore.ts';
-import type { RestoreProblem } from '../../src/restore/restore-checks.ts';
+import type { RestoreProblem, UncheckedRestore } from '../../src/restore/restore-checks.ts';
 import type { RestoreAuthorization, RestoreRecord } from '../../src/restore/restore-record.ts';
 import type { ComponentRestoreResult } from '../../src/restore/run-restore.ts';
 import { type SafetyBackupReport, safetyBackupTargets } from '../../src/restore/safety-backup.ts';
@@ -70,8 +70,11 @@ export class InMemoryRestores implements Restores {
     this.now = now;
   }
 
-  /** What `plan` finds would make the restore fail; tests set it. */
+  /** What `plan` finds would make the restore fail, on a worker; tests set it. */
   problems: RestoreProblem[] = [];
+
+  /** Set, `plan` says no worker could check the restore, and why; tests set it. */
+  unchecked: UncheckedRestore | undefined;
 
   /** Scripts the next restores, in order; unscripted ones complete. */
   script(...scripts: RestoreScript[]): void {
@@ -90,7 +93,10 @@ export class InMemoryRestores implements Restores {
       }
     }
     backup = restorableBackup(request.backup, backup);
-    return { ...planFor(this.config, backup, request), problems: [...this.problems] };
+    const check = this.unchecked
+      ? { ran: false as const, ...this.unchecked }
+      : { ran: true as const, where: 'on the worker test-worker', problems: [...this.problems] };
+    return { ...planFor(this.config, backup, request), check };
   }
 
   async enqueue(

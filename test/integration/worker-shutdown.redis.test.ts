@@ -132,6 +132,7 @@ process.stdout.write(JSON.stringify({ closeMs: performance.now() - started }));
         prune: async () => undefined,
         verify: async () => undefined,
         restore: async () => undefined,
+        'restore-check': async () => undefined,
       },
     });
     const jobId = 'bk_20260101T000000Z_stuck_0001';

@@ -6,7 +6,7 @@ import { hasRoles } from '../../core/command-access.ts';
 import { formatAge, formatSpan, formatTimestamp, plural } from '../../core/format.ts';
 import { commandButton } from '../command-buttons.ts';
 import { refusedMessage } from './notice.ts';
-import { routeOf } from './restore-plan.ts';
+import { routeOf, uncheckedText } from './restore-plan.ts';
 
 /** What the request is for, in a few words: `restore into app-db (production)`. */
 export function describeAction(request: ApprovalRequest): string {
@@ -124,6 +124,11 @@ export function approvalRequestMessage(
   const blocks: Block[] = [{ type: 'header', text: `${heading.title}: ${what}` }];
   const line = statusLine(request);
   if (line) blocks.push({ type: 'callout', tone: heading.tone, text: line });
+  const unchecked = request.payload.type === 'restore' ? request.payload.unchecked : undefined;
+  if (unchecked && request.status === 'pending') {
+    // The approver decides knowing that nobody checked whether the restore can run.
+    blocks.push({ type: 'callout', tone: 'warning', text: uncheckedText(unchecked) });
+  }
   blocks.push({ type: 'fields', fields });
   if (request.payload.type === 'restore') {
     blocks.push({
@@ -209,9 +214,13 @@ export function approvalsListMessage(
     const expiry = request.expiresAt
       ? `, expires ${formatTimestamp(request.expiresAt)} (in ${formatSpan(Math.max(0, request.expiresAt.getTime() - options.now.getTime()))})`
       : ', open until acknowledged';
+    const unchecked =
+      request.payload.type === 'restore' && request.payload.unchecked
+        ? `\nNot checked where restores run: ${request.payload.unchecked.why}`
+        : '';
     blocks.push({
       type: 'section',
-      text: `\`${request.id}\` (${kind}): ${describeAction(request)}\nasked by ${request.requestedBy} ${formatAge(request.createdAt, options.now)}${expiry}; approvals ${approvalsSoFar(request)}`,
+      text: `\`${request.id}\` (${kind}): ${describeAction(request)}\nasked by ${request.requestedBy} ${formatAge(request.createdAt, options.now)}${expiry}; approvals ${approvalsSoFar(request)}${unchecked}`,
     });
     blocks.push({ type: 'buttons', buttons: voteButtons(request) });
   }

@@ -1,7 +1,12 @@
 import type { Block, ChatMessage, Field } from '../../chat/message.ts';
 import { formatAge, formatBytes, formatTimestamp, plural } from '../../core/format.ts';
 import type { PlannedComponent, RestorePlan } from '../../restore/plan-restore.ts';
-import type { RestoreProblem } from '../../restore/restore-checks.ts';
+import {
+  blockingProblems,
+  type RestoreCheckReport,
+  type RestoreProblem,
+  type UncheckedRestore,
+} from '../../restore/restore-checks.ts';
 
 /** The plan's facts every restore message shows: the backup, its age, who asked. */
 export function restoreFields(
@@ -50,8 +55,28 @@ export function problemLines(problems: readonly RestoreProblem[]): string {
 }
 
 /**
- * `/restore` refused before asking anyone: what would make the restore fail, found on this
- * side, and that nothing was asked or changed.
+ * A restore whose checks could not run where restores run, for the plan and its approval
+ * request: why, what that leaves unchecked, and what this process saw itself.
+ */
+export function uncheckedText(unchecked: UncheckedRestore): string {
+  const seen = unchecked.seenHere.length
+    ? `\nSeen from this process only, not where restores run: ${unchecked.seenHere.join('; ')}.`
+    : '';
+  return `Not checked where restores run: ${unchecked.why}. The age identities, tools, staging space and privileges were not checked; the worker that runs it still refuses, before it changes any destination, a restore that cannot run.${seen}`;
+}
+
+/** Where a restore's checks ran, for people: `Checked on the worker …, where restores run: …`. */
+function checkedText(where: string): string {
+  const what =
+    'age identities, tools, the destinations and their privileges, staging space: nothing found that would make it fail';
+  return where === 'here'
+    ? `Checked in this process, which runs the restore itself while no worker serves the queue: ${what}.`
+    : `Checked ${where}, where restores run: ${what}.`;
+}
+
+/**
+ * `/restore` refused before asking anyone: what would make the restore fail, found where
+ * restores run, and that nothing was asked or changed.
  */
 export function restoreCannotRunMessage(
   plan: RestorePlan,
@@ -69,8 +94,8 @@ export function restorePlanMessage(
     readonly requestedBy: string;
     /** What approval the restore needs (`1 approver from dba, within 30 min`), or null. */
     readonly approval: string | null;
-    /** What would make the restore fail, found here. @defaultValue none */
-    readonly problems?: readonly RestoreProblem[];
+    /** How the restore was checked, and what would make it fail. @defaultValue not shown */
+    readonly check?: RestoreCheckReport;
   },
 ): ChatMessage {
   const summary = `${plural(plan.components.length, 'component')} of ${plan.backupId}`;
@@ -90,7 +115,10 @@ export function restorePlanMessage(
     },
     ...componentSections(plan),
   ];
-  const problems = options.problems ?? [];
+  const { check } = options;
+  const problems = check ? blockingProblems(check) : [];
+  if (check && !check.ran)
+    blocks.push({ type: 'callout', tone: 'warning', text: uncheckedText(check) });
   if (problems.length > 0) {
     blocks.push({
       type: 'callout',
@@ -108,6 +136,9 @@ export function restorePlanMessage(
       type: 'context',
       text: 'Every object is read back and checked (sha256, decryption, decompression) before any destination is touched. Run the same command without --dry-run to restore.',
     });
+  }
+  if (check?.ran && problems.length === 0) {
+    blocks.push({ type: 'context', text: checkedText(check.where) });
   }
   return { text: `Restore plan (dry run) for ${summary}: nothing was changed`, blocks };
 }

@@ -243,6 +243,18 @@ describe('/restore', () => {
       expect(chat.lastText()).toContain('Nothing was asked or changed');
     });
 
+    it('says where the checks ran when they found nothing', async () => {
+      const { chat } = botWithBackups();
+      const result = await chat.say('/restore latest --components app-db --dry-run');
+      expect(result).toMatchObject({
+        status: 'ok',
+        checks: { ran: true, where: 'on the worker test-worker' },
+      });
+      expect(chat.lastText()).toContain(
+        'Checked on the worker test-worker, where restores run: age identities, tools',
+      );
+    });
+
     it('refuses a restore that needs no approval too, before queueing it', async () => {
       const { chat, services } = botWithBackups();
       services.restores.problems = [
@@ -251,6 +263,60 @@ describe('/restore', () => {
       const result = await chat.say('/restore latest --components app-db --into app-db=staging-db');
       expect(result).toMatchObject({ status: 'refused', code: 'restore_cannot_run' });
       expect(services.restores.enqueued).toEqual([]);
+    });
+  });
+
+  describe('when no worker could check it', () => {
+    const unchecked = {
+      why: 'no worker answered within 10 s',
+      seenHere: ['`app-db` answers'],
+    };
+
+    it('shows the plan with the warning and what this process saw, refusing nothing', async () => {
+      const { chat, services } = botWithBackups();
+      services.restores.unchecked = unchecked;
+      const result = await chat.say('/restore latest --components app-db --dry-run');
+      expect(result).toMatchObject({
+        status: 'ok',
+        dryRun: true,
+        checks: { ran: false, ...unchecked },
+      });
+      expect(result.problems).toBeUndefined();
+      const text = chat.lastText();
+      expect(text).toContain(
+        '[warning] Not checked where restores run: no worker answered within 10 s. The age identities, tools, staging space and privileges were not checked',
+      );
+      expect(text).toContain(
+        'Seen from this process only, not where restores run: `app-db` answers.',
+      );
+      expect(text).not.toContain('Checked on');
+    });
+
+    it('opens the approval with the warning on the request, for the approver to see', async () => {
+      const { chat, services } = botWithBackups();
+      services.restores.unchecked = unchecked;
+      const result = await chat.say('/restore latest --components app-db');
+      expect(result).toMatchObject({ status: 'awaiting_approval', checks: { ran: false } });
+      const [request] = await services.approvals.open();
+      expect(request?.payload).toMatchObject({ type: 'restore', unchecked });
+      expect(chat.lastText()).toContain(
+        '[warning] Not checked where restores run: no worker answered within 10 s.',
+      );
+      await chat.say('/approvals', 'bob');
+      expect(chat.lastText()).toContain(
+        'Not checked where restores run: no worker answered within 10 s',
+      );
+    });
+
+    it('leaves the warning off the request once it is decided', async () => {
+      const { chat, services } = botWithBackups();
+      services.restores.unchecked = unchecked;
+      const asked = await chat.say('/restore latest --components app-db');
+      await chat.say(`/approve ${asked.request}`, 'bob');
+      const texts = chat.texts();
+      const updated = texts.filter((t) => t.includes('Approved and done'));
+      expect(updated.length).toBeGreaterThan(0);
+      expect(updated.every((t) => !t.includes('Not checked where restores run'))).toBe(true);
     });
   });
 });

@@ -3,6 +3,7 @@ import { planRestore } from '../../../src/restore/plan-restore.ts';
 import {
   type RestoreFacts,
   restoreProblems,
+  seenHere,
   toolsFor,
 } from '../../../src/restore/restore-checks.ts';
 import { sampleComponent, sampleManifest } from '../../doubles/sample-backups.ts';
@@ -40,6 +41,7 @@ const allWell: RestoreFacts = {
   identities: [OTHER, RECIPIENT],
   tools: { pg_restore: true, tar: true },
   destinations: { 'app-db': null, uploads: null },
+  refusals: { 'app-db': null, uploads: null },
   staging: { directory: '/tmp', freeBytes: 10 ** 12 },
 };
 
@@ -86,5 +88,39 @@ describe('what would make a planned restore fail', () => {
     expect(problems[0]?.message).toContain('`pg_restore` is not installed here');
     expect(problems[1]?.message).toContain('the destination `app-db` cannot be reached');
     expect(problems[2]?.message).toMatch(/staging needs .* in \/tmp, and only 10 B is free there/);
+  });
+
+  it('names a destination its restorer would refuse, with the restorer’s reason', () => {
+    const [refused] = restoreProblems(plan, manifest, {
+      ...allWell,
+      refusals: { 'app-db': 'the role app needs the CREATEDB privilege', uploads: null },
+    });
+    expect(refused).toEqual({
+      component: 'app-db',
+      check: 'refused',
+      message:
+        'the restore of `app-db` into `app-db` would be refused: the role app needs the CREATEDB privilege',
+    });
+  });
+
+  it('says whose facts they are', () => {
+    const where = 'on the worker lifeboat-worker@db1:42';
+    const problems = restoreProblems(
+      plan,
+      manifest,
+      { ...allWell, identities: [], tools: { pg_restore: false, tar: true } },
+      where,
+    );
+    expect(problems.map((p) => p.message)).toEqual([
+      expect.stringContaining(`no age identity is available ${where} to open it`),
+      expect.stringContaining(`\`pg_restore\` is not installed ${where} (not on the PATH)`),
+    ]);
+  });
+
+  it('shows what this process saw of the destinations as such', () => {
+    expect(seenHere({ 'app-db': null, cache: 'cannot be reached at redis://x: timeout' })).toEqual([
+      '`app-db` answers',
+      '`cache` cannot be reached at redis://x: timeout',
+    ]);
   });
 });
