@@ -73,7 +73,8 @@ function scriptOf(
   const text = names
     .map((name) => {
       const block = blocks.get(name);
-      if (block === undefined) throw new Error(`docs/hand-restore.md has no hand-restore:${name} block`);
+      if (block === undefined)
+        throw new Error(`docs/hand-restore.md has no hand-restore:${name} block`);
       return block;
     })
     .join('\n');
