@@ -72,7 +72,7 @@ const NAMED = 8;
  *
  * `--no-owner --no-acl`: the objects belong to the user of the destination URL and the
  * backup's grants are not replayed (staging and scratch servers rarely have production's
- * roles). The rare restore that needs both can run the hand-restore `pg_restore` of docs/hand-restore.md.
+ * roles). The rare restore that needs both can run the `pg_restore` of docs/hand-restore.md.
  */
 export class PostgresRestorer implements ComponentRestorer {
   readonly kind = 'postgres';
