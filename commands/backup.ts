@@ -27,7 +27,11 @@ import { resolveProfile } from '../src/config/profiles.ts';
 import { flag, positional } from '../src/core/command-grammar.ts';
 import { CommandError, describeForUser } from '../src/core/errors.ts';
 import type { PruneReport } from '../src/retention/prune.ts';
-import { DEFAULT_VERIFICATION_LEVEL, type VerificationLevel } from '../src/verify/verification.ts';
+import {
+  DEFAULT_VERIFICATION_LEVEL,
+  type VerificationLevel,
+  type VerificationRecord,
+} from '../src/verify/verification.ts';
 import {
   backupId,
   backupRefPositional,
@@ -89,14 +93,22 @@ export const backupList = defineCommand({
       ...(args.profile ? { profile: args.profile } : {}),
       limit: args.limit,
     });
+    const verifications = await ctx.services.verifications.latestForEach(backups.map((b) => b.id));
     await ctx.reply.post(
       backupListMessage(backups, {
         now: ctx.now(),
         limit: args.limit,
+        verifications,
         ...(args.profile ? { profile: args.profile } : {}),
       }),
     );
-    return { status: 'ok', backups: backups.map(summary) };
+    return {
+      status: 'ok',
+      backups: backups.map((b) => ({
+        ...summary(b),
+        lastVerification: verificationSummary(verifications.get(b.id)),
+      })),
+    };
   },
 });
 
@@ -129,15 +141,7 @@ export const backupShow = defineCommand({
       status: 'ok',
       id: backup.id,
       backup,
-      lastVerification: verification
-        ? {
-            id: verification.id,
-            status: verification.status,
-            level: verification.level,
-            finishedAt: verification.finishedAt?.toISOString() ?? null,
-            error: verification.error,
-          }
-        : null,
+      lastVerification: verificationSummary(verification),
     };
   },
 });
@@ -350,6 +354,22 @@ function completedSummary(backup: BackupRecord) {
   };
 }
 
+/**
+ * A verification for `--json`: `status` is `passed`, `failed` (the backup was checked and is
+ * bad), `error` (it could not check: nothing is known), `queued` or `running`.
+ */
+function verificationSummary(verification: VerificationRecord | undefined) {
+  return verification
+    ? {
+        id: verification.id,
+        status: verification.status,
+        level: verification.level,
+        finishedAt: verification.finishedAt?.toISOString() ?? null,
+        error: verification.error,
+      }
+    : null;
+}
+
 function summary(backup: BackupRecord) {
   return {
     id: backup.id,
@@ -367,8 +387,9 @@ function summary(backup: BackupRecord) {
 
 /**
  * `/backup verify`: queues the verification and keeps one message up to date, one line per
- * component, ending with ✓/✗ per component and what was checked. Returns `passed` or `failed`
- * (the CLI exits 0 only for `passed`).
+ * component, ending with ✓/✗ per component and what was checked. Returns `passed`, `failed`
+ * (the backup is bad: exit 1) or `error` (it could not check: exit 3); the CLI exits 0 only
+ * for `passed`.
  */
 async function verifyBackup(
   ctx: CommandContext,
@@ -412,7 +433,7 @@ async function verifyBackup(
   }
   await live.finish(verifyResultMessage(run, record));
   return {
-    status: record.status === 'passed' ? 'passed' : 'failed',
+    status: record.status === 'passed' ? 'passed' : record.status === 'error' ? 'error' : 'failed',
     ...summary,
     // The level that ran: the default falls back to 1 when no key opens the backup.
     level: record.level,

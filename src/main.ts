@@ -227,6 +227,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         redisUrl: env.redisUrl,
         catalog,
         backups: catalog.backups,
+        verifications: catalog.verifications,
         queue,
         survey,
       }),

@@ -6,6 +6,7 @@ import type {
   SystemStatus,
 } from '../bot/services.ts';
 import type { StoreSurvey } from '../catalog/store-survey.ts';
+import type { VerificationRepository } from '../catalog/verification-repository.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
 import { errorMessage } from '../core/network-errors.ts';
 import { redactUrl } from '../core/redact.ts';
@@ -17,6 +18,8 @@ export interface SystemStatusDeps {
   readonly redisUrl: string;
   readonly catalog: { ping(): Promise<void> };
   readonly backups: BackupCatalogView;
+  /** Each profile's last verification is looked up here. @defaultValue not shown */
+  readonly verifications?: Pick<VerificationRepository, 'latestForEach'>;
   readonly queue: Pick<JobQueue, 'ping' | 'workerCount' | 'counts'>;
   /** A bounded look at the primary store for backups the catalog does not know. */
   readonly survey?: () => Promise<StoreSurvey>;
@@ -89,11 +92,18 @@ async function profileStatuses(deps: SystemStatusDeps): Promise<ProfileStatus[]>
   const profiles: ProfileStatus[] = [];
   for (const [profile, settings] of Object.entries(deps.config.profiles)) {
     const recent = await deps.backups.list({ profile, limit: RECENT });
+    const verified = deps.verifications
+      ? [...(await deps.verifications.latestForEach(recent.map((b) => b.id))).values()]
+      : undefined;
+    const lastVerification = verified?.sort(
+      (a, b) => b.startedAt.getTime() - a.startedAt.getTime(),
+    )[0];
     profiles.push({
       profile,
       schedule: settings.schedule ?? null,
       lastSuccess: recent.find((b) => b.status === 'completed') ?? null,
       lastFailure: recent.find((b) => b.status === 'failed') ?? null,
+      ...(verified ? { lastVerification: lastVerification ?? null } : {}),
     });
   }
   return profiles;

@@ -17,13 +17,16 @@ export type { ReplyChannel } from '../chat/reply-channel.ts';
 
 /**
  * How a command ended. The CLI prints the result as JSON for `--json` and exits 0 only for
- * `ok`, `completed` and `passed` (a verification that found the backup sound).
+ * `ok`, `completed` and `passed` (a verification that found the backup sound). `error` is a
+ * verification that could not check (no store, no key, no scratch server): unlike `failed`, it
+ * says nothing about the backup; the CLI exits 3 for it.
  */
 export type CommandStatus =
   | 'ok'
   | 'completed'
   | 'passed'
   | 'failed'
+  | 'error'
   | 'invalid'
   | 'refused'
   | 'unavailable'

@@ -111,6 +111,11 @@ export interface ProfileStatus {
   readonly schedule: string | null;
   readonly lastSuccess: BackupRecord | null;
   readonly lastFailure: BackupRecord | null;
+  /**
+   * The most recent verification of one of its recent backups: passed, failed (the backup was
+   * found bad) or error (it could not check). Absent when not looked up, null when none.
+   */
+  readonly lastVerification?: VerificationRecord | null;
 }
 
 /**
@@ -164,7 +169,7 @@ export interface Verifications {
     request: VerificationRequest,
   ): Promise<{ readonly verificationId: string; readonly backup: BackupRecord }>;
   /**
-   * Resolves with the record once the verification ended (passed or failed), calling
+   * Resolves with the record once the verification ended (passed, failed or error), calling
    * `onProgress` with every component's latest progress whenever one advances.
    */
   follow(
@@ -173,6 +178,8 @@ export interface Verifications {
   ): Promise<VerificationRecord>;
   /** The backup's most recent verification, if any. */
   latestFor(backupId: string): Promise<VerificationRecord | undefined>;
+  /** The most recent verification of each backup that has one, by backup id. */
+  latestForEach(backupIds: readonly string[]): Promise<ReadonlyMap<string, VerificationRecord>>;
 }
 
 /** `/backup prune`: the profiles' retention policies, planned or applied. */

@@ -10,8 +10,8 @@ export interface CataloguedCandidate extends RetentionCandidate {
 /** What retention reads from and writes to the catalog. */
 export interface RetentionRepository {
   /**
-   * The completed backups of `profile`, newest first, each with its verifications that ended
-   * (`backup_verifications`, any level).
+   * The completed backups of `profile`, newest first, each with its verdicts: verifications
+   * that ended passed or failed (`backup_verifications`, any level; `error` ones are no verdict).
    */
   candidates(profile: string): Promise<CataloguedCandidate[]>;
   /**

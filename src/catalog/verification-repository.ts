@@ -1,9 +1,11 @@
 import { LifeboatError } from '../core/errors.ts';
-import type {
-  VerificationLevel,
-  VerificationRecord,
-  VerificationResults,
-  VerificationStatus,
+import {
+  couldNotVerify,
+  type VerificationLevel,
+  type VerificationOutcome,
+  type VerificationRecord,
+  type VerificationResults,
+  type VerificationStatus,
 } from '../verify/verification.ts';
 import type { Database } from './database.ts';
 
@@ -15,8 +17,8 @@ export interface NewVerification {
 }
 
 /**
- * The catalog's verifications of backups: queued, running while a worker holds it, then passed
- * or failed with the results.
+ * The catalog's verifications of backups: queued, running while a worker holds it, then passed,
+ * failed (a verdict) or error (could not check) with the results.
  */
 export interface VerificationRepository {
   /** Records a queued verification. Recording an id again returns the existing record. */
@@ -46,9 +48,22 @@ export interface VerificationRepository {
     results: VerificationResults | null,
     level?: VerificationLevel,
   ): Promise<VerificationRecord>;
+  /**
+   * Ends a queued or running verification as `error`: it could not check (the store did not
+   * answer, no key, its worker died), so it says nothing about the backup. `error` is the
+   * reason, recorded as `could not verify: <reason>`. An ended one stays unchanged.
+   */
+  markError(
+    id: string,
+    error: string,
+    results: VerificationResults | null,
+    level?: VerificationLevel,
+  ): Promise<VerificationRecord>;
   get(id: string): Promise<VerificationRecord | undefined>;
   /** The backup's most recent verification, whatever its status. */
   latestFor(backupId: string): Promise<VerificationRecord | undefined>;
+  /** The most recent verification of each of the backups that has one, by backup id. */
+  latestForEach(backupIds: readonly string[]): Promise<Map<string, VerificationRecord>>;
   /** The backup's verifications, newest first. */
   listFor(backupId: string, limit?: number): Promise<VerificationRecord[]>;
 }
@@ -88,7 +103,7 @@ export function createVerificationRepository(db: Database): VerificationReposito
   };
   const finish = async (
     id: string,
-    status: 'passed' | 'failed',
+    status: VerificationOutcome,
     error: string | null,
     results: VerificationResults | null,
     level: VerificationLevel | undefined,
@@ -153,6 +168,8 @@ export function createVerificationRepository(db: Database): VerificationReposito
 
     markPassed: (id, results, level) => finish(id, 'passed', null, results, level),
     markFailed: (id, error, results, level) => finish(id, 'failed', error, results, level),
+    markError: (id, error, results, level) =>
+      finish(id, 'error', couldNotVerify(error), results, level),
     get,
 
     async latestFor(backupId) {
@@ -162,6 +179,17 @@ export function createVerificationRepository(db: Database): VerificationReposito
         [backupId],
       );
       return row ? toRecord(row) : undefined;
+    },
+
+    async latestForEach(backupIds) {
+      if (backupIds.length === 0) return new Map();
+      const rows = await db.query<VerificationRow>(
+        `SELECT DISTINCT ON (backup_id) ${COLUMNS} FROM backup_verifications
+          WHERE backup_id = ANY($1::text[])
+          ORDER BY backup_id, started_at DESC, id DESC`,
+        [[...backupIds]],
+      );
+      return new Map(rows.map((row) => [row.backup_id, toRecord(row)]));
     },
 
     async listFor(backupId, limit = 20) {

@@ -142,8 +142,9 @@ export function wantsJson(argv: readonly string[]): boolean {
 }
 
 /**
- * 0 success, 1 failure, 2 bad input, 3 refused / unavailable / waiting for approval, 4 completed
- * but incomplete. 4 is its own code because neither 0 nor 1 is true of such a backup: it exists
+ * 0 success, 1 failure, 2 bad input, 3 refused / unavailable / waiting for approval / a
+ * verification that could not check (`error`: nothing is known about the backup, so neither 0
+ * nor the 1 of a backup found bad), 4 completed but incomplete. 4 is its own code because neither 0 nor 1 is true of such a backup: it exists
  * and restores what it holds (a script must not retry or page as for a failure), but something
  * is missing from it (a cron job must not report it as fine). Like restic's exit 3 for a
  * snapshot that could not read every file; 3 is taken here.

@@ -9,7 +9,7 @@ import { attemptLockTarget } from './attempt-locks.ts';
 import type { JobJournal } from './job-journal.ts';
 import { INTERRUPTED_RESTORE } from './processors/restore-processor.ts';
 
-/** Why a verification whose worker died is failed by a sweep. */
+/** Why a verification whose worker died is ended (`error`: it could not check) by a sweep. */
 export const INTERRUPTED_VERIFICATION =
   'the worker running it stopped (killed, crashed or cut off from the catalog) before it ended; nothing was changed: verify again';
 

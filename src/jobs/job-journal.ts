@@ -17,7 +17,8 @@ export interface JobJournal {
   failed(jobId: string, payload: JobPayload, reason: string): Promise<void>;
   /**
    * The job's worker is gone (killed, crashed) and left its restore or verification running:
-   * the job and its record end failed with `reason`, as it is. A record that ended stays as is.
+   * the job ends failed, the restore failed and the verification `error` (it could not check),
+   * with `reason`. A record that ended stays as is.
    */
   interrupted(jobId: string, payload: JobPayload, reason: string): Promise<void>;
 }
@@ -34,7 +35,7 @@ function requesterOf(payload: JobPayload): string {
 export function createJobJournal(deps: {
   readonly jobs: JobRepository;
   readonly backups: Pick<BackupRepository, 'get' | 'markFailed'>;
-  readonly verifications?: Pick<VerificationRepository, 'markFailed'>;
+  readonly verifications?: Pick<VerificationRepository, 'markError'>;
   readonly restores?: Pick<RestoreRepository, 'markFailed'>;
 }): JobJournal {
   const recordBackupFailure = createJobFailureRecorder({ backups: deps.backups });
@@ -51,7 +52,8 @@ export function createJobJournal(deps: {
   // A verification or restore its processor ended already stays as it ended.
   const endRecord = async (payload: JobPayload, error: string) => {
     if (payload.kind === 'verify') {
-      await deps.verifications?.markFailed(payload.verificationId, error, null);
+      // The job died, not the backup: nothing is known about it.
+      await deps.verifications?.markError(payload.verificationId, error, null);
     }
     if (payload.kind === 'restore') await deps.restores?.markFailed(payload.restoreId, error);
   };

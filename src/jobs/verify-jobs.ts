@@ -68,6 +68,10 @@ export function createVerificationJobs(deps: VerificationJobsDeps): Verification
     latestFor(backupId) {
       return deps.verifications.latestFor(backupId);
     },
+
+    latestForEach(backupIds) {
+      return deps.verifications.latestForEach(backupIds);
+    },
   };
 }
 

@@ -1,10 +1,13 @@
 import type { RetentionConfig } from '../config/schema.ts';
 import { formatBytes } from '../core/format.ts';
 
-/** A verification of a backup that has ended, as retention weighs it. */
+/**
+ * A verification of a backup that has ended, as retention weighs it: `error` ones (it could not
+ * check) are no verdict and weigh nothing.
+ */
 export interface EndedVerification {
   readonly id: string;
-  readonly status: 'passed' | 'failed';
+  readonly status: 'passed' | 'failed' | 'error';
   readonly finishedAt: Date;
 }
 
@@ -14,17 +17,20 @@ export interface RetentionCandidate {
   readonly createdAt: Date;
   /** Stored bytes over all components. */
   readonly bytes: number;
-  /** Its verifications that ended (passed or failed), of any level, in any order. */
+  /** Its verifications that ended (passed, failed or error), of any level, in any order. */
   readonly verifications: readonly EndedVerification[];
 }
 
 /**
- * Whether a backup counts as verified now: its most recent verification to end (of any level;
- * ties by id) passed. An earlier pass says nothing once a later verification failed.
+ * Whether a backup counts as verified now: its most recent verdict (a verification that
+ * passed or failed, of any level; ties by id) passed. An earlier pass says nothing once a later
+ * verification failed; a verification that could not check (`error`) is no verdict and is
+ * passed over.
  */
 export function isVerified(candidate: Pick<RetentionCandidate, 'verifications'>): boolean {
   let latest: EndedVerification | undefined;
   for (const each of candidate.verifications) {
+    if (each.status !== 'passed' && each.status !== 'failed') continue;
     const newer =
       latest === undefined ||
       each.finishedAt.getTime() > latest.finishedAt.getTime() ||

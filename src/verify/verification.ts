@@ -41,6 +41,62 @@ export interface VerificationFailure {
   readonly message: string;
 }
 
+/**
+ * The codes of failures that say nothing about the backup: the check could not run (the store
+ * did not answer, no key opens it, the scratch server or a tool is missing). Everything else a
+ * component fails with is a verdict: the backup was read and found bad.
+ */
+const COULD_NOT_CHECK = new Set([
+  'object_read_failed',
+  'store_unreachable',
+  'age_no_identity',
+  'tool_missing',
+  'redis_server_missing',
+  'redis_server_failed',
+  'scratch_unavailable',
+  'scratch_drop_failed',
+  'verify_no_scratch',
+  'verify_not_run',
+  'service_unavailable',
+  'staging_failed',
+  'staging_unsafe',
+  'file_system_full',
+  'file_system_read_only',
+  'file_system_permission_denied',
+  'pg_restore_too_old',
+  'postgres_version_unknown',
+  'restore_privilege_missing',
+]);
+
+/** Whether a component's failure is one of those that could not check (see above). */
+export function couldNotCheck(failure: Pick<VerificationFailure, 'code'>): boolean {
+  return COULD_NOT_CHECK.has(failure.code);
+}
+
+/**
+ * How a verification ended: `passed` (checked, sound), `failed` (checked, and something is
+ * bad: a verdict on the backup), or `error` (it could not check: nothing is known either way).
+ * A verdict that a component is bad wins over others that could not be checked.
+ */
+export type VerificationOutcome = 'passed' | 'failed' | 'error';
+
+/** The outcome of components as checked (see {@link VerificationOutcome}). */
+export function outcomeOf(
+  components: readonly Pick<ComponentVerification, 'error'>[],
+): VerificationOutcome {
+  const failures = components.flatMap((c) => (c.error ? [c.error] : []));
+  if (failures.length === 0) return 'passed';
+  return failures.every(couldNotCheck) ? 'error' : 'failed';
+}
+
+/** How a verification that could not check begins its reason: `could not verify: …`. */
+export const COULD_NOT_VERIFY = 'could not verify: ';
+
+/** `could not verify: <why>`, once. */
+export function couldNotVerify(why: string): string {
+  return why.startsWith(COULD_NOT_VERIFY) ? why : `${COULD_NOT_VERIFY}${why}`;
+}
+
 /** What verifying one component found; stored in the catalog as part of the results. */
 export interface ComponentVerification {
   readonly name: string;
@@ -70,7 +126,10 @@ export interface VerificationReport {
   readonly backupId: string;
   /** The level that ran (see `chooseLevel`: the default may fall back to 1 without a key). */
   readonly level: VerificationLevel;
+  /** True only when it passed. */
   readonly ok: boolean;
+  /** Passed, failed (a verdict: the backup is bad) or error (it could not check). */
+  readonly outcome: VerificationOutcome;
   readonly components: readonly ComponentVerification[];
   /**
    * Why it failed, one line per failing component (or the manifest's problem when there is no
@@ -100,14 +159,22 @@ export function levelName(level: VerificationLevel): string {
 
 /**
  * `queued` until a worker starts it; `running` while a worker holds it (see the worker's sweep
- * of interrupted work); then `passed` or `failed` for good. Catalogs from before 0.4 hold no
- * `queued` ones: theirs were recorded `running` from the start.
+ * of interrupted work); then for good `passed`, `failed` (the backup was checked and something
+ * is bad) or `error` (it could not check — store unreachable, no key, no scratch server, a tool
+ * missing, its worker gone — so nothing is known about the backup). Catalogs from before 0.4
+ * hold no `queued` ones: theirs were recorded `running` from the start; nor `error` ones before
+ * migration 0010: theirs were recorded `failed`.
  */
-export type VerificationStatus = 'queued' | 'running' | 'passed' | 'failed';
+export type VerificationStatus = 'queued' | 'running' | VerificationOutcome;
 
 /** Whether a verification has ended: it will not run (again). */
 export function verificationEnded(record: Pick<VerificationRecord, 'status'>): boolean {
-  return record.status === 'passed' || record.status === 'failed';
+  return record.status === 'passed' || record.status === 'failed' || record.status === 'error';
+}
+
+/** The status for people: `passed`, `failed`, `could not verify`, `queued`, `running`. */
+export function verificationStatusText(status: VerificationStatus): string {
+  return status === 'error' ? 'could not verify' : status;
 }
 
 /** A verification as the catalog keeps it. */
@@ -120,8 +187,11 @@ export interface VerificationRecord {
   readonly requestedBy: string;
   readonly startedAt: Date;
   readonly finishedAt: Date | null;
-  /** Present once it ended, passed or failed (absent when it failed before reading anything). */
+  /** Present once it ended (absent when it ended before reading anything). */
   readonly results: VerificationResults | null;
-  /** Why it failed, naming the component and the object; null unless failed. */
+  /**
+   * Why it failed, naming the component and the object, or why it could not verify
+   * (`could not verify: …`); null when it passed.
+   */
   readonly error: string | null;
 }

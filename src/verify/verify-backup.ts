@@ -13,10 +13,13 @@ import { backupObjectKey } from '../storage/object-key.ts';
 import { checkStoredObject } from './check-stored-object.ts';
 import { type RestoreTestSettings, restoreTestComponent } from './restore-test.ts';
 import { structureCheckerFor } from './structure/index.ts';
-import type {
-  ComponentVerification,
-  VerificationLevel,
-  VerificationReport,
+import {
+  type ComponentVerification,
+  couldNotVerify,
+  outcomeOf,
+  type VerificationLevel,
+  type VerificationOutcome,
+  type VerificationReport,
 } from './verification.ts';
 import { chooseLevel } from './verification-level.ts';
 
@@ -70,7 +73,8 @@ type ComponentFindings = Pick<
  * `catalogued`, it must agree with the catalog's copy), then
  * checks every component at `level`, one after another. A component that fails does not stop
  * the others, so one run names every broken component. Failures are results, not exceptions:
- * this throws only when the signal aborts it.
+ * this throws only when the signal aborts it. The `outcome` tells a verdict (`failed`: the
+ * backup was read and is bad) from a check that could not run (`error`: see `couldNotCheck`).
  */
 export async function verifyBackup(options: VerifyBackupOptions): Promise<VerificationReport> {
   const clock = performance.now();
@@ -80,12 +84,14 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<Verifi
   const finish = (
     components: ComponentVerification[],
     error: string | null,
+    outcome: VerificationOutcome = error === null ? 'passed' : outcomeOf(components),
   ): VerificationReport => ({
     backupId,
     level,
-    ok: error === null,
+    ok: outcome === 'passed',
+    outcome,
     components,
-    error,
+    error: outcome === 'error' && error !== null ? couldNotVerify(error) : error,
     notes,
     scratch:
       level === 3 && options.restoreTest
@@ -101,7 +107,8 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<Verifi
       : await readManifest(store, backupId);
   } catch (error) {
     options.signal?.throwIfAborted();
-    return finish([], messageOf(error));
+    // A manifest missing, invalid or disagreeing is a verdict; a store that did not answer is not.
+    return finish([], messageOf(error), isManifestVerdict(error) ? 'failed' : 'error');
   }
   const choice = chooseLevel({
     manifest,
@@ -111,7 +118,7 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<Verifi
   });
   level = choice.level;
   notes = choice.notes;
-  if (choice.refusal !== null) return finish([], choice.refusal);
+  if (choice.refusal !== null) return finish([], choice.refusal, 'error');
   const run = { ...options, level };
   for (const component of manifest.components) emit(options, waiting(component.name));
   const checked: ComponentVerification[] = [];
@@ -243,7 +250,7 @@ async function stillStored(
       }
       return null;
     } catch (error) {
-      return `could not check that ${store.describe(key)} is still stored: ${messageOf(error)}`;
+      return `${UNCHECKED}${store.describe(key)} is still stored: ${messageOf(error)}`;
     }
   };
   const manifestProblem = await problem(backupObjectKey(backupId, MANIFEST_OBJECT), null);
@@ -261,11 +268,29 @@ async function stillStored(
         : {
             ...result,
             ok: false,
-            error: { code: 'object_vanished', message: `component ${result.name}: ${why}` },
+            error: {
+              code: why.startsWith(UNCHECKED) ? 'store_unreachable' : 'object_vanished',
+              message: `component ${result.name}: ${why}`,
+            },
           },
     );
   }
   return out;
+}
+
+/** How a failure to look at the store again begins: no verdict on the backup. */
+const UNCHECKED = 'could not check that ';
+
+/**
+ * Whether a failure to read the manifest is a verdict on the backup (its manifest is missing,
+ * invalid, or disagrees with the catalog) rather than a check that could not run (the store
+ * did not answer, the backup lives in another config's store, the catalog's copy is unusable).
+ */
+function isManifestVerdict(error: unknown): boolean {
+  return (
+    error instanceof LifeboatError &&
+    ['manifest_not_found', 'manifest_invalid', 'manifest_disagrees'].includes(error.code)
+  );
 }
 
 /** Level 1: the stored bytes' size and sha256. */

@@ -378,6 +378,15 @@ export class InMemoryVerifications implements Verifications {
       .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())[0];
   }
 
+  async latestForEach(backupIds: readonly string[]): Promise<Map<string, VerificationRecord>> {
+    const out = new Map<string, VerificationRecord>();
+    for (const id of backupIds) {
+      const latest = await this.latestFor(id);
+      if (latest) out.set(id, latest);
+    }
+    return out;
+  }
+
   private profileOf(request: VerificationRequest): { profile: string } {
     return { profile: request.profile ?? this.config.defaultProfile ?? '' };
   }

@@ -85,7 +85,7 @@ describe('sweeping the work of workers that are gone', () => {
     expect((await sweep()).restores).toEqual([live]);
   });
 
-  it('fails a running verification no attempt holds, never a queued one', async () => {
+  it('ends a running verification no attempt holds as error (not a verdict), never a queued one', async () => {
     const running = newVerificationId();
     const queued = newVerificationId();
     for (const id of [running, queued]) {
@@ -98,7 +98,10 @@ describe('sweeping the work of workers that are gone', () => {
     }
     await catalog.verifications.markStarted(running);
     expect((await sweep()).verifications).toEqual([running]);
-    expect((await catalog.verifications.get(running))?.status).toBe('failed');
+    expect(await catalog.verifications.get(running)).toMatchObject({
+      status: 'error',
+      error: expect.stringMatching(/^could not verify: /),
+    });
     expect((await catalog.verifications.get(queued))?.status).toBe('queued');
     expect((await sweep()).verifications).toEqual([]);
   });

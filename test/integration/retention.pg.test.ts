@@ -296,6 +296,54 @@ describe('the newest verified backup, in the PostgreSQL catalog', () => {
   });
 });
 
+describe('verifications that could not check, in the PostgreSQL catalog', () => {
+  const database = uniqueName('lb_prune_vfe');
+  let dir: string;
+  let catalog: Catalog;
+  let store: LocalBackupStore;
+  const kept: LifeboatConfig = configSchema.parse({
+    targets: { files: { kind: 'directory', path: '/srv/files' } },
+    profiles: { daily: { targets: ['files'], retention: { keepLast: 1 } } },
+  });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lifeboat-prune-vfe-'));
+    store = new LocalBackupStore({ root: dir });
+    catalog = await openCatalog(databaseUrl(database));
+    await catalog.migrate();
+  });
+
+  afterAll(async () => {
+    await catalog?.close();
+    await dropDatabase(database);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('are no verdict: a backup that passed and could not be checked since stays the newest verified', async () => {
+    const seed = (iso: string) =>
+      storeBackup({ store, catalog, database, profile: 'daily', at: new Date(iso) });
+    const newest = await seed('2026-11-22T02:00:00Z');
+    const middle = await seed('2026-11-21T02:00:00Z');
+    const oldest = await seed('2026-11-20T02:00:00Z');
+    await recordVerification(database, middle.id, 'passed', new Date('2026-11-21T03:00:00Z'));
+    // The store was unreachable, say: nothing is known about the backup from that one.
+    await recordVerification(database, middle.id, 'error', new Date('2026-11-22T03:00:00Z'));
+    await recordVerification(database, oldest.id, 'passed', new Date('2026-11-20T03:00:00Z'));
+    await recordVerification(database, newest.id, 'error', new Date('2026-11-22T04:00:00Z'));
+
+    const report = await prune(
+      { config: kept, retention: catalog.retention, stores: [store], claims: catalog.backupClaims },
+      { requestedBy: 'console:alice', dryRun: false },
+    );
+    const daily = report.profiles[0];
+    expect(daily?.kept.map((b) => [b.id, b.verified, b.reasons])).toEqual([
+      [newest.id, false, ['keep: last #1']],
+      [middle.id, true, ['keep: newest verified']],
+    ]);
+    expect(daily?.deleted.map((b) => b.id)).toEqual([oldest.id]);
+  });
+});
+
 describe('pruning with two configs sharing one catalog', () => {
   const database = uniqueName('lb_prune_two');
   let dir: string;

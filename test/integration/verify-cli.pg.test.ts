@@ -93,4 +93,44 @@ profiles:
       { id: failed.id, status: 'failed' },
     ]);
   }, 90_000);
+
+  it('says "could not verify", exits 3 and records error when the check cannot run, not "failed"', async () => {
+    await writeFile(
+      join(dir, 'no-scratch.yaml'),
+      `defaultProfile: db
+storage: { local: { path: ./backups } }
+scratch: { postgres: "postgres://127.0.0.1:1/postgres" }
+targets:
+  app-db: { kind: postgres, url: "${databaseUrl(sandbox?.sourceDb ?? '')}", environment: staging }
+profiles:
+  db: { targets: [app-db] }
+`,
+    );
+    const created = await runLifeboat(['backup', 'create', '--json'], { cwd: dir, env });
+    expect(created.code).toBe(0);
+    const backupId = String(lastJson(created.stdout).id);
+    const verified = await runLifeboat(
+      ['backup', 'verify', backupId, '--restore-test', '--json', '--config', 'no-scratch.yaml'],
+      { cwd: dir, env },
+    );
+    expect(verified.stderr).toContain(`Verification of ${backupId}: could not verify`);
+    expect(verified.stderr).not.toContain('failed verification');
+    expect(verified.code).toBe(3);
+    const result = lastJson(verified.stdout);
+    expect(result).toMatchObject({ status: 'error', backup: backupId });
+    expect(String(result.error)).toMatch(/^could not verify: /);
+
+    const shown = await runLifeboat(['backup', 'show', backupId, '--json'], { cwd: dir, env });
+    expect(shown.code).toBe(0);
+    expect(lastJson(shown.stdout)).toMatchObject({ lastVerification: { status: 'error' } });
+    expect(shown.stderr).toContain('could not verify');
+
+    const listed = await runLifeboat(['backup', 'list', '--json'], { cwd: dir, env });
+    expect(listed.code).toBe(0);
+    expect(listed.stderr).toMatch(new RegExp(`${backupId}.*could not verify`));
+    const rows = lastJson(listed.stdout).backups as { id: string; lastVerification: unknown }[];
+    expect(rows.find((b) => b.id === backupId)?.lastVerification).toMatchObject({
+      status: 'error',
+    });
+  }, 90_000);
 });

@@ -346,6 +346,8 @@ describe('verifying stored backups', () => {
       const other = parseAgeIdentity(generateAgeIdentity().identity);
       const { report } = await verify({ backupId: manifest.id, level: 2, identities: [other] });
       expect(report.ok).toBe(false);
+      // The key is missing, not the backup bad: nothing is known about the backup.
+      expect(report.outcome).toBe('error');
       const db = component(report, 'app-db');
       expect(db.error?.code).toBe('age_no_identity');
       expect(db.error?.message).toContain('component app-db');
@@ -432,6 +434,44 @@ describe('verifying stored backups', () => {
       } finally {
         await writeFile(path, original);
       }
+    });
+  });
+
+  describe('a verification that could not check', () => {
+    let manifest: Manifest;
+    beforeAll(async () => {
+      manifest = await backup();
+    }, 60_000);
+
+    it('is an error, not a failure, when the scratch server cannot be reached', async () => {
+      const { report } = await verify({
+        backupId: manifest.id,
+        level: 3,
+        restoreTest: { postgresUrl: 'postgres://127.0.0.1:1/postgres' },
+      });
+      expect(report.ok).toBe(false);
+      expect(report.outcome).toBe('error');
+      expect(component(report, 'app-db').error?.code).toBe('scratch_unavailable');
+    });
+
+    it('is an error when an encrypted backup is asked at level 2 without an identity', async () => {
+      const key = generateAgeIdentity();
+      const encrypted = await backup({ recipients: [key.recipient] });
+      const { report } = await verify({ backupId: encrypted.id, level: 2 });
+      expect(report.outcome).toBe('error');
+      expect(report.error).toContain('no age identity is configured');
+    });
+
+    it('is a failure still when another component was found bad', async () => {
+      const other = await backup();
+      await truncate(objectPath(other, 'files'), 10);
+      const { report } = await verify({
+        backupId: other.id,
+        level: 3,
+        restoreTest: { postgresUrl: 'postgres://127.0.0.1:1/postgres' },
+      });
+      expect(report.outcome).toBe('failed');
+      expect(component(report, 'files').error?.code).toBe('object_truncated');
     });
   });
 
@@ -529,11 +569,41 @@ describe('verifying stored backups', () => {
       await journal.failed('vf_test_died', payload('vf_test_died'), stalled);
       await journal.failed('vf_test_ended', payload('vf_test_ended'), stalled);
       expect(await catalog.verifications.get('vf_test_died')).toMatchObject({
-        status: 'failed',
-        error: `the queue failed its job: ${stalled}`,
+        status: 'error',
+        error: `could not verify: the queue failed its job: ${stalled}`,
       });
       expect((await catalog.verifications.get('vf_test_ended'))?.status).toBe('passed');
       expect((await catalog.jobs.get('vf_test_died'))?.requestedBy).toBe('console:alice');
+    });
+
+    it('records a verification that could not check as error, saying why', async () => {
+      const manifest = await backup();
+      await catalog.verifications.create({
+        id: 'vf_test_error',
+        backupId: manifest.id,
+        level: 3,
+        requestedBy: 'console:alice',
+      });
+      const result = await createVerifyProcessor({
+        catalog,
+        store,
+        identities: () => [],
+        restoreTest: { postgresUrl: 'postgres://127.0.0.1:1/postgres' },
+      })(
+        {
+          kind: 'verify',
+          verificationId: 'vf_test_error',
+          backupId: manifest.id,
+          level: 3,
+          requestedBy: 'console:alice',
+        },
+        context(),
+      );
+      expect(result).toMatchObject({ status: 'error' });
+      const record = await catalog.verifications.get('vf_test_error');
+      expect(record?.status).toBe('error');
+      expect(record?.error).toMatch(/^could not verify: /);
+      expect(record?.error).toContain('could not create the scratch database');
     });
 
     it('records a failed verification with the error naming the component', async () => {

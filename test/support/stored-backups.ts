@@ -102,7 +102,7 @@ export async function markVerified(database: string, backupId: string): Promise<
 export async function recordVerification(
   database: string,
   backupId: string,
-  status: 'passed' | 'failed',
+  status: 'passed' | 'failed' | 'error',
   finishedAt: Date,
 ): Promise<void> {
   await sql(
@@ -115,7 +115,11 @@ export async function recordVerification(
       backupId,
       status,
       finishedAt,
-      status === 'failed' ? 'component files is corrupted' : null,
+      status === 'failed'
+        ? 'component files is corrupted'
+        : status === 'error'
+          ? 'could not verify: the store did not answer'
+          : null,
     ],
   );
 }

@@ -1,12 +1,26 @@
 import { isIncomplete } from '../../backup/component-warnings.ts';
 import type { Block, ChatMessage } from '../../chat/message.ts';
 import { formatAge, formatBytes } from '../../core/format.ts';
+import {
+  type VerificationRecord,
+  verificationEnded,
+  verificationStatusText,
+} from '../../verify/verification.ts';
 import type { BackupRecord } from '../services.ts';
 
 export interface BackupListOptions {
   readonly now: Date;
   readonly profile?: string;
   readonly limit: number;
+  /** Each backup's most recent verification, by backup id. @defaultValue none shown */
+  readonly verifications?: ReadonlyMap<string, VerificationRecord>;
+}
+
+/** `passed (L2)`, `failed (L1)`, `could not verify (L3)`, `running`, or `—` when never verified. */
+function verifiedCell(record: VerificationRecord | undefined): string {
+  if (!record) return '—';
+  const status = verificationStatusText(record.status);
+  return verificationEnded(record) ? `${status} (L${record.level})` : status;
 }
 
 const NOTE_WIDTH = 40;
@@ -47,12 +61,13 @@ export function backupListMessage(
   }
   const newestFirst = [...backups].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
   const rows = [
-    ['ID', 'PROFILE', 'STATUS', 'SIZE', 'AGE', 'NOTE'],
+    ['ID', 'PROFILE', 'STATUS', 'SIZE', 'VERIFIED', 'AGE', 'NOTE'],
     ...newestFirst.map((b) => [
       b.id,
       b.profile,
       b.status === 'completed' && isIncomplete(b.manifest) ? 'completed, incomplete' : b.status,
       b.bytes === null ? '—' : formatBytes(b.bytes),
+      verifiedCell(options.verifications?.get(b.id)),
       formatAge(b.createdAt, options.now),
       truncate(b.note ?? '', NOTE_WIDTH),
     ]),

@@ -1,5 +1,6 @@
 import type { Block, ChatMessage } from '../../chat/message.ts';
 import { formatAge, formatBytes, plural } from '../../core/format.ts';
+import { verificationStatusText } from '../../verify/verification.ts';
 import type { BackupRecord, ProfileStatus, StatusReport } from '../services.ts';
 
 function backupLine(label: string, backup: BackupRecord | null, now: Date): string {
@@ -18,6 +19,13 @@ function profileLine(status: ProfileStatus, now: Date): string {
     (success === null || failure.createdAt.getTime() > success.createdAt.getTime());
   const parts = [backupLine('last success', success, now)];
   if (failure) parts.push(backupLine('last failure', failure, now));
+  const verification = status.lastVerification;
+  if (verification) {
+    const when = formatAge(verification.finishedAt ?? verification.startedAt, now);
+    parts.push(
+      `last verification: ${verificationStatusText(verification.status)} at level ${verification.level}, ${when} (\`${verification.backupId}\`)`,
+    );
+  }
   const mark = failedSinceSuccess ? '✖' : success ? '✔' : '•';
   return `${mark} ${status.profile} (${schedule}) — ${parts.join('; ')}`;
 }

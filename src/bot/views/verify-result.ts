@@ -3,9 +3,11 @@ import type { Block, ChatMessage, Field } from '../../chat/message.ts';
 import { formatBytes, formatDuration, formatRate, plural } from '../../core/format.ts';
 import {
   type ComponentVerification,
+  couldNotCheck,
   levelName,
   type VerificationLevel,
   type VerificationRecord,
+  verificationStatusText,
 } from '../../verify/verification.ts';
 import { componentProgressBlocks } from './component-progress.ts';
 
@@ -88,7 +90,9 @@ export function verifyProgressMessage(
  * (`sha256 ok · decrypted (age) · pg_restore --list: 12 tables listed`) or why it failed.
  */
 export function componentLine(c: ComponentVerification): string {
-  const head = `${c.ok ? '✓' : '✗'} \`${c.name}\` (${c.kind})`;
+  const unchecked = !c.ok && c.error !== null && couldNotCheck(c.error);
+  const head = `${c.ok ? '✓' : unchecked ? '?' : '✗'} \`${c.name}\` (${c.kind})`;
+  if (unchecked) return `${head} — could not check: ${c.error?.message}`;
   if (!c.ok) return `${head} — ${c.error?.message ?? 'failed'}`;
   const lines = [
     `${head} ${[...c.checked].join(' · ')} · ${formatDuration(c.durationMs)}`,
@@ -104,38 +108,54 @@ export function verifyResultMessage(queued: VerifyRun, record: VerificationRecor
   const components = record.results?.components ?? [];
   const notes = record.results?.notes ?? [];
   const passed = record.status === 'passed';
+  const unverified = record.status === 'error';
+  const status = verificationStatusText(record.status);
   const durationMs =
     record.results?.durationMs ??
     (record.finishedAt ? record.finishedAt.getTime() - record.startedAt.getTime() : null);
   const duration = durationMs === null ? '' : ` in ${formatDuration(durationMs)}`;
   const bytes = components.reduce((sum, c) => sum + c.bytes, 0);
-  const failing = components.filter((c) => !c.ok);
+  // Found bad, as opposed to those that could not be checked.
+  const failing = components.filter((c) => !c.ok && !(c.error && couldNotCheck(c.error)));
+  const unchecked = components.filter((c) => !c.ok && c.error !== null && couldNotCheck(c.error));
   const summary = passed
     ? `${plural(components.length, 'component')} ok, ${formatBytes(bytes)} read${duration}`
-    : failing.length > 0
-      ? `${failing.length} of ${plural(components.length, 'component')} failed${duration}`
-      : `failed${duration}`;
+    : unverified
+      ? unchecked.length > 0
+        ? `${unchecked.length} of ${plural(components.length, 'component')} could not be checked${duration}`
+        : `could not verify${duration}`
+      : failing.length > 0
+        ? `${failing.length} of ${plural(components.length, 'component')} failed${duration}`
+        : `failed${duration}`;
 
-  const fields = runFields(run, record.status);
+  const fields = runFields(run, status);
   if (durationMs !== null)
     fields.splice(4, 0, { label: 'Duration', value: formatDuration(durationMs) });
   const blocks: Block[] = [
-    { type: 'header', text: `Verification of ${run.backupId}: ${record.status}` },
+    { type: 'header', text: `Verification of ${run.backupId}: ${status}` },
     passed
       ? {
           type: 'callout',
           tone: 'success',
           text: `Backup \`${run.backupId}\` verified at level ${levelLabel(run.level)}: ${summary}.`,
         }
-      : {
-          type: 'callout',
-          tone: 'danger',
-          text: `Backup \`${run.backupId}\` failed verification at level ${levelLabel(run.level)}: ${
-            failing.length > 0
-              ? `${summary} (${failing.map((c) => c.name).join(', ')}).`
-              : (record.error ?? summary)
-          }`,
-        },
+      : unverified
+        ? {
+            type: 'callout',
+            tone: 'warning',
+            text: `Could not verify backup \`${run.backupId}\` at level ${levelLabel(run.level)}: ${
+              record.error ?? summary
+            }. Nothing is known about the backup from this run: it was not found bad, nor sound. Fix the cause and verify again.`,
+          }
+        : {
+            type: 'callout',
+            tone: 'danger',
+            text: `Backup \`${run.backupId}\` failed verification at level ${levelLabel(run.level)}: ${
+              failing.length > 0
+                ? `${summary} (${failing.map((c) => c.name).join(', ')}).`
+                : (record.error ?? summary)
+            }`,
+          },
     ...notes.map((text): Block => ({ type: 'callout', tone: 'warning', text })),
     { type: 'fields', fields },
   ];
@@ -149,7 +169,7 @@ export function verifyResultMessage(queued: VerifyRun, record: VerificationRecor
     });
   }
   return {
-    text: `Verification ${record.id} of ${run.backupId} ${record.status}: ${summary}`,
+    text: `Verification ${record.id} of ${run.backupId} ${status}: ${summary}`,
     blocks,
   };
 }
@@ -167,8 +187,16 @@ export function verifyLostMessage(run: VerifyRun, error: string): ChatMessage {
   };
 }
 
-/** A short line for `/backup show`: `passed at level 2 (structure), 2026-11-22 12:00 UTC`. */
+/**
+ * A short line for `/backup show`: `passed at level 2 (structure), 2026-11-22 12:00 UTC`, or
+ * `could not verify at level 3 (restore test), … (vf_…): <why>`.
+ */
 export function lastVerificationText(record: VerificationRecord, when: string): string {
-  const base = `${record.status} at level ${levelLabel(record.level)}, ${when} (${record.id})`;
-  return record.status === 'failed' && record.error ? `${base}: ${record.error}` : base;
+  const status = verificationStatusText(record.status);
+  const base = `${status} at level ${levelLabel(record.level)}, ${when} (${record.id})`;
+  if (record.status === 'failed' && record.error) return `${base}: ${record.error}`;
+  if (record.status === 'error' && record.error) {
+    return `${base}: ${record.error.replace(/^could not verify: /, '')}`;
+  }
+  return base;
 }

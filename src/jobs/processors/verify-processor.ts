@@ -31,10 +31,11 @@ export interface VerifyJobResult {
 }
 
 /**
- * Runs one verification and records it in the catalog: passed, or failed with the results of
- * every component and an error naming the failing ones. A verification that finds a broken
- * backup completes its job — the finding is the result. A verification that could not run at
- * all (no identity file readable, the catalog gone) fails the job without retry. At shutdown the
+ * Runs one verification and records it in the catalog: passed, failed with the results of
+ * every component and an error naming the failing ones, or error when it could not check
+ * (see `couldNotCheck`). A verification that finds a broken backup completes its job — the
+ * finding is the result. A verification that could not run at all (no identity file
+ * readable) is recorded as error and fails the job without retry. At shutdown the
  * job goes back to the queue with the verification queued again, and starts over.
  *
  * An attempt holds the verification's attempt lock while it runs, so a duplicate job waits and
@@ -86,7 +87,8 @@ async function runAttempt(
       ? whyNotVerifiable(backup)
       : `backup ${payload.backupId} is no longer in the catalog, so there is nothing to verify`;
     if (refusal !== null) {
-      const ended = await verifications.markFailed(id, refusal, null);
+      // Nothing was checked: no verdict on the backup.
+      const ended = await verifications.markError(id, refusal, null);
       await progress.flush();
       return resultOf(ended);
     }
@@ -111,11 +113,19 @@ async function runAttempt(
     // A pass is recorded only for a backup that is still there as it was read.
     const after = await deps.catalog.backups.get(payload.backupId);
     const gone = after ? whyNotVerifiable(after) : `backup ${payload.backupId} left the catalog`;
-    const error = report.error ?? (gone === null ? null : `while it was being verified, ${gone}`);
     const ended =
-      error === null
-        ? await verifications.markPassed(id, results, report.level)
-        : await verifications.markFailed(id, error, results, report.level);
+      report.outcome === 'failed'
+        ? await verifications.markFailed(id, report.error ?? 'failed', results, report.level)
+        : report.outcome === 'error'
+          ? await verifications.markError(id, report.error ?? 'unknown', results, report.level)
+          : gone !== null
+            ? await verifications.markError(
+                id,
+                `while it was being verified, ${gone}`,
+                results,
+                report.level,
+              )
+            : await verifications.markPassed(id, results, report.level);
     await progress.flush();
     return resultOf(ended);
   } catch (error) {
@@ -124,7 +134,7 @@ async function runAttempt(
       throw error;
     }
     const message = error instanceof Error ? error.message : String(error);
-    await verifications.markFailed(
+    await verifications.markError(
       id,
       `verification of ${payload.backupId} could not run: ${message}`,
       null,

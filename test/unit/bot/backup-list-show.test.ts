@@ -39,10 +39,50 @@ describe('/backup list', () => {
     ]);
     const table = chat.last().blocks.find((b) => b.type === 'code');
     const lines = table?.type === 'code' ? table.text.split('\n') : [];
-    expect(lines[0]).toMatch(/^ID\s+PROFILE\s+STATUS\s+SIZE\s+AGE\s+NOTE$/);
-    expect(lines[1]).toMatch(new RegExp(`^${failed.id}\\s+quick\\s+failed\\s+—\\s+30m ago$`));
-    expect(lines[2]).toMatch(new RegExp(`^${db.id}\\s+db\\s+completed\\s+12\\.0 MiB\\s+3h ago$`));
-    expect(lines[3]).toMatch(/full\s+completed\s+36\.0 MiB\s+2d ago\s+before the 2\.4 migration$/);
+    expect(lines[0]).toMatch(/^ID\s+PROFILE\s+STATUS\s+SIZE\s+VERIFIED\s+AGE\s+NOTE$/);
+    expect(lines[1]).toMatch(new RegExp(`^${failed.id}\\s+quick\\s+failed\\s+—\\s+—\\s+30m ago$`));
+    expect(lines[2]).toMatch(
+      new RegExp(`^${db.id}\\s+db\\s+completed\\s+12\\.0 MiB\\s+—\\s+3h ago$`),
+    );
+    expect(lines[3]).toMatch(
+      /full\s+completed\s+36\.0 MiB\s+—\s+2d ago\s+before the 2\.4 migration$/,
+    );
+  });
+
+  it('tells a backup found bad from one that could not be verified', async () => {
+    const { chat, services, old, db } = botWithBackups();
+    const ended = (backupId: string, status: 'failed' | 'error', error: string) => ({
+      id: `vf_${backupId}`,
+      backupId,
+      level: 3 as const,
+      status,
+      requestedBy: 'console:alice',
+      startedAt: new Date('2026-11-22T12:00:00Z'),
+      finishedAt: new Date('2026-11-22T12:01:00Z'),
+      results: null,
+      error,
+    });
+    services.verifications.records.set(
+      `vf_${db.id}`,
+      ended(db.id, 'error', 'could not verify: no scratch server'),
+    );
+    services.verifications.records.set(
+      `vf_${old.id}`,
+      ended(old.id, 'failed', 'component app-db is corrupted'),
+    );
+    const result = await chat.say('/backup list');
+    const table = chat.last().blocks.find((b) => b.type === 'code');
+    const text = table?.type === 'code' ? table.text : '';
+    expect(text).toMatch(new RegExp(`${db.id}.*could not verify \\(L3\\)`));
+    expect(text).toMatch(new RegExp(`${old.id}.*failed \\(L3\\)`));
+    const rows = result.backups as { id: string; lastVerification: { status: string } | null }[];
+    expect(rows.find((b) => b.id === db.id)?.lastVerification?.status).toBe('error');
+    expect(rows.find((b) => b.id === old.id)?.lastVerification?.status).toBe('failed');
+
+    const shown = await chat.say(`/backup show ${db.id}`);
+    expect(shown.lastVerification).toMatchObject({ status: 'error' });
+    expect(chat.lastText()).toContain('could not verify at level 3 (restore test)');
+    expect(chat.lastText()).toContain('no scratch server');
   });
 
   it('filters by profile and limits the count, saying there may be more', async () => {

@@ -298,6 +298,30 @@ describe('the newest verified backup', () => {
     expect(plan.deleted.map((d) => d.backup.id)).toEqual([middle.id]);
   });
 
+  it('weighs only verdicts: a verification that could not check (error) says nothing either way', () => {
+    const at = (iso: string) => new Date(iso);
+    const passedThenError = {
+      verifications: [
+        { id: 'vf_1', status: 'passed' as const, finishedAt: at('2026-11-22T03:00:00Z') },
+        { id: 'vf_2', status: 'error' as const, finishedAt: at('2026-11-22T09:00:00Z') },
+      ],
+    };
+    const failedThenError = {
+      verifications: [
+        { id: 'vf_3', status: 'failed' as const, finishedAt: at('2026-11-22T03:00:00Z') },
+        { id: 'vf_4', status: 'error' as const, finishedAt: at('2026-11-22T09:00:00Z') },
+      ],
+    };
+    const onlyErrors = {
+      verifications: [
+        { id: 'vf_5', status: 'error' as const, finishedAt: at('2026-11-22T09:00:00Z') },
+      ],
+    };
+    expect(isVerified(passedThenError)).toBe(true);
+    expect(isVerified(failedThenError)).toBe(false);
+    expect(isVerified(onlyErrors)).toBe(false);
+  });
+
   it('is not invented when nothing is verified', () => {
     const plan = selectBackups({ keepLast: 1 }, series('2026-11-22T02:00:00Z', 3, DAY));
     expect(plan.kept.flatMap((d) => d.reasons)).toEqual(['keep: last #1']);
