@@ -42,6 +42,7 @@ import { syncBackupSchedules } from './schedule/backup-schedules.ts';
 import { sweepStaging } from './staging/staging-area.ts';
 import type { BackupStore } from './storage/backup-store.ts';
 import { checkStores, closeStores, createStores } from './storage/create-store.ts';
+import { S3BackupStore } from './storage/s3-backup-store.ts';
 import { LIFEBOAT_VERSION } from './version.ts';
 
 /** How often a process that runs a worker sweeps what dead workers left (see `sweepInterruptedWork`). */
@@ -229,6 +230,11 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         backups: catalog.backups,
         verifications: catalog.verifications,
         queue,
+        store: {
+          name: store.name,
+          where: store.describe(''),
+          check: () => probeStore(store),
+        },
         survey,
       }),
       verifications: createVerificationJobs({
@@ -417,4 +423,10 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     for (const close of closers) await close().catch(() => undefined);
     throw error;
   }
+}
+
+/** Resolves when the store answers: its bucket can be used, or its listing can be read. */
+async function probeStore(store: BackupStore): Promise<void> {
+  if (store instanceof S3BackupStore) return store.checkBucket(2_000);
+  for await (const _ of store.list('')) break;
 }

@@ -3,8 +3,7 @@ import pg from 'pg';
 import { INVALID_CATALOG_NAME } from './catalog/ensure-database.ts';
 import {
   errorCode,
-  errorMessage,
-  networkReason,
+  postgresReason,
   redisReason,
   unreachableServiceError,
 } from './core/network-errors.ts';
@@ -39,7 +38,7 @@ export async function checkPostgres(url: string, purpose: string): Promise<void>
     throw unreachableServiceError(
       `PostgreSQL (${purpose})`,
       url,
-      postgresReason(error),
+      preflightPostgresReason(error),
       'DATABASE_URL',
     );
   } finally {
@@ -100,12 +99,9 @@ async function withinDeadline(work: () => Promise<void>): Promise<void> {
   }
 }
 
-function postgresReason(error: unknown): string {
-  const code = errorCode(error);
-  if (code === '28P01' || code === '28000') return `authentication failed (${errorMessage(error)})`;
-  if (code === '57P03') return 'the server is starting up or shutting down';
-  if (error instanceof DeadlineExceeded || /timeout/i.test(errorMessage(error))) {
+function preflightPostgresReason(error: unknown): string {
+  if (error instanceof DeadlineExceeded) {
     return `no answer within ${PREFLIGHT_TIMEOUT_MS / 1000} s (timeout)`;
   }
-  return networkReason(error, PREFLIGHT_TIMEOUT_MS);
+  return postgresReason(error, PREFLIGHT_TIMEOUT_MS, 'DATABASE_URL');
 }

@@ -8,7 +8,7 @@ import type {
 import type { StoreSurvey } from '../catalog/store-survey.ts';
 import type { VerificationRepository } from '../catalog/verification-repository.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
-import { errorMessage } from '../core/network-errors.ts';
+import { errorMessage, postgresReason } from '../core/network-errors.ts';
 import { redactUrl } from '../core/redact.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 
@@ -21,6 +21,15 @@ export interface SystemStatusDeps {
   /** Each profile's last verification is looked up here. @defaultValue not shown */
   readonly verifications?: Pick<VerificationRepository, 'latestForEach'>;
   readonly queue: Pick<JobQueue, 'ping' | 'workerCount' | 'counts'>;
+  /**
+   * The primary store, probed like the services: `check` resolves when it answers (a bucket
+   * that exists and may be read, a directory that can be listed). @defaultValue not probed
+   */
+  readonly store?: {
+    readonly name: string;
+    readonly where: string;
+    readonly check: () => Promise<void>;
+  };
   /** A bounded look at the primary store for backups the catalog does not know. */
   readonly survey?: () => Promise<StoreSurvey>;
   /** How long one survey of the store is reused. @defaultValue 10 minutes */
@@ -60,13 +69,20 @@ export function createSystemStatus(deps: SystemStatusDeps): SystemStatus {
   };
   return {
     async report(): Promise<StatusReport> {
-      const [catalog, redis] = await Promise.all([
-        probe('PostgreSQL (catalog)', redactUrl(deps.databaseUrl), timeoutMs, () =>
-          deps.catalog.ping(),
+      const [catalog, redis, store] = await Promise.all([
+        probe(
+          'PostgreSQL (catalog)',
+          redactUrl(deps.databaseUrl),
+          timeoutMs,
+          () => deps.catalog.ping(),
+          (error) => postgresReason(error, timeoutMs, 'DATABASE_URL'),
         ),
         probe('Redis (queue)', redactUrl(deps.redisUrl), timeoutMs, () =>
           deps.queue.ping(timeoutMs),
         ),
+        deps.store
+          ? probe(`Store (${deps.store.name})`, deps.store.where, timeoutMs, deps.store.check)
+          : undefined,
       ]);
       const surveying = catalog.ok ? survey() : undefined;
       const [workers, queue, profiles, surveyed] = await Promise.all([
@@ -76,7 +92,7 @@ export function createSystemStatus(deps: SystemStatusDeps): SystemStatus {
         surveying ? within(timeoutMs * 2, () => surveying) : null,
       ]);
       return {
-        services: [catalog, redis],
+        services: store ? [catalog, redis, store] : [catalog, redis],
         workers,
         queue,
         profiles,
@@ -109,20 +125,25 @@ async function profileStatuses(deps: SystemStatusDeps): Promise<ProfileStatus[]>
   return profiles;
 }
 
+/** A little past a probe's own bound, so that its own error (with the reason) comes first. */
+const PROBE_GRACE_MS = 500;
+
 async function probe(
   name: string,
   where: string,
   timeoutMs: number,
   check: () => Promise<void>,
+  reason: (error: unknown) => string = (error) =>
+    (errorMessage(error).split('\n')[0] ?? '')
+      .replace(/^Cannot reach .*? at \S+: /, '')
+      .replace(/\.$/, ''),
 ): Promise<ServiceHealth> {
   try {
-    await deadline(timeoutMs, check);
+    await deadline(timeoutMs + PROBE_GRACE_MS, check);
     return { name, ok: true, detail: where };
   } catch (error) {
     const why =
-      error instanceof ProbeTimeout
-        ? `no answer within ${timeoutMs / 1000} s`
-        : (errorMessage(error).split('\n')[0] ?? '').replace(/^Cannot reach .*? at \S+: /, '');
+      error instanceof ProbeTimeout ? `no answer within ${timeoutMs / 1000} s` : reason(error);
     return { name, ok: false, detail: `${where}: ${why}` };
   }
 }

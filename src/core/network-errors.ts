@@ -42,22 +42,46 @@ export function isConnectionError(error: unknown): boolean {
   );
 }
 
-/** Why a connection failed, for people: `connection refused (ECONNREFUSED): nothing listens there`. */
+/**
+ * Where a socket error says it tried to connect: `127.0.0.1:5432`, `[::1]:5432`; an
+ * AggregateError (IPv6 then IPv4 attempts) gives its first attempt's. Empty when it does not say.
+ */
+export function errorAddress(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return '';
+  const { address, port, errors } = error as {
+    address?: unknown;
+    port?: unknown;
+    errors?: unknown;
+  };
+  if (typeof address === 'string' && address !== '') {
+    const host = address.includes(':') ? `[${address}]` : address;
+    return typeof port === 'number' ? `${host}:${port}` : host;
+  }
+  if (Array.isArray(errors)) return errorAddress(errors[0]);
+  return '';
+}
+
+/**
+ * Why a connection failed, for people: `connection refused (ECONNREFUSED 127.0.0.1:5432):
+ * nothing listens there`, with the address the error names when it names one.
+ */
 export function networkReason(error: unknown, timeoutMs: number): string {
   const code = errorCode(error);
+  const at = errorAddress(error);
+  const codeAt = at ? `${code} ${at}` : code;
   switch (code) {
     case 'ECONNREFUSED':
-      return 'connection refused (ECONNREFUSED): nothing listens there';
+      return `connection refused (${codeAt}): nothing listens there`;
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return `host not found (${code})`;
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return `host unreachable (${code})`;
+      return `host unreachable (${codeAt})`;
     case 'ETIMEDOUT':
-      return `no answer within ${timeoutMs / 1000} s (timeout)`;
+      return `no answer within ${timeoutMs / 1000} s (timeout${at ? ` connecting to ${at}` : ''})`;
     case 'ECONNRESET':
-      return 'the connection was reset (ECONNRESET)';
+      return `the connection was reset (${codeAt})`;
     default:
       return errorMessage(error) || 'unknown error';
   }
@@ -103,6 +127,24 @@ export function redisReason(error: unknown, timeoutMs: number, timedOut = false)
     return `authentication failed (${message})`;
   }
   if (timedOut || /timed? ?out|ETIMEDOUT/i.test(message)) {
+    return `no answer within ${timeoutMs / 1000} s (timeout)`;
+  }
+  return networkReason(error, timeoutMs);
+}
+
+/**
+ * Why PostgreSQL could not be used, for people: authentication (with where the password comes
+ * from and what decides the method), a server starting or stopping, a timeout, or the network
+ * reason with the address. `variable` names the setting that holds the URL (`DATABASE_URL`).
+ */
+export function postgresReason(error: unknown, timeoutMs: number, variable: string): string {
+  const code = errorCode(error);
+  const message = errorMessage(error);
+  if (code === '28P01' || code === '28000' || /password authentication failed/i.test(message)) {
+    return `authentication failed (${message}): check the user and the password in ${variable} (or PGPASSWORD); the server's pg_hba.conf decides which method applies to this user, database and host`;
+  }
+  if (code === '57P03') return 'the server is starting up or shutting down';
+  if (/timeout|timed out/i.test(message) && !code) {
     return `no answer within ${timeoutMs / 1000} s (timeout)`;
   }
   return networkReason(error, timeoutMs);

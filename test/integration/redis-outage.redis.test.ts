@@ -144,12 +144,15 @@ profiles:
     const prunePlan = await run(['backup', 'prune', '--dry-run']);
     expect(prunePlan.code).toBe(0);
 
+    // Status runs, and fails (exit 1) since something it checks is down, saying why.
     const status = await run(['status']);
-    expect(status.code).toBe(0);
+    expect(status.code).toBe(1);
     const report = lastJson(status);
+    expect(report.status).toBe('failed');
     expect(report.services).toEqual([
       expect.objectContaining({ name: 'PostgreSQL (catalog)', ok: true }),
       expect.objectContaining({ name: 'Redis (queue)', ok: false }),
+      expect.objectContaining({ name: 'Store (local)', ok: true }),
     ]);
     expect(report.workers).toBeNull();
     expect(status.stderr).toMatch(/Redis \(queue\)\s+✖ down/);

@@ -33,7 +33,13 @@ describe('/status', () => {
 
     const result = await chat.say('/status');
 
-    expect(result).toMatchObject({ status: 'ok', workers: 0, queue: { waiting: 3 } });
+    // Something it checks is down: the command fails (the CLI exits 1), saying what.
+    expect(result).toMatchObject({
+      status: 'failed',
+      error: 'not healthy: Redis (connection refused)',
+      workers: 0,
+      queue: { waiting: 3 },
+    });
     const text = chat.lastText();
     expect(text).toContain('[danger] Not healthy: Redis (connection refused)');
     expect(text).toContain('[warning] No worker is serving the queue');
@@ -58,7 +64,7 @@ describe('/status', () => {
       profiles: null,
     };
     const result = await chat.say('/status');
-    expect(result).toMatchObject({ status: 'ok', workers: null, queue: null });
+    expect(result).toMatchObject({ status: 'failed', workers: null, queue: null });
     const text = chat.lastText();
     expect(text).toContain('Workers: unknown (its service is down)');
     expect(text).toContain('Queue: unknown (its service is down)');
@@ -68,7 +74,7 @@ describe('/status', () => {
 
   it('says nothing alarming when all is well', async () => {
     const { chat } = testBot();
-    await chat.say('/status');
+    expect((await chat.say('/status')).status).toBe('ok');
     expect(chat.lastText()).not.toContain('[danger]');
     expect(chat.lastText()).not.toContain('[warning]');
   });
