@@ -1,6 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../core/duration.ts';
+import { redactUrl } from '../core/redact.ts';
 
 /** A name usable as a target, profile, role, drill or channel key. */
 const name = z
@@ -62,9 +63,41 @@ function nonEmptyRecord<T extends z.ZodType>(value: T, what: string) {
 
 const environment = z.enum(['production', 'staging', 'development', 'scratch']);
 
+/**
+ * A URL with one of `schemes`. The issue names what is valid, with an example, and what was
+ * given: a URL without its password, anything else only by its length, since a value that is
+ * not a URL may be a secret put in the wrong place.
+ */
+function urlWithScheme(schemes: readonly string[], example: string, what: string) {
+  const valid = schemes.map((scheme) => `${scheme}://`);
+  const list =
+    valid.length === 1 ? valid[0] : `${valid.slice(0, -1).join(', ')} or ${valid.at(-1)}`;
+  // "an http://" (aitch), "a postgres://".
+  const article = schemes[0] === 'http' ? 'an' : 'a';
+  return z
+    .string()
+    .min(1, `${what} needs a url`)
+    .superRefine((value, ctx) => {
+      if (value === '') return;
+      const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
+      if (scheme !== undefined && schemes.includes(scheme)) return;
+      const given =
+        scheme === undefined
+          ? `a value that is not a URL (${value.length} characters, not shown)`
+          : redactUrl(value);
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be ${article} ${list} URL (${example}); got ${given}`,
+      });
+    });
+}
+
+const postgresUrl = (what: string) =>
+  urlWithScheme(['postgres', 'postgresql'], 'postgres://user@host:5432/database', what);
+
 const postgresTarget = z.strictObject({
   kind: z.literal('postgres'),
-  url: z.string().min(1, 'a postgres target needs a url'),
+  url: postgresUrl('a postgres target'),
   environment: environment.default('production'),
   /** Extra arguments passed to pg_dump (e.g. `--exclude-table=audit_*`). */
   pgDumpArgs: z.array(z.string()).default([]),
@@ -82,7 +115,7 @@ const directoryTarget = z.strictObject({
 
 const redisTarget = z.strictObject({
   kind: z.literal('redis'),
-  url: z.string().min(1, 'a redis target needs a url'),
+  url: urlWithScheme(['redis', 'rediss'], 'redis://host:6379/0', 'a redis target'),
   environment: environment.default('production'),
 });
 
@@ -118,7 +151,11 @@ const s3Schema = z.strictObject({
   bucket: z.string().min(3, 'an S3 bucket name has at least 3 characters'),
   prefix: z.string().default(''),
   region: z.string().default('us-east-1'),
-  endpoint: z.string().optional(),
+  endpoint: urlWithScheme(
+    ['http', 'https'],
+    'https://minio.example.com:9000',
+    'an S3 endpoint',
+  ).optional(),
   forcePathStyle: z.boolean().default(false),
   storageClass: z.string().optional(),
   serverSideEncryption: z.enum(['AES256', 'aws:kms']).optional(),
@@ -177,7 +214,7 @@ export const configSchema = z.strictObject({
     .optional(),
   targets: nonEmptyRecord(targetSchema, 'target'),
   profiles: nonEmptyRecord(profileSchema, 'profile'),
-  scratch: z.strictObject({ postgres: z.string().optional() }).default({}),
+  scratch: z.strictObject({ postgres: postgresUrl('scratch.postgres').optional() }).default({}),
   roles: z.record(name, z.array(identityKey)).optional(),
   policies: z.array(policySchema).optional(),
   /**

@@ -430,3 +430,49 @@ policies:
     ]);
   });
 });
+
+describe('URL schemes', () => {
+  it('names the key, what was given without its password, and what is valid', () => {
+    const text = `${PROFILES}targets:
+  app-db: { kind: postgres, url: "mysql://app:s3cret@db:3306/app" }
+  uploads: { kind: directory, path: /srv/uploads }
+  cache: { kind: redis, url: "http://:hunter2@cache:6379" }
+storage:
+  s3: { bucket: backups, endpoint: "minio:9000" }
+scratch: { postgres: "redis://scratch:6379" }
+`;
+    const issues = configIssues(text);
+    expect(issues).toEqual([
+      'targets.app-db.url: must be a postgres:// or postgresql:// URL (postgres://user@host:5432/database); got mysql://app@db:3306/app',
+      'targets.cache.url: must be a redis:// or rediss:// URL (redis://host:6379/0); got http://@cache:6379',
+      'storage.s3.endpoint: must be an http:// or https:// URL (https://minio.example.com:9000); got a value that is not a URL (10 characters, not shown)',
+      'scratch.postgres: must be a postgres:// or postgresql:// URL (postgres://user@host:5432/database); got redis://scratch:6379',
+    ]);
+    expect(issues.join('\n')).not.toContain('s3cret');
+    expect(issues.join('\n')).not.toContain('hunter2');
+  });
+
+  it('never echoes a value that is not a URL: it may be a secret put in the wrong place', () => {
+    const text = `${PROFILES}targets:
+  app-db: { kind: postgres, url: "correct-horse-battery-staple" }
+  uploads: { kind: directory, path: /srv/uploads }
+  cache: { kind: redis, url: "redis://cache:6379" }
+`;
+    const issues = configIssues(text);
+    expect(issues).toEqual([
+      'targets.app-db.url: must be a postgres:// or postgresql:// URL (postgres://user@host:5432/database); got a value that is not a URL (28 characters, not shown)',
+    ]);
+  });
+
+  it('accepts postgresql://, rediss:// and an https endpoint', () => {
+    const text = `${PROFILES}targets:
+  app-db: { kind: postgres, url: "postgresql://app@db/app" }
+  uploads: { kind: directory, path: /srv/uploads }
+  cache: { kind: redis, url: "rediss://cache:6380" }
+storage:
+  s3: { bucket: backups, endpoint: "https://minio:9000" }
+scratch: { postgres: "postgres://scratch/postgres" }
+`;
+    expect(() => parseConfig(text, {}, 'test.yaml')).not.toThrow();
+  });
+});
