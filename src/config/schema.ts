@@ -68,7 +68,12 @@ const environment = z.enum(['production', 'staging', 'development', 'scratch']);
  * given: a URL without its password, anything else only by its length, since a value that is
  * not a URL may be a secret put in the wrong place.
  */
-function urlWithScheme(schemes: readonly string[], example: string, what: string) {
+function urlWithScheme(
+  schemes: readonly string[],
+  example: string,
+  what: string,
+  options: { readonly emptyAllowed?: boolean } = {},
+) {
   const valid = schemes.map((scheme) => `${scheme}://`);
   const list =
     valid.length === 1 ? valid[0] : `${valid.slice(0, -1).join(', ')} or ${valid.at(-1)}`;
@@ -76,7 +81,7 @@ function urlWithScheme(schemes: readonly string[], example: string, what: string
   const article = schemes[0] === 'http' ? 'an' : 'a';
   return z
     .string()
-    .min(1, `${what} needs a url`)
+    .min(options.emptyAllowed ? 0 : 1, `${what} needs a url`)
     .superRefine((value, ctx) => {
       if (value === '') return;
       const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
@@ -151,11 +156,10 @@ const s3Schema = z.strictObject({
   bucket: z.string().min(3, 'an S3 bucket name has at least 3 characters'),
   prefix: z.string().default(''),
   region: z.string().default('us-east-1'),
-  endpoint: urlWithScheme(
-    ['http', 'https'],
-    'https://minio.example.com:9000',
-    'an S3 endpoint',
-  ).optional(),
+  /** Empty (an unset `${S3_ENDPOINT}`) is AWS's own endpoint. */
+  endpoint: urlWithScheme(['http', 'https'], 'https://minio.example.com:9000', 'an S3 endpoint', {
+    emptyAllowed: true,
+  }).optional(),
   forcePathStyle: z.boolean().default(false),
   storageClass: z.string().optional(),
   serverSideEncryption: z.enum(['AES256', 'aws:kms']).optional(),
