@@ -75,9 +75,11 @@ async function seedPostgres(
 }
 
 /**
- * Renames `from` to `to`; false when `to` exists. The seeding session may still be ending on the
- * server after its client closed, which PostgreSQL refuses as "being accessed by other users"
- * (55006): that is waited out briefly.
+ * Renames `from` to `to`; false when `to` exists — found taken (42P04), or taken by another
+ * process renaming at the same moment, which PostgreSQL reports as a unique violation in
+ * pg_database (23505). The seeding session may still be ending on the server after its client
+ * closed, which PostgreSQL refuses as "being accessed by other users" (55006): that is waited
+ * out briefly.
  */
 async function renameDatabase(admin: pg.Client, from: string, to: string): Promise<boolean> {
   const sql = `ALTER DATABASE ${quoteIdentifier(from)} RENAME TO ${quoteIdentifier(to)}`;
@@ -87,7 +89,7 @@ async function renameDatabase(admin: pg.Client, from: string, to: string): Promi
       return true;
     } catch (error) {
       const code = sqlState(error);
-      if (code === '42P04') return false;
+      if (code === '42P04' || code === '23505') return false;
       if (code !== '55006' || attempt >= 50) throw error;
       await delay(100);
     }

@@ -166,4 +166,24 @@ describe('seeding the demo targets', () => {
     expect(await databaseExists(database)).toBe(true);
     expect(await readdir(join(workdir, 'racing'))).toEqual(['uploads']);
   });
+
+  it('lets many processes race to the rename, again and again, without a unique violation', async () => {
+    for (let round = 0; round < 4; round++) {
+      const database = newDatabase();
+      const directory = join(workdir, `crowd-${round}`, 'uploads');
+      const config = demoConfig(database, directory);
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 6 }, () => seedDemoTargets(config)),
+      );
+      const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [String(o.reason)] : []));
+      expect(errors).toEqual([]);
+      const lines = outcomes.flatMap((o) => (o.status === 'fulfilled' ? o.value : []));
+      expect(lines.filter((line) => line.startsWith('shop:'))).toHaveLength(1);
+      expect(lines.filter((line) => line.startsWith('uploads:'))).toHaveLength(1);
+      const leftovers = await sql<{ datname: string }>(
+        `SELECT datname FROM pg_database WHERE starts_with(datname, 'lifeboat_demo_seed_')`,
+      );
+      expect(leftovers).toEqual([]);
+    }
+  }, 120_000);
 });
