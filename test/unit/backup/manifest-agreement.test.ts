@@ -92,7 +92,32 @@ describe('comparing the stored manifest with the catalog', () => {
     expect(found[0]).toMatch(
       /^component app-db: encryption \{"format":"age".*\} in the store, none in the catalog$/,
     );
-    expect(found[1]).toMatch(/^component app-db: source .* in the store, .* in the catalog$/);
+    expect(found[1]).toBe(
+      'component app-db: source.tables[public.users].rows 11 in the store, 10 in the catalog',
+    );
+  });
+
+  it('names the nested field that differs, and a table or key only one side has', () => {
+    const [first] = MANIFEST.components as [Manifest['components'][number]];
+    const source = first.source as Extract<typeof first.source, { kind: 'postgres' }>;
+    const stored = {
+      ...MANIFEST,
+      components: [
+        {
+          ...first,
+          source: {
+            ...source,
+            snapshot: '00000003-2',
+            tables: [...source.tables, { schema: 'public', table: 'orders', rows: 5 }],
+          },
+        },
+        ...MANIFEST.components.slice(1),
+      ],
+    };
+    expect(manifestDisagreements(stored, MANIFEST)).toEqual([
+      'component app-db: source.snapshot 00000003-2 in the store, 00000003-1 in the catalog',
+      'component app-db: source.tables[public.orders] {"schema":"public","table":"orders","rows":5} in the store, none in the catalog',
+    ]);
   });
 
   it('names components only one side has, and another id', () => {
