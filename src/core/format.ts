@@ -91,3 +91,31 @@ export function formatCount(n: number): string {
 export function plural(n: number, singular: string, pluralForm = `${singular}s`): string {
   return `${formatCount(n)} ${n === 1 ? singular : pluralForm}`;
 }
+
+/**
+ * Characters that can forge what people read: C0 and C1 controls and DEL (a newline starts a
+ * line that looks like Lifeboat's, ESC drives the terminal), the Unicode line and paragraph
+ * separators, and the bidirectional overrides and isolates that reorder what follows.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Text that came from storage or the catalog (object and file names, manifest fields, table
+ * names, tool output), made safe to show: every character of {@link UNPRINTABLE} is written as
+ * an escape (`\n`, `\x1b`, `\u2028`), so a crafted manifest cannot forge output lines or
+ * terminal sequences. Everything else, other languages and symbols included, is kept. The one
+ * helper every view passes such text through.
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (char) => {
+    const named = NAMED_ESCAPES[char];
+    if (named) return named;
+    const code = char.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}

@@ -8,6 +8,7 @@ import {
   formatDuration,
   formatTimestamp,
   plural,
+  printable,
 } from '../../core/format.ts';
 import type { VerificationRecord } from '../../verify/verification.ts';
 import type { BackupRecord } from '../services.ts';
@@ -61,7 +62,9 @@ function componentText(component: ManifestComponent): string {
         ? `  not in this backup, or not whole: ${w.message}`
         : `  noted: ${w.message}`,
     ),
-  ].join('\n');
+  ]
+    .map(printable)
+    .join('\n');
 }
 
 /**
@@ -77,7 +80,7 @@ export function backupDetailsMessage(
   const fields: Field[] = [
     { label: 'Status', value: backup.status },
     { label: 'Profile', value: backup.profile },
-    { label: 'Requested by', value: backup.requestedBy },
+    { label: 'Requested by', value: printable(backup.requestedBy) },
     {
       label: 'Created',
       value: `${formatTimestamp(backup.createdAt)} (${formatAge(backup.createdAt, now)})`,
@@ -92,11 +95,11 @@ export function backupDetailsMessage(
     });
   }
   if (backup.bytes !== null) fields.push({ label: 'Size', value: formatBytes(backup.bytes) });
-  if (backup.location) fields.push({ label: 'Stored at', value: backup.location });
+  if (backup.location) fields.push({ label: 'Stored at', value: printable(backup.location) });
   for (const replica of backup.replicas ?? []) {
     fields.push({ label: `Replica (${replica.store})`, value: replicaValue(replica) });
   }
-  if (backup.note) fields.push({ label: 'Note', value: backup.note });
+  if (backup.note) fields.push({ label: 'Note', value: printable(backup.note) });
   if (lastVerification) {
     const when = formatTimestamp(lastVerification.finishedAt ?? lastVerification.startedAt);
     fields.push({

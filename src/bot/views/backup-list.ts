@@ -1,6 +1,6 @@
 import { isIncomplete } from '../../backup/component-warnings.ts';
 import type { Block, ChatMessage } from '../../chat/message.ts';
-import { formatAge, formatBytes } from '../../core/format.ts';
+import { formatAge, formatBytes, printable } from '../../core/format.ts';
 import {
   type VerificationRecord,
   verificationEnded,
@@ -69,7 +69,7 @@ export function backupListMessage(
       b.bytes === null ? '—' : formatBytes(b.bytes),
       verifiedCell(options.verifications?.get(b.id)),
       formatAge(b.createdAt, options.now),
-      truncate(b.note ?? '', NOTE_WIDTH),
+      truncate(printable(b.note ?? ''), NOTE_WIDTH),
     ]),
   ];
   const more =

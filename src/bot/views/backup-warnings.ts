@@ -1,6 +1,6 @@
 import type { BackupWarning } from '../../backup/component-warnings.ts';
 import type { Block } from '../../chat/message.ts';
-import { plural } from '../../core/format.ts';
+import { plural, printable } from '../../core/format.ts';
 
 /** Warnings listed one by one in a message before the rest are counted. */
 export const LISTED_WARNINGS = 10;
@@ -34,7 +34,9 @@ export function backupWarningBlocks(warnings: readonly BackupWarning[], id: stri
 }
 
 function listed(warnings: readonly BackupWarning[], id: string): string {
-  const lines = warnings.slice(0, LISTED_WARNINGS).map((w) => `• \`${w.component}\`: ${w.message}`);
+  const lines = warnings
+    .slice(0, LISTED_WARNINGS)
+    .map((w) => `• \`${printable(w.component)}\`: ${printable(w.message)}`);
   const rest = warnings.length - LISTED_WARNINGS;
   if (rest > 0) lines.push(`… and ${rest} more: \`/backup show ${id}\` lists them`);
   return lines.join('\n');

@@ -1,5 +1,6 @@
 import type { ComponentProgress } from '../../backup/progress.ts';
 import type { Block } from '../../chat/message.ts';
+import { printable } from '../../core/format.ts';
 
 /** How far a component is, for its progress bar; null when its size is not known. */
 export function progressFraction(p: ComponentProgress): number | null {
@@ -21,7 +22,8 @@ export function componentProgressBlocks(
   const names = [...new Set([...components, ...progress.map((p) => p.component)])];
   return names.map((component) => {
     const p = byName.get(component);
-    if (!p) return { type: 'progress', label: component, fraction: null, detail: 'waiting' };
-    return { type: 'progress', label: component, fraction: progressFraction(p), detail: detail(p) };
+    const label = printable(component);
+    if (!p) return { type: 'progress', label, fraction: null, detail: 'waiting' };
+    return { type: 'progress', label, fraction: progressFraction(p), detail: printable(detail(p)) };
   });
 }

@@ -1,5 +1,5 @@
 import type { Block, ChatMessage, Field } from '../../chat/message.ts';
-import { formatAge, formatBytes, formatTimestamp, plural } from '../../core/format.ts';
+import { formatAge, formatBytes, formatTimestamp, plural, printable } from '../../core/format.ts';
 import type { PlannedComponent, RestorePlan } from '../../restore/plan-restore.ts';
 import {
   blockingProblems,
@@ -29,7 +29,7 @@ export function restoreFields(
 /** `app-db (postgres) → staging-db (staging)`. */
 export function routeOf(c: PlannedComponent): string {
   const into = c.redirected ? ` → \`${c.destination}\`` : ' → its origin';
-  return `\`${c.component}\` (${c.kind})${into} (${c.environment})`;
+  return `\`${printable(c.component)}\` (${c.kind})${into} (${c.environment})`;
 }
 
 /** One section per component: where it goes, sizes, what will be done, approval. */

@@ -1,6 +1,6 @@
 import type { ComponentProgress } from '../../backup/progress.ts';
 import type { Block, ChatMessage } from '../../chat/message.ts';
-import { formatBytes, formatDuration, plural } from '../../core/format.ts';
+import { formatBytes, formatDuration, plural, printable } from '../../core/format.ts';
 import type { DestinationState } from '../../restore/component-restorer.ts';
 import type { RestorePlan } from '../../restore/plan-restore.ts';
 import type { RestoreRecord } from '../../restore/restore-record.ts';
@@ -20,9 +20,11 @@ const TABLE_ROWS = 20;
 
 function label(run: RestoreRun, component: string): string {
   const planned = run.plan.components.find((c) => c.component === component);
-  return planned && planned.destination !== component
-    ? `${component} → ${planned.destination}`
-    : component;
+  return printable(
+    planned && planned.destination !== component
+      ? `${component} → ${planned.destination}`
+      : component,
+  );
 }
 
 function progressBlocks(run: RestoreRun, progress: readonly ComponentProgress[]): Block[] {
@@ -30,7 +32,7 @@ function progressBlocks(run: RestoreRun, progress: readonly ComponentProgress[])
   return run.plan.components.map((c) => {
     const p = byName.get(c.component);
     const fraction = p?.phase === 'done' ? 1 : null;
-    const detail = p ? (p.message ?? p.phase) : 'waiting';
+    const detail = p ? printable(p.message ?? p.phase) : 'waiting';
     return { type: 'progress', label: label(run, c.component), fraction, detail };
   });
 }
@@ -88,8 +90,8 @@ export function checksTable(results: readonly ComponentRestoreResult[]): string 
   const shown = ordered.slice(0, TABLE_ROWS);
   const header = ['destination', 'check', 'expected', 'actual', ''];
   const cells = shown.map((r) => [
-    r.where,
-    r.name,
+    printable(r.where),
+    printable(r.name),
     String(r.expected),
     String(r.actual),
     r.ok ? 'ok' : 'MISMATCH',
@@ -115,8 +117,8 @@ function resultLines(restore: RestoreRecord): string {
     .map((r) => {
       const route =
         r.destination === r.component
-          ? `\`${r.component}\``
-          : `\`${r.component}\` → \`${r.destination}\``;
+          ? `\`${printable(r.component)}\``
+          : `\`${printable(r.component)}\` → \`${r.destination}\``;
       const state = r.destinationState;
       const what =
         r.status === 'skipped'

@@ -1,6 +1,6 @@
 import type { ComponentProgress } from '../../backup/progress.ts';
 import type { Block, ChatMessage, Field } from '../../chat/message.ts';
-import { formatBytes, formatDuration, formatRate, plural } from '../../core/format.ts';
+import { formatBytes, formatDuration, formatRate, plural, printable } from '../../core/format.ts';
 import {
   type ComponentVerification,
   couldNotCheck,
@@ -91,12 +91,13 @@ export function verifyProgressMessage(
  */
 export function componentLine(c: ComponentVerification): string {
   const unchecked = !c.ok && c.error !== null && couldNotCheck(c.error);
-  const head = `${c.ok ? '✓' : unchecked ? '?' : '✗'} \`${c.name}\` (${c.kind})`;
-  if (unchecked) return `${head} — could not check: ${c.error?.message}`;
-  if (!c.ok) return `${head} — ${c.error?.message ?? 'failed'}`;
+  const head = `${c.ok ? '✓' : unchecked ? '?' : '✗'} \`${printable(c.name)}\` (${c.kind})`;
+  const error = printable(c.error?.message ?? 'failed');
+  if (unchecked) return `${head} — could not check: ${error}`;
+  if (!c.ok) return `${head} — ${error}`;
   const lines = [
-    `${head} ${[...c.checked].join(' · ')} · ${formatDuration(c.durationMs)}`,
-    ...c.notChecked.map((why) => `    not checked: ${why}`),
+    `${head} ${c.checked.map(printable).join(' · ')} · ${formatDuration(c.durationMs)}`,
+    ...c.notChecked.map((why) => `    not checked: ${printable(why)}`),
   ];
   return lines.join('\n');
 }
@@ -144,7 +145,7 @@ export function verifyResultMessage(queued: VerifyRun, record: VerificationRecor
             type: 'callout',
             tone: 'warning',
             text: `Could not verify backup \`${run.backupId}\` at level ${levelLabel(run.level)}: ${
-              record.error ?? summary
+              record.error === null ? summary : printable(record.error)
             }. Nothing is known about the backup from this run: it was not found bad, nor sound. Fix the cause and verify again.`,
           }
         : {
@@ -152,8 +153,10 @@ export function verifyResultMessage(queued: VerifyRun, record: VerificationRecor
             tone: 'danger',
             text: `Backup \`${run.backupId}\` failed verification at level ${levelLabel(run.level)}: ${
               failing.length > 0
-                ? `${summary} (${failing.map((c) => c.name).join(', ')}).`
-                : (record.error ?? summary)
+                ? `${summary} (${failing.map((c) => printable(c.name)).join(', ')}).`
+                : record.error === null
+                  ? summary
+                  : printable(record.error)
             }`,
           },
     ...notes.map((text): Block => ({ type: 'callout', tone: 'warning', text })),
@@ -194,9 +197,9 @@ export function verifyLostMessage(run: VerifyRun, error: string): ChatMessage {
 export function lastVerificationText(record: VerificationRecord, when: string): string {
   const status = verificationStatusText(record.status);
   const base = `${status} at level ${levelLabel(record.level)}, ${when} (${record.id})`;
-  if (record.status === 'failed' && record.error) return `${base}: ${record.error}`;
+  if (record.status === 'failed' && record.error) return `${base}: ${printable(record.error)}`;
   if (record.status === 'error' && record.error) {
-    return `${base}: ${record.error.replace(/^could not verify: /, '')}`;
+    return `${base}: ${printable(record.error.replace(/^could not verify: /, ''))}`;
   }
   return base;
 }
