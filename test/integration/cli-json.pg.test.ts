@@ -42,7 +42,7 @@ profiles:
     );
     await writeFile(
       join(dir, 'bad.yaml'),
-      'targets:\n  db: { kind: postgress, url: "x" }\nprofiles:\n  p: { targets: [db, cahce] }\n',
+      'targets:\n  db: { kind: postgress, url: "postgres://h/db" }\nprofiles:\n  p: { targets: [db, cahce] }\n',
     );
   });
 

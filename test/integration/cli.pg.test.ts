@@ -117,7 +117,7 @@ profiles:
     const bad = join(dir, 'bad-kind.yaml');
     await writeFile(
       bad,
-      'targets:\n  db: { kind: postgress, url: "x", extra: 1 }\nprofiles:\n  full: { targets: [db, cahce] }\ncompresion: zstd\n',
+      'targets:\n  db: { kind: postgress, url: "postgres://h/db", extra: 1 }\nprofiles:\n  full: { targets: [db, cahce] }\ncompresion: zstd\n',
     );
     const result = await runLifeboat(['backup', 'list', '--config', bad], { cwd: dir, env });
     expect(result.code).toBe(2);

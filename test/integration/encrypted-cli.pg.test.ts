@@ -86,8 +86,9 @@ profiles:
       cwd: dir,
       env,
     });
-    expect(level2.code).toBe(1);
-    expect(lastJson(level2.stdout)).toMatchObject({ status: 'failed', level: 2 });
+    // No key is no verdict on the backup: could not verify (exit 3), not failed.
+    expect(level2.code).toBe(3);
+    expect(lastJson(level2.stdout)).toMatchObject({ status: 'error', level: 2 });
     expect(level2.stderr).toMatch(/app-db[\s\S]*LIFEBOAT_AGE_IDENTITY[\s\S]*--level 1/);
     const level1 = await runLifeboat(['backup', 'verify', first, '--level', '1', '--json'], {
       cwd: dir,
@@ -113,7 +114,9 @@ profiles:
       cwd: dir,
       env: withOld,
     });
-    expect(wrongKey.code).toBe(1);
+    // A key that does not open it says nothing about the backup: could not verify (exit 3).
+    expect(wrongKey.code).toBe(3);
+    expect(lastJson(wrongKey.stdout)).toMatchObject({ status: 'error' });
     expect(wrongKey.stderr).toMatch(/app-db/);
 
     // An identity file holding both keys opens both backups.

@@ -205,7 +205,11 @@ profiles:
         catalogDb,
         [started?.id],
       );
-      expect(ended).toEqual({ status: 'failed', error: INTERRUPTED_VERIFICATION });
+      // Its worker died, not the backup: could not verify, no verdict.
+      expect(ended).toEqual({
+        status: 'error',
+        error: `could not verify: ${INTERRUPTED_VERIFICATION}`,
+      });
     });
 
     // The backup itself is whole: a new verification passes.
