@@ -4,10 +4,12 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { databaseUrl, dropDatabase, sql, uniqueName } from '../support/databases.ts';
 import { type RunningLifeboat, runLifeboat, startLifeboat } from '../support/lifeboat-process.ts';
 import { obliterateQueue, uniqueQueuePrefix } from '../support/queues.ts';
+import { type KillableRedis, startKillableRedis } from '../support/redis-server.ts';
 import { WAIT } from '../support/worker-harness.ts';
 
 const HOLD = fileURLToPath(new URL('../support/preload/hold-after-renames.ts', import.meta.url));
@@ -141,6 +143,134 @@ profiles:
     expect(job?.error).toBe(ended?.error);
   });
 });
+
+/**
+ * `kill -9` of a `lifeboat restore` while it copies keys into a redis database: the next
+ * worker's sweep takes back the keys it wrote, from the journal it kept outside staging, and
+ * no redis-server it started outlives it.
+ */
+describe('a redis restore killed while it copies keys', () => {
+  const catalogDb = uniqueName('lb_undo_redis');
+  const queuePrefix = uniqueQueuePrefix();
+  const KEYS = 40_000;
+  let dir: string;
+  let env: Record<string, string>;
+  let redis: KillableRedis;
+  const running: RunningLifeboat[] = [];
+
+  beforeAll(async () => {
+    redis = await startKillableRedis();
+    dir = await mkdtemp(join(tmpdir(), 'lifeboat-undo-redis-'));
+    const client = new Redis(`${redis.url}/0`);
+    for (let from = 0; from < KEYS; from += 5_000) {
+      const batch = client.pipeline();
+      for (let i = from; i < from + 5_000; i++) batch.set(`key:${i}`, `value ${i}`);
+      await batch.exec();
+    }
+    client.disconnect();
+    await mkdir(join(dir, 'tmp'));
+    await writeFile(
+      join(dir, 'lifeboat.yaml'),
+      `defaultProfile: cache
+storage: { local: { path: ./backups } }
+targets:
+  cache: { kind: redis, url: "${redis.url}/0", environment: staging }
+  cache-copy: { kind: redis, url: "${redis.url}/1", environment: development }
+profiles:
+  cache: { targets: [cache] }
+`,
+    );
+    env = {
+      DATABASE_URL: databaseUrl(catalogDb),
+      LIFEBOAT_QUEUE_PREFIX: queuePrefix,
+      TMPDIR: join(dir, 'tmp'),
+    };
+  });
+
+  afterAll(async () => {
+    for (const each of running) await each.kill('SIGKILL');
+    await redis?.kill();
+    await obliterateQueue(queuePrefix);
+    await dropDatabase(catalogDb);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('has the keys it wrote taken back by the next worker, which says the database is unchanged', async () => {
+    const created = await runLifeboat(['backup', 'create', '--json'], { cwd: dir, env });
+    expect(created.code, created.stderr).toBe(0);
+    const backupId = String(lastJson(created.stdout).id);
+
+    const copy = new Redis(`${redis.url}/1`);
+    try {
+      const restore = startLifeboat(['restore', backupId, '--into', 'cache=cache-copy', '--json'], {
+        cwd: dir,
+        env,
+      });
+      running.push(restore);
+      restore.endInput();
+      // Stopped (then killed) as soon as keys arrive: half way through the copy.
+      await vi.waitFor(
+        async () => {
+          expect(await copy.dbsize(), restore.stderr()).toBeGreaterThan(0);
+        },
+        { ...WAIT, interval: 2 },
+      );
+      await restore.kill('SIGKILL');
+      const written = await copy.dbsize();
+      expect(written).toBeGreaterThan(0);
+      expect(written).toBeLessThan(KEYS);
+      const [claimed] = await sql<{ id: string }>('SELECT id FROM restores', catalogDb);
+
+      await sweptByAWorker(dir, env, running, async () => {
+        const [ended] = await sql<{ status: string }>(
+          'SELECT status FROM restores WHERE id = $1',
+          catalogDb,
+          [claimed?.id],
+        );
+        expect(ended?.status).toBe('failed');
+      });
+      expect(await copy.dbsize()).toBe(0);
+      const [ended] = await sql<{ error: string; results: { components: unknown[] } }>(
+        'SELECT error, results FROM restores WHERE id = $1',
+        catalogDb,
+        [claimed?.id],
+      );
+      expect(ended?.error).toContain('cache-copy: unchanged');
+      expect(ended?.results.components).toEqual([
+        expect.objectContaining({ destination: 'cache-copy', destinationState: 'unchanged' }),
+      ]);
+      // The journal is gone once replayed; nothing of the restore is left under TMPDIR.
+      expect(await leftUnder(join(dir, 'tmp'))).toEqual([]);
+    } finally {
+      copy.disconnect();
+    }
+  });
+});
+
+/** Files left under `root`, however deep. */
+async function leftUnder(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isDirectory()) out.push(join(entry.parentPath, entry.name));
+  }
+  return out;
+}
+
+/** Runs `lifeboat worker` until `swept` passes, then stops it with SIGTERM. */
+async function sweptByAWorker(
+  dir: string,
+  env: Record<string, string>,
+  running: RunningLifeboat[],
+  swept: () => Promise<void>,
+): Promise<void> {
+  const worker = startLifeboat(['worker'], { cwd: dir, env });
+  running.push(worker);
+  try {
+    await vi.waitFor(swept, WAIT);
+  } finally {
+    await worker.kill('SIGTERM');
+  }
+}
 
 /**
  * Every path under `root` (and `root` itself) with its kind, mode, mtime to the millisecond
