@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { databaseUrl, dropDatabase, sql, uniqueName } from '../support/databases.ts';
+import {
+  createDatabase,
+  databaseUrl,
+  dropDatabase,
+  sql,
+  tableChecksums,
+  uniqueName,
+} from '../support/databases.ts';
 import { type RunningLifeboat, runLifeboat, startLifeboat } from '../support/lifeboat-process.ts';
 import { obliterateQueue, uniqueQueuePrefix } from '../support/queues.ts';
 import { type KillableRedis, startKillableRedis } from '../support/redis-server.ts';
@@ -244,6 +251,108 @@ profiles:
     } finally {
       copy.disconnect();
     }
+  });
+});
+
+/**
+ * `kill -9` of a `lifeboat restore` while pg_restore fills the side database: the next worker's
+ * sweep drops that database and says the destination is unchanged (it was never touched).
+ */
+describe('a postgres restore killed while pg_restore runs', () => {
+  const catalogDb = uniqueName('lb_undo_pg');
+  const sourceDb = uniqueName('lb_undo_src');
+  const destDb = uniqueName('lb_undo_dst');
+  const queuePrefix = uniqueQueuePrefix();
+  let dir: string;
+  let env: Record<string, string>;
+  const running: RunningLifeboat[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lifeboat-undo-pg-'));
+    await createDatabase(sourceDb);
+    await sql(
+      "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, 400000) g",
+      sourceDb,
+    );
+    await createDatabase(destDb);
+    await sql(
+      "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'mine')",
+      destDb,
+    );
+    await writeFile(
+      join(dir, 'lifeboat.yaml'),
+      `defaultProfile: db
+storage: { local: { path: ./backups } }
+targets:
+  db: { kind: postgres, url: "${databaseUrl(sourceDb)}", environment: staging }
+  db-copy: { kind: postgres, url: "${databaseUrl(destDb)}", environment: development }
+profiles:
+  db: { targets: [db] }
+`,
+    );
+    env = { DATABASE_URL: databaseUrl(catalogDb), LIFEBOAT_QUEUE_PREFIX: queuePrefix };
+  });
+
+  afterAll(async () => {
+    for (const each of running) await each.kill('SIGKILL');
+    await obliterateQueue(queuePrefix);
+    for (const db of [catalogDb, sourceDb, destDb]) await dropDatabase(db);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const sideDatabases = async () =>
+    (
+      await sql<{ datname: string }>(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'lifeboat\\_restore\\_%' AND datname LIKE $1",
+        'postgres',
+        [`%${destDb}`],
+      )
+    ).map((r) => r.datname);
+
+  it('has its side database dropped by the next worker, which says the destination is unchanged', async () => {
+    const created = await runLifeboat(['backup', 'create', '--json'], { cwd: dir, env });
+    expect(created.code, created.stderr).toBe(0);
+    const backupId = String(lastJson(created.stdout).id);
+    const before = await tableChecksums(destDb);
+
+    const restore = startLifeboat(['restore', backupId, '--into', 'db=db-copy', '--json'], {
+      cwd: dir,
+      env,
+    });
+    running.push(restore);
+    restore.endInput();
+    await vi.waitFor(
+      async () => {
+        expect(await sideDatabases(), restore.stderr()).toHaveLength(1);
+      },
+      { ...WAIT, interval: 5 },
+    );
+    await restore.kill('SIGKILL');
+    const [claimed] = await sql<{ id: string }>('SELECT id FROM restores', catalogDb);
+
+    await sweptByAWorker(dir, env, running, async () => {
+      const [ended] = await sql<{ status: string }>(
+        'SELECT status FROM restores WHERE id = $1',
+        catalogDb,
+        [claimed?.id],
+      );
+      expect(ended?.status).toBe('failed');
+      expect(await sideDatabases()).toEqual([]);
+    });
+    expect(await tableChecksums(destDb)).toEqual(before);
+    const [ended] = await sql<{ error: string; results: { components: unknown[] } }>(
+      'SELECT error, results FROM restores WHERE id = $1',
+      catalogDb,
+      [claimed?.id],
+    );
+    expect(ended?.error).toContain('db-copy: unchanged (the swap had not happened');
+    expect(ended?.results.components).toEqual([
+      expect.objectContaining({
+        destination: 'db-copy',
+        status: 'failed',
+        destinationState: 'unchanged',
+      }),
+    ]);
   });
 });
 
