@@ -36,6 +36,7 @@ import { type WorkerWatch, watchForWorkers } from './jobs/worker-watch.ts';
 import { createLogger, type Logger } from './logging/logger.ts';
 import { withDefaultUser } from './postgres/connection-url.ts';
 import { checkPostgres, checkRedis } from './preflight.ts';
+import { recoverDestination } from './restore/recover-destination.ts';
 import { gatherRestoreFacts } from './restore/restore-facts.ts';
 import { sweepRestoreLeftovers } from './restore/restorers/postgres/sweep-leftovers.ts';
 import { syncBackupSchedules } from './schedule/backup-schedules.ts';
@@ -327,6 +328,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         targetLocks: catalog.targetLocks,
         journal,
         sweepStaging: () => sweepStaging(),
+        recoverDestination: (entry) => recoverDestination(entry, config.targets[entry.destination]),
         audit: catalog.audit,
         logger,
       });

@@ -1,4 +1,5 @@
 import { LifeboatError } from '../core/errors.ts';
+import type { DestinationState } from '../restore/component-restorer.ts';
 import type { RestorePlan } from '../restore/plan-restore.ts';
 import {
   ENDED_RESTORE_STATUSES,
@@ -7,6 +8,7 @@ import {
   type RestoreStatus,
 } from '../restore/restore-record.ts';
 import type { RestoreResults } from '../restore/run-restore.ts';
+import type { UndoEntry, UndoJournal } from '../restore/undo-journal.ts';
 import type { Database } from './database.ts';
 
 export interface NewRestore {
@@ -41,6 +43,16 @@ export interface RestoreRepository {
   markCompleted(id: string, results: RestoreResults): Promise<RestoreRecord>;
   /** Fails the restore; a restore that already ended stays as it is. */
   markFailed(id: string, error: string, results?: RestoreResults | null): Promise<RestoreRecord>;
+  /**
+   * Records where a component keeps what puts its destination back, before it writes there
+   * (see `UndoJournal`).
+   */
+  recordUndo(
+    id: string,
+    entry: { component: string; destination: string; journal: UndoJournal },
+  ): Promise<void>;
+  /** Records what a component's restore left in its destination, once it knows. */
+  recordDestinationState(id: string, component: string, state: DestinationState): Promise<void>;
   /** Puts a running restore back to queued, as when a worker shuts down and hands it back. */
   requeue(id: string): Promise<RestoreRecord>;
   get(id: string): Promise<RestoreRecord | undefined>;
@@ -59,6 +71,7 @@ interface RestoreRow {
   error: string | null;
   authorized_by: RestoreAuthorization | null;
   safety_backup_id: string | null;
+  undo: Record<string, UndoEntry>;
   attempts: number;
   created_at: Date;
   started_at: Date | null;
@@ -66,7 +79,7 @@ interface RestoreRow {
 }
 
 const COLUMNS = `id, backup_id, profile, requested_by, status, plan, results, error,
-  authorized_by, safety_backup_id, attempts, created_at, started_at, finished_at`;
+  authorized_by, safety_backup_id, undo, attempts, created_at, started_at, finished_at`;
 
 /** Statuses a restore never leaves, as an SQL list. */
 const ENDED = `(${ENDED_RESTORE_STATUSES.map((s) => `'${s}'`).join(', ')})`;
@@ -146,6 +159,22 @@ export function createRestoreRepository(db: Database): RestoreRepository {
       return row ? toRecord(row) : unchanged(id);
     },
 
+    async recordUndo(id, entry) {
+      await db.query(
+        `UPDATE restores SET undo = jsonb_set(undo, ARRAY[$2::text], $3::jsonb) WHERE id = $1`,
+        [id, entry.component, JSON.stringify(entry)],
+      );
+    },
+
+    async recordDestinationState(id, component, state) {
+      // Only a component whose journal is recorded: the others never wrote anything.
+      await db.query(
+        `UPDATE restores SET undo = jsonb_set(undo, ARRAY[$2::text, 'state'], to_jsonb($3::text))
+          WHERE id = $1 AND undo ? $2`,
+        [id, component, state],
+      );
+    },
+
     async requeue(id) {
       const [row] = await db.query<RestoreRow>(
         `UPDATE restores SET status = 'queued', started_at = NULL
@@ -177,6 +206,7 @@ function toRecord(row: RestoreRow): RestoreRecord {
     plan: row.plan,
     authorization: row.authorized_by,
     safetyBackupId: row.safety_backup_id,
+    undo: Object.values(row.undo ?? {}),
     results: row.results,
     error: row.error,
     attempts: row.attempts,

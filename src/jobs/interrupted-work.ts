@@ -4,6 +4,8 @@ import type { RestoreRepository } from '../catalog/restore-repository.ts';
 import type { TargetLocks } from '../catalog/target-locks.ts';
 import type { VerificationRepository } from '../catalog/verification-repository.ts';
 import type { Logger } from '../logging/logger.ts';
+import { recoverInterruptedRestore } from '../restore/recover-destination.ts';
+import type { RecoveredDestination, UndoEntry } from '../restore/undo-journal.ts';
 import type { SweptStaging } from '../staging/staging-area.ts';
 import { attemptLockTarget } from './attempt-locks.ts';
 import type { JobJournal } from './job-journal.ts';
@@ -14,13 +16,19 @@ export const INTERRUPTED_VERIFICATION =
   'the worker running it stopped (killed, crashed or cut off from the catalog) before it ended; nothing was changed: verify again';
 
 export interface InterruptedWorkDeps {
-  readonly restores: Pick<RestoreRepository, 'listRunning' | 'get'>;
+  readonly restores: Pick<RestoreRepository, 'listRunning' | 'get' | 'markFailed'>;
   readonly verifications: Pick<VerificationRepository, 'listRunning' | 'get'>;
   readonly targetLocks: Pick<TargetLocks, 'tryAcquire'>;
   /** Ends the jobs and their records, as for any job that failed for good. */
   readonly journal: Pick<JobJournal, 'interrupted'>;
   /** Removes the staging directories of processes that are gone (see `sweepStaging`). */
   readonly sweepStaging: () => Promise<readonly SweptStaging[]>;
+  /**
+   * Puts back the destination of one component of a restore whose process died, from the
+   * journal it recorded (see `recoverDestination`). @defaultValue none: such restores are
+   * failed with {@link INTERRUPTED_RESTORE}, their destinations as they were left
+   */
+  readonly recoverDestination?: (entry: UndoEntry) => Promise<RecoveredDestination>;
   /** Where `restore.failed` is recorded for an interrupted restore. @defaultValue not recorded */
   readonly audit?: AuditLog;
   readonly logger: Logger;
@@ -36,7 +44,8 @@ export interface InterruptedWorkSweep {
 /**
  * Ends what a worker that died left behind, so that nothing stays `running` until a long-lived
  * worker happens to retry the job, and no staged copy (for an encrypted backup, the decrypted
- * dump) stays on disk: every running restore and verification whose attempt lock is free — no
+ * dump) stays on disk: every running restore (its destinations put back first, from the
+ * journals it recorded, and the error saying what each destination is now) and verification whose attempt lock is free — no
  * live attempt holds it, as every attempt takes it before it claims the record — is failed with
  * the reason, its job too, under that lock so that no new attempt starts meanwhile; and the
  * staging directories of processes that are gone are removed. Every process that runs a worker
@@ -51,10 +60,16 @@ export async function sweepInterruptedWork(
     const ended = await endIfAbandoned(deps, 'restore', restore.id, async () => {
       const now = await deps.restores.get(restore.id);
       if (now?.status !== 'running') return false;
+      let error = INTERRUPTED_RESTORE;
+      if (deps.recoverDestination) {
+        const recovered = await recoverInterruptedRestore(now, deps.recoverDestination);
+        error = recovered.error;
+        await deps.restores.markFailed(restore.id, error, recovered.results);
+      }
       await deps.journal.interrupted(
         restore.id,
         { kind: 'restore', restoreId: restore.id, requestedBy: restore.requestedBy },
-        INTERRUPTED_RESTORE,
+        error,
       );
       if (deps.audit) {
         await recordAudit(
@@ -66,7 +81,7 @@ export async function sweepInterruptedWork(
             args: { restoreId: restore.id, backupId: restore.backupId },
             requestId: restore.authorization?.request ?? null,
             outcome: 'failed',
-            detail: { error: INTERRUPTED_RESTORE, interrupted: true },
+            detail: { error, interrupted: true },
           }),
           deps.logger,
         );

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { copyFile, link, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { LifeboatError } from '../core/errors.ts';
 import { freePort } from '../core/free-port.ts';
 import { createStagingDirectory } from '../staging/staging-area.ts';
@@ -93,31 +94,35 @@ async function launch(
   options: TemporaryRedisOptions,
 ): Promise<TemporaryRedis> {
   const binary = options.redisServer ?? 'redis-server';
-  const child = spawn(
-    binary,
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      directory,
-      '--dbfilename',
-      'dump.rdb',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--daemonize',
-      'no',
-      '--logfile',
-      '',
-      '--databases',
-      String(options.databases ?? 1024),
-      ...(options.args ?? []),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    directory,
+    '--dbfilename',
+    'dump.rdb',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--logfile',
+    '',
+    '--databases',
+    String(options.databases ?? 1024),
+    ...(options.args ?? []),
+  ];
+  // The server dies with this process, even by SIGKILL: it holds a database's contents in the
+  // clear and a port, and nothing else would stop it.
+  const setpriv = setprivPath();
+  const child = setpriv
+    ? spawn(setpriv, ['--pdeathsig', 'KILL', '--', binary, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = new LogTail(child);
   const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
     child.once('error', (error) => resolve({ code: null, error }));
@@ -159,6 +164,11 @@ async function launch(
     if (outcome.error) throw missingOrFailed(binary, outcome.error);
     if (options.signal?.aborted) throw options.signal.reason;
     const lines = log.lines();
+    // setpriv could not run it: as spawn's ENOENT without setpriv.
+    if (setpriv && outcome.code === 127 && lines.some((l) => /failed to execute/.test(l))) {
+      const missing = Object.assign(new Error(lines.join('\n')), { code: 'ENOENT' });
+      throw missingOrFailed(binary, missing);
+    }
     if (lines.some((line) => /Address already in use/i.test(line)))
       throw new PortTaken(lines.join('\n'));
     throw new LifeboatError(
@@ -167,6 +177,29 @@ async function launch(
     );
   }
   return { url: `redis://127.0.0.1:${port}`, port, stop };
+}
+
+let setprivFound: string | null | undefined;
+
+/**
+ * util-linux's `setpriv`, which sets the parent-death signal of what it runs; null where it is
+ * not installed (the server then outlives a killed worker until the next sweep of its staging).
+ */
+function setprivPath(): string | null {
+  if (setprivFound !== undefined) return setprivFound;
+  setprivFound = null;
+  for (const directory of (process.env.PATH ?? '').split(delimiter)) {
+    if (directory === '') continue;
+    const candidate = join(directory, 'setpriv');
+    try {
+      accessSync(candidate, constants.X_OK);
+      setprivFound = candidate;
+      break;
+    } catch {
+      // Not here.
+    }
+  }
+  return setprivFound;
 }
 
 function missingOrFailed(binary: string, error: Error): LifeboatError {

@@ -1,5 +1,6 @@
 import type { ManifestComponent } from '../backup/manifest.ts';
 import type { TargetConfig } from '../config/schema.ts';
+import type { UndoRecorder } from './undo-journal.ts';
 
 /** The target a component is restored into, by its name in the config. */
 export interface RestoreDestination {
@@ -15,6 +16,12 @@ export interface RestoreInput {
   readonly destination: RestoreDestination;
   readonly signal: AbortSignal;
   readonly onProgress?: (message: string) => void;
+  /**
+   * Where the restorer records its journal before its first write, and what it left once it
+   * knows, so that a sweep can put the destination back if this process dies.
+   * @defaultValue nothing recorded (`NO_UNDO_RECORDER`)
+   */
+  readonly undo?: UndoRecorder;
 }
 
 /** One figure compared after a restore: a table's rows, a file count, a key count. */

@@ -1,5 +1,6 @@
 import type { RestorePlan } from './plan-restore.ts';
 import type { RestoreResults } from './run-restore.ts';
+import type { UndoEntry } from './undo-journal.ts';
 
 /**
  * `refused`: recorded but never run by version 0.2, which refused restores into production
@@ -54,6 +55,11 @@ export interface RestoreRecord {
    * existed yet).
    */
   readonly safetyBackupId: string | null;
+  /**
+   * Per component that began writing its destination: where it keeps what puts it back, and
+   * what it left there once it knew (see `UndoJournal`). @defaultValue none
+   */
+  readonly undo?: readonly UndoEntry[];
   /** Per component: restored or not, the checks against the manifest; once it ran. */
   readonly results: RestoreResults | null;
   /** Why it failed or was refused. */

@@ -19,6 +19,7 @@ import type {
 import { needsApproval, type PlannedComponent, type RestorePlan } from './plan-restore.ts';
 import { restorerFor as defaultRestorerFor } from './restorers/index.ts';
 import type { SafetyBackupReport } from './safety-backup.ts';
+import type { UndoJournal } from './undo-journal.ts';
 
 export interface RunRestoreOptions {
   readonly restoreId: string;
@@ -50,6 +51,15 @@ export interface RunRestoreOptions {
    * holds the destinations' target locks around the whole restore.
    */
   readonly onWriting?: () => void;
+  /**
+   * Records each component's journal before its restorer writes the destination, and what it
+   * left there once known (see `UndoRecorder`): the worker keeps both in the catalog, for the
+   * sweep of a restore whose process died. @defaultValue nothing recorded
+   */
+  readonly undo?: {
+    started(component: string, destination: string, journal: UndoJournal): Promise<void>;
+    ended(component: string, state: DestinationState): Promise<void>;
+  };
   /**
    * The catalog's URL: the postgres restorer refuses to replace the catalog's own database.
    * @defaultValue none
@@ -198,6 +208,22 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
       }
       const started = performance.now();
       report(progressOf(planned, 'running', component.rawBytes, 'restoring'));
+      let journalled = false;
+      let stateRecorded = false;
+      const undo = {
+        started: async (journal: UndoJournal) => {
+          await options.undo?.started(planned.component, destination.name, journal);
+          journalled = true;
+        },
+        ended: async (state: DestinationState) => {
+          if (journalled) await options.undo?.ended(planned.component, state);
+          stateRecorded = true;
+        },
+      };
+      // What the restorer did not record itself, once it returned or threw.
+      const recordState = async (state: DestinationState) => {
+        if (!stateRecorded && journalled) await undo.ended(state).catch(() => {});
+      };
       try {
         const result = await restorerFor(component.kind).restore({
           component,
@@ -206,10 +232,12 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
           signal: signal ?? new AbortController().signal,
           onProgress: (message) =>
             report(progressOf(planned, 'running', component.rawBytes, message)),
+          undo,
         });
         const ok = result.ok && result.checks.every((c) => c.ok);
         const durationMs = Math.round(performance.now() - started);
         const state = result.destinationState ?? (ok ? 'restored' : 'changed');
+        await recordState(state);
         // A restorer that found the mismatch before it changed anything (or put it all back).
         const undone = !ok && state === 'unchanged';
         const error = ok
@@ -242,6 +270,9 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
           ),
         );
       } catch (error) {
+        await recordState(
+          error instanceof RestoreError && error.destination ? error.destination : 'unknown',
+        );
         if (signal?.aborted) throw error;
         const message = messageOf(error);
         failure = `${planned.component} → ${destination.name}: ${message}`;

@@ -41,6 +41,26 @@ export async function createStagingDirectory(
   );
 }
 
+/**
+ * Where restores keep the journals that put a destination back (the keys a redis restore is
+ * writing): `$TMPDIR/lifeboat-journals-<uid>`, beside the staging root and never swept with
+ * it — a sweep replays a journal of a dead process before it removes it.
+ */
+export function defaultJournalRoot(): string {
+  const uid = process.getuid?.();
+  return join(tmpdir(), uid === undefined ? 'lifeboat-journals' : `lifeboat-journals-${uid}`);
+}
+
+/**
+ * Makes `root`, or checks it, private (0700, a directory of this user, not a link).
+ *
+ * @throws LifeboatError `staging_unsafe` when it belongs to someone else or is not a plain
+ * directory.
+ */
+export async function ensurePrivateDirectory(root: string): Promise<void> {
+  await ensurePrivateRoot(root);
+}
+
 /** A staging directory {@link sweepStaging} removed. */
 export interface SweptStaging {
   readonly path: string;

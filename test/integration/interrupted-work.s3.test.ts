@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateAgeIdentity } from '../../src/crypto/age/index.ts';
 import { INTERRUPTED_VERIFICATION } from '../../src/jobs/interrupted-work.ts';
-import { INTERRUPTED_RESTORE } from '../../src/jobs/processors/restore-processor.ts';
+import { INTERRUPTED_RESTORE_PREFIX } from '../../src/restore/recover-destination.ts';
 import { databaseUrl, dropDatabase, sql, uniqueName } from '../support/databases.ts';
 import { type RunningLifeboat, runLifeboat, startLifeboat } from '../support/lifeboat-process.ts';
 import { obliterateQueue, uniqueQueuePrefix } from '../support/queues.ts';
@@ -164,16 +164,24 @@ profiles:
         catalogDb,
         [claimed?.id],
       );
-      expect(ended).toEqual({ status: 'failed', error: INTERRUPTED_RESTORE });
+      expect(ended?.status).toBe('failed');
     });
-    expect(INTERRUPTED_RESTORE).toContain('the destination may be partly written');
-    expect(INTERRUPTED_RESTORE).toContain('check the destination, then restore again');
+    // Killed while staging: no destination was written, and the record says so.
+    const [ended] = await sql<{ error: string }>(
+      'SELECT error FROM restores WHERE id = $1',
+      catalogDb,
+      [claimed?.id],
+    );
+    expect(ended?.error).toContain(INTERRUPTED_RESTORE_PREFIX);
+    expect(ended?.error).toContain(
+      'files-copy: not started, unchanged; docs-copy: not started, unchanged',
+    );
     const [job] = await sql<{ status: string; error: string }>(
       'SELECT status, error FROM jobs WHERE id = $1',
       catalogDb,
       [claimed?.id],
     );
-    expect(job).toEqual({ status: 'failed', error: INTERRUPTED_RESTORE });
+    expect(job).toEqual({ status: 'failed', error: ended?.error });
     const audited = await sql<{ action: string; outcome: string }>(
       "SELECT action, outcome FROM audit_log WHERE action = 'restore.failed'",
       catalogDb,

@@ -340,7 +340,10 @@ describe('postgres restores leave a destination restored and validated, or exact
     try {
       const results = await restore();
       expect(results.ok).toBe(true);
-      expect(results.components[0]?.notes?.join('\n')).toContain(`dropped ${killed[0]}`);
+      // Dropped by this restore, or already by the start-up sweep of a worker another suite
+      // runs against the same server meanwhile: either way gone, and the live one left alone.
+      const notes = results.components[0]?.notes?.join('\n') ?? '';
+      if (notes.includes('dropped')) expect(notes).toContain(`dropped ${killed[0]}`);
       expect(await leftovers()).toEqual([live]);
     } finally {
       await owner.end();

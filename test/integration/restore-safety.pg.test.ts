@@ -9,13 +9,11 @@ import { runBackup } from '../../src/backup/run-backup.ts';
 import { type Catalog, openCatalog } from '../../src/catalog/open-catalog.ts';
 import { configSchema, type LifeboatConfig } from '../../src/config/schema.ts';
 import { newRestoreId } from '../../src/core/ids.ts';
-import {
-  createRestoreProcessor,
-  INTERRUPTED_RESTORE,
-} from '../../src/jobs/processors/restore-processor.ts';
+import { createRestoreProcessor } from '../../src/jobs/processors/restore-processor.ts';
 import { type JobContext, ShutdownAbort } from '../../src/jobs/worker.ts';
 import { silentLogger } from '../../src/logging/logger.ts';
 import { planRestore, type RestoreSelection } from '../../src/restore/plan-restore.ts';
+import { INTERRUPTED_RESTORE_PREFIX } from '../../src/restore/recover-destination.ts';
 import type { RestoreAuthorization } from '../../src/restore/restore-record.ts';
 import { restorerFor } from '../../src/restore/restorers/index.ts';
 import { runRestore } from '../../src/restore/run-restore.ts';
@@ -377,11 +375,12 @@ describe('authorised restores in the worker: safety backup and exactly once (rea
       jobContext(2).context,
     ).catch((e: unknown) => e as Error);
 
-    expect((error as Error).message).toBe(INTERRUPTED_RESTORE);
+    expect((error as Error).message).toContain(INTERRUPTED_RESTORE_PREFIX);
+    expect((error as Error).message).toContain('prod-db: not started, unchanged');
     const record = await catalog.restores.get(id);
     expect(record).toMatchObject({
       status: 'failed',
-      error: INTERRUPTED_RESTORE,
+      error: (error as Error).message,
       safetyBackupId: null,
     });
     expect(await tableChecksums(prodDb)).toEqual(before);

@@ -7,6 +7,10 @@ import type { Catalog } from '../../catalog/open-catalog.ts';
 import type { LifeboatConfig } from '../../config/schema.ts';
 import type { AgeIdentity } from '../../crypto/age/index.ts';
 import type { Logger } from '../../logging/logger.ts';
+import {
+  recoverDestination,
+  recoverInterruptedRestore,
+} from '../../restore/recover-destination.ts';
 import { hasEnded, type RestoreRecord } from '../../restore/restore-record.ts';
 import {
   checkRestore,
@@ -60,8 +64,9 @@ export interface RestoreJobResult {
 }
 
 /**
- * Why a restore whose worker died is failed: by a worker's sweep of interrupted work, or by a
- * retry of its job that finds it running with no live attempt.
+ * Why a restore whose worker died is failed when its destinations could not be looked at (a
+ * sweep without the config): by a worker's sweep of interrupted work. With the config, the
+ * error says what each destination is now (see `recoverInterruptedRestore`).
  */
 export const INTERRUPTED_RESTORE =
   'the worker running it stopped (killed, crashed or cut off from the catalog) before it ended; it is not run again automatically, because the destination may be partly written: check the destination, then restore again';
@@ -122,12 +127,16 @@ async function runClaimed(
   const audit = auditTrail(deps.audit, claim.restore, context.logger);
   if (!claim.claimed) {
     if (hasEnded(claim.restore)) return resultOf(claim.restore);
-    const failed = await restores.markFailed(id, INTERRUPTED_RESTORE);
+    // Its worker died: its destinations are put back from the journals it recorded.
+    const recovered = await recoverInterruptedRestore(claim.restore, (entry) =>
+      recoverDestination(entry, deps.config.targets[entry.destination]),
+    );
+    const failed = await restores.markFailed(id, recovered.error, recovered.results);
     await audit('restore.failed', 'failed', {
-      error: INTERRUPTED_RESTORE,
+      error: recovered.error,
       attempt: context.attempt,
     });
-    throw new UnrecoverableError(failed.error ?? INTERRUPTED_RESTORE);
+    throw new UnrecoverableError(failed.error ?? recovered.error);
   }
 
   const { plan, authorization } = claim.restore;
@@ -231,6 +240,11 @@ async function runClaimed(
       onProgress: (p) => progress.update(p),
       onWriting: () => {
         writing = true;
+      },
+      undo: {
+        started: (component, destination, journal) =>
+          restores.recordUndo(id, { component, destination, journal }),
+        ended: (component, state) => restores.recordDestinationState(id, component, state),
       },
     });
     results = safety

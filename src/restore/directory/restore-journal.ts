@@ -11,7 +11,7 @@ import {
   rmdir,
 } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathBytes } from '../../core/file-names.ts';
 
 /** The private directory a directory restore works in, inside the destination. */
@@ -208,6 +208,34 @@ export async function recoverInterruptedRestores(root: string): Promise<Recovere
     }
   }
   return out;
+}
+
+/**
+ * What {@link recoverWorkDirectory} did: `rolled back` (the destination is as it was),
+ * `cleaned up` (the restore had committed: the destination is restored and validated), `gone`
+ * (no journal there: the restore had already rolled back, or finished), `running` (the
+ * restore that wrote it still runs on this machine: left alone).
+ */
+export type WorkDirectoryRecovery = 'rolled back' | 'cleaned up' | 'gone' | 'running';
+
+/**
+ * Puts the destination of one restore's work directory (`<destination>/.lifeboat-restore-…`)
+ * back as it was before that restore, from its journal, or removes what is left of a restore
+ * that committed. The sweep of a restore whose process died calls it with the work directory
+ * the catalog recorded.
+ *
+ * @throws the error that kept a step from being undone; the work directory is then kept.
+ */
+export async function recoverWorkDirectory(workDirectory: string): Promise<WorkDirectoryRecovery> {
+  const steps = await readJournal(workDirectory);
+  if (steps === null) return 'gone';
+  if (inThisProcess.has(workDirectory) || isRunning(steps)) return 'running';
+  if (steps.some((s) => s.op === 'committed')) {
+    await rm(workDirectory, { recursive: true, force: true });
+    return 'cleaned up';
+  }
+  await rollBack(dirname(workDirectory), workDirectory, steps);
+  return 'rolled back';
 }
 
 /**

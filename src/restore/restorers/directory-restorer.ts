@@ -29,6 +29,7 @@ import {
   WORK_PREFIX,
 } from '../directory/restore-journal.ts';
 import { checkTreeOnDisk } from '../directory/tree-on-disk.ts';
+import { NO_UNDO_RECORDER } from '../undo-journal.ts';
 
 export interface DirectoryRestorerOptions {
   /** The GNU tar binary. @defaultValue `tar` from the PATH */
@@ -98,6 +99,7 @@ export class DirectoryRestorer implements ComponentRestorer {
 
   async restore(input: RestoreInput): Promise<RestoreResult> {
     const { component, destination, signal } = input;
+    const undo = input.undo ?? NO_UNDO_RECORDER;
     const root = destinationPath(destination);
     const progress = (message: string) => input.onProgress?.(message);
     signal.throwIfAborted();
@@ -127,6 +129,8 @@ export class DirectoryRestorer implements ComponentRestorer {
       journal = RestoreJournal.create(work);
       for (const directory of created) journal.record({ op: 'created', directory });
       if (rootBefore) journal.record({ op: 'attributes', path: '', before: rootBefore });
+      // Before anything of the destination moves: a sweep finds the journal from the catalog.
+      await undo.started({ kind: 'directory', workDirectory: work });
 
       progress(`extracting ${plural(archive.files, 'file')} into a private directory`);
       await this.extract(input.stagedFile, join(work, EXTRACTED), signal);
@@ -143,6 +147,8 @@ export class DirectoryRestorer implements ComponentRestorer {
 
       journal.record({ op: 'committed' });
       journal.close();
+      // Said before the journal goes: a sweep that finds no journal knows it was rolled back.
+      await undo.ended('restored');
       await rm(work, { recursive: true, force: true });
       return { tools, checks, ok: true, destinationState: 'restored' };
     } catch (error) {

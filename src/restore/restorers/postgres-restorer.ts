@@ -16,6 +16,7 @@ import type {
   RestoreResult,
   ValidationCheck,
 } from '../component-restorer.ts';
+import { NO_UNDO_RECORDER } from '../undo-journal.ts';
 import { type Destination, parseDestination } from './postgres/destination.ts';
 import { type DumpContents, readDumpContents } from './postgres/dump-contents.ts';
 import { relationsOutsideBackup } from './postgres/outside-backup.ts';
@@ -183,6 +184,13 @@ export class PostgresRestorer implements ComponentRestorer {
 
     const restoring = restoringName(token, target.database);
     const replaced = replacedName(token, target.database);
+    // Before the side database exists: a sweep drops it, or sees the swap happened, by these.
+    await (input.undo ?? NO_UNDO_RECORDER).started({
+      kind: 'postgres',
+      token,
+      database: target.database,
+      oidBefore: facts.exists ? await server.oid(target.database) : null,
+    });
     const created = await server.create(
       restoring,
       definition?.createOptions ?? '',

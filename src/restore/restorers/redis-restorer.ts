@@ -7,11 +7,14 @@ import { oneShotRedisOptions, parseRedisUrl, type RedisUrl } from '../../redis/r
 import { startTemporaryRedis, type TemporaryRedis } from '../../redis/temporary-redis.ts';
 import type {
   ComponentRestorer,
+  DestinationState,
   RestoreDestination,
   RestoreInput,
   RestoreResult,
   ValidationCheck,
 } from '../component-restorer.ts';
+import { NO_UNDO_RECORDER, type UndoRecorder } from '../undo-journal.ts';
+import { RedisRestoreJournal } from './redis-journal.ts';
 
 export { checkRdbFile, type RdbFileCheck } from '../../redis/rdb-file.ts';
 
@@ -20,6 +23,8 @@ export interface RedisRestorerOptions {
   readonly redisServer?: string;
   /** Keys read and written per pipelined round trip. @defaultValue 1000 */
   readonly batchSize?: number;
+  /** Where the journal of the keys being written goes. @defaultValue `defaultJournalRoot()` */
+  readonly journalRoot?: string;
 }
 
 type RedisSource = Extract<ManifestComponent['source'], { kind: 'redis' }>;
@@ -41,7 +46,9 @@ type RedisSource = Extract<ManifestComponent['source'], { kind: 'redis' }>;
  * the caller's decision, never the restore's), and RESTORE without REPLACE never overwrites a
  * key written meanwhile.
  *
- * All or nothing: every key written is recorded (in the private server, not in memory), and a
+ * All or nothing: every key about to be written is journalled first, outside staging
+ * (`RedisRestoreJournal`, its path in the catalog), so that a sweep takes them back when the
+ * process is killed half way; every key written is recorded (in the private server, not in memory), and a
  * restore that fails part way — a RESTORE refused, a key someone else wrote, a count that does
  * not match, a cancellation — UNLINKs them again, so the destination is the empty database it
  * was (keys others wrote meanwhile stay). Only when that clean-up cannot reach the destination
@@ -53,10 +60,12 @@ export class RedisRestorer implements ComponentRestorer {
   readonly kind = 'redis';
   private readonly redisServer: string | undefined;
   private readonly batchSize: number;
+  private readonly journalRoot: string | undefined;
 
   constructor(options: RedisRestorerOptions = {}) {
     this.redisServer = options.redisServer;
     this.batchSize = options.batchSize ?? 1000;
+    this.journalRoot = options.journalRoot;
   }
 
   describe(component: ManifestComponent, destination: RestoreDestination): string[] {
@@ -70,6 +79,37 @@ export class RedisRestorer implements ComponentRestorer {
   }
 
   async restore(input: RestoreInput): Promise<RestoreResult> {
+    const undo = input.undo ?? NO_UNDO_RECORDER;
+    const journal: { current?: RedisRestoreJournal } = {};
+    let state: DestinationState | undefined;
+    try {
+      const result = await this.restoreWith(input, journal, undo);
+      state = result.destinationState ?? (result.ok ? 'restored' : 'changed');
+      return result;
+    } catch (error) {
+      state = error instanceof RestoreError ? error.destination : undefined;
+      throw error;
+    } finally {
+      if (journal.current) {
+        // What it left is on record before the journal that would tell goes; without that,
+        // the journal stays for the sweep.
+        const recorded = state
+          ? await undo.ended(state).then(
+              () => true,
+              () => false,
+            )
+          : false;
+        if (recorded) await journal.current.remove().catch(() => {});
+        else journal.current.close();
+      }
+    }
+  }
+
+  private async restoreWith(
+    input: RestoreInput,
+    journal: { current?: RedisRestoreJournal },
+    undo: UndoRecorder,
+  ): Promise<RestoreResult> {
     const { component, destination, signal } = input;
     const source = redisSourceOf(component);
     const target = destinationUrl(destination);
@@ -130,8 +170,19 @@ export class RedisRestorer implements ComponentRestorer {
       copy = await KeyRecord.open(snapshotUrl, source.db);
       const serverInfo = await reader.info('server');
       const loaded = await reader.dbsize();
+      // Before the first key is written: a sweep finds the journal from the catalog.
+      journal.current = await RedisRestoreJournal.create(this.journalRoot);
+      await undo.started({ kind: 'redis', file: journal.current.file });
 
-      const copied = await this.copyKeys(reader, client, copy, loaded, input, label);
+      const copied = await this.copyKeys(
+        reader,
+        client,
+        copy,
+        journal.current,
+        loaded,
+        input,
+        label,
+      );
       const [keys, expires] = await destinationCounts(client, target.db);
       // Keys restored with an expiry that has passed since may be gone already: not a loss.
       const expiredSince = await copy.expiredBy(Date.now());
@@ -232,6 +283,7 @@ export class RedisRestorer implements ComponentRestorer {
     reader: Redis,
     writer: Redis,
     copy: KeyRecord,
+    journal: RedisRestoreJournal,
     total: number,
     input: RestoreInput,
     label: string,
@@ -280,6 +332,7 @@ export class RedisRestorer implements ComponentRestorer {
         writes.restore(entry.key, Math.max(entry.expiresAt, 0), entry.payload, 'ABSTTL');
       }
       // Until the answers are in, any of these may have been written.
+      journal.record(batch.entries);
       copy.uncertain = true;
       const results = await writes.exec();
       const written = batch.entries.filter((_, index) => !results?.[index]?.[0]);

@@ -304,6 +304,24 @@ export class RestoreServer {
     return rows.length > 0;
   }
 
+  /** The oid of database `name`; null when there is none. */
+  async oid(name: string): Promise<number | null> {
+    const { rows } = await this.client.query<{ oid: number }>(
+      'select oid::int8::float8 as oid from pg_database where datname = $1',
+      [name],
+    );
+    return rows[0]?.oid ?? null;
+  }
+
+  /** Whether the session of the restore with `token` is connected: the restore still runs. */
+  async restoreRuns(token: string): Promise<boolean> {
+    const { rows } = await this.client.query(
+      'select 1 from pg_stat_activity where application_name = $1',
+      [ownerApplication(token)],
+    );
+    return rows.length > 0;
+  }
+
   /** Drops a database the restore made, ending any session in it; resolves to the error if any. */
   async drop(name: string): Promise<unknown> {
     try {

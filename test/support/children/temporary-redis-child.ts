@@ -1,0 +1,6 @@
+import { startTemporaryRedis } from '../../../src/redis/temporary-redis.ts';
+
+/** Starts a private redis-server, prints its port and waits to be killed. */
+const server = await startTemporaryRedis();
+process.stdout.write(`${server.port}\n`);
+setInterval(() => {}, 60_000);
