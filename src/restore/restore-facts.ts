@@ -236,6 +236,13 @@ async function redisProblem(url: string, timeoutMs: number): Promise<string | nu
     await redis.ping();
     return null;
   } catch (error) {
+    // The server answered, and refused who Lifeboat is: no reachability problem, a login one.
+    const refused = [error, last]
+      .map(messageOf)
+      .find((m) => /^(NOAUTH|WRONGPASS|NOPERM)\b/.test(m));
+    if (refused) {
+      return `answers at ${parsed.safeUrl} but refuses Lifeboat: ${refused} (set the user and password in the target's url)`;
+    }
     return `cannot be reached at ${parsed.safeUrl}: ${networkReason(last ?? error, timeoutMs)}`;
   } finally {
     redis.disconnect();

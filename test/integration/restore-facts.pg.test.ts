@@ -3,8 +3,10 @@ import { mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LifeboatConfig } from '../../src/config/schema.ts';
+import { startTemporaryRedis } from '../../src/redis/temporary-redis.ts';
 import { planRestore } from '../../src/restore/plan-restore.ts';
 import { restoreCheckedLines, restoreProblems } from '../../src/restore/restore-checks.ts';
 import { gatherRestoreFacts } from '../../src/restore/restore-facts.ts';
@@ -155,6 +157,80 @@ describe('the facts a restore plan is checked against', () => {
     } finally {
       await dropDatabase(catalog);
       await sql(`DROP ROLE IF EXISTS ${role}`, 'postgres');
+    }
+  });
+});
+
+describe('what a redis restore would refuse, found by the dry run', () => {
+  it('refuses a destination database that holds keys, and not an empty one', async () => {
+    const server = await startTemporaryRedis();
+    try {
+      const client = new Redis(`${server.url}/3`);
+      await client.set('someone:else', 'value');
+      client.disconnect();
+      const config = testConfig({
+        targets: {
+          busy: { kind: 'redis', url: `${server.url}/3`, environment: 'staging' },
+          empty: { kind: 'redis', url: `${server.url}/4`, environment: 'staging' },
+        },
+      });
+      const manifest = sampleManifest(
+        { id: 'bk_20261122T020000Z_cache_7q3k', profile: 'cache', note: null, requestedBy: 'x:y' },
+        [sampleComponent('a', 'redis'), sampleComponent('b', 'redis')],
+        '/backups/x',
+        new Date('2026-11-22T02:00:00Z'),
+      );
+      const plan = planRestore({
+        manifest,
+        config,
+        selection: { into: { a: 'busy', b: 'empty' } },
+      });
+      const facts = await gatherRestoreFacts(plan, { config, manifest, env: {} });
+      expect(facts.refusals.a).toMatch(
+        /db 3 holds 1 keys: a redis restore goes into an empty database\. Flush it first/,
+      );
+      expect(facts.refusals.b).toBeNull();
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('a redis destination that answers but wants a password', () => {
+  it('says it refuses Lifeboat, without a password or with the wrong one, and not that it is unreachable', async () => {
+    const server = await startTemporaryRedis({ args: ['--requirepass', 'sesame'] });
+    try {
+      const url = new URL(server.url);
+      const config = testConfig({
+        targets: {
+          none: { kind: 'redis', url: `redis://${url.host}/0`, environment: 'staging' },
+          wrong: { kind: 'redis', url: `redis://:nope@${url.host}/0`, environment: 'staging' },
+          right: { kind: 'redis', url: `redis://:sesame@${url.host}/0`, environment: 'staging' },
+        },
+      });
+      const manifest = sampleManifest(
+        { id: 'bk_20261122T020000Z_cache_7q3k', profile: 'cache', note: null, requestedBy: 'x:y' },
+        [
+          sampleComponent('a', 'redis'),
+          sampleComponent('b', 'redis'),
+          sampleComponent('c', 'redis'),
+        ],
+        '/backups/x',
+        new Date('2026-11-22T02:00:00Z'),
+      );
+      const plan = planRestore({
+        manifest,
+        config,
+        selection: { into: { a: 'none', b: 'wrong', c: 'right' } },
+      });
+      const facts = await gatherRestoreFacts(plan, { config, manifest, env: {} });
+      expect(facts.destinations.none).toMatch(/^answers at .* but refuses Lifeboat: NOAUTH/);
+      expect(facts.destinations.wrong).toMatch(/^answers at .* but refuses Lifeboat: WRONGPASS/);
+      expect(facts.destinations.wrong).not.toContain('nope');
+      expect(facts.destinations.right).toBeNull();
+      expect(facts.refusals.c).toBeNull();
+    } finally {
+      await server.stop();
     }
   });
 });
