@@ -1,11 +1,11 @@
-import type { TreeFigures } from '../tar/tree-figures.ts';
+import type { AttributeFigures, TreeFigures } from '../tar/tree-figures.ts';
 import type { ComponentSource } from './manifest.ts';
 
 type DirectoryManifestSource = Extract<ComponentSource, { kind: 'directory' }>;
 
 /** One figure compared with a directory manifest: `files`, `directories`, `bytes`. */
 export interface TreeFigureCheck {
-  readonly name: 'files' | 'directories' | 'bytes';
+  readonly name: 'files' | 'directories' | 'bytes' | keyof AttributeFigures;
   readonly expected: number;
   readonly actual: number;
   readonly ok: boolean;
@@ -15,6 +15,11 @@ export interface TreeFigureCheck {
 export interface FoundTreeFigures extends TreeFigures {
   /** What hard links add when each counts its target's size (see `CheckedArchive`). */
   readonly hardLinkedBytes: number;
+  /**
+   * The entries carrying extended attributes and ACLs, when the figures come from an archive
+   * (a restored tree's attributes are not read back).
+   */
+  readonly attributes?: AttributeFigures;
 }
 
 /**
@@ -37,6 +42,7 @@ export function compareTreeFigures(
       exact('files', source.files, found.files),
       exact('directories', source.directories, found.directories),
       exact('bytes', source.bytes, found.bytes),
+      ...attributeChecks(source, found.attributes),
     ];
   }
   const tolerance = source.warnings?.length ?? 0;
@@ -61,4 +67,20 @@ export function compareTreeFigures(
 
 function exact(name: TreeFigureCheck['name'], expected: number, actual: number): TreeFigureCheck {
   return { name, expected, actual, ok: expected === actual };
+}
+
+/**
+ * The attribute figures, compared exactly, when the manifest records them (it does since
+ * Lifeboat archives attributes) and they were found in an archive.
+ */
+function attributeChecks(
+  source: DirectoryManifestSource,
+  found: AttributeFigures | undefined,
+): TreeFigureCheck[] {
+  if (!found) return [];
+  const names = ['xattrs', 'acls', 'privilegedXattrs'] as const;
+  return names.flatMap((name) => {
+    const expected = source[name];
+    return expected === undefined ? [] : [exact(name, expected, found[name])];
+  });
 }

@@ -40,6 +40,18 @@ const directorySource = z.object({
   /** The sizes of the regular files; a hard link adds nothing (with `counts: 'walk'`: its target's size). */
   bytes: z.number().int().nonnegative(),
   /**
+   * Entries carrying extended attributes (ACLs aside), the root included; absent in manifests
+   * written before Lifeboat archived them.
+   */
+  xattrs: z.number().int().nonnegative().optional(),
+  /** Entries carrying a POSIX ACL (access or default); absent as `xattrs` is. */
+  acls: z.number().int().nonnegative().optional(),
+  /**
+   * Of `xattrs`, entries carrying one only root can set back (a file capability in
+   * `security.capability`, `trusted.*`); absent as `xattrs` is.
+   */
+  privilegedXattrs: z.number().int().nonnegative().optional(),
+  /**
    * Manifests before 0.4 only: files that changed or vanished while tar read them. Newer
    * manifests keep every warning on the component (`warnings`).
    */

@@ -106,6 +106,17 @@ export const restoreCheckResultSchema = z.strictObject({
     destinations: z.record(z.string(), z.string().nullable()),
     refusals: z.record(z.string(), z.string().nullable()),
     staging: z.strictObject({ directory: z.string(), freeBytes: z.number().nullable() }),
+    directories: z
+      .record(
+        z.string(),
+        z.strictObject({
+          at: z.string(),
+          freeBytes: z.number().nullable(),
+          sharesStaging: z.boolean(),
+          checked: z.string(),
+        }),
+      )
+      .optional(),
   }),
 });
 

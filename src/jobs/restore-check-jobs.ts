@@ -6,6 +6,7 @@ import type { RestorePlan } from '../restore/plan-restore.ts';
 import {
   type RestoreCheckReport,
   type RestoreFacts,
+  restoreCheckedLines,
   restoreProblems,
   seenHere,
 } from '../restore/restore-checks.ts';
@@ -74,7 +75,12 @@ export function createRestoreChecks(
     if (workers === 0) {
       if (!deps.gatherHere) return unchecked(plan, 'no worker serves the queue');
       const facts = await deps.gatherHere(plan, manifest);
-      return { ran: true, where: 'here', problems: restoreProblems(plan, manifest, facts) };
+      return {
+        ran: true,
+        where: 'here',
+        problems: restoreProblems(plan, manifest, facts),
+        checked: restoreCheckedLines(plan, facts),
+      };
     }
     const job: RestoreCheckJob = {
       kind: 'restore-check',
@@ -110,6 +116,7 @@ export function createRestoreChecks(
           ran: true,
           where,
           problems: restoreProblems(plan, manifest, parsed.data.facts, where),
+          checked: restoreCheckedLines(plan, parsed.data.facts),
         };
       }
     }

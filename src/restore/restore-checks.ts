@@ -1,5 +1,6 @@
 import type { Manifest } from '../backup/manifest.ts';
 import { formatBytes } from '../core/format.ts';
+import type { DirectoryDestinationFacts } from './directory-destination-facts.ts';
 import type { RestorePlan } from './plan-restore.ts';
 
 /**
@@ -39,6 +40,11 @@ export interface RestoreFacts {
   readonly refusals: Readonly<Record<string, string | null>>;
   /** Where components are staged, and the bytes free there (null when unknown). */
   readonly staging: { readonly directory: string; readonly freeBytes: number | null };
+  /**
+   * Each directory destination that was looked at: the space free where it is extracted, and
+   * what its writability check covered. Absent from workers of earlier versions.
+   */
+  readonly directories?: Readonly<Record<string, DirectoryDestinationFacts>>;
 }
 
 /**
@@ -67,6 +73,8 @@ export type RestoreCheckReport =
       /** Where the facts were gathered, for people: `on the worker lifeboat-worker@db1:42`, `here`. */
       readonly where: string;
       readonly problems: readonly RestoreProblem[];
+      /** What was looked at besides, for people (see {@link restoreCheckedLines}). @defaultValue none */
+      readonly checked?: readonly string[];
     }
   | ({ readonly ran: false } & UncheckedRestore);
 
@@ -140,6 +148,25 @@ export function restoreProblems(
     }
   }
   const needed = plan.components.reduce((sum, c) => sum + c.rawBytes, 0);
+  for (const planned of plan.components) {
+    const destination = facts.directories?.[planned.destination];
+    if (planned.kind !== 'directory' || !destination || destination.freeBytes === null) continue;
+    if (facts.destinations[planned.destination]) continue;
+    // The tar stream is extracted beside the destination's files before it is moved into
+    // place; staged components take their space too when they share the file system.
+    const extracted = planned.rawBytes;
+    const total = extracted + (destination.sharesStaging ? needed : 0);
+    if (total > destination.freeBytes) {
+      const staged = destination.sharesStaging
+        ? `, and ${formatBytes(needed)} staged on the same file system`
+        : '';
+      problems.push({
+        component: planned.component,
+        check: 'space',
+        message: `restoring \`${planned.component}\` into \`${planned.destination}\` needs about ${formatBytes(total)} free in ${destination.at} ${where} (${formatBytes(extracted)} extracted beside its files before they are moved into place${staged}), and only ${formatBytes(destination.freeBytes)} is free there`,
+      });
+    }
+  }
   const free = facts.staging.freeBytes;
   if (free !== null && needed > free) {
     problems.push({
@@ -149,6 +176,18 @@ export function restoreProblems(
     });
   }
   return problems;
+}
+
+/**
+ * What a check looked at besides what it would refuse, one line each, for people: what the
+ * writability check of each directory destination covered. Pure.
+ */
+export function restoreCheckedLines(plan: RestorePlan, facts: RestoreFacts): string[] {
+  const names = [...new Set(plan.components.map((c) => c.destination))];
+  return names.flatMap((name) => {
+    const directory = facts.directories?.[name];
+    return directory ? [`\`${name}\`: ${directory.checked}`] : [];
+  });
 }
 
 function identityProblem(

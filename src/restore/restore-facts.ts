@@ -14,6 +14,7 @@ import { withDefaultUser } from '../postgres/connection-url.ts';
 import { oneShotRedisOptions, parseRedisUrl } from '../redis/redis-url.ts';
 import { diagnoseDirectory, explainFileSystemError } from '../storage/file-system-errors.ts';
 import type { ComponentRestorer } from './component-restorer.ts';
+import { lookAtDirectoryDestination } from './directory-destination-facts.ts';
 import type { PlannedComponent, RestorePlan } from './plan-restore.ts';
 import { type RestoreFacts, toolFor, toolsFor } from './restore-checks.ts';
 import { restorerFor as productionRestorer } from './restorers/index.ts';
@@ -52,18 +53,23 @@ export async function gatherRestoreFacts(
   options: RestoreFactsOptions,
 ): Promise<RestoreFacts> {
   const stagingDirectory = options.stagingDirectory ?? tmpdir();
-  const [tools, destinations, freeBytes] = await Promise.all([
+  const [tools, reached, directories, freeBytes] = await Promise.all([
     Promise.all(
       toolsFor(plan).map(
         async (tool) => [tool, await onPath(tool, options.path ?? process.env.PATH ?? '')] as const,
       ),
     ).then((found) => Object.fromEntries(found)),
-    reachDestinations(plan, options),
+    reachDestinations(plan, { ...options, kinds: ['postgres', 'redis'] }),
+    lookAtDirectories(plan, options.config, stagingDirectory),
     statfs(stagingDirectory).then(
       (info) => info.bavail * info.bsize,
       () => null,
     ),
   ]);
+  const destinations = {
+    ...reached,
+    ...Object.fromEntries(Object.entries(directories).map(([name, look]) => [name, look.problem])),
+  };
   // Only where the tool is there and the destination answers: otherwise the problem is named
   // already, and the restorer's check would only say it again.
   const askable = plan.components.filter(
@@ -78,7 +84,31 @@ export async function gatherRestoreFacts(
     destinations,
     refusals: Object.fromEntries(refusals),
     staging: { directory: stagingDirectory, freeBytes },
+    directories: Object.fromEntries(
+      Object.entries(directories).map(([name, look]) => [name, look.facts]),
+    ),
   };
+}
+
+/** Each directory destination of the plan, looked at (see `lookAtDirectoryDestination`). */
+async function lookAtDirectories(
+  plan: RestorePlan,
+  config: Pick<LifeboatConfig, 'targets'>,
+  stagingDirectory: string,
+): Promise<Record<string, Awaited<ReturnType<typeof lookAtDirectoryDestination>>>> {
+  const names = [...new Set(plan.components.map((c) => c.destination))];
+  const looked = await Promise.all(
+    names.flatMap((name) => {
+      const target = config.targets[name];
+      if (target?.kind !== 'directory') return [];
+      return [
+        lookAtDirectoryDestination(target.path, stagingDirectory).then(
+          (look) => [name, look] as const,
+        ),
+      ];
+    }),
+  );
+  return Object.fromEntries(looked);
 }
 
 /**
@@ -206,6 +236,13 @@ async function redisProblem(url: string, timeoutMs: number): Promise<string | nu
     await redis.ping();
     return null;
   } catch (error) {
+    // The server answered, and refused who Lifeboat is: no reachability problem, a login one.
+    const refused = [error, last]
+      .map(messageOf)
+      .find((m) => /^(NOAUTH|WRONGPASS|NOPERM)\b/.test(m));
+    if (refused) {
+      return `answers at ${parsed.safeUrl} but refuses Lifeboat: ${refused} (set the user and password in the target's url)`;
+    }
     return `cannot be reached at ${parsed.safeUrl}: ${networkReason(last ?? error, timeoutMs)}`;
   } finally {
     redis.disconnect();

@@ -1,9 +1,9 @@
 import { LifeboatError } from '../core/errors.ts';
 import { displayFileName } from '../core/file-names.ts';
-import { refusedEntryBecause } from './entry-kinds.ts';
+import { attributesOf, type EntryAttributes, refusedEntryBecause } from './entry-kinds.ts';
 import { readAllTarEntries } from './tar-entries.ts';
 import type { TarEntry } from './tar-parser.ts';
-import { TreeFigureCounter, type TreeFigures } from './tree-figures.ts';
+import { type AttributeFigures, TreeFigureCounter, type TreeFigures } from './tree-figures.ts';
 
 /** An entry that passed the checks, by its path relative to the destination (`docs/a.md`). */
 export interface CheckedEntry {
@@ -15,6 +15,8 @@ export interface CheckedEntry {
   readonly size: number;
   readonly mode: number;
   readonly mtime: number;
+  /** Its extended attributes and ACLs, which tar sets when it creates the entry. */
+  readonly attributes: EntryAttributes;
 }
 
 /** What a sound archive holds: its entries and the figures the manifest records. */
@@ -26,6 +28,8 @@ export interface CheckedArchive extends TreeFigures {
    * before Lifeboat counted from the archive did.
    */
   readonly hardLinkedBytes: number;
+  /** The entries that carry extended attributes and ACLs. */
+  readonly attributes: AttributeFigures;
 }
 
 /**
@@ -90,10 +94,11 @@ export function checkTarEntries(entries: readonly TarEntry[]): CheckedArchive {
       size: entry.size,
       mode: entry.mode,
       mtime: entry.mtime,
+      attributes: attributesOf(entry),
     };
     checked.push(kept);
     byPath.set(path, kept);
-    counter.add({ type, path, size: entry.size });
+    counter.add({ type, path, size: entry.size, paxKeys: entry.paxKeys });
   }
 
   for (const entry of entries) {
@@ -115,7 +120,7 @@ export function checkTarEntries(entries: readonly TarEntry[]): CheckedArchive {
     }
   }
 
-  return { entries: checked, ...counter.figures, hardLinkedBytes };
+  return { entries: checked, ...counter.figures, hardLinkedBytes, attributes: counter.attributes };
 }
 
 /** The path's segments, or throws naming why it is unsafe. */

@@ -12,6 +12,10 @@ import type { TarEntry } from './tar-parser.ts';
  * - left out: sockets (tar cannot archive one; the process that listens creates it again) and
  *   character and block devices (a restore that creates device nodes in a data directory would
  *   hand raw hardware access to whoever can reach it, from a backup or a tampered archive).
+ *
+ * With every entry go its extended attributes of every namespace (`user.*`, and those only root
+ * can set back: file capabilities in `security.capability`, `trusted.*`) and its POSIX ACLs,
+ * access and default (see {@link TAR_ATTRIBUTE_OPTIONS}).
  */
 export type FileKind =
   | 'file'
@@ -84,4 +88,50 @@ export function refusedEntryBecause(entry: TarEntry): string | null {
   }
   const flag = entry.typeFlag === '\0' ? 'NUL' : entry.typeFlag;
   return `has the entry type "${flag}", which a directory backup never holds`;
+}
+
+/**
+ * The GNU tar options that archive, and extract, an entry's extended attributes and POSIX ACLs:
+ * every xattr namespace (tar extracts only `user.*` unless told otherwise), and ACLs as the text
+ * `--acls` stores rather than again as their raw `system.posix_acl_*` xattrs. A backup and a
+ * restore pass the same options, so whatever one takes the other gives back.
+ */
+export const TAR_ATTRIBUTE_OPTIONS: readonly string[] = [
+  '--xattrs',
+  '--xattrs-include=*',
+  '--xattrs-exclude=system.posix_acl_*',
+  '--acls',
+];
+
+/** The pax keys GNU tar stores an entry's attributes under. */
+const XATTR_KEY = 'SCHILY.xattr.';
+const ACL_KEYS = ['SCHILY.acl.access', 'SCHILY.acl.default'];
+const ACL_XATTRS = ['system.posix_acl_access', 'system.posix_acl_default'];
+
+/** The extended attributes and ACLs an archive entry carries. */
+export interface EntryAttributes {
+  /** Names of its extended attributes, ACLs aside: `user.color`, `security.capability`. */
+  readonly xattrs: readonly string[];
+  /** It carries a POSIX ACL (access or default). */
+  readonly acl: boolean;
+}
+
+/** What {@link EntryAttributes} an entry carries, from its pax keys. */
+export function attributesOf(entry: Pick<TarEntry, 'paxKeys'>): EntryAttributes {
+  const xattrs: string[] = [];
+  let acl = false;
+  for (const key of entry.paxKeys) {
+    if (ACL_KEYS.includes(key)) acl = true;
+    else if (key.startsWith(XATTR_KEY)) {
+      const name = key.slice(XATTR_KEY.length);
+      if (ACL_XATTRS.includes(name)) acl = true;
+      else xattrs.push(name);
+    }
+  }
+  return { xattrs, acl };
+}
+
+/** True for an attribute only root can set back (outside `user.*`: a file capability, `trusted.*`). */
+export function isPrivilegedXattr(name: string): boolean {
+  return !name.startsWith('user.');
 }

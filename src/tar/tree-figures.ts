@@ -1,3 +1,4 @@
+import { attributesOf, isPrivilegedXattr } from './entry-kinds.ts';
 import type { TarEntry } from './tar-parser.ts';
 
 /**
@@ -15,13 +16,36 @@ export interface TreeFigures {
   readonly bytes: number;
 }
 
+/**
+ * The entries of an archive that carry attributes beside their data, the tree's root included
+ * (see `attributesOf`):
+ * - `xattrs`: entries with extended attributes, ACLs aside;
+ * - `acls`: entries with a POSIX ACL (access or default);
+ * - `privilegedXattrs`: of `xattrs`, entries with one only root can set back (a file
+ *   capability, `trusted.*`).
+ */
+export interface AttributeFigures {
+  readonly xattrs: number;
+  readonly acls: number;
+  readonly privilegedXattrs: number;
+}
+
 /** Adds up {@link TreeFigures} one entry at a time, holding nothing per entry. */
 export class TreeFigureCounter {
   private files = 0;
   private directories = 0;
   private bytes = 0;
+  private xattrs = 0;
+  private acls = 0;
+  private privilegedXattrs = 0;
 
-  add(entry: Pick<TarEntry, 'type' | 'path' | 'size'>): void {
+  add(entry: Pick<TarEntry, 'type' | 'path' | 'size'> & Partial<Pick<TarEntry, 'paxKeys'>>): void {
+    if (entry.paxKeys) {
+      const attributes = attributesOf({ paxKeys: entry.paxKeys });
+      if (attributes.xattrs.length > 0) this.xattrs++;
+      if (attributes.xattrs.some(isPrivilegedXattr)) this.privilegedXattrs++;
+      if (attributes.acl) this.acls++;
+    }
     if (entry.type === 'directory') {
       if (!isTreeRoot(entry.path)) this.directories++;
       return;
@@ -32,6 +56,11 @@ export class TreeFigureCounter {
 
   get figures(): TreeFigures {
     return { files: this.files, directories: this.directories, bytes: this.bytes };
+  }
+
+  /** The attribute figures; counted only of entries added with their pax keys. */
+  get attributes(): AttributeFigures {
+    return { xattrs: this.xattrs, acls: this.acls, privilegedXattrs: this.privilegedXattrs };
   }
 }
 

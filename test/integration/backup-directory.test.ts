@@ -150,6 +150,9 @@ describe('backing up a directory', () => {
       files: 6,
       directories: 3,
       bytes: 6 + 8 + 8 + 300_000 + 18,
+      xattrs: 0,
+      acls: 0,
+      privilegedXattrs: 0,
     });
     expect(component?.warnings).toEqual([]);
     expect(component?.tools.tar).toMatch(/^GNU tar \d+\.\d+/);

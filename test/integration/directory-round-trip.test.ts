@@ -554,6 +554,108 @@ describe('directory round trips: backup, verify and restore agree', () => {
     });
   });
 
+  describe('extended attributes, POSIX ACLs and file capabilities', () => {
+    /** `path name=value` of every attribute of every entry under `root`, values in hex, sorted. */
+    async function attributesOf(root: string): Promise<string[]> {
+      const { stdout } = await run(
+        'getfattr',
+        [
+          '--recursive',
+          '--physical',
+          '--no-dereference',
+          '--dump',
+          '--match=-',
+          '--encoding=hex',
+          '.',
+        ],
+        { cwd: root },
+      );
+      let file = '';
+      const attributes: string[] = [];
+      for (const line of stdout.split('\n')) {
+        if (line.startsWith('# file: ')) file = line.slice('# file: '.length);
+        else if (line !== '') attributes.push(`${file} ${line}`);
+      }
+      return attributes.sort();
+    }
+
+    async function buildTree(): Promise<void> {
+      await writeFile(join(tree, 'labelled.txt'), 'alpha\n');
+      await run('setfattr', ['-n', 'user.color', '-v', 'blue', join(tree, 'labelled.txt')]);
+      await run('setfattr', ['-n', 'user.empty', join(tree, 'labelled.txt')]);
+      await writeFile(join(tree, 'shared.txt'), 'beta\n');
+      await run('setfacl', ['-m', 'u:1234:rw,g:2345:r', join(tree, 'shared.txt')]);
+      await mkdir(join(tree, 'inbox'));
+      await run('setfacl', ['-d', '-m', 'u:1234:rwx', join(tree, 'inbox')]);
+      await run('setfattr', ['-n', 'user.purpose', '-v', 'uploads', join(tree, 'inbox')]);
+      await writeFile(join(tree, 'inbox/tool'), '#!/bin/sh\n', { mode: 0o755 });
+      await run('setcap', ['cap_net_bind_service+ep', join(tree, 'inbox/tool')]);
+    }
+
+    it('gives back user xattrs, access and default ACLs and file capabilities, and counts them', async () => {
+      await buildTree();
+      const original = await attributesOf(tree);
+      expect(original).toContainEqual(expect.stringMatching(/^inbox\/tool security\.capability=/));
+      expect(original).toContainEqual(expect.stringMatching(/^inbox system\.posix_acl_default=/));
+
+      const { manifest, restored, results } = await roundTrip();
+      expect(manifest.components[0]?.source).toMatchObject({
+        files: 3,
+        directories: 1,
+        xattrs: 3,
+        // inbox/tool inherits inbox's default ACL.
+        acls: 3,
+        privilegedXattrs: 1,
+      });
+      expect(await attributesOf(restored)).toEqual(original);
+      const { stdout: caps } = await run('getcap', [join(restored, 'inbox/tool')]);
+      expect(caps).toContain('cap_net_bind_service=ep');
+      expect(results.components[0]?.notes).toEqual([]);
+      const level2 = await verify(manifest, 2);
+      expect(level2.components[0]?.checked).toContainEqual(
+        '3 entries with extended attributes (1 only root can set back), 3 with POSIX ACLs',
+      );
+    });
+
+    it('says which attributes it could not set back when the restore lacks the privilege, and gives back the rest', async () => {
+      await buildTree();
+      const manifest = await backup();
+      const restored = join(work, 'restored');
+      // A tar that may not set file capabilities, as a worker that does not run as root.
+      const tar = join(work, 'tar-without-setfcap');
+      await writeFile(tar, '#!/bin/sh\nexec setpriv --bounding-set=-setfcap -- tar "$@"\n', {
+        mode: 0o755,
+      });
+      const results = await restore(manifest, restored, { tar });
+      expect(results.ok).toBe(true);
+      expect(results.components[0]?.notes).toEqual([
+        expect.stringMatching(
+          /^not restored: the extended attribute security\.capability of inbox\/tool \(Operation not permitted\)/,
+        ),
+      ]);
+      const { stdout } = await run('getfattr', [
+        '-n',
+        'user.color',
+        join(restored, 'labelled.txt'),
+      ]);
+      expect(stdout).toContain('user.color="blue"');
+    });
+
+    it("says so when a directory that already exists does not take the backup's attributes", async () => {
+      await buildTree();
+      const manifest = await backup();
+      const restored = join(work, 'restored');
+      await mkdir(join(restored, 'inbox'), { recursive: true });
+      const results = await restore(manifest, restored);
+      expect(results.ok).toBe(true);
+      expect(results.components[0]?.notes).toContainEqual(
+        expect.stringMatching(
+          /^not restored: the extended attributes and ACLs of the directory inbox, which existed in the destination/,
+        ),
+      );
+    });
+  });
+
   describe('FIFOs and symlinks that point outside the tree', () => {
     it('gives back a FIFO and symlinks to outside paths, as links, writing nothing through them', async () => {
       const outside = join(work, 'outside');

@@ -110,7 +110,10 @@ async function bash(script: string, cwd: string, env: Record<string, string>): P
   }
 }
 
-/** Every entry under `root`: type, mode, owner, mtime (ns) and content (or link target). */
+/**
+ * Every entry under `root`: type, mode, owner, mtime (ns) and content (or link target), then
+ * the extended attributes and ACLs of all of them.
+ */
 async function treeOf(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true });
   const lines: string[] = [];
@@ -129,6 +132,19 @@ async function treeOf(root: string): Promise<string[]> {
       lines.push(`${common} file ${info.size} ${sha} ${mtime}`);
     }
   }
+  const { stdout } = await run(
+    'getfattr',
+    ['--recursive', '--physical', '--no-dereference', '--dump', '--match=-', '--encoding=hex', '.'],
+    { cwd: root },
+  );
+  // `path name=value` lines, sorted: getfattr lists in directory order, which differs.
+  let file = '';
+  const attributes: string[] = [];
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('# file: ')) file = line.slice('# file: '.length);
+    else if (line !== '') attributes.push(`${file} ${line}`);
+  }
+  lines.push(...attributes.sort());
   return lines;
 }
 
@@ -262,6 +278,11 @@ describe('restoring by hand with the documented commands', () => {
     await chmod(join(uploads, 'with space.txt'), 0o600);
     await chmod(join(uploads, 'bin/run.sh'), 0o755);
     await chmod(join(uploads, 'empty'), 0o700);
+    // Extended attributes, ACLs and a file capability, which the documented tar command gives back.
+    await run('setfattr', ['-n', 'user.origin', '-v', 'upload', join(uploads, 'a.txt')]);
+    await run('setfacl', ['-m', 'u:1234:r', join(uploads, 'with space.txt')]);
+    await run('setfacl', ['-d', '-m', 'u:1234:rx', join(uploads, 'nested')]);
+    await run('setcap', ['cap_net_bind_service+ep', join(uploads, 'bin/run.sh')]);
     await utimes(
       join(uploads, 'a.txt'),
       new Date('2020-02-02T02:02:02Z'),

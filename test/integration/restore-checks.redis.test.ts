@@ -67,6 +67,12 @@ describe('restore checks asked of a worker', () => {
       ran: true,
       where: `on the worker ${workerName()}`,
       problems: [],
+      // What the worker's writability check of the directory destination covered.
+      checked: [
+        expect.stringMatching(
+          /^`restored`: .*\/restored does not exist yet; .*, where it is created, can be written$/,
+        ),
+      ],
     });
   });
 

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { DirectoryTargetConfig } from '../../config/schema.ts';
 import { BackupError } from '../../core/errors.ts';
 import { displayFileName, encodeFileName } from '../../core/file-names.ts';
-import { refusedEntryBecause } from '../../tar/entry-kinds.ts';
+import { refusedEntryBecause, TAR_ATTRIBUTE_OPTIONS } from '../../tar/entry-kinds.ts';
 import { tarEntryTap } from '../../tar/tar-entries.ts';
 import { TreeFigureCounter } from '../../tar/tree-figures.ts';
 import type { ComponentWarning } from '../manifest.ts';
@@ -29,7 +29,7 @@ const TAR_RECORD = 10_240;
 /**
  * A directory tree as a tar stream. The tree is walked here (symlinks kept as links, never
  * followed) so include/exclude globs decide exactly which entries go in; GNU tar then archives
- * that list, keeping modes, mtimes and numeric owners.
+ * that list, keeping modes, mtimes, numeric owners, extended attributes and ACLs.
  */
 export class DirectorySource implements BackupSource {
   readonly kind = 'directory';
@@ -84,6 +84,8 @@ export class DirectorySource implements BackupSource {
         // Holes stay holes: only a sparse file's data is stored, and it comes back sparse.
         '--sparse',
         '--sparse-version=1.0',
+        // Extended attributes of every namespace (file capabilities too) and POSIX ACLs.
+        ...TAR_ATTRIBUTE_OPTIONS,
         // Positional: these must come before --files-from to apply to the names it reads.
         '--no-recursion',
         '--null',
@@ -155,6 +157,7 @@ export class DirectorySource implements BackupSource {
             exclude: [...this.config.exclude],
             counts: 'archive',
             ...counter.figures,
+            ...counter.attributes,
           },
           tools: { tar: gnuTarVersion(tarVersion) },
           warnings: [...leftOut, ...complaints.warnings()],

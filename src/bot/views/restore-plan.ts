@@ -66,12 +66,13 @@ export function uncheckedText(unchecked: UncheckedRestore): string {
 }
 
 /** Where a restore's checks ran, for people: `Checked on the worker …, where restores run: …`. */
-function checkedText(where: string): string {
+function checkedText(where: string, checked: readonly string[] = []): string {
   const what =
     'age identities, tools, the destinations and their privileges, staging space: nothing found that would make it fail';
+  const also = checked.length > 0 ? ` ${checked.join('; ')}.` : '';
   return where === 'here'
-    ? `Checked in this process, which runs the restore itself while no worker serves the queue: ${what}.`
-    : `Checked ${where}, where restores run: ${what}.`;
+    ? `Checked in this process, which runs the restore itself while no worker serves the queue: ${what}.${also}`
+    : `Checked ${where}, where restores run: ${what}.${also}`;
 }
 
 /**
@@ -138,7 +139,7 @@ export function restorePlanMessage(
     });
   }
   if (check?.ran && problems.length === 0) {
-    blocks.push({ type: 'context', text: checkedText(check.where) });
+    blocks.push({ type: 'context', text: checkedText(check.where, check.checked) });
   }
   return { text: `Restore plan (dry run) for ${summary}: nothing was changed`, blocks };
 }

@@ -13,12 +13,14 @@ import { LifeboatError, messageOf, RestoreError } from '../../core/errors.ts';
 import { formatBytes, plural } from '../../core/format.ts';
 import { randomSuffix } from '../../core/ids.ts';
 import { type CheckedArchive, checkTarFile } from '../../tar/archive-check.ts';
+import { TAR_ATTRIBUTE_OPTIONS } from '../../tar/entry-kinds.ts';
 import type {
   ComponentRestorer,
   RestoreDestination,
   RestoreInput,
   RestoreResult,
 } from '../component-restorer.ts';
+import { attributesNotSet, TarAttributeComplaints } from '../directory/attribute-notes.ts';
 import { placeTree, planPlacement } from '../directory/place-tree.ts';
 import {
   EXTRACTED,
@@ -69,6 +71,11 @@ class TreeMismatch extends Error {
  *
  * Owners: tar's own rule. Run as root, files get the numeric owners they had (so the service
  * that owns them can read them again); run as anyone else, they belong to that user.
+ *
+ * Extended attributes and ACLs: tar sets those of every entry it creates. Those it may not set
+ * (a file capability, `trusted.*`, when not run as root) and those of directories that existed
+ * already (merged, so only their mode, owner and times are set) are named in the result's notes,
+ * never dropped quietly.
  */
 export class DirectoryRestorer implements ComponentRestorer {
   readonly kind = 'directory';
@@ -85,10 +92,16 @@ export class DirectoryRestorer implements ComponentRestorer {
       ? `${plural(source.files, 'file')} and ${plural(source.directories, 'directory', 'directories')}`
       : 'the archived files';
     const missing = warningsOf(component).filter((w) => w.kind === 'incomplete').length;
+    const privileged = source?.privilegedXattrs ?? 0;
     return [
       `extract ${what} into a private directory inside ${path} (created if missing), check them against the manifest, then move them into place`,
       'files in the backup replace those at the same paths; other files there are left as they are',
       'refused before anything is written if an entry would land outside the destination; if anything fails, the destination is put back as it was',
+      ...(privileged > 0
+        ? [
+            `${plural(privileged, 'entry', 'entries')} ${privileged === 1 ? 'carries' : 'carry'} extended attributes only root can set back (file capabilities, trusted.*): a worker not running as root restores ${privileged === 1 ? 'it' : 'them'} without those and says so`,
+          ]
+        : []),
       ...(missing > 0
         ? [
             `this backup is incomplete: ${plural(missing, 'thing')} the directory held ${missing === 1 ? 'is' : 'are'} not in it, or not whole, and will not come back (\`/backup show\` lists them)`,
@@ -133,7 +146,7 @@ export class DirectoryRestorer implements ComponentRestorer {
       await undo.started({ kind: 'directory', workDirectory: work });
 
       progress(`extracting ${plural(archive.files, 'file')} into a private directory`);
-      await this.extract(input.stagedFile, join(work, EXTRACTED), signal);
+      const notSet = await this.extract(input.stagedFile, join(work, EXTRACTED), signal);
       progress('comparing what was extracted with the manifest');
       const extracted = await checkTreeOnDisk(component, join(work, EXTRACTED), archive);
       if (!extracted.every((c) => c.ok)) throw new TreeMismatch(extracted);
@@ -150,7 +163,8 @@ export class DirectoryRestorer implements ComponentRestorer {
       // Said before the journal goes: a sweep that finds no journal knows it was rolled back.
       await undo.ended('restored');
       await rm(work, { recursive: true, force: true });
-      return { tools, checks, ok: true, destinationState: 'restored' };
+      const notes = attributesNotSet(notSet, archive.entries, placements);
+      return { tools, checks, ok: true, destinationState: 'restored', notes };
     } catch (error) {
       journal?.close();
       progress('putting the destination back as it was');
@@ -174,7 +188,12 @@ export class DirectoryRestorer implements ComponentRestorer {
     }
   }
 
-  private async extract(archive: string, into: string, signal: AbortSignal): Promise<void> {
+  /** Extracts `archive` into `into`; returns what tar said of attributes it could not set. */
+  private async extract(
+    archive: string,
+    into: string,
+    signal: AbortSignal,
+  ): Promise<TarAttributeComplaints> {
     const child = spawn(
       this.tar,
       [
@@ -184,9 +203,14 @@ export class DirectoryRestorer implements ComponentRestorer {
         '--numeric-owner',
         // Modes as archived, not reduced by the worker's umask.
         '--preserve-permissions',
+        // Extended attributes of every namespace and ACLs, as the backup archived them.
+        ...TAR_ATTRIBUTE_OPTIONS,
       ],
+      // C locale: tar's warnings about attributes are read.
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
     );
+    const complaints = new TarAttributeComplaints();
+    const read = complaints.read(child.stderr);
     const stderr = new StderrTail(child.stderr);
     const stop = () => child.kill('SIGTERM');
     signal.addEventListener('abort', stop, { once: true });
@@ -200,6 +224,8 @@ export class DirectoryRestorer implements ComponentRestorer {
           `tar ${why} extracting the backup: ${stderr.lines(8).join('\n') || 'no output on stderr'}`,
         );
       }
+      await read;
+      return complaints;
     } finally {
       signal.removeEventListener('abort', stop);
     }

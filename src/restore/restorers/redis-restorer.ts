@@ -78,6 +78,38 @@ export class RedisRestorer implements ComponentRestorer {
     ];
   }
 
+  /**
+   * Refuses before anything is staged what the restore would refuse: a destination database
+   * that holds keys. (A destination that cannot be reached is the dry run's own check.)
+   */
+  async preflight(component: ManifestComponent, destination: RestoreDestination): Promise<void> {
+    redisSourceOf(component);
+    const target = destinationUrl(destination);
+    const client = new Redis({
+      ...oneShotRedisOptions(target, 'lifeboat restore check'),
+      connectTimeout: 3_000,
+    });
+    let lastError: unknown;
+    client.on('error', (error) => {
+      lastError = error;
+    });
+    const label = `${destination.name} (${target.safeUrl})`;
+    try {
+      try {
+        await client.connect();
+      } catch (error) {
+        throw new RestoreError(
+          'redis_unreachable',
+          `cannot reach the redis target ${label}: ${redactPasswords(messageOf(lastError ?? error), target.password)}`,
+          { cause: lastError ?? error, destination: 'unchanged' },
+        );
+      }
+      await assertEmpty(client, label, target.db);
+    } finally {
+      client.disconnect();
+    }
+  }
+
   async restore(input: RestoreInput): Promise<RestoreResult> {
     const undo = input.undo ?? NO_UNDO_RECORDER;
     const journal: { current?: RedisRestoreJournal } = {};
@@ -135,14 +167,7 @@ export class RedisRestorer implements ComponentRestorer {
           { cause: lastError ?? error, destination: 'unchanged' },
         );
       }
-      const present = await client.dbsize();
-      if (present > 0) {
-        throw new RestoreError(
-          'restore_target_not_empty',
-          `${label} db ${target.db} holds ${present} keys: a redis restore goes into an empty database. Flush it first (FLUSHDB on db ${target.db}) or restore into another target or db`,
-          { destination: 'unchanged' },
-        );
-      }
+      await assertEmpty(client, label, target.db);
 
       input.onProgress?.(`${component.name}: loading the snapshot`);
       try {
@@ -465,6 +490,18 @@ function destinationUrl(destination: RestoreDestination): RedisUrl {
       {
         cause: error,
       },
+    );
+  }
+}
+
+/** Refuses a destination database that holds keys: a redis restore goes into an empty one. */
+async function assertEmpty(client: Redis, label: string, db: number): Promise<void> {
+  const present = await client.dbsize();
+  if (present > 0) {
+    throw new RestoreError(
+      'restore_target_not_empty',
+      `${label} db ${db} holds ${present} keys: a redis restore goes into an empty database. Flush it first (FLUSHDB on db ${db}) or restore into another target or db`,
+      { destination: 'unchanged' },
     );
   }
 }

@@ -1,7 +1,7 @@
 import { compareTreeFigures } from '../../backup/directory-figures.ts';
 import { BackupError, LifeboatError } from '../../core/errors.ts';
 import { plural } from '../../core/format.ts';
-import { checkTarEntries } from '../../tar/archive-check.ts';
+import { type CheckedArchive, checkTarEntries } from '../../tar/archive-check.ts';
 import { type TarEntry, TarParser } from '../../tar/tar-parser.ts';
 import { feedTool } from '../feed-tool.ts';
 import { describeExit, type StructureCheck, type StructureCheckInput } from './structure-check.ts';
@@ -57,7 +57,7 @@ export async function checkTarArchive(input: StructureCheckInput): Promise<Struc
   } catch (error) {
     throw archiveError(context, error);
   }
-  const { files, directories, bytes } = figures;
+  const { files, directories, bytes, attributes } = figures;
   const source = component.source;
   if (source.kind === 'directory') {
     const mismatches = compareTreeFigures(source, figures).filter((check) => !check.ok);
@@ -75,11 +75,21 @@ export async function checkTarArchive(input: StructureCheckInput): Promise<Struc
     checked: [
       `tar listing: ${plural(files, 'file')}, ${plural(directories, 'directory', 'directories')}`,
       'every entry is one a restore extracts',
+      ...(attributes.xattrs + attributes.acls > 0 ? [attributeLine(attributes)] : []),
     ],
     notChecked: [],
     figures: { files, directories, bytes },
     rawBytes: fed.inputBytes,
   };
+}
+
+/** `3 entries with extended attributes (1 only root can set back), 2 with POSIX ACLs`. */
+function attributeLine(attributes: CheckedArchive['attributes']): string {
+  const privileged =
+    attributes.privilegedXattrs > 0
+      ? ` (${attributes.privilegedXattrs} only root can set back)`
+      : '';
+  return `${plural(attributes.xattrs, 'entry', 'entries')} with extended attributes${privileged}, ${attributes.acls} with POSIX ACLs`;
 }
 
 /** A malformed or unsafe archive, named with its component. */
