@@ -21,6 +21,8 @@ function lastJson(stdout: string): Record<string, unknown> {
  * The whole encrypted path through the real CLI and the worker: the config's recipients encrypt,
  * the environment's identities open, and a rotated key leaves older backups readable.
  */
+// Each test runs a dozen real CLI processes one after another (each starts, migrates, runs its
+// in-process worker and stops): a minute is not always enough on a loaded 2-core machine.
 describe('encrypted backups on the command line', () => {
   let sandbox: LifeboatSandbox | undefined;
   let dir: string;
@@ -140,7 +142,7 @@ profiles:
     expect(restored.code, restored.stderr).toBe(0);
     expect(lastJson(restored.stdout)).toMatchObject({ status: 'completed' });
     expect(await tableChecksums(staging)).toEqual(await tableChecksums(sandbox?.sourceDb ?? ''));
-  });
+  }, 180_000);
 
   it('refuses, before anyone is asked to approve, a restore that no identity here can open', async () => {
     const created = await runLifeboat(['backup', 'create', '--json'], { cwd: dir, env });
@@ -178,5 +180,5 @@ profiles:
     });
     expect(able.code).toBe(0);
     expect(lastJson(able.stdout)).toMatchObject({ status: 'ok', needsApproval: true });
-  });
+  }, 180_000);
 });
