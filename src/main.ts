@@ -1,6 +1,7 @@
 import { commands } from '../commands/index.ts';
 import { createSystemStatus } from './app/system-status.ts';
 import { createApprovals } from './approvals/approvals-service.ts';
+import { type AuditKeyring, readAuditKeys } from './audit/audit-keys.ts';
 import { createDispatcher, type Dispatcher } from './bot/dispatcher.ts';
 import type { Services } from './bot/services.ts';
 import { databaseExists } from './catalog/ensure-database.ts';
@@ -131,11 +132,14 @@ async function openCatalogOf(
   databaseUrl: string,
   store: BackupStore,
   note: (line: string) => void,
+  auditKeys: AuditKeyring,
 ): Promise<Catalog> {
-  if (await databaseExists(withDefaultUser(databaseUrl))) return openCatalog(databaseUrl);
+  if (await databaseExists(withDefaultUser(databaseUrl))) {
+    return openCatalog(databaseUrl, { auditKeys });
+  }
   const survey = await surveyStore({ store, known: async () => new Set(), maxObjects: 200 });
   if (survey.unknown.length > 0) throw catalogMissing(databaseUrl, survey);
-  const catalog = await openCatalog(databaseUrl);
+  const catalog = await openCatalog(databaseUrl, { auditKeys });
   note(
     `catalog: created the database ${redactUrl(databaseUrl)}, which did not exist (the store ${survey.store} holds no backups yet)`,
   );
@@ -153,11 +157,12 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const rawEnv = options.env ?? process.env;
   const loaded = loadConfig({ path: options.configPath, env: rawEnv });
   const env = readEnvironment(rawEnv);
+  const auditKeys = readAuditKeys(rawEnv);
   const logger =
     options.logger ??
     createLogger({
       level: rawEnv.LOG_LEVEL ?? options.defaultLogLevel ?? env.logLevel,
-      secrets: [...loaded.secrets, ...environmentSecrets(env)],
+      secrets: [...loaded.secrets, ...environmentSecrets(env), ...auditKeys.secrets],
       destination: options.logDestination,
     });
   const note = options.onStartupNote ?? ((line: string) => logger.info(line));
@@ -171,7 +176,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   let catalog: Catalog;
   try {
     await checkStores(stores);
-    catalog = await openCatalogOf(env.databaseUrl, stores.primary, note);
+    catalog = await openCatalogOf(env.databaseUrl, stores.primary, note, auditKeys);
   } catch (error) {
     closeStores(stores);
     throw error;
