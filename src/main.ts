@@ -21,6 +21,7 @@ import { seedDemoTargets } from './demo/seed-demo.ts';
 import { createBackupJobs } from './jobs/backup-jobs.ts';
 import { type InterruptedWorkSweep, sweepInterruptedWork } from './jobs/interrupted-work.ts';
 import { createJobJournal } from './jobs/job-journal.ts';
+import { createAuditCheckpointProcessor } from './jobs/processors/audit-checkpoint-processor.ts';
 import { createBackupProcessor } from './jobs/processors/backup-processor.ts';
 import { createPruneProcessor } from './jobs/processors/prune-processor.ts';
 import { createRestoreCheckProcessor } from './jobs/processors/restore-check-processor.ts';
@@ -40,6 +41,7 @@ import { checkPostgres, checkRedis } from './preflight.ts';
 import { recoverDestination } from './restore/recover-destination.ts';
 import { gatherRestoreFacts } from './restore/restore-facts.ts';
 import { sweepRestoreLeftovers } from './restore/restorers/postgres/sweep-leftovers.ts';
+import { syncAuditCheckpointSchedule } from './schedule/audit-checkpoint-schedule.ts';
 import { syncBackupSchedules } from './schedule/backup-schedules.ts';
 import { sweepStaging } from './staging/staging-area.ts';
 import type { BackupStore } from './storage/backup-store.ts';
@@ -117,7 +119,7 @@ export interface App {
    * them at start-up stops.
    */
   watchForWorkers(intervalMs?: number): WorkerWatch;
-  /** Makes the queue's schedules match the config. */
+  /** Makes the queue's schedules match the config (backups, and audit checkpoints). */
   syncSchedules(): Promise<{ scheduled: string[]; removed: string[] }>;
   close(): Promise<void>;
 }
@@ -286,6 +288,10 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         afterCompleted: (payload) => retention.afterBackup(payload),
       }),
       'scheduled-backup': createScheduledBackupProcessor(backupJobs),
+      'audit-checkpoint': createAuditCheckpointProcessor({
+        audit: catalog.audit,
+        stores: [store, ...stores.replicas],
+      }),
       restore: createRestoreProcessor({
         config,
         catalog,
@@ -418,7 +424,11 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
           logger,
           ...(intervalMs ? { intervalMs } : {}),
         }),
-      syncSchedules: () => syncBackupSchedules(queue, config),
+      async syncSchedules() {
+        const synced = await syncBackupSchedules(queue, config);
+        await syncAuditCheckpointSchedule(queue, config);
+        return synced;
+      },
       async close() {
         await Promise.all([...workers].map((w) => w.close()));
         await workSweep?.stop();

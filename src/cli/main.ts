@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { commands } from '../../commands/index.ts';
 import { type ApprovalSweeper, startApprovalSweeper } from '../approvals/approval-sweeper.ts';
 import { readAuditKeys } from '../audit/audit-keys.ts';
+import { postAuditCheckpoints } from '../bot/audit-checkpoint-alerts.ts';
 import { restoreExecutions } from '../bot/restore-executions.ts';
 import { approvalRequestMessage } from '../bot/views/approval-request.ts';
 import { openCatalog } from '../catalog/open-catalog.ts';
@@ -300,6 +301,13 @@ function sweepApprovals(app: App, adapter?: ChatAdapter): ApprovalSweeper {
 async function attachConsole(app: App, user: string, stdoutClosed: AbortSignal): Promise<number> {
   const adapter = new ConsoleAdapter({ input: process.stdin, output: process.stdout, user });
   const sweeper = sweepApprovals(app, adapter);
+  // The console is the alerts channel here: it prints each scheduled audit checkpoint.
+  const stopCheckpoints = postAuditCheckpoints({
+    events: app.queue.events,
+    adapter,
+    channel: app.loaded.config.chat.channels.alerts?.console ?? 'console',
+    onError: (error) => app.logger.warn({ err: error }, 'could not post an audit checkpoint'),
+  });
   const codes: number[] = [];
   await adapter.start(async (event) => {
     if (event.kind === 'command' || event.kind === 'action') {
@@ -330,6 +338,7 @@ async function attachConsole(app: App, user: string, stdoutClosed: AbortSignal):
     },
   );
   await adapter.done;
+  stopCheckpoints();
   await sweeper.stop();
   if (process.stdin.isTTY === true) return 0;
   if (adapter.invalidLines > 0) codes.push(2);
