@@ -316,6 +316,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         retention: catalog.retention,
         stores: [store, ...stores.replicas],
         claims: catalog.backupClaims,
+        audit: catalog.audit,
       }),
       verify: createVerifyProcessor({
         catalog,

@@ -9,6 +9,7 @@ import { auditEvent } from '../../../src/audit/audit-recorder.ts';
 import { readCheckpoints } from '../../../src/audit/checkpoint-store.ts';
 import { verifyAuditLog } from '../../../src/audit/verify-audit.ts';
 import { postAuditCheckpoints } from '../../../src/bot/audit-checkpoint-alerts.ts';
+import { surveyStore } from '../../../src/catalog/store-survey.ts';
 import type { ChatMessage } from '../../../src/chat/message.ts';
 import { createAuditCheckpointProcessor } from '../../../src/jobs/processors/audit-checkpoint-processor.ts';
 import type { JobContext } from '../../../src/jobs/worker.ts';
@@ -92,6 +93,22 @@ describe('the scheduled audit checkpoint', () => {
     await expect(process({ kind: 'audit-checkpoint' }, context)).rejects.toThrow(
       'the audit checkpoint of entry 1 could not be written to any store',
     );
+  });
+});
+
+describe('checkpoints beside the backups in a store', () => {
+  it('are not taken for backups by the survey that start-up and catalog rebuild make', async () => {
+    const audit = new InMemoryAudit();
+    await append(audit, 1);
+    const store = new LocalBackupStore({ root: join(dir, 'store') });
+    await createAuditCheckpointProcessor({ audit, stores: [store] })(
+      { kind: 'audit-checkpoint' },
+      context,
+    );
+    expect(await readCheckpoints([store])).toHaveLength(1);
+    const survey = await surveyStore({ store, known: async () => new Set() });
+    expect(survey.unknown).toEqual([]);
+    expect(survey.seen).toBe(0);
   });
 });
 
