@@ -1,6 +1,7 @@
 import { commands } from '../commands/index.ts';
 import { createSystemStatus } from './app/system-status.ts';
 import { createApprovals } from './approvals/approvals-service.ts';
+import { type AuditKeyring, readAuditKeys } from './audit/audit-keys.ts';
 import { createDispatcher, type Dispatcher } from './bot/dispatcher.ts';
 import type { Services } from './bot/services.ts';
 import { databaseExists } from './catalog/ensure-database.ts';
@@ -20,6 +21,7 @@ import { seedDemoTargets } from './demo/seed-demo.ts';
 import { createBackupJobs } from './jobs/backup-jobs.ts';
 import { type InterruptedWorkSweep, sweepInterruptedWork } from './jobs/interrupted-work.ts';
 import { createJobJournal } from './jobs/job-journal.ts';
+import { createAuditCheckpointProcessor } from './jobs/processors/audit-checkpoint-processor.ts';
 import { createBackupProcessor } from './jobs/processors/backup-processor.ts';
 import { createPruneProcessor } from './jobs/processors/prune-processor.ts';
 import { createRestoreCheckProcessor } from './jobs/processors/restore-check-processor.ts';
@@ -39,6 +41,7 @@ import { checkPostgres, checkRedis } from './preflight.ts';
 import { recoverDestination } from './restore/recover-destination.ts';
 import { gatherRestoreFacts } from './restore/restore-facts.ts';
 import { sweepRestoreLeftovers } from './restore/restorers/postgres/sweep-leftovers.ts';
+import { syncAuditCheckpointSchedule } from './schedule/audit-checkpoint-schedule.ts';
 import { syncBackupSchedules } from './schedule/backup-schedules.ts';
 import { sweepStaging } from './staging/staging-area.ts';
 import type { BackupStore } from './storage/backup-store.ts';
@@ -116,7 +119,7 @@ export interface App {
    * them at start-up stops.
    */
   watchForWorkers(intervalMs?: number): WorkerWatch;
-  /** Makes the queue's schedules match the config. */
+  /** Makes the queue's schedules match the config (backups, and audit checkpoints). */
   syncSchedules(): Promise<{ scheduled: string[]; removed: string[] }>;
   close(): Promise<void>;
 }
@@ -131,11 +134,14 @@ async function openCatalogOf(
   databaseUrl: string,
   store: BackupStore,
   note: (line: string) => void,
+  auditKeys: AuditKeyring,
 ): Promise<Catalog> {
-  if (await databaseExists(withDefaultUser(databaseUrl))) return openCatalog(databaseUrl);
+  if (await databaseExists(withDefaultUser(databaseUrl))) {
+    return openCatalog(databaseUrl, { auditKeys });
+  }
   const survey = await surveyStore({ store, known: async () => new Set(), maxObjects: 200 });
   if (survey.unknown.length > 0) throw catalogMissing(databaseUrl, survey);
-  const catalog = await openCatalog(databaseUrl);
+  const catalog = await openCatalog(databaseUrl, { auditKeys });
   note(
     `catalog: created the database ${redactUrl(databaseUrl)}, which did not exist (the store ${survey.store} holds no backups yet)`,
   );
@@ -153,11 +159,12 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const rawEnv = options.env ?? process.env;
   const loaded = loadConfig({ path: options.configPath, env: rawEnv });
   const env = readEnvironment(rawEnv);
+  const auditKeys = readAuditKeys(rawEnv);
   const logger =
     options.logger ??
     createLogger({
       level: rawEnv.LOG_LEVEL ?? options.defaultLogLevel ?? env.logLevel,
-      secrets: [...loaded.secrets, ...environmentSecrets(env)],
+      secrets: [...loaded.secrets, ...environmentSecrets(env), ...auditKeys.secrets],
       destination: options.logDestination,
     });
   const note = options.onStartupNote ?? ((line: string) => logger.info(line));
@@ -171,7 +178,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   let catalog: Catalog;
   try {
     await checkStores(stores);
-    catalog = await openCatalogOf(env.databaseUrl, stores.primary, note);
+    catalog = await openCatalogOf(env.databaseUrl, stores.primary, note, auditKeys);
   } catch (error) {
     closeStores(stores);
     throw error;
@@ -281,6 +288,10 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         afterCompleted: (payload) => retention.afterBackup(payload),
       }),
       'scheduled-backup': createScheduledBackupProcessor(backupJobs),
+      'audit-checkpoint': createAuditCheckpointProcessor({
+        audit: catalog.audit,
+        stores: [store, ...stores.replicas],
+      }),
       restore: createRestoreProcessor({
         config,
         catalog,
@@ -305,6 +316,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         retention: catalog.retention,
         stores: [store, ...stores.replicas],
         claims: catalog.backupClaims,
+        audit: catalog.audit,
       }),
       verify: createVerifyProcessor({
         catalog,
@@ -413,7 +425,11 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
           logger,
           ...(intervalMs ? { intervalMs } : {}),
         }),
-      syncSchedules: () => syncBackupSchedules(queue, config),
+      async syncSchedules() {
+        const synced = await syncBackupSchedules(queue, config);
+        await syncAuditCheckpointSchedule(queue, config);
+        return synced;
+      },
       async close() {
         await Promise.all([...workers].map((w) => w.close()));
         await workSweep?.stop();

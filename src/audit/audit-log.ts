@@ -1,8 +1,17 @@
 /**
  * The audit log's model: every command, approval request, vote, refusal, execution and outcome
  * becomes one entry. Entries form a hash chain (each holds the hash of the one before), so an
- * edit, a deletion or a reordering breaks the chain where it happened.
+ * edit, a deletion or a reordering breaks the chain where it happened. With an audit key the
+ * chain is keyed (HMAC-SHA256, the key outside the catalog), so that whoever can write the
+ * catalog cannot recompute it; checkpoints of its head kept outside the catalog show the tail
+ * being cut off.
  */
+
+/**
+ * How an entry is chained: `sha256` (no key: detects accidents and edits by someone who does
+ * not recompute the chain) or `hmac-sha256` (with the key named by `keyId`).
+ */
+export type ChainScheme = 'sha256' | 'hmac-sha256';
 
 /** What happened, as the code that saw it reports it. */
 export interface AuditEvent {
@@ -39,7 +48,11 @@ export interface AuditEntry extends AuditEvent {
   readonly at: Date;
   /** The hash of the entry before (64 zeros for the first). */
   readonly prevHash: string;
-  /** sha256 (hex) over `prevHash` and this entry's fields; see `hash-chain.ts`. */
+  /** How `hash` was computed: plain sha256, or HMAC-SHA256 under the key `keyId`. */
+  readonly scheme: ChainScheme;
+  /** The id of the key that chained the entry (a short hash of it); null for `sha256`. */
+  readonly keyId: string | null;
+  /** sha256 or HMAC-SHA256 (hex) over `prevHash` and this entry's fields; see `hash-chain.ts`. */
   readonly hash: string;
 }
 
@@ -49,19 +62,22 @@ export interface AuditLog {
 }
 
 /** The result of checking the chain from the first entry to the last. */
-export type AuditVerification =
-  | {
-      readonly ok: true;
-      readonly entries: number;
-      /** The last entry's hash: keep it elsewhere to detect the tail being cut off later. */
-      readonly headHash: string | null;
-    }
-  | {
-      readonly ok: false;
-      /** Entries checked before the break. */
-      readonly entries: number;
-      /** The seq where the chain first breaks (the entry that no longer fits). */
-      readonly brokenAt: number;
-      /** What is wrong there, for people: edited, missing entries, reordered. */
-      readonly problem: string;
-    };
+export interface AuditVerification {
+  /** The chain is intact (and every entry could be checked). */
+  readonly ok: boolean;
+  /** Entries checked (before the break, when there is one). */
+  readonly entries: number;
+  /** The last entry checked: seq, hash and time; null when none was. */
+  readonly head: { readonly seq: number; readonly hash: string; readonly at: Date } | null;
+  /** Entries chained with a key, and without one (sha256). */
+  readonly keyed: number;
+  readonly unkeyed: number;
+  /** The seq of the last entry chained without a key, when there is one. */
+  readonly lastUnkeyedSeq: number | null;
+  /** The key new entries are chained with, or null: the log is unkeyed from now on. */
+  readonly currentKeyId: string | null;
+  /** The seq where the chain first breaks (the entry that no longer fits), when it does. */
+  readonly brokenAt?: number;
+  /** What is wrong there, for people: edited, missing entries, reordered, unknown key. */
+  readonly problem?: string;
+}

@@ -1,15 +1,20 @@
 import { createHash } from 'node:crypto';
+import { type AuditKey, type AuditKeyring, NO_AUDIT_KEYS } from './audit-keys.ts';
 import type { AuditEntry, AuditEvent, AuditVerification } from './audit-log.ts';
 
 /**
  * The audit log's hash chain, shared by the catalog and the in-memory log so both chain alike.
  *
- * Each entry's hash is sha256 (hex) over the canonical JSON of
- * `{seq, at, identity, platform, channel, action, command, args, requestId, outcome, detail,
- * prevHash}`, with `at` as an ISO 8601 string in milliseconds. Canonical JSON is JSON without
- * whitespace whose object keys are sorted (by UTF-16 code unit) at every depth: jsonb reorders
- * keys as it pleases, and a hash over the stored row must not depend on that. Anyone can
- * recompute the chain from `lifeboat audit export` with these rules alone.
+ * An entry chained without a key (`scheme` `sha256`) has as its hash sha256 (hex) over the
+ * canonical JSON of `{seq, at, identity, platform, channel, action, command, args, requestId,
+ * outcome, detail, prevHash}`, with `at` as an ISO 8601 string in milliseconds. An entry chained
+ * with a key (`hmac-sha256`) has as its hash HMAC-SHA256 (hex) under that key over the canonical
+ * JSON of the same fields plus `scheme` and `keyId`, so that neither can be changed either.
+ * Canonical JSON is JSON without whitespace whose object keys are sorted (by UTF-16 code unit)
+ * at every depth: jsonb reorders keys as it pleases, and a hash over the stored row must not
+ * depend on that. Anyone can recompute an unkeyed chain from `lifeboat audit export` with these
+ * rules alone; a keyed one needs the key as well, which is the point: whoever can write the
+ * catalog but does not hold the key cannot write entries that verify.
  */
 
 /** The `prevHash` of entry 1: there is no entry before it. */
@@ -67,7 +72,7 @@ interface Jsonable {
  * the hash itself, with the time as an ISO string.
  */
 export function hashedFields(entry: Omit<AuditEntry, 'hash'>): Record<string, unknown> {
-  return {
+  const fields: Record<string, unknown> = {
     seq: entry.seq,
     at: entry.at.toISOString(),
     identity: entry.identity,
@@ -81,12 +86,26 @@ export function hashedFields(entry: Omit<AuditEntry, 'hash'>): Record<string, un
     detail: entry.detail,
     prevHash: entry.prevHash,
   };
+  // Unkeyed entries hash as they always have, so that logs written before keys still verify.
+  if (entry.scheme !== 'sha256') {
+    fields.scheme = entry.scheme;
+    fields.keyId = entry.keyId;
+  }
+  return fields;
 }
 
-/** The hash `entry` must carry: sha256 hex over the canonical form of its fields. */
-export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
-  const hashed = hashedFields(entry);
-  return createHash('sha256').update(canonicalJson(hashed)).digest('hex');
+/**
+ * The hash `entry` must carry: sha256 hex over the canonical form of its fields, or, for a keyed
+ * entry, HMAC-SHA256 hex under `key` (which must be the entry's key).
+ * @throws Error for a keyed entry without its key: the caller looks the key up by `keyId`.
+ */
+export function entryHash(entry: Omit<AuditEntry, 'hash'>, key?: AuditKey): string {
+  const text = canonicalJson(hashedFields(entry));
+  if (entry.scheme === 'sha256') return createHash('sha256').update(text).digest('hex');
+  if (!key || key.id !== entry.keyId) {
+    throw new Error(`entry ${entry.seq} is keyed with ${entry.keyId}: its key is needed`);
+  }
+  return key.mac(text);
 }
 
 /**
@@ -98,7 +117,12 @@ export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
  * same reason a NUL character, which PostgreSQL text and jsonb cannot hold, is kept as U+FFFD:
  * an event is recorded whatever its text holds, never lost to a failing insert.
  */
-export function chainEntry(head: ChainHead | null, event: AuditEvent, now: Date): AuditEntry {
+export function chainEntry(
+  head: ChainHead | null,
+  event: AuditEvent,
+  now: Date,
+  key: AuditKey | null = null,
+): AuditEntry {
   const ms = Math.max(
     Math.floor(now.getTime()),
     head ? head.at.getTime() : Number.NEGATIVE_INFINITY,
@@ -116,8 +140,10 @@ export function chainEntry(head: ChainHead | null, event: AuditEvent, now: Date)
     outcome: storable(event.outcome),
     detail: asStored(event.detail),
     prevHash: head ? head.hash : GENESIS_HASH,
+    scheme: key ? ('hmac-sha256' as const) : ('sha256' as const),
+    keyId: key ? key.id : null,
   };
-  return { ...entry, hash: entryHash(entry) };
+  return { ...entry, hash: entryHash(entry, key ?? undefined) };
 }
 
 function asStored(
@@ -145,26 +171,63 @@ function nullableStorable(text: string | null): string | null {
  * - a gap in the numbers: entries were deleted;
  * - a `prevHash` that is not the hash of the entry before: entries were removed (and the rest
  *   renumbered), inserted or reordered;
- * - a hash that does not match the entry's fields: the entry was changed after it was written.
- * An edit that also recomputes the entry's hash breaks the link to the entry after it. Cutting
- * off the newest entries cannot be seen from inside: compare `headHash` with one kept elsewhere.
+ * - a hash that does not match the entry's fields: the entry was changed after it was written;
+ * - an unkeyed entry after a keyed one: a process appended without the key, or entries were
+ *   rewritten by someone without it (a keyed chain never goes back to plain sha256);
+ * - a keyed entry whose key `keys` does not hold: it cannot be checked.
+ * An edit that also recomputes the entry's hash breaks the link to the entry after it; with a
+ * keyed chain, it cannot be recomputed at all without the key. Cutting off the newest entries
+ * cannot be seen from inside: compare with the checkpoints kept elsewhere (`checkpoints.ts`).
  */
 export async function verifyChain(
   entries: AsyncIterable<AuditEntry> | Iterable<AuditEntry>,
+  keys: AuditKeyring = NO_AUDIT_KEYS,
+  onEntry?: (entry: AuditEntry) => void,
 ): Promise<AuditVerification> {
   let checked = 0;
+  let keyed = 0;
+  let lastUnkeyedSeq: number | null = null;
   let previous: AuditEntry | null = null;
+  const result = (extra: Partial<AuditVerification> & { ok: boolean }): AuditVerification => ({
+    entries: checked,
+    head: previous ? { seq: previous.seq, hash: previous.hash, at: previous.at } : null,
+    keyed,
+    unkeyed: checked - keyed,
+    lastUnkeyedSeq,
+    currentKeyId: keys.current?.id ?? null,
+    ...extra,
+  });
   for await (const entry of entries) {
-    const problem = brokenLink(previous, entry);
-    if (problem) return { ok: false, entries: checked, brokenAt: entry.seq, problem };
+    const problem = brokenLink(previous, entry, keys, keyed > 0);
+    if (problem) return result({ ok: false, brokenAt: entry.seq, problem });
     checked++;
+    if (entry.scheme === 'sha256') lastUnkeyedSeq = entry.seq;
+    else keyed++;
     previous = entry;
+    onEntry?.(entry);
   }
-  return { ok: true, entries: checked, headHash: previous ? previous.hash : null };
+  if (keys.current && previous?.scheme === 'sha256') {
+    // Else whoever can write the catalog could rewrite the keyed tail as plain sha256, or cut
+    // it off back to the entries from before the key, and leave a chain that checks.
+    return result({
+      ok: false,
+      brokenAt: previous.seq,
+      problem:
+        `the newest entry (${previous.seq}) is chained without a key although an audit key is ` +
+        'set: keyed entries after it were removed or rewritten without the key, or no process ' +
+        'holding the key has appended since it was set (`lifeboat audit checkpoint` appends one)',
+    });
+  }
+  return result({ ok: true });
 }
 
 /** What is wrong with `entry` following `previous` (null: it should be entry 1), if anything. */
-function brokenLink(previous: AuditEntry | null, entry: AuditEntry): string | null {
+function brokenLink(
+  previous: AuditEntry | null,
+  entry: AuditEntry,
+  keys: AuditKeyring,
+  keyedBefore: boolean,
+): string | null {
   const expected = previous ? previous.seq + 1 : 1;
   if (entry.seq > expected) {
     const missing =
@@ -187,8 +250,32 @@ function brokenLink(previous: AuditEntry | null, entry: AuditEntry): string | nu
       : 'entry 1 does not start the chain (its prev_hash is not 64 zeros): ' +
           'entries were removed, inserted or reordered';
   }
-  if (entryHash(entry) !== entry.hash) {
-    return `entry ${entry.seq} was changed after it was written (its hash does not match)`;
+  if (entry.scheme === 'sha256') {
+    if (keyedBefore) {
+      return (
+        `entry ${entry.seq} is chained without a key after keyed entries: it was rewritten by ` +
+        'someone without the audit key, or appended by a Lifeboat process started without ' +
+        'LIFEBOAT_AUDIT_KEY (every process must have it)'
+      );
+    }
+    if (entryHash(entry) !== entry.hash) {
+      return `entry ${entry.seq} was changed after it was written (its hash does not match)`;
+    }
+    return null;
+  }
+  const key = entry.keyId === null ? undefined : keys.byId(entry.keyId);
+  if (!key) {
+    return (
+      `entry ${entry.seq} is chained with the audit key ${entry.keyId ?? '(none recorded)'}, ` +
+      'which is not given here, so it cannot be checked: set it as LIFEBOAT_AUDIT_KEY or ' +
+      `add it to LIFEBOAT_AUDIT_PREVIOUS_KEYS (keys given: ${keys.ids.join(', ') || 'none'})`
+    );
+  }
+  if (entryHash(entry, key) !== entry.hash) {
+    return (
+      `entry ${entry.seq} was changed after it was written ` +
+      `(its keyed hash does not match under key ${key.id})`
+    );
   }
   return null;
 }

@@ -1,3 +1,4 @@
+import { type AuditKeyring, NO_AUDIT_KEYS } from '../audit/audit-keys.ts';
 import type { AuditEntry, AuditEvent, AuditLog, AuditVerification } from '../audit/audit-log.ts';
 import { type ChainHead, chainEntry, verifyChain } from '../audit/hash-chain.ts';
 import type { Database } from './database.ts';
@@ -19,8 +20,12 @@ export interface AuditRepository extends AuditLog {
   append(event: AuditEvent): Promise<AuditEntry>;
   /** The entries in seq order, read a page at a time: never the whole log in memory. */
   entries(options?: AuditEntriesOptions): AsyncIterable<AuditEntry>;
-  /** Checks the whole chain, streaming it; reports the first broken link. */
+  /** The last entry, or null when the log is empty. */
+  head(): Promise<AuditEntry | null>;
+  /** Checks the whole chain, streaming it, with the keys given; reports the first broken link. */
   verify(): Promise<AuditVerification>;
+  /** The keys entries are chained and checked with. */
+  readonly keys: AuditKeyring;
 }
 
 export interface AuditRepositoryOptions {
@@ -28,6 +33,8 @@ export interface AuditRepositoryOptions {
   readonly now?: () => Date;
   /** Entries read per query by `entries` and `verify`. @defaultValue 500 */
   readonly pageSize?: number;
+  /** The audit keys: new entries are chained with the current one. @defaultValue none */
+  readonly keys?: AuditKeyring;
 }
 
 /**
@@ -51,10 +58,12 @@ interface AuditRow {
   detail: Record<string, unknown> | null;
   prev_hash: string;
   hash: string;
+  scheme: 'sha256' | 'hmac-sha256';
+  key_id: string | null;
 }
 
 const COLUMNS =
-  'seq, at, identity, platform, channel, action, command, args, request_id, outcome, detail, prev_hash, hash';
+  'seq, at, identity, platform, channel, action, command, args, request_id, outcome, detail, prev_hash, hash, scheme, key_id';
 
 export function createAuditRepository(
   db: Database,
@@ -62,6 +71,7 @@ export function createAuditRepository(
 ): AuditRepository {
   const now = options.now ?? (() => new Date());
   const pageSize = options.pageSize ?? 500;
+  const keys = options.keys ?? NO_AUDIT_KEYS;
 
   async function* entries(query: AuditEntriesOptions = {}): AsyncGenerator<AuditEntry> {
     // Keyset paging on seq: each page is one short query, and appends in between are seen.
@@ -91,10 +101,10 @@ export function createAuditRepository(
         const head: ChainHead | null = last
           ? { seq: Number(last.seq), hash: last.hash, at: last.at }
           : null;
-        const entry = chainEntry(head, event, now());
+        const entry = chainEntry(head, event, now(), keys.current);
         await tx.query(
           `INSERT INTO audit_log (${COLUMNS})
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
           [
             entry.seq,
             entry.at,
@@ -109,15 +119,24 @@ export function createAuditRepository(
             jsonParameter(entry.detail),
             entry.prevHash,
             entry.hash,
+            entry.scheme,
+            entry.keyId,
           ],
         );
         return entry;
       });
     },
     entries,
-    verify() {
-      return verifyChain(entries());
+    async head() {
+      const [row] = await db.query<AuditRow>(
+        `SELECT ${COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1`,
+      );
+      return row ? toEntry(row) : null;
     },
+    verify() {
+      return verifyChain(entries(), keys);
+    },
+    keys,
   };
 }
 
@@ -141,5 +160,7 @@ function toEntry(row: AuditRow): AuditEntry {
     detail: row.detail,
     prevHash: row.prev_hash,
     hash: row.hash,
+    scheme: row.scheme,
+    keyId: row.key_id,
   };
 }

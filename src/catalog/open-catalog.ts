@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { ApprovalRepository } from '../approvals/approval-request.ts';
+import type { AuditKeyring } from '../audit/audit-keys.ts';
 import { withDefaultUser } from '../postgres/connection-url.ts';
 import { createApprovalRepository } from './approval-repository.ts';
 import { type AuditRepository, createAuditRepository } from './audit-repository.ts';
@@ -54,6 +55,8 @@ export interface OpenCatalogOptions {
   readonly applicationName?: string;
   /** Connections in the pool (target locks have their own). @defaultValue 10 */
   readonly poolSize?: number;
+  /** The keys the audit log is chained and checked with. @defaultValue none (plain sha256) */
+  readonly auditKeys?: AuditKeyring;
 }
 
 /** A connection attempt that gets no answer fails after this long instead of hanging start-up. */
@@ -106,7 +109,7 @@ export async function openCatalog(
     replicas: createReplicaRepository(db),
     restores: createRestoreRepository(db),
     approvals: createApprovalRepository(db),
-    audit: createAuditRepository(db),
+    audit: createAuditRepository(db, options.auditKeys ? { keys: options.auditKeys } : {}),
     async migrate() {
       return applyMigrations(db, await loadMigrations());
     },

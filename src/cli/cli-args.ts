@@ -18,7 +18,7 @@ export type CliArgs =
       readonly words: readonly string[];
       readonly json: boolean;
     }
-  | { readonly mode: 'audit-verify'; readonly json: boolean }
+  | { readonly mode: 'audit-verify' | 'audit-checkpoint'; readonly configPath?: string }
   /** `since`: only entries appended at or after it; null for the whole log. */
   | { readonly mode: 'audit-export'; readonly since: Date | null }
   | { readonly mode: 'unavailable'; readonly command: string }
@@ -27,7 +27,8 @@ export type CliArgs =
 /** CLI extras that later versions bring; they answer "not available yet" until then. */
 const LATER = ['runbook lint', 'slack manifest', 'discord register'];
 
-const AUDIT_USAGE = '`lifeboat audit` takes: audit verify [--json] | audit export [--since TIME]';
+const AUDIT_USAGE =
+  '`lifeboat audit` takes: audit verify [--json] | audit checkpoint [--json] | audit export [--since TIME]';
 
 /** The text of `lifeboat --help`, generated from the grammar. */
 export const CLI_USAGE = cliUsage(commands);
@@ -90,7 +91,7 @@ export function parseCliArgs(argv: readonly string[], now: Date = new Date()): C
       };
     }
     case 'audit':
-      return parseAuditArgs(words.slice(1), json, now);
+      return parseAuditArgs(words.slice(1), configPath, now);
     case 'console':
       if (words.length > 1)
         return { mode: 'error', message: '`lifeboat console` takes only --as USER' };
@@ -107,11 +108,20 @@ export function parseCliArgs(argv: readonly string[], now: Date = new Date()): C
   return { mode: 'command', configPath, words, json };
 }
 
-/** `audit verify` and `audit export [--since TIME]`; they need only the catalog. */
-function parseAuditArgs(words: readonly string[], json: boolean, now: Date): CliArgs {
+/**
+ * `audit verify`, `audit checkpoint` (the catalog, and the config for the stores that keep the
+ * checkpoints) and `audit export [--since TIME]` (the catalog only).
+ */
+function parseAuditArgs(
+  words: readonly string[],
+  configPath: string | undefined,
+  now: Date,
+): CliArgs {
   const [sub, ...rest] = words;
-  if (sub === 'verify') {
-    return rest.length ? { mode: 'error', message: AUDIT_USAGE } : { mode: 'audit-verify', json };
+  if (sub === 'verify' || sub === 'checkpoint') {
+    return rest.length
+      ? { mode: 'error', message: AUDIT_USAGE }
+      : { mode: sub === 'verify' ? 'audit-verify' : 'audit-checkpoint', configPath };
   }
   if (sub !== 'export') return { mode: 'error', message: AUDIT_USAGE };
   let since: Date | null = null;

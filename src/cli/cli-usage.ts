@@ -14,8 +14,14 @@ const SERVICES = `Services
                           (storage is the truth); reports incomplete backups (no
                           manifest) and with --clean-incomplete deletes those older than
                           1 h whose backup is not queued or running
-  audit verify [--json]   check the audit log's hash chain; reports the first entry that
-                          was changed, removed or reordered (exit 1 when broken)
+  audit verify [--json]   check the audit log's chain (keyed with LIFEBOAT_AUDIT_KEY, or
+                          plain sha256) and compare it with the checkpoints in the stores;
+                          reports entries changed, inserted, removed or reordered and a
+                          tail cut off behind a checkpoint (exit 1 on any finding)
+  audit checkpoint [--json]
+                          write the audit log's head (seq, hash, time, signed with the
+                          audit key) into every store now; the scheduler also does it
+                          every audit.checkpointEvery
   audit export [--since TIME]
                           the audit log as JSON lines on stdout, for a SIEM; TIME is an
                           ISO 8601 date or time (2026-11-22, 2026-11-22T10:00:00Z) or a

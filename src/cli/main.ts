@@ -1,8 +1,11 @@
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { commands } from '../../commands/index.ts';
 import { type ApprovalSweeper, startApprovalSweeper } from '../approvals/approval-sweeper.ts';
+import { readAuditKeys } from '../audit/audit-keys.ts';
+import { postAuditCheckpoints } from '../bot/audit-checkpoint-alerts.ts';
 import { restoreExecutions } from '../bot/restore-executions.ts';
 import { approvalRequestMessage } from '../bot/views/approval-request.ts';
 import { openCatalog } from '../catalog/open-catalog.ts';
@@ -18,10 +21,11 @@ import { quoteWords } from '../core/tokenize.ts';
 import { startHttpServer } from '../http/server.ts';
 import { type App, createApp } from '../main.ts';
 import { checkPostgres } from '../preflight.ts';
+import type { BackupStore } from '../storage/backup-store.ts';
 import { checkStores, closeStores, createStores } from '../storage/create-store.ts';
 import { checkWritable, makeDirectorySync } from '../storage/file-system-errors.ts';
 import { LIFEBOAT_VERSION } from '../version.ts';
-import { auditExport, auditVerify } from './audit-commands.ts';
+import { auditCheckpoint, auditExport, auditVerify } from './audit-commands.ts';
 import { CLI_USAGE, type CliArgs, exitCodeFor, parseCliArgs, wantsJson } from './cli-args.ts';
 import {
   type CliOutcome,
@@ -85,7 +89,13 @@ async function run(args: CliArgs, { json, out, stdoutClosed }: RunContext): Prom
     case 'catalog-rebuild':
       return await rebuild(args.configPath, args.cleanIncomplete, out);
     case 'audit-verify':
-      return await auditVerify(auditIo(stdoutClosed), json);
+      return await withAuditStores(args.configPath, (stores) =>
+        auditVerify({ ...auditIo(stdoutClosed), stores }, json),
+      );
+    case 'audit-checkpoint':
+      return await withAuditStores(args.configPath, (stores) =>
+        auditCheckpoint({ ...auditIo(stdoutClosed), stores }, json),
+      );
     case 'audit-export':
       return await auditExport(auditIo(stdoutClosed), args.since);
     case 'start':
@@ -144,10 +154,46 @@ function quietApp(
   });
 }
 
-/** The audit commands need only the catalog: `DATABASE_URL`, no config, no Redis. */
+/**
+ * The audit commands need the catalog (`DATABASE_URL`) and the audit keys from the
+ * environment; no Redis.
+ */
 function auditIo(stdoutClosed: AbortSignal) {
   const { databaseUrl } = readEnvironment(process.env);
-  return { databaseUrl, stdout: process.stdout, stderr: process.stderr, stdoutClosed };
+  const keys = readAuditKeys(process.env);
+  return {
+    databaseUrl,
+    keys,
+    user: osUser(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdoutClosed,
+  };
+}
+
+/**
+ * The stores that keep the audit checkpoints, from the config. Without a config file (none
+ * given, none at LIFEBOAT_CONFIG or ./lifeboat.yaml) the commands are told why there are none:
+ * `audit verify` then checks the chain alone, and says so. A config that exists must load.
+ */
+async function withAuditStores(
+  configPath: string | undefined,
+  work: (stores: readonly BackupStore[] | { unavailable: string }) => Promise<CliOutcome>,
+): Promise<CliOutcome> {
+  const requested = configPath ?? process.env.LIFEBOAT_CONFIG;
+  if (requested === undefined && !existsSync(resolve('lifeboat.yaml'))) {
+    return work({
+      unavailable:
+        'no configuration file (no --config, no LIFEBOAT_CONFIG, no ./lifeboat.yaml), so no store to read them from',
+    });
+  }
+  const { config } = loadConfig({ path: configPath, env: process.env });
+  const stores = createStores(config, process.cwd(), { env: process.env });
+  try {
+    return await work([stores.primary, ...stores.replicas]);
+  } finally {
+    closeStores(stores);
+  }
 }
 
 async function migrate(out: NodeJS.WritableStream): Promise<CliOutcome> {
@@ -255,6 +301,13 @@ function sweepApprovals(app: App, adapter?: ChatAdapter): ApprovalSweeper {
 async function attachConsole(app: App, user: string, stdoutClosed: AbortSignal): Promise<number> {
   const adapter = new ConsoleAdapter({ input: process.stdin, output: process.stdout, user });
   const sweeper = sweepApprovals(app, adapter);
+  // The console is the alerts channel here: it prints each scheduled audit checkpoint.
+  const stopCheckpoints = postAuditCheckpoints({
+    events: app.queue.events,
+    adapter,
+    channel: app.loaded.config.chat.channels.alerts?.console ?? 'console',
+    onError: (error) => app.logger.warn({ err: error }, 'could not post an audit checkpoint'),
+  });
   const codes: number[] = [];
   await adapter.start(async (event) => {
     if (event.kind === 'command' || event.kind === 'action') {
@@ -285,6 +338,7 @@ async function attachConsole(app: App, user: string, stdoutClosed: AbortSignal):
     },
   );
   await adapter.done;
+  stopCheckpoints();
   await sweeper.stop();
   if (process.stdin.isTTY === true) return 0;
   if (adapter.invalidLines > 0) codes.push(2);

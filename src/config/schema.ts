@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { DURATION_PATTERN } from '../core/duration.ts';
+import { DURATION_PATTERN, isDuration, parseDuration } from '../core/duration.ts';
 import { redactUrl } from '../core/redact.ts';
 
 /** A name usable as a target, profile, role, drill or channel key. */
@@ -233,6 +233,19 @@ export const configSchema = z.strictObject({
   runbooks: z.strictObject({ path: z.string().default('./runbooks') }).default({
     path: './runbooks',
   }),
+  /**
+   * The audit log: how often the scheduler writes a checkpoint of its head into the stores and
+   * posts it to the alerts channel (`lifeboat audit checkpoint` takes one at any time).
+   */
+  audit: z
+    .strictObject({
+      checkpointEvery: durationString
+        .refine((text) => !isDuration(text) || parseDuration(text) >= 60_000, {
+          message: 'checkpoints are taken at most once a minute: use 1m or more, e.g. 1h',
+        })
+        .default('1h'),
+    })
+    .default({ checkpointEvery: '1h' }),
   /**
    * Targets that start-up creates and seeds with sample data when they do not exist yet, so a
    * first run has something real to back up. Not for production configs.

@@ -58,6 +58,14 @@ export const restoreCheckJobSchema = z.strictObject({
   requestedBy: z.string().min(1),
 });
 
+/**
+ * Fired by the audit checkpoint schedule (`audit.checkpointEvery`): writes the checkpoint of the
+ * audit log's head into every store, once per tick however many processes run.
+ */
+export const auditCheckpointJobSchema = z.strictObject({
+  kind: z.literal('audit-checkpoint'),
+});
+
 export const jobPayloadSchema = z.discriminatedUnion('kind', [
   backupJobSchema,
   scheduledBackupJobSchema,
@@ -65,6 +73,7 @@ export const jobPayloadSchema = z.discriminatedUnion('kind', [
   pruneJobSchema,
   restoreJobSchema,
   restoreCheckJobSchema,
+  auditCheckpointJobSchema,
 ]);
 
 export type BackupJob = z.infer<typeof backupJobSchema>;
@@ -73,6 +82,7 @@ export type VerifyJob = z.infer<typeof verifyJobSchema>;
 export type PruneJob = z.infer<typeof pruneJobSchema>;
 export type RestoreJob = z.infer<typeof restoreJobSchema>;
 export type RestoreCheckJob = z.infer<typeof restoreCheckJobSchema>;
+export type AuditCheckpointJob = z.infer<typeof auditCheckpointJobSchema>;
 export type JobPayload = z.infer<typeof jobPayloadSchema>;
 export type JobKind = JobPayload['kind'];
 

@@ -1,3 +1,4 @@
+import { type AuditKeyring, NO_AUDIT_KEYS } from '../../src/audit/audit-keys.ts';
 import type { AuditEntry, AuditEvent, AuditVerification } from '../../src/audit/audit-log.ts';
 import { chainEntry, verifyChain } from '../../src/audit/hash-chain.ts';
 import type { AuditEntriesOptions, AuditRepository } from '../../src/catalog/audit-repository.ts';
@@ -11,16 +12,18 @@ import type { AuditEntriesOptions, AuditRepository } from '../../src/catalog/aud
 export class InMemoryAudit implements AuditRepository {
   readonly log: AuditEntry[] = [];
   failing = false;
+  readonly keys: AuditKeyring;
   readonly #now: () => Date;
 
-  constructor(options: { now?: () => Date } = {}) {
+  constructor(options: { now?: () => Date; keys?: AuditKeyring } = {}) {
     this.#now = options.now ?? (() => new Date());
+    this.keys = options.keys ?? NO_AUDIT_KEYS;
   }
 
   async append(event: AuditEvent): Promise<AuditEntry> {
     if (this.failing) throw new Error('the audit log is down');
     // Read and push with no await in between: appends cannot interleave and fork the chain.
-    const entry = chainEntry(this.log.at(-1) ?? null, event, this.#now());
+    const entry = chainEntry(this.log.at(-1) ?? null, event, this.#now(), this.keys.current);
     this.log.push(entry);
     return entry;
   }
@@ -33,9 +36,13 @@ export class InMemoryAudit implements AuditRepository {
     }
   }
 
+  async head(): Promise<AuditEntry | null> {
+    return this.log.reduce<AuditEntry | null>((a, b) => (a && a.seq > b.seq ? a : b), null);
+  }
+
   /** Checks the chain as `lifeboat audit verify` does. */
   verify(): Promise<AuditVerification> {
-    return verifyChain(this.entries());
+    return verifyChain(this.entries(), this.keys);
   }
 
   /** The entries of one kind (`restore.started`), oldest first. */

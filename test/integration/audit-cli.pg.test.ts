@@ -22,7 +22,8 @@ import { runLifeboat } from '../support/lifeboat-process.ts';
 
 /**
  * `lifeboat audit verify` and `lifeboat audit export` as an operator or a SIEM collector runs
- * them: the real command, only DATABASE_URL set (no config file, no Redis).
+ * them: the real command, only DATABASE_URL set (no config file, so no checkpoints; no Redis).
+ * Keys and checkpoints: audit-tamper.pg.test.ts.
  */
 
 const databases: string[] = [];
@@ -100,10 +101,16 @@ describe('lifeboat audit on an intact log', () => {
     ]);
   });
 
-  it('verify says the log is intact, with its length and head, and exits 0', async () => {
+  it('verify says the log is intact, with its length and head, and what it could not check, and exits 0', async () => {
     const [head] = await sql<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = 5', name);
     const result = await audit(name, ['verify']);
-    expect(result.stdout).toBe(`audit log intact: 5 entries, head ${head?.hash}\n`);
+    expect(result.stdout).toBe(
+      'audit log intact: 5 entries, unkeyed chain intact\n' +
+        `head: entry 5 at ${new Date(now).toISOString()}, hash ${head?.hash}\n` +
+        'chain: UNKEYED (plain sha256): it detects accidental damage and edits that do not recompute the chain, not someone with write access to the catalog who recomputes it; set LIFEBOAT_AUDIT_KEY to key new entries\n' +
+        'audit key: none (LIFEBOAT_AUDIT_KEY is not set: new entries are unkeyed)\n' +
+        'checkpoints: not read (no configuration file (no --config, no LIFEBOAT_CONFIG, no ./lifeboat.yaml), so no store to read them from), so a tail cut off the log cannot be detected\n',
+    );
     expect(result.code).toBe(0);
   });
 
@@ -114,7 +121,14 @@ describe('lifeboat audit on an intact log', () => {
       status: 'ok',
       ok: true,
       entries: 5,
+      keyed: 0,
+      unkeyed: 5,
+      currentKeyId: null,
+      headSeq: 5,
       headHash: head?.hash,
+      checkpoints: { read: 0, signed: 0, unsigned: 0, unchecked: 0, latestMatching: null },
+      checkpointsUnavailable: expect.stringContaining('no configuration file'),
+      findings: [],
     });
     expect(result.stderr).toContain('audit log intact: 5 entries');
     expect(result.code).toBe(0);
@@ -139,6 +153,8 @@ describe('lifeboat audit on an intact log', () => {
       'outcome',
       'detail',
       'prevHash',
+      'scheme',
+      'keyId',
       'hash',
     ]);
     expect(exported[1]).toMatchObject({
@@ -150,7 +166,8 @@ describe('lifeboat audit on an intact log', () => {
       detail: { n: 2 },
     });
     let previous = '0'.repeat(64);
-    for (const { hash, ...fields } of exported) {
+    for (const { hash, scheme, keyId, ...fields } of exported) {
+      expect([scheme, keyId]).toEqual(['sha256', null]);
       expect(fields.prevHash).toBe(previous);
       expect(createHash('sha256').update(canonicalJson(fields)).digest('hex')).toBe(hash);
       previous = String(hash);
@@ -186,20 +203,22 @@ describe('lifeboat audit verify on a broken log', () => {
     await sql('SET session_replication_role = replica; DELETE FROM audit_log WHERE seq = 3', name);
 
     const result = await audit(name, ['verify']);
-    expect(result.stdout).toBe(
-      'audit log broken at entry 4: entry 3 is missing (the entries jump from 2 to 4)\n' +
-        '2 entries checked before it\n',
+    expect(result.stdout).toContain(
+      'audit log NOT intact: 1 finding\n' +
+        '  - audit log broken at entry 4: entry 3 is missing (the entries jump from 2 to 4)\n' +
+        '2 entries checked\n',
     );
     expect(result.code).toBe(1);
 
     const json = await audit(name, ['verify', '--json']);
-    expect(JSON.parse(json.stdout)).toEqual({
+    expect(JSON.parse(json.stdout)).toMatchObject({
       status: 'failed',
       error: 'audit log broken at entry 4: entry 3 is missing (the entries jump from 2 to 4)',
       ok: false,
       entries: 2,
       brokenAt: 4,
       problem: 'entry 3 is missing (the entries jump from 2 to 4)',
+      findings: ['audit log broken at entry 4: entry 3 is missing (the entries jump from 2 to 4)'],
     });
     expect(json.code).toBe(1);
   });
@@ -227,7 +246,7 @@ describe('lifeboat audit without an audit log', () => {
   it('verify of a migrated catalog with no entries finds it intact and empty', async () => {
     const name = await catalogWithEntriesAt([]);
     const result = await audit(name, ['verify']);
-    expect(result.stdout).toBe('audit log intact: 0 entries (the log is empty)\n');
+    expect(result.stdout).toContain('audit log intact: 0 entries, the log is empty\n');
     expect(result.code).toBe(0);
   });
 });

@@ -45,7 +45,15 @@ class RecordingAudit implements AuditLog {
     if (this.failing) throw new Error('the audit log is down');
     this.events.push(event);
     const seq = this.events.length;
-    return { ...event, seq, at: new Date(), prevHash: '0'.repeat(64), hash: String(seq) };
+    return {
+      ...event,
+      seq,
+      at: new Date(),
+      prevHash: '0'.repeat(64),
+      hash: String(seq),
+      scheme: 'sha256',
+      keyId: null,
+    };
   }
 
   of(restoreId: string): AuditEvent[] {

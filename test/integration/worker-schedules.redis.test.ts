@@ -18,6 +18,38 @@ function nextUtc(hour: number, minute: number, now = new Date()): number {
   return today > now.getTime() ? today : today + 24 * 3600_000;
 }
 
+describe('the audit checkpoint schedule', () => {
+  let suite: WorkerSuite;
+
+  beforeAll(async () => {
+    suite = await createWorkerSuite(
+      'auditschedule',
+      () => `${config({ nightly: '0 2 * * *' })}audit: { checkpointEvery: 2h }
+`,
+    );
+  });
+
+  afterAll(async () => {
+    await suite?.dispose();
+  });
+
+  it('is one job scheduler, every audit.checkpointEvery, whose firings write a checkpoint', async () => {
+    await suite.app.syncSchedules();
+    await suite.app.syncSchedules();
+    const audit = (await suite.app.queue.queue.getJobSchedulers()).filter(
+      (s) => s.key === 'audit-checkpoint',
+    );
+    expect(audit).toHaveLength(1);
+    expect(Number(audit[0]?.every)).toBe(2 * 3600_000);
+    const firings = (await suite.app.queue.queue.getJobs(['delayed', 'waiting'])).filter(
+      (job) => job.name === 'audit-checkpoint',
+    );
+    expect(firings).toHaveLength(1);
+    expect(firings[0]?.data).toEqual({ kind: 'audit-checkpoint' });
+    expect(firings[0]?.opts).toMatchObject({ attempts: 1, removeOnComplete: { age: 24 * 3600 } });
+  });
+});
+
 describe('backup schedules', () => {
   let suite: WorkerSuite;
 
@@ -31,12 +63,17 @@ describe('backup schedules', () => {
     await suite?.dispose();
   });
 
+  // The audit checkpoint scheduler (audit-checkpoint-schedule.redis.test.ts) is left out here.
   const schedulers = async (app: App = suite.app) =>
     (await app.queue.queue.getJobSchedulers())
+      .filter((s) => s.key.startsWith('backup-schedule:'))
       .map((s) => ({ key: s.key, pattern: s.pattern, tz: s.tz, next: s.next }))
       .sort((a, b) => a.key.localeCompare(b.key));
   const pendingFirings = async () =>
-    (await suite.app.queue.queue.getDelayed()).map((job) => job.id).sort();
+    (await suite.app.queue.queue.getDelayed())
+      .filter((job) => job.name === 'scheduled-backup')
+      .map((job) => job.id)
+      .sort();
 
   it('creates one job scheduler per profile with a schedule, in UTC', async () => {
     const synced = await suite.app.syncSchedules();
@@ -55,7 +92,9 @@ describe('backup schedules', () => {
   });
 
   it('fires jobs that are kept no longer than other jobs', async () => {
-    const [firing] = await suite.app.queue.queue.getDelayed();
+    const [firing] = (await suite.app.queue.queue.getDelayed()).filter(
+      (job) => job.name === 'scheduled-backup',
+    );
 
     expect(firing?.data).toMatchObject({ kind: 'scheduled-backup' });
     expect(firing?.opts).toMatchObject({
@@ -95,7 +134,9 @@ describe('backup schedules', () => {
         profile: 'hourly',
       });
       const fired = await vi.waitFor(async () => {
-        const [job] = await app.queue.queue.getCompleted();
+        const [job] = (await app.queue.queue.getCompleted()).filter(
+          (completed) => completed.name === 'scheduled-backup',
+        );
         if (!job) throw new Error('the scheduled job has not completed');
         return job;
       }, WAIT);

@@ -129,6 +129,7 @@ process.stdout.write(JSON.stringify({ closeMs: performance.now() - started }));
           return new Promise(() => {});
         },
         'scheduled-backup': async () => undefined,
+        'audit-checkpoint': async () => undefined,
         prune: async () => undefined,
         verify: async () => undefined,
         restore: async () => undefined,

@@ -73,12 +73,19 @@ describe('the lifeboat command line arguments', () => {
     });
   });
 
-  it('knows `audit verify` with --json and `audit export` with --since', () => {
+  it('knows `audit verify`, `audit checkpoint` (with --config) and `audit export` with --since', () => {
     const now = new Date('2026-11-22T12:00:00.000Z');
-    expect(parseCliArgs(['audit', 'verify'], now)).toEqual({ mode: 'audit-verify', json: false });
-    expect(parseCliArgs(['audit', 'verify', '--json'], now)).toEqual({
+    expect(parseCliArgs(['audit', 'verify'], now)).toEqual({
       mode: 'audit-verify',
-      json: true,
+      configPath: undefined,
+    });
+    expect(parseCliArgs(['audit', 'verify', '--json', '--config', 'x.yaml'], now)).toEqual({
+      mode: 'audit-verify',
+      configPath: 'x.yaml',
+    });
+    expect(parseCliArgs(['audit', 'checkpoint', '--json'], now)).toEqual({
+      mode: 'audit-checkpoint',
+      configPath: undefined,
     });
     expect(parseCliArgs(['audit', 'export'], now)).toEqual({ mode: 'audit-export', since: null });
     expect(parseCliArgs(['audit', 'export', '--since', '24h'], now)).toEqual({
@@ -99,12 +106,14 @@ describe('the lifeboat command line arguments', () => {
       mode: 'error',
       message: '--since needs a TIME',
     });
-    const usage = '`lifeboat audit` takes: audit verify [--json] | audit export [--since TIME]';
+    const usage =
+      '`lifeboat audit` takes: audit verify [--json] | audit checkpoint [--json] | audit export [--since TIME]';
     expect(parseCliArgs(['audit', 'export', '--until', '1d'])).toEqual({
       mode: 'error',
       message: usage,
     });
     expect(parseCliArgs(['audit', 'verify', 'now'])).toEqual({ mode: 'error', message: usage });
+    expect(parseCliArgs(['audit', 'checkpoint', 'now'])).toEqual({ mode: 'error', message: usage });
     expect(parseCliArgs(['audit'])).toEqual({ mode: 'error', message: usage });
   });
 

@@ -19,6 +19,9 @@ describe('lifeboat --help', () => {
       'approve REQUEST-ID',
       'reject REQUEST-ID',
       'approvals',
+      'audit verify [--json]',
+      'audit checkpoint [--json]',
+      'audit.checkpointEvery',
     ]) {
       expect(CLI_USAGE).toContain(word);
     }

@@ -33,7 +33,7 @@ describe('parseConfig', () => {
 
   it('names an unknown top-level key and lists the valid ones', () => {
     expect(configIssues(`${VALID}retension: { daily: 7 }\n`)).toEqual([
-      'retension: unknown key; valid keys: defaultProfile, storage, compression, encryption, targets, profiles, scratch, roles, policies, breakGlass, drills, chat, runbooks, demo',
+      'retension: unknown key; valid keys: defaultProfile, storage, compression, encryption, targets, profiles, scratch, roles, policies, breakGlass, drills, chat, runbooks, audit, demo',
     ]);
   });
 
@@ -103,7 +103,7 @@ compresion: zstd
       'targets.app-db.extra: unknown key; valid keys: kind, url, environment, pgDumpArgs',
       'targets.uploads.exlude: unknown key; valid keys: kind, path, include, exclude, environment',
       'profiles.full.targets[2]: unknown target "cahce"; targets: app-db, uploads',
-      'compresion: unknown key; valid keys: defaultProfile, storage, compression, encryption, targets, profiles, scratch, roles, policies, breakGlass, drills, chat, runbooks, demo',
+      'compresion: unknown key; valid keys: defaultProfile, storage, compression, encryption, targets, profiles, scratch, roles, policies, breakGlass, drills, chat, runbooks, audit, demo',
     ]);
   });
 
@@ -216,6 +216,22 @@ drills:
     expect(configIssues(text)).toEqual([
       'policies[0].expires: a duration is a number and a unit: 90s, 30m, 24h or 7d',
       'drills.weekly.announce[1]: a duration is a number and a unit: 90s, 30m, 24h or 7d',
+    ]);
+  });
+
+  it('takes audit.checkpointEvery as a duration of a minute or more, 1h by default', () => {
+    expect(parseConfig(VALID, {}, 'test.yaml').config.audit).toEqual({ checkpointEvery: '1h' });
+    expect(
+      parseConfig(`${VALID}audit: { checkpointEvery: 15m }\n`, {}, 'test.yaml').config.audit,
+    ).toEqual({ checkpointEvery: '15m' });
+    expect(configIssues(`${VALID}audit: { checkpointEvery: hourly }\n`)).toEqual([
+      'audit.checkpointEvery: a duration is a number and a unit: 90s, 30m, 24h or 7d',
+    ]);
+    expect(configIssues(`${VALID}audit: { checkpointEvery: 30s }\n`)).toEqual([
+      'audit.checkpointEvery: checkpoints are taken at most once a minute: use 1m or more, e.g. 1h',
+    ]);
+    expect(configIssues(`${VALID}audit: { every: 1h }\n`)).toEqual([
+      expect.stringContaining('audit'),
     ]);
   });
 
