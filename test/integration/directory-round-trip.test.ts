@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import {
   appendFile,
+  chmod,
   lstat,
   mkdir,
   mkdtemp,
@@ -110,10 +111,10 @@ describe('directory round trips: backup, verify and restore agree', () => {
   async function restore(
     manifest: Manifest,
     destination: string,
-    options: { tar?: string } = {},
+    options: { tar?: string; into?: Partial<DirectoryTargetConfig> } = {},
   ): Promise<RestoreResults> {
     const config = configSchema.parse({
-      targets: { tree: target(tree), restored: target(destination) },
+      targets: { tree: target(tree), restored: target(destination, options.into) },
       profiles: { files: { targets: ['tree'] } },
     });
     const plan = planRestore({
@@ -652,6 +653,51 @@ describe('directory round trips: backup, verify and restore agree', () => {
         expect.stringMatching(
           /^not restored: the extended attributes and ACLs of the directory inbox, which existed in the destination/,
         ),
+      );
+    });
+  });
+
+  describe('setuid and setgid bits', () => {
+    beforeEach(async () => {
+      await mkdir(join(tree, 'bin'));
+      await writeFile(join(tree, 'bin/su-like'), '#!/bin/sh\n', { mode: 0o755 });
+      await chmod(join(tree, 'bin/su-like'), 0o4755);
+      await writeFile(join(tree, 'bin/group-tool'), '#!/bin/sh\n');
+      await chmod(join(tree, 'bin/group-tool'), 0o2750);
+      await writeFile(join(tree, 'plain.txt'), 'plain\n');
+      await chmod(join(tree, 'plain.txt'), 0o640);
+      await mkdir(join(tree, 'shared'));
+      await chmod(join(tree, 'shared'), 0o2775);
+    });
+
+    const modeOf = async (path: string) => (await lstat(path)).mode & 0o7777;
+
+    it('removes them from restored files unless the target keeps them, and says so', async () => {
+      const manifest = await backup();
+      const restored = join(work, 'restored');
+      const results = await restore(manifest, restored);
+      expect(results.ok).toBe(true);
+      expect(await modeOf(join(restored, 'bin/su-like'))).toBe(0o755);
+      expect(await modeOf(join(restored, 'bin/group-tool'))).toBe(0o750);
+      expect(await modeOf(join(restored, 'plain.txt'))).toBe(0o640);
+      // A directory's setgid bit only makes new files take its group; it stays.
+      expect(await modeOf(join(restored, 'shared'))).toBe(0o2775);
+      expect(results.components[0]?.notes).toContainEqual(
+        expect.stringMatching(
+          /^setuid and setgid bits removed from 2 files \(bin\/(su-like|group-tool) among them\)/,
+        ),
+      );
+    });
+
+    it('keeps them with keepSetuid on the destination target, saying nothing', async () => {
+      const manifest = await backup();
+      const restored = join(work, 'restored');
+      const results = await restore(manifest, restored, { into: { keepSetuid: true } });
+      expect(results.ok).toBe(true);
+      expect(await modeOf(join(restored, 'bin/su-like'))).toBe(0o4755);
+      expect(await modeOf(join(restored, 'bin/group-tool'))).toBe(0o2750);
+      expect(results.components[0]?.notes ?? []).not.toContainEqual(
+        expect.stringMatching(/setuid/),
       );
     });
   });
