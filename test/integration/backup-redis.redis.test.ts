@@ -16,7 +16,10 @@ import { BackupError, RestoreError } from '../../src/core/errors.ts';
 import { startTemporaryRedis, type TemporaryRedis } from '../../src/redis/temporary-redis.ts';
 import type { RestoreResult } from '../../src/restore/component-restorer.ts';
 import { checkRdbFile, RedisRestorer } from '../../src/restore/restorers/redis-restorer.ts';
+import { currentOwner } from '../../src/staging/process-owner.ts';
+import { defaultStagingRoot } from '../../src/staging/staging-area.ts';
 import { LocalBackupStore } from '../../src/storage/local-backup-store.ts';
+import { withFirstChunkHook } from '../doubles/first-chunk-hook-store.ts';
 import { keysOf, rejection } from '../support/backup-outcomes.ts';
 
 // Every server here is a private redis-server on its own port: the shared one on 6379 is never
@@ -451,6 +454,42 @@ describe('a redis backup through runBackup', () => {
     const restored = await restoreInto(component, staged.path, destination.url);
     expect(restored.ok).toBe(true);
     expect(await connect(destination.url).dbsize()).toBe(expected.keys);
+  });
+
+  it('keeps the snapshot it reads private while it is on disk (0600 in 0700), whatever the umask', async () => {
+    const source = await server();
+    await fill(source.url);
+    const modes: string[] = [];
+    const store = withFirstChunkHook(
+      new LocalBackupStore({ root: join(work, 'store-private') }),
+      (key) => key.endsWith('.rdb'),
+      async () => {
+        const root = defaultStagingRoot();
+        for (const name of await readdir(root)) {
+          if (!name.startsWith(`${currentOwner()}.snapshot-`)) continue;
+          const mode = async (path: string) => ((await stat(path)).mode & 0o777).toString(8);
+          modes.push(
+            `${await mode(join(root, name))} ${await mode(join(root, name, 'snapshot.rdb'))}`,
+          );
+        }
+      },
+    );
+    const umask = process.umask(0o022);
+    try {
+      await runBackup({
+        id: 'bk_20261122T020000Z_cache_m0de',
+        profile: 'cache',
+        note: null,
+        requestedBy: 'console:alice',
+        targets: [{ name: 'cache', config: redisTarget(source.url) }],
+        compression: 'none',
+        store,
+      });
+    } finally {
+      process.umask(umask);
+    }
+    expect(store.hookRan()).toBe(true);
+    expect(modes).toEqual(['700 600']);
   });
 
   it('leaves nothing in the store when the redis target is unreachable', async () => {

@@ -5,6 +5,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { Redis } from 'ioredis';
 import type { RedisTargetConfig } from '../../config/schema.ts';
 import { BackupError, LifeboatError } from '../../core/errors.ts';
+import { PRIVATE_FILE_MODE } from '../../core/private-modes.ts';
 import { redactPasswords } from '../../postgres/connection-url.ts';
 import { oneShotRedisOptions, parseRedisUrl, type RedisUrl } from '../../redis/redis-url.ts';
 import { startTemporaryRedis } from '../../redis/temporary-redis.ts';
@@ -139,7 +140,7 @@ export class RedisSource implements BackupSource {
       let handle: FileHandle | undefined;
       let complete = false;
       try {
-        handle = await open(file, 'w');
+        handle = await open(file, 'wx', PRIVATE_FILE_MODE);
         for await (const chunk of exactRdb(stdout, transferred, context)) {
           await handle.write(chunk);
           yield chunk;

@@ -12,6 +12,7 @@ import { gnuTarVersion } from '../../backup/sources/directory-source.ts';
 import { LifeboatError, messageOf, RestoreError } from '../../core/errors.ts';
 import { formatBytes, plural } from '../../core/format.ts';
 import { randomSuffix } from '../../core/ids.ts';
+import { PRIVATE_DIRECTORY_MODE } from '../../core/private-modes.ts';
 import { type CheckedArchive, checkTarFile } from '../../tar/archive-check.ts';
 import { TAR_ATTRIBUTE_OPTIONS } from '../../tar/entry-kinds.ts';
 import type {
@@ -144,8 +145,8 @@ export class DirectoryRestorer implements ComponentRestorer {
     const work = join(root, `${WORK_PREFIX}${randomSuffix(8)}`);
     let journal: RestoreJournal | undefined;
     try {
-      await mkdir(work, { mode: 0o700 });
-      await mkdir(join(work, EXTRACTED), { mode: 0o700 });
+      await mkdir(work, { mode: PRIVATE_DIRECTORY_MODE });
+      await mkdir(join(work, EXTRACTED), { mode: PRIVATE_DIRECTORY_MODE });
       journal = RestoreJournal.create(work);
       for (const directory of created) journal.record({ op: 'created', directory });
       if (rootBefore) journal.record({ op: 'attributes', path: '', before: rootBefore });
