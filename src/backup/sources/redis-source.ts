@@ -223,7 +223,7 @@ export class RedisSource implements BackupSource {
         redisServer: this.redisServer,
       });
       try {
-        const client = new Redis(oneShotRedisOptions(parseRedisUrl(server.url), 'lifeboat count'));
+        const client = new Redis(server.clientOptions('lifeboat count'));
         client.on('error', () => {});
         try {
           await client.connect();
