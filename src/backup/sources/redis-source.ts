@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { Redis } from 'ioredis';
 import type { RedisTargetConfig } from '../../config/schema.ts';
+import { childEnvironment } from '../../core/child-env.ts';
 import { BackupError, LifeboatError } from '../../core/errors.ts';
 import { PRIVATE_FILE_MODE } from '../../core/private-modes.ts';
 import { redactPasswords } from '../../postgres/connection-url.ts';
@@ -84,9 +85,7 @@ export class RedisSource implements BackupSource {
 
     const directory = await createStagingDirectory('snapshot');
     const file = join(directory, 'snapshot.rdb');
-    const env = { ...process.env };
-    delete env.REDISCLI_AUTH;
-    if (url.password !== null) env.REDISCLI_AUTH = url.password;
+    const env = childEnvironment(process.env, { REDISCLI_AUTH: url.password ?? undefined });
     const child = spawn(
       this.redisCli,
       [

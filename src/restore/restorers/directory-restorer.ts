@@ -9,6 +9,7 @@ import {
   toolVersionLine,
 } from '../../backup/sources/child-process-output.ts';
 import { gnuTarVersion } from '../../backup/sources/directory-source.ts';
+import { childEnvironment } from '../../core/child-env.ts';
 import { LifeboatError, messageOf, RestoreError } from '../../core/errors.ts';
 import { formatBytes, plural } from '../../core/format.ts';
 import { randomSuffix } from '../../core/ids.ts';
@@ -222,7 +223,7 @@ export class DirectoryRestorer implements ComponentRestorer {
         ...TAR_ATTRIBUTE_OPTIONS,
       ],
       // C locale: tar's warnings about attributes are read.
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+      { stdio: ['ignore', 'ignore', 'pipe'], env: childEnvironment(process.env, { LC_ALL: 'C' }) },
     );
     const complaints = new TarAttributeComplaints();
     const read = complaints.read(child.stderr);
