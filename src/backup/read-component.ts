@@ -6,6 +6,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { BackupError, LifeboatError } from '../core/errors.ts';
+import { PRIVATE_FILE_MODE } from '../core/private-modes.ts';
 import { type AgeIdentity, createAgeDecryptStream } from '../crypto/age/index.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
 import { backupObjectKey, objectNameProblem } from '../storage/object-key.ts';
@@ -102,7 +103,7 @@ export async function stageComponent(
     const raw = await openComponent(options);
     // Opened only now, and handed to the pipeline at once: a file that cannot be created is
     // an error of this call, never an 'error' event nobody listens to.
-    out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+    out = createWriteStream(path, { flags: 'wx', mode: PRIVATE_FILE_MODE });
     await pipeline(raw, out, ...(options.signal ? [{ signal: options.signal }] : []));
     if (out.bytesWritten !== options.component.rawBytes) {
       throw new BackupError(

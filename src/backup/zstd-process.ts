@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { Duplex, PassThrough, Readable } from 'node:stream';
+import { childEnvironment } from '../core/child-env.ts';
 import { BackupError } from '../core/errors.ts';
 
 /** zstd's own default level: fast enough to keep up with pg_dump and tar. */
@@ -29,6 +30,7 @@ export function createZstdProcess(level = ZSTD_LEVEL, command = 'zstd'): Duplex 
   }
   const child = spawn(command, [`-${level}`, '-T0', '-q', '-c', '--no-progress'], {
     stdio: ['pipe', 'pipe', 'pipe'],
+    env: childEnvironment(process.env),
   });
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -84,7 +86,10 @@ const startable = new Map<string, BackupError | undefined>();
 /** Why `command` cannot run (checked once per process with `--version`), or undefined. */
 function startProblem(command: string): BackupError | undefined {
   if (!startable.has(command)) {
-    const probe = spawnSync(command, ['--version'], { stdio: 'ignore' });
+    const probe = spawnSync(command, ['--version'], {
+      stdio: 'ignore',
+      env: childEnvironment(process.env),
+    });
     startable.set(command, probe.error ? notStarted(command, probe.error) : undefined);
   }
   return startable.get(command);

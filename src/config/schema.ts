@@ -116,6 +116,12 @@ const directoryTarget = z.strictObject({
   /** Globs relative to `path`; matching files and directories are left out. */
   exclude: z.array(z.string()).default([]),
   environment: environment.default('production'),
+  /**
+   * A restore into this directory keeps the setuid and setgid bits of the files it brings back.
+   * Off by default: the worker restores as root, and a set-user-ID file from a backup (or a
+   * tampered archive) would run as its owner for whoever can reach it. @defaultValue false
+   */
+  keepSetuid: z.boolean().optional(),
 });
 
 const redisTarget = z.strictObject({

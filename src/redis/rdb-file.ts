@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { childEnvironment } from '../core/child-env.ts';
 import { BackupError } from '../core/errors.ts';
 
 /** What `redis-check-rdb` found in a whole RDB file (every database together). */
@@ -35,7 +36,11 @@ export function checkRdbFile(
     execFile(
       binary,
       [path],
-      { maxBuffer: 16 * 1024 * 1024, signal: options.signal, env: { ...process.env, LC_ALL: 'C' } },
+      {
+        maxBuffer: 16 * 1024 * 1024,
+        signal: options.signal,
+        env: childEnvironment(process.env, { LC_ALL: 'C' }),
+      },
       (error, stdout, stderr) => {
         const output = `${stdout}\n${stderr}`;
         if ((error as NodeJS.ErrnoException | null)?.code === 'ENOENT') {

@@ -1,10 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
-import { copyFile, link, rm } from 'node:fs/promises';
+import { copyFile, link, rm, writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { delimiter, join } from 'node:path';
+import type { RedisOptions } from 'ioredis';
+import { childEnvironment } from '../core/child-env.ts';
 import { LifeboatError } from '../core/errors.ts';
 import { freePort } from '../core/free-port.ts';
+import { PRIVATE_FILE_MODE } from '../core/private-modes.ts';
 import { createStagingDirectory } from '../staging/staging-area.ts';
 
 export interface TemporaryRedisOptions {
@@ -19,53 +23,103 @@ export interface TemporaryRedisOptions {
    * database costs a few hundred bytes. @defaultValue 1024
    */
   readonly databases?: number;
-  /** Further configuration for tests, e.g. `['--requirepass', 'secret']`. */
+  /** Further configuration for tests, e.g. `['--repl-diskless-sync-delay', '0']`. */
   readonly args?: readonly string[];
 }
 
-/** A private redis-server, listening on 127.0.0.1 only. */
+/**
+ * A private redis-server: a unix socket in its own 0700 directory, no TCP port, and a random
+ * password (in a 0600 configuration file, never on a command line). Only this process can
+ * reach it: nobody else on the host reads the snapshot it holds or writes into it.
+ */
 export interface TemporaryRedis {
-  /** `redis://127.0.0.1:<port>`, without credentials. */
-  readonly url: string;
-  readonly port: number;
+  /** The path of its unix socket. */
+  readonly socket: string;
+  /** Its `requirepass`. */
+  readonly password: string;
+  /** What an ioredis client of it is given: the socket, the password, this database. */
+  clientOptions(connectionName: string, db?: number): RedisOptions;
   /** Stops the server and removes its directory; safe to call more than once. */
   stop(): Promise<void>;
+}
+
+/** A temporary redis-server that also listens on 127.0.0.1, for what needs a URL (a scratch destination, tests). */
+export interface TemporaryTcpRedis extends TemporaryRedis {
+  /** `redis://:<password>@127.0.0.1:<port>`; without the password when it has none. */
+  readonly url: string;
+  readonly port: number;
+}
+
+export interface TemporaryTcpRedisOptions extends TemporaryRedisOptions {
+  /**
+   * Its password; `null` for none, which only tests standing in for a real server may ask.
+   * @defaultValue a random one
+   */
+  readonly password?: string | null;
 }
 
 const READY_TIMEOUT_MS = 10 * 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 const PORT_ATTEMPTS = 5;
+const SOCKET = 'redis.sock';
+const CONFIG = 'redis.conf';
 
 /**
- * Starts a private `redis-server` in its own temporary directory on a free port, saving nothing
- * (`--save ""`, no AOF), optionally loading an RDB file. Resolves once the server has loaded
- * the file and answers PING; a file that does not load is an error carrying the server's log.
- * Restores and snapshot counts read an RDB through one of these rather than parsing it.
+ * Starts a private `redis-server` (see {@link TemporaryRedis}) in its own temporary directory,
+ * saving nothing (`save ""`, no AOF), optionally loading an RDB file. Resolves once the server
+ * has loaded the file and answers; a file that does not load is an error carrying the server's
+ * log. Restores and snapshot counts read an RDB through one of these rather than parsing it.
  */
 export async function startTemporaryRedis(
   options: TemporaryRedisOptions = {},
+): Promise<TemporaryRedis> {
+  return start(options, null, randomPassword());
+}
+
+/**
+ * {@link startTemporaryRedis}, listening on a free port of 127.0.0.1 as well, with a password
+ * (random unless given): for a scratch destination addressed by URL, and tests.
+ */
+export async function startTemporaryTcpRedis(
+  options: TemporaryTcpRedisOptions = {},
+): Promise<TemporaryTcpRedis> {
+  const password = options.password === undefined ? randomPassword() : options.password;
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      const server = await start(options, port, password);
+      const auth = password === null ? '' : `:${encodeURIComponent(password)}@`;
+      return { ...server, url: `redis://${auth}127.0.0.1:${port}`, port };
+    } catch (error) {
+      // Another process can take the port between choosing it and redis binding it.
+      if (!(error instanceof PortTaken)) throw error;
+      if (attempt >= PORT_ATTEMPTS) {
+        throw new LifeboatError(
+          'redis_server_failed',
+          `redis-server found no free port: ${error.message}`,
+        );
+      }
+    }
+  }
+}
+
+function randomPassword(): string {
+  return randomBytes(24).toString('hex');
+}
+
+async function start(
+  options: TemporaryRedisOptions,
+  port: number | null,
+  password: string | null,
 ): Promise<TemporaryRedis> {
   options.signal?.throwIfAborted();
   // Private and swept: the snapshot it loads is a database's contents in the clear.
   const directory = await createStagingDirectory('redis');
   try {
     if (options.rdbFile) await placeRdb(options.rdbFile, join(directory, 'dump.rdb'));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await launch(directory, await freePort(), options);
-      } catch (error) {
-        // Another process can take the port between choosing it and redis binding it.
-        if (!(error instanceof PortTaken) || attempt >= PORT_ATTEMPTS) throw error;
-      }
-    }
+    return await launch(directory, port, password, options);
   } catch (error) {
     await rm(directory, { recursive: true, force: true });
-    if (error instanceof PortTaken) {
-      throw new LifeboatError(
-        'redis_server_failed',
-        `redis-server found no free port: ${error.message}`,
-      );
-    }
     throw error;
   }
 }
@@ -88,41 +142,47 @@ async function placeRdb(from: string, to: string): Promise<void> {
   }
 }
 
+/** A redis configuration value, quoted as redis reads it. */
+function quoted(value: string): string {
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
 async function launch(
   directory: string,
-  port: number,
+  port: number | null,
+  password: string | null,
   options: TemporaryRedisOptions,
 ): Promise<TemporaryRedis> {
   const binary = options.redisServer ?? 'redis-server';
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--dir',
-    directory,
-    '--dbfilename',
-    'dump.rdb',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--daemonize',
-    'no',
-    '--logfile',
-    '',
-    '--databases',
-    String(options.databases ?? 1024),
-    ...(options.args ?? []),
+  const socket = join(directory, SOCKET);
+  // The password goes in a private file: a command line is readable by every local user.
+  const config = join(directory, CONFIG);
+  const lines = [
+    `port ${port ?? 0}`,
+    ...(port === null ? [] : ['bind 127.0.0.1']),
+    `unixsocket ${quoted(socket)}`,
+    'unixsocketperm 700',
+    `dir ${quoted(directory)}`,
+    'dbfilename dump.rdb',
+    'save ""',
+    'appendonly no',
+    'daemonize no',
+    'logfile ""',
+    `databases ${options.databases ?? 1024}`,
+    ...(password === null ? [] : [`requirepass ${quoted(password)}`]),
   ];
+  await writeFile(config, `${lines.join('\n')}\n`, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
+  const args = [config, ...(options.args ?? [])];
   // The server dies with this process, even by SIGKILL: it holds a database's contents in the
-  // clear and a port, and nothing else would stop it.
+  // clear, and nothing else would stop it.
   const setpriv = setprivPath();
+  const spawnOptions = {
+    stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'],
+    env: childEnvironment(process.env),
+  };
   const child = setpriv
-    ? spawn(setpriv, ['--pdeathsig', 'KILL', '--', binary, ...args], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-    : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    ? spawn(setpriv, ['--pdeathsig', 'KILL', '--', binary, ...args], spawnOptions)
+    : spawn(binary, args, spawnOptions);
   const log = new LogTail(child);
   const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
     child.once('error', (error) => resolve({ code: null, error }));
@@ -152,7 +212,7 @@ async function launch(
   let outcome: 'ready' | { code: number | null; error?: Error };
   try {
     outcome = await Promise.race([
-      waitUntilReady(port, log, () => alive).then(() => 'ready' as const),
+      waitUntilReady(socket, log, () => alive).then(() => 'ready' as const),
       exited,
     ]);
   } catch (error) {
@@ -176,7 +236,23 @@ async function launch(
       `redis-server exited with code ${outcome.code} while starting${options.rdbFile ? ` with ${options.rdbFile}` : ''}: ${lines.slice(-6).join('\n') || 'no output'}`,
     );
   }
-  return { url: `redis://127.0.0.1:${port}`, port, stop };
+  return {
+    socket,
+    password: password ?? '',
+    clientOptions: (connectionName, db = 0) => ({
+      path: socket,
+      ...(password === null ? {} : { password }),
+      db,
+      connectionName,
+      lazyConnect: true,
+      connectTimeout: 10_000,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      enableOfflineQueue: false,
+      disconnectTimeout: 200,
+    }),
+    stop,
+  };
 }
 
 let setprivFound: string | null | undefined;
@@ -219,24 +295,21 @@ function missingOrFailed(binary: string, error: Error): LifeboatError {
  * Waits for the log line redis writes once the data is loaded, then for a PING to be answered
  * (`+PONG`, or `-NOAUTH` from a server that requires a password: it is up all the same).
  */
-async function waitUntilReady(port: number, log: LogTail, running: () => boolean): Promise<void> {
+async function waitUntilReady(socket: string, log: LogTail, running: () => boolean): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     // The exit is reported by the caller's race; this only stops polling.
     if (!running()) return;
-    if (log.text.includes('Ready to accept connections')) {
-      const reply = await ping(port);
+    if (/ready to accept connections/i.test(log.text)) {
+      const reply = await ping(socket);
       if (reply?.startsWith('+PONG') || reply?.startsWith('-NOAUTH')) return;
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  throw new LifeboatError(
-    'redis_server_failed',
-    `redis-server on port ${port} was not ready in time`,
-  );
+  throw new LifeboatError('redis_server_failed', `redis-server on ${socket} was not ready in time`);
 }
 
-function ping(port: number): Promise<string | null> {
+function ping(path: string): Promise<string | null> {
   return new Promise((resolve) => {
     const socket = new Socket();
     let reply = '';
@@ -250,7 +323,7 @@ function ping(port: number): Promise<string | null> {
       reply += chunk.toString('utf8');
       if (reply.includes('\r\n')) done(reply);
     });
-    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+    socket.connect(path, () => socket.write('PING\r\n'));
   });
 }
 

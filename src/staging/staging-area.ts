@@ -2,6 +2,7 @@ import { chmod, lstat, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LifeboatError } from '../core/errors.ts';
+import { PRIVATE_DIRECTORY_MODE } from '../core/private-modes.ts';
 import { makeDirectory, makeTemporaryDirectory } from '../storage/file-system-errors.ts';
 import { currentOwner, OWNER_PATTERN, ownerIsAlive } from './process-owner.ts';
 
@@ -97,7 +98,7 @@ export async function sweepStaging(root: string = defaultStagingRoot()): Promise
 }
 
 async function ensurePrivateRoot(root: string): Promise<void> {
-  await makeDirectory(root, `the staging directory ${root}`, 0o700);
+  await makeDirectory(root, `the staging directory ${root}`, PRIVATE_DIRECTORY_MODE);
   const info = await lstat(root);
   const uid = process.getuid?.();
   if (!info.isDirectory() || info.isSymbolicLink()) {
@@ -106,7 +107,7 @@ async function ensurePrivateRoot(root: string): Promise<void> {
   if (uid !== undefined && info.uid !== uid) {
     throw unsafe(root, `it belongs to uid ${info.uid}, not to this user (uid ${uid})`);
   }
-  if ((info.mode & 0o077) !== 0) await chmod(root, 0o700);
+  if ((info.mode & 0o077) !== 0) await chmod(root, PRIVATE_DIRECTORY_MODE);
 }
 
 function unsafe(root: string, why: string): LifeboatError {

@@ -3,6 +3,7 @@ import { access, mkdir, mkdtemp, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { LifeboatError } from '../core/errors.ts';
+import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '../core/private-modes.ts';
 
 /**
  * Codes of the file-system errors that have a cause a person can act on. `fs.mkdir` with
@@ -125,21 +126,25 @@ export async function makeTemporaryDirectory(
 }
 
 /**
- * Opens `path` for appending (creating it) and closes it again, so that a log file that cannot
- * be written stops start-up with its real cause rather than failing later in the background.
+ * Opens `path` for appending (creating it 0600: a log names people and targets) and closes it
+ * again, so that a log file that cannot be written stops start-up with its real cause rather
+ * than failing later in the background.
  */
 export function checkWritable(path: string, subject: string): void {
   try {
-    closeSync(openSync(path, 'a'));
+    closeSync(openSync(path, 'a', PRIVATE_FILE_MODE));
   } catch (error) {
     throw explainFileSystemError(error, subject, diagnoseDirectorySync(dirname(path), error));
   }
 }
 
-/** {@link makeDirectory}, synchronously (start-up, before anything else runs). */
+/**
+ * {@link makeDirectory}, synchronously (start-up, before anything else runs); the directories it
+ * creates are private (0700).
+ */
 export function makeDirectorySync(path: string, subject: string): void {
   try {
-    mkdirSync(path, { recursive: true });
+    mkdirSync(path, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   } catch (error) {
     throw explainFileSystemError(error, subject, diagnoseDirectorySync(path, error));
   }

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LifeboatError } from '../core/errors.ts';
 import { randomSuffix } from '../core/ids.ts';
+import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '../core/private-modes.ts';
 import type { BackupStore, StoredObject } from './backup-store.ts';
 import {
   diagnoseDirectory,
@@ -21,6 +22,9 @@ export interface LocalBackupStoreOptions {
 /**
  * Backups on a local (or mounted) file system: the key `bk_…/app-db.dump.zst` is the file
  * `<root>/bk_…/app-db.dump.zst`.
+ *
+ * Objects are created 0600 and the directories the store makes (its root too) 0700, whatever
+ * the umask: they are the backups.
  *
  * A `put` writes to `.<name>.partial-<random>` beside the final file, fsyncs it, renames it into
  * place and fsyncs the directory, so after a crash a key holds either nothing or every byte.
@@ -168,8 +172,8 @@ export class LocalBackupStore implements BackupStore {
   /** Creates the temporary file, retrying when a concurrent delete removed its empty directory. */
   private async createTempFile(temp: string) {
     for (let attempt = 1; ; attempt++) {
-      await mkdir(dirname(temp), { recursive: true });
-      const out = createWriteStream(temp, { flags: 'wx', flush: true });
+      await mkdir(dirname(temp), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+      const out = createWriteStream(temp, { flags: 'wx', flush: true, mode: PRIVATE_FILE_MODE });
       try {
         await new Promise<void>((ready, failed) => {
           out.once('ready', () => ready());

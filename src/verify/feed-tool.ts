@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { type ChildExit, childExit, StderrTail } from '../backup/sources/child-process-output.ts';
+import { childEnvironment } from '../core/child-env.ts';
 
 export interface FeedToolOptions {
   /** The bytes to feed: read to the end whatever the tool does. */
@@ -32,7 +33,7 @@ export async function feedTool(options: FeedToolOptions): Promise<FedTool> {
   const child = spawn(options.command, options.args, {
     stdio: ['pipe', 'pipe', 'pipe'],
     // C locale: the listings are parsed.
-    env: { ...process.env, LC_ALL: 'C' },
+    env: childEnvironment(process.env, { LC_ALL: 'C' }),
   });
   const exited = childExit(child, options.command);
   exited.catch(() => {});

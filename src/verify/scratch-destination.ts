@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ManifestComponent } from '../backup/manifest.ts';
-import { startTemporaryRedis } from '../redis/temporary-redis.ts';
+import { startTemporaryTcpRedis } from '../redis/temporary-redis.ts';
 import type { RestoreDestination } from '../restore/component-restorer.ts';
 import { withScratchDatabase } from './scratch-database.ts';
 
@@ -18,7 +18,7 @@ export interface ScratchSettings {
  * Makes a scratch destination for one component, runs `work` with it, and removes it
  * afterwards whatever happened: postgres → a throwaway database on the scratch server, dropped;
  * directory → an empty directory under `workDirectory`, which the caller removes; redis → a
- * private redis-server on a free port, stopped.
+ * private redis-server on a free port of 127.0.0.1 with a random password, stopped.
  */
 export async function withScratchDestination<T>(
   component: ManifestComponent,
@@ -44,7 +44,8 @@ export async function withScratchDestination<T>(
       });
     }
     case 'redis': {
-      const redis = await startTemporaryRedis(signal ? { signal } : {});
+      // Addressed by URL like any destination: on 127.0.0.1, with a random password.
+      const redis = await startTemporaryTcpRedis(signal ? { signal } : {});
       try {
         return await work({
           name: `temporary redis on port ${redis.port}`,

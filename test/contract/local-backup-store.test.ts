@@ -32,6 +32,23 @@ describe('the local backup store on disk', () => {
     expect((await stat(join(root, 'bk_a', 'app-db.dump'))).size).toBe(4);
   });
 
+  it('creates objects 0600 in directories 0700, every level it makes, whatever the umask', async () => {
+    const umask = process.umask(0o022);
+    try {
+      const nested = new LocalBackupStore({ root: join(root, 'srv', 'backups') });
+      await nested.putBytes('bk_a/app-db.dump', Buffer.from('dump'));
+      await nested.putBytes('bk_a/manifest.json', Buffer.from('{}'));
+      const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
+      expect(await modeOf(join(root, 'srv', 'backups', 'bk_a', 'app-db.dump'))).toBe(0o600);
+      expect(await modeOf(join(root, 'srv', 'backups', 'bk_a', 'manifest.json'))).toBe(0o600);
+      expect(await modeOf(join(root, 'srv', 'backups', 'bk_a'))).toBe(0o700);
+      expect(await modeOf(join(root, 'srv', 'backups'))).toBe(0o700);
+      expect(await modeOf(join(root, 'srv'))).toBe(0o700);
+    } finally {
+      process.umask(umask);
+    }
+  });
+
   it('describes a key as its absolute file path and a backup id as its directory', () => {
     expect(store.describe('bk_a/app-db.dump')).toBe(join(root, 'bk_a', 'app-db.dump'));
     expect(isAbsolute(store.describe('bk_a/app-db.dump'))).toBe(true);

@@ -13,10 +13,13 @@ import type { SourceResult } from '../../src/backup/sources/backup-source.ts';
 import { RedisSource } from '../../src/backup/sources/redis-source.ts';
 import type { RedisTargetConfig } from '../../src/config/schema.ts';
 import { BackupError, RestoreError } from '../../src/core/errors.ts';
-import { startTemporaryRedis, type TemporaryRedis } from '../../src/redis/temporary-redis.ts';
+import { startTemporaryTcpRedis, type TemporaryTcpRedis } from '../../src/redis/temporary-redis.ts';
 import type { RestoreResult } from '../../src/restore/component-restorer.ts';
 import { checkRdbFile, RedisRestorer } from '../../src/restore/restorers/redis-restorer.ts';
+import { currentOwner } from '../../src/staging/process-owner.ts';
+import { defaultStagingRoot } from '../../src/staging/staging-area.ts';
 import { LocalBackupStore } from '../../src/storage/local-backup-store.ts';
+import { withFirstChunkHook } from '../doubles/first-chunk-hook-store.ts';
 import { keysOf, rejection } from '../support/backup-outcomes.ts';
 
 // Every server here is a private redis-server on its own port: the shared one on 6379 is never
@@ -25,7 +28,7 @@ import { keysOf, rejection } from '../support/backup-outcomes.ts';
 const HOUR_MS = 60 * 60_000;
 
 let work: string;
-const servers: TemporaryRedis[] = [];
+const servers: TemporaryTcpRedis[] = [];
 const clients: Redis[] = [];
 
 beforeAll(async () => {
@@ -39,9 +42,14 @@ afterAll(async () => {
 });
 
 /** A private server; diskless transfers start at once rather than after redis's 5 s default. */
-async function server(args: readonly string[] = []): Promise<TemporaryRedis> {
-  const started = await startTemporaryRedis({
+/** It stands for a real server: on TCP, with no password unless given. */
+async function server(
+  args: readonly string[] = [],
+  password: string | null = null,
+): Promise<TemporaryTcpRedis> {
+  const started = await startTemporaryTcpRedis({
     args: ['--repl-diskless-sync-delay', '0', ...args],
+    password,
   });
   servers.push(started);
   return started;
@@ -161,8 +169,8 @@ async function fill(url: string): Promise<{ keys: number; expires: number }> {
 }
 
 describe('redis snapshot and restore', () => {
-  let source: TemporaryRedis;
-  let destination: TemporaryRedis;
+  let source: TemporaryTcpRedis;
+  let destination: TemporaryTcpRedis;
 
   beforeEach(async () => {
     source = await server();
@@ -234,10 +242,34 @@ describe('redis snapshot and restore', () => {
     expect(await connect(`${destination.url}/0`).dbsize()).toBe(0);
   });
 
+  it('validates what it restored against the manifest, not the snapshot: a key the backup never counted fails it', async () => {
+    const expected = await fill(source.url);
+    const file = join(work, 'counted.rdb');
+    const result = await snapshot(`${source.url}/3`, file);
+    // The snapshot holds one key more than the manifest counts: a key slipped in on the way.
+    const component = componentOf(result, (await stat(file)).size);
+    const source3 = component.source as Extract<ManifestComponent['source'], { kind: 'redis' }>;
+    const counted: ManifestComponent = {
+      ...component,
+      source: { ...source3, keys: expected.keys - 1 },
+    };
+    const restored = await restoreInto(counted, file, `${destination.url}/5`);
+    expect(restored.ok).toBe(false);
+    expect(restored.checks).toContainEqual({
+      name: 'keys in db 5',
+      expected: expected.keys - 1,
+      actual: expected.keys,
+      ok: false,
+    });
+    // What it wrote is taken back: the destination is empty, as it was.
+    expect(restored.destinationState).toBe('unchanged');
+    expect(await connect(`${destination.url}/5`).dbsize()).toBe(0);
+  });
+
   it('keeps a password out of the manifest, the command line and errors', async () => {
     const secret = 'pa55-w0rd-s3cret';
     // Disk-based replication this time: the RDB arrives length-prefixed, with no EOF marker.
-    const locked = await server(['--requirepass', secret, '--repl-diskless-sync', 'no']);
+    const locked = await server(['--repl-diskless-sync', 'no'], secret);
     await connect(`redis://:${secret}@127.0.0.1:${locked.port}/0`).set('k', 'v');
     // A wrapper that records how redis-cli was started, then runs the real one.
     const record = join(work, 'redis-cli-invocation');
@@ -451,6 +483,42 @@ describe('a redis backup through runBackup', () => {
     const restored = await restoreInto(component, staged.path, destination.url);
     expect(restored.ok).toBe(true);
     expect(await connect(destination.url).dbsize()).toBe(expected.keys);
+  });
+
+  it('keeps the snapshot it reads private while it is on disk (0600 in 0700), whatever the umask', async () => {
+    const source = await server();
+    await fill(source.url);
+    const modes: string[] = [];
+    const store = withFirstChunkHook(
+      new LocalBackupStore({ root: join(work, 'store-private') }),
+      (key) => key.endsWith('.rdb'),
+      async () => {
+        const root = defaultStagingRoot();
+        for (const name of await readdir(root)) {
+          if (!name.startsWith(`${currentOwner()}.snapshot-`)) continue;
+          const mode = async (path: string) => ((await stat(path)).mode & 0o777).toString(8);
+          modes.push(
+            `${await mode(join(root, name))} ${await mode(join(root, name, 'snapshot.rdb'))}`,
+          );
+        }
+      },
+    );
+    const umask = process.umask(0o022);
+    try {
+      await runBackup({
+        id: 'bk_20261122T020000Z_cache_m0de',
+        profile: 'cache',
+        note: null,
+        requestedBy: 'console:alice',
+        targets: [{ name: 'cache', config: redisTarget(source.url) }],
+        compression: 'none',
+        store,
+      });
+    } finally {
+      process.umask(umask);
+    }
+    expect(store.hookRan()).toBe(true);
+    expect(modes).toEqual(['700 600']);
   });
 
   it('leaves nothing in the store when the redis target is unreachable', async () => {

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import {
   appendFile,
+  chmod,
   lstat,
   mkdir,
   mkdtemp,
@@ -110,10 +111,10 @@ describe('directory round trips: backup, verify and restore agree', () => {
   async function restore(
     manifest: Manifest,
     destination: string,
-    options: { tar?: string } = {},
+    options: { tar?: string; into?: Partial<DirectoryTargetConfig> } = {},
   ): Promise<RestoreResults> {
     const config = configSchema.parse({
-      targets: { tree: target(tree), restored: target(destination) },
+      targets: { tree: target(tree), restored: target(destination, options.into) },
       profiles: { files: { targets: ['tree'] } },
     });
     const plan = planRestore({
@@ -656,6 +657,129 @@ describe('directory round trips: backup, verify and restore agree', () => {
     });
   });
 
+  describe('setuid and setgid bits', () => {
+    beforeEach(async () => {
+      await mkdir(join(tree, 'bin'));
+      await writeFile(join(tree, 'bin/su-like'), '#!/bin/sh\n', { mode: 0o755 });
+      await chmod(join(tree, 'bin/su-like'), 0o4755);
+      await writeFile(join(tree, 'bin/group-tool'), '#!/bin/sh\n');
+      await chmod(join(tree, 'bin/group-tool'), 0o2750);
+      await writeFile(join(tree, 'plain.txt'), 'plain\n');
+      await chmod(join(tree, 'plain.txt'), 0o640);
+      await mkdir(join(tree, 'shared'));
+      await chmod(join(tree, 'shared'), 0o2775);
+    });
+
+    const modeOf = async (path: string) => (await lstat(path)).mode & 0o7777;
+
+    it('removes them from restored files unless the target keeps them, and says so', async () => {
+      const manifest = await backup();
+      const restored = join(work, 'restored');
+      const results = await restore(manifest, restored);
+      expect(results.ok).toBe(true);
+      expect(await modeOf(join(restored, 'bin/su-like'))).toBe(0o755);
+      expect(await modeOf(join(restored, 'bin/group-tool'))).toBe(0o750);
+      expect(await modeOf(join(restored, 'plain.txt'))).toBe(0o640);
+      // A directory's setgid bit only makes new files take its group; it stays.
+      expect(await modeOf(join(restored, 'shared'))).toBe(0o2775);
+      expect(results.components[0]?.notes).toContainEqual(
+        expect.stringMatching(
+          /^setuid and setgid bits removed from 2 files \(bin\/(su-like|group-tool) among them\)/,
+        ),
+      );
+    });
+
+    it('keeps them with keepSetuid on the destination target, saying nothing', async () => {
+      const manifest = await backup();
+      const restored = join(work, 'restored');
+      const results = await restore(manifest, restored, { into: { keepSetuid: true } });
+      expect(results.ok).toBe(true);
+      expect(await modeOf(join(restored, 'bin/su-like'))).toBe(0o4755);
+      expect(await modeOf(join(restored, 'bin/group-tool'))).toBe(0o2750);
+      expect(results.components[0]?.notes ?? []).not.toContainEqual(
+        expect.stringMatching(/setuid/),
+      );
+    });
+  });
+
+  describe('crafted archives and symlinks already in the destination', () => {
+    const file = (name: string, data = 'x') => tarMember({ name, data });
+    const hardLink = (name: string, target: string) =>
+      tarMember({ name, type: '1', linkName: target });
+    const link = (name: string, target: string) => tarMember({ name, type: '2', linkName: target });
+    const directory = (name: string) => tarMember({ name, type: '5', mode: 0o755 });
+
+    const cases: { case: string; parts: () => Buffer[]; why: RegExp }[] = [
+      {
+        case: 'a hard link whose target passes through the symlink',
+        parts: () => [hardLink('stolen', 'escape/secret')],
+        why: /"stolen" is a hard link to "escape\/secret", which is not a file the archive holds/,
+      },
+      {
+        case: 'a file through the symlink, then a hard link to it',
+        parts: () => [file('escape/secret'), hardLink('stolen', 'escape/secret')],
+        why: /escape is a symlink where the backup has a directory/,
+      },
+      {
+        case: 'a hard link with ".." in its target',
+        parts: () => [file('inside'), hardLink('stolen', 'sub/../../outside/secret')],
+        why: /hard link to "sub\/\.\.\/\.\.\/outside\/secret", which has a "\.\." segment/,
+      },
+      {
+        case: 'a hard link to an absolute path',
+        parts: () => [hardLink('stolen', '/etc/hostname')],
+        why: /hard link to "\/etc\/hostname", which is an absolute path/,
+      },
+      {
+        case: 'a symlink of the archive, then a file through it',
+        parts: () => [link('own', '../outside'), file('own/secret', 'overwritten')],
+        why: /"own\/secret" lies beneath "own", a symlink of the same archive/,
+      },
+      {
+        case: 'a symlink of the archive, then a hard link through it',
+        parts: () => [file('inside'), link('own', '../outside'), hardLink('stolen', 'own/secret')],
+        why: /hard link to "own\/secret", which is not a file the archive holds before it/,
+      },
+      {
+        case: 'a directory entry where the destination has the symlink',
+        parts: () => [directory('escape/'), file('escape/planted', 'planted')],
+        why: /escape is a symlink where the backup has a directory/,
+      },
+    ];
+
+    it.each(cases)(
+      'refuses $case, touching neither the destination nor what lies outside',
+      async ({ parts, why }) => {
+        const outside = join(work, 'outside');
+        await mkdir(outside);
+        await writeFile(join(outside, 'secret'), 'outside\n');
+        const destination = join(work, 'live');
+        await mkdir(destination);
+        await writeFile(join(destination, 'kept.txt'), 'kept\n');
+        await symlink(outside, join(destination, 'escape'));
+        const before = await snapshot(destination);
+        const outsideBefore = await snapshot(outside);
+
+        const manifest = await storeCrafted(tarArchive(...parts()), {
+          files: 2,
+          directories: 0,
+          bytes: 1,
+        });
+        const results = await restore(manifest, destination);
+        expect(results.ok).toBe(false);
+        expect(results.components[0]).toMatchObject({
+          status: 'failed',
+          destinationState: 'unchanged',
+          error: expect.stringMatching(why),
+        });
+        expect(await snapshot(destination)).toEqual(before);
+        expect(await snapshot(outside)).toEqual(outsideBefore);
+        expect((await lstat(join(outside, 'secret'))).nlink).toBe(1);
+        expect(await readlink(join(destination, 'escape'))).toBe(outside);
+      },
+    );
+  });
+
   describe('FIFOs and symlinks that point outside the tree', () => {
     it('gives back a FIFO and symlinks to outside paths, as links, writing nothing through them', async () => {
       const outside = join(work, 'outside');
@@ -747,7 +871,11 @@ async function snapshot(root: string): Promise<Record<string, string>> {
     const path = join(root, entry);
     const info = await lstat(path);
     const common = `${(info.mode & 0o7777).toString(8)} ${Math.floor(info.mtimeMs)}`;
-    out[entry] = info.isDirectory() ? `dir ${common}` : `${common} ${await sha256Of(path)}`;
+    out[entry] = info.isDirectory()
+      ? `dir ${common}`
+      : info.isSymbolicLink()
+        ? `symlink ${common} ${await readlink(path)}`
+        : `${common} ${await sha256Of(path)}`;
   }
   return out;
 }

@@ -24,7 +24,7 @@ import type { Manifest } from '../../src/backup/manifest.ts';
 import { type BackupTarget, runBackup } from '../../src/backup/run-backup.ts';
 import { freePort } from '../../src/core/free-port.ts';
 import { generateAgeIdentity } from '../../src/crypto/age/index.ts';
-import { startTemporaryRedis, type TemporaryRedis } from '../../src/redis/temporary-redis.ts';
+import { startTemporaryTcpRedis, type TemporaryTcpRedis } from '../../src/redis/temporary-redis.ts';
 import { LocalBackupStore } from '../../src/storage/local-backup-store.ts';
 import {
   createPgbenchDatabase,
@@ -210,12 +210,12 @@ describe('restoring by hand with the documented commands', () => {
   const sourceDb = uniqueName('lb_hand_src');
   const restoredDbs: string[] = [];
   const serversStartedByReadme: number[] = [];
-  const temporary: TemporaryRedis[] = [];
+  const temporary: TemporaryTcpRedis[] = [];
   const key = generateAgeIdentity();
   let work: string;
   let storeRoot: string;
   let uploads: string;
-  let sourceRedis: TemporaryRedis;
+  let sourceRedis: TemporaryTcpRedis;
   let blocks: Map<string, string>;
   let env: Record<string, string>;
   let encrypted: Manifest;
@@ -295,7 +295,10 @@ describe('restoring by hand with the documented commands', () => {
     );
 
     // Diskless transfers start at once rather than after redis's 5 s default.
-    sourceRedis = await startTemporaryRedis({ args: ['--repl-diskless-sync-delay', '0'] });
+    sourceRedis = await startTemporaryTcpRedis({
+      args: ['--repl-diskless-sync-delay', '0'],
+      password: null,
+    });
     temporary.push(sourceRedis);
     const client = new Redis(`${sourceRedis.url}/2`);
     try {
@@ -468,7 +471,7 @@ describe('restoring by hand with the documented commands', () => {
 
   it('restores one redis database into a running server with MIGRATE, keys and TTLs intact', async () => {
     for (const { manifest, isEncrypted } of backups()) {
-      const destination = await startTemporaryRedis();
+      const destination = await startTemporaryTcpRedis({ password: null });
       temporary.push(destination);
       const own = new Redis(destination.url);
       await own.set('already-here', 'kept');

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LifeboatConfig } from '../../src/config/schema.ts';
-import { startTemporaryRedis } from '../../src/redis/temporary-redis.ts';
+import { startTemporaryTcpRedis } from '../../src/redis/temporary-redis.ts';
 import { planRestore } from '../../src/restore/plan-restore.ts';
 import { restoreCheckedLines, restoreProblems } from '../../src/restore/restore-checks.ts';
 import { gatherRestoreFacts } from '../../src/restore/restore-facts.ts';
@@ -163,7 +163,7 @@ describe('the facts a restore plan is checked against', () => {
 
 describe('what a redis restore would refuse, found by the dry run', () => {
   it('refuses a destination database that holds keys, and not an empty one', async () => {
-    const server = await startTemporaryRedis();
+    const server = await startTemporaryTcpRedis({ password: null });
     try {
       const client = new Redis(`${server.url}/3`);
       await client.set('someone:else', 'value');
@@ -198,7 +198,7 @@ describe('what a redis restore would refuse, found by the dry run', () => {
 
 describe('a redis destination that answers but wants a password', () => {
   it('says it refuses Lifeboat, without a password or with the wrong one, and not that it is unreachable', async () => {
-    const server = await startTemporaryRedis({ args: ['--requirepass', 'sesame'] });
+    const server = await startTemporaryTcpRedis({ password: 'sesame' });
     try {
       const url = new URL(server.url);
       const config = testConfig({

@@ -14,7 +14,7 @@ import { createJobJournal } from '../../src/jobs/job-journal.ts';
 import { createVerifyProcessor } from '../../src/jobs/processors/verify-processor.ts';
 import type { JobContext } from '../../src/jobs/worker.ts';
 import { silentLogger } from '../../src/logging/logger.ts';
-import { startTemporaryRedis, type TemporaryRedis } from '../../src/redis/temporary-redis.ts';
+import { startTemporaryTcpRedis, type TemporaryTcpRedis } from '../../src/redis/temporary-redis.ts';
 import { LocalBackupStore } from '../../src/storage/local-backup-store.ts';
 import { SCRATCH_DATABASE_PREFIX } from '../../src/verify/scratch-database.ts';
 import type { ComponentVerification, VerificationReport } from '../../src/verify/verification.ts';
@@ -361,10 +361,13 @@ describe('verifying stored backups', () => {
   });
 
   describe('a redis component', () => {
-    let redis: TemporaryRedis;
+    let redis: TemporaryTcpRedis;
     let manifest: Manifest;
     beforeAll(async () => {
-      redis = await startTemporaryRedis({ args: ['--repl-diskless-sync-delay', '0'] });
+      redis = await startTemporaryTcpRedis({
+        args: ['--repl-diskless-sync-delay', '0'],
+        password: null,
+      });
       const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
       client.on('error', () => {});
       try {

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile } from 'node:child_process';
 import { Readable } from 'node:stream';
+import { childEnvironment } from '../../core/child-env.ts';
 import { BackupError } from '../../core/errors.ts';
 import type { OpenedSource, SourceResult } from './backup-source.ts';
 
@@ -99,10 +100,15 @@ export class StderrTail {
 /** The first line a tool prints for `--version`; a missing tool is a `tool_missing` error. */
 export function toolVersionLine(tool: string, path = tool): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(path, ['--version'], { timeout: 10_000 }, (error, stdout) => {
-      if (error) reject(toolError(tool, error));
-      else resolve(stdout.split('\n')[0]?.trim() ?? '');
-    });
+    execFile(
+      path,
+      ['--version'],
+      { timeout: 10_000, env: childEnvironment(process.env) },
+      (error, stdout) => {
+        if (error) reject(toolError(tool, error));
+        else resolve(stdout.split('\n')[0]?.trim() ?? '');
+      },
+    );
   });
 }
 

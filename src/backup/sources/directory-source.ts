@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { Readable, pipeline as stdoutPipeline, finished as streamFinished } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DirectoryTargetConfig } from '../../config/schema.ts';
+import { childEnvironment } from '../../core/child-env.ts';
 import { BackupError } from '../../core/errors.ts';
 import { displayFileName, encodeFileName } from '../../core/file-names.ts';
 import { refusedEntryBecause, TAR_ATTRIBUTE_OPTIONS } from '../../tar/entry-kinds.ts';
@@ -93,7 +94,7 @@ export class DirectorySource implements BackupSource {
         '--files-from=-',
       ],
       // C locale: tar's warnings are parsed below.
-      { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+      { stdio: ['pipe', 'pipe', 'pipe'], env: childEnvironment(process.env, { LC_ALL: 'C' }) },
     );
     const complaints = new TarComplaintLog();
     const stderrRead = readLines(child.stderr, (line) => complaints.add(line));

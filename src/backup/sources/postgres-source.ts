@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { pipeline, finished as streamFinished } from 'node:stream';
 import pg from 'pg';
 import type { PostgresTargetConfig } from '../../config/schema.ts';
+import { pgToolEnvironment } from '../../core/child-env.ts';
 import { BackupError, LifeboatError } from '../../core/errors.ts';
 import { redactPasswords, splitPassword, withDefaultUser } from '../../postgres/connection-url.ts';
 import { CustomDumpRowCounter } from '../../postgres/custom-dump-row-counter.ts';
@@ -126,7 +127,7 @@ export class PostgresSource implements BackupSource {
         ],
         {
           stdio: ['ignore', 'pipe', 'pipe'],
-          env: password === null ? process.env : { ...process.env, PGPASSWORD: password },
+          env: pgToolEnvironment(process.env, password),
         },
       );
       child = spawned;

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { Redis } from 'ioredis';
 import type { RedisTargetConfig } from '../../config/schema.ts';
+import { childEnvironment } from '../../core/child-env.ts';
 import { BackupError, LifeboatError } from '../../core/errors.ts';
+import { PRIVATE_FILE_MODE } from '../../core/private-modes.ts';
 import { redactPasswords } from '../../postgres/connection-url.ts';
 import { oneShotRedisOptions, parseRedisUrl, type RedisUrl } from '../../redis/redis-url.ts';
 import { startTemporaryRedis } from '../../redis/temporary-redis.ts';
@@ -83,9 +85,7 @@ export class RedisSource implements BackupSource {
 
     const directory = await createStagingDirectory('snapshot');
     const file = join(directory, 'snapshot.rdb');
-    const env = { ...process.env };
-    delete env.REDISCLI_AUTH;
-    if (url.password !== null) env.REDISCLI_AUTH = url.password;
+    const env = childEnvironment(process.env, { REDISCLI_AUTH: url.password ?? undefined });
     const child = spawn(
       this.redisCli,
       [
@@ -139,7 +139,7 @@ export class RedisSource implements BackupSource {
       let handle: FileHandle | undefined;
       let complete = false;
       try {
-        handle = await open(file, 'w');
+        handle = await open(file, 'wx', PRIVATE_FILE_MODE);
         for await (const chunk of exactRdb(stdout, transferred, context)) {
           await handle.write(chunk);
           yield chunk;
@@ -222,7 +222,7 @@ export class RedisSource implements BackupSource {
         redisServer: this.redisServer,
       });
       try {
-        const client = new Redis(oneShotRedisOptions(parseRedisUrl(server.url), 'lifeboat count'));
+        const client = new Redis(server.clientOptions('lifeboat count'));
         client.on('error', () => {});
         try {
           await client.connect();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { RestoreError } from '../../core/errors.ts';
 import { displayFileName, pathBytes } from '../../core/file-names.ts';
 import { mapConcurrently } from '../../core/map-concurrently.ts';
+import { PRIVATE_DIRECTORY_MODE } from '../../core/private-modes.ts';
 import type { CheckedEntry } from '../../tar/archive-check.ts';
 import {
   applyAttributes,
@@ -131,7 +132,7 @@ export async function placeTree(
       if (kind === 'replace') {
         const parent = parentOf(path);
         if (!displacedParents.has(parent)) {
-          await mkdir(displaced(parent), { recursive: true });
+          await mkdir(displaced(parent), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
           displacedParents.add(parent);
         }
         journal.record({ op: 'displaced', path });

@@ -13,6 +13,7 @@ import {
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathBytes } from '../../core/file-names.ts';
+import { PRIVATE_FILE_MODE } from '../../core/private-modes.ts';
 
 /** The private directory a directory restore works in, inside the destination. */
 export const WORK_PREFIX = '.lifeboat-restore-';
@@ -69,7 +70,7 @@ export class RestoreJournal {
 
   /** Starts the journal of a restore working in `workDirectory`. */
   static create(workDirectory: string): RestoreJournal {
-    const fd = openSync(join(workDirectory, JOURNAL), 'wx', 0o600);
+    const fd = openSync(join(workDirectory, JOURNAL), 'wx', PRIVATE_FILE_MODE);
     writeSync(fd, `${MAGIC}\n`);
     const journal = new RestoreJournal(fd, workDirectory);
     inThisProcess.add(workDirectory);

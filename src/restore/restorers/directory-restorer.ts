@@ -9,9 +9,11 @@ import {
   toolVersionLine,
 } from '../../backup/sources/child-process-output.ts';
 import { gnuTarVersion } from '../../backup/sources/directory-source.ts';
+import { childEnvironment } from '../../core/child-env.ts';
 import { LifeboatError, messageOf, RestoreError } from '../../core/errors.ts';
 import { formatBytes, plural } from '../../core/format.ts';
 import { randomSuffix } from '../../core/ids.ts';
+import { PRIVATE_DIRECTORY_MODE } from '../../core/private-modes.ts';
 import { type CheckedArchive, checkTarFile } from '../../tar/archive-check.ts';
 import { TAR_ATTRIBUTE_OPTIONS } from '../../tar/entry-kinds.ts';
 import type {
@@ -30,6 +32,7 @@ import {
   saveAttributes,
   WORK_PREFIX,
 } from '../directory/restore-journal.ts';
+import { removeSetIdBits, setIdBitsNote } from '../directory/set-id-bits.ts';
 import { checkTreeOnDisk } from '../directory/tree-on-disk.ts';
 import { NO_UNDO_RECORDER } from '../undo-journal.ts';
 
@@ -69,6 +72,9 @@ class TreeMismatch extends Error {
  * (a stray upload is cheaper to remove by hand than a deleted one is to get back). The
  * displaced originals are removed once the restore is validated.
  *
+ * Setuid and setgid bits of files are removed before anything moves into place, unless the
+ * destination target says `keepSetuid: true`; the result's notes say how many and name one.
+ *
  * Owners: tar's own rule. Run as root, files get the numeric owners they had (so the service
  * that owns them can read them again); run as anyone else, they belong to that user.
  *
@@ -97,6 +103,9 @@ export class DirectoryRestorer implements ComponentRestorer {
       `extract ${what} into a private directory inside ${path} (created if missing), check them against the manifest, then move them into place`,
       'files in the backup replace those at the same paths; other files there are left as they are',
       'refused before anything is written if an entry would land outside the destination; if anything fails, the destination is put back as it was',
+      keepsSetId(destination)
+        ? 'setuid and setgid bits of files are kept (keepSetuid)'
+        : 'setuid and setgid bits of files are removed (set keepSetuid: true on the target to keep them)',
       ...(privileged > 0
         ? [
             `${plural(privileged, 'entry', 'entries')} ${privileged === 1 ? 'carries' : 'carry'} extended attributes only root can set back (file capabilities, trusted.*): a worker not running as root restores ${privileged === 1 ? 'it' : 'them'} without those and says so`,
@@ -137,8 +146,8 @@ export class DirectoryRestorer implements ComponentRestorer {
     const work = join(root, `${WORK_PREFIX}${randomSuffix(8)}`);
     let journal: RestoreJournal | undefined;
     try {
-      await mkdir(work, { mode: 0o700 });
-      await mkdir(join(work, EXTRACTED), { mode: 0o700 });
+      await mkdir(work, { mode: PRIVATE_DIRECTORY_MODE });
+      await mkdir(join(work, EXTRACTED), { mode: PRIVATE_DIRECTORY_MODE });
       journal = RestoreJournal.create(work);
       for (const directory of created) journal.record({ op: 'created', directory });
       if (rootBefore) journal.record({ op: 'attributes', path: '', before: rootBefore });
@@ -147,6 +156,9 @@ export class DirectoryRestorer implements ComponentRestorer {
 
       progress(`extracting ${plural(archive.files, 'file')} into a private directory`);
       const notSet = await this.extract(input.stagedFile, join(work, EXTRACTED), signal);
+      const setIdRemoved = keepsSetId(destination)
+        ? null
+        : await removeSetIdBits(join(work, EXTRACTED), archive.entries);
       progress('comparing what was extracted with the manifest');
       const extracted = await checkTreeOnDisk(component, join(work, EXTRACTED), archive);
       if (!extracted.every((c) => c.ok)) throw new TreeMismatch(extracted);
@@ -163,7 +175,11 @@ export class DirectoryRestorer implements ComponentRestorer {
       // Said before the journal goes: a sweep that finds no journal knows it was rolled back.
       await undo.ended('restored');
       await rm(work, { recursive: true, force: true });
-      const notes = attributesNotSet(notSet, archive.entries, placements);
+      const setIdNote = setIdRemoved ? setIdBitsNote(setIdRemoved) : null;
+      const notes = [
+        ...attributesNotSet(notSet, archive.entries, placements),
+        ...(setIdNote ? [setIdNote] : []),
+      ];
       return { tools, checks, ok: true, destinationState: 'restored', notes };
     } catch (error) {
       journal?.close();
@@ -207,7 +223,7 @@ export class DirectoryRestorer implements ComponentRestorer {
         ...TAR_ATTRIBUTE_OPTIONS,
       ],
       // C locale: tar's warnings about attributes are read.
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+      { stdio: ['ignore', 'ignore', 'pipe'], env: childEnvironment(process.env, { LC_ALL: 'C' }) },
     );
     const complaints = new TarAttributeComplaints();
     const read = complaints.read(child.stderr);
@@ -277,6 +293,11 @@ function unchanged(error: unknown): unknown {
     cause: error,
     destination: 'unchanged',
   });
+}
+
+/** The destination target asks for setuid and setgid bits to be kept (`keepSetuid`). */
+function keepsSetId(destination: RestoreDestination): boolean {
+  return destination.config.kind === 'directory' && destination.config.keepSetuid === true;
 }
 
 function destinationPath(destination: RestoreDestination): string {

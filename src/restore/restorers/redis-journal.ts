@@ -4,6 +4,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { randomSuffix } from '../../core/ids.ts';
+import { PRIVATE_FILE_MODE } from '../../core/private-modes.ts';
 import { currentOwner, ownerIsAlive } from '../../staging/process-owner.ts';
 import { defaultJournalRoot, ensurePrivateDirectory } from '../../staging/staging-area.ts';
 
@@ -37,7 +38,7 @@ export class RedisRestoreJournal {
   static async create(root: string = defaultJournalRoot()): Promise<RedisRestoreJournal> {
     await ensurePrivateDirectory(root);
     const file = join(root, `redis-${randomSuffix(12)}.journal`);
-    const fd = openSync(file, 'wx', 0o600);
+    const fd = openSync(file, 'wx', PRIVATE_FILE_MODE);
     writeSync(fd, `${MAGIC}\n${JSON.stringify({ owner: currentOwner() })}\n`);
     return new RedisRestoreJournal(file, fd);
   }

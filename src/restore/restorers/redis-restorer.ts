@@ -185,14 +185,10 @@ export class RedisRestorer implements ComponentRestorer {
           { cause: error, destination: 'unchanged' },
         );
       }
-      const snapshotUrl = parseRedisUrl(snapshot.url);
-      reader = new Redis({
-        ...oneShotRedisOptions(snapshotUrl, 'lifeboat restore reader'),
-        db: source.db,
-      });
+      reader = new Redis(snapshot.clientOptions('lifeboat restore reader', source.db));
       reader.on('error', () => {});
       await reader.connect();
-      copy = await KeyRecord.open(snapshotUrl, source.db);
+      copy = await KeyRecord.open(snapshot, source.db);
       const serverInfo = await reader.info('server');
       const loaded = await reader.dbsize();
       // Before the first key is written: a sweep finds the journal from the catalog.
@@ -211,9 +207,15 @@ export class RedisRestorer implements ComponentRestorer {
       const [keys, expires] = await destinationCounts(client, target.db);
       // Keys restored with an expiry that has passed since may be gone already: not a loss.
       const expiredSince = await copy.expiredBy(Date.now());
+      // Against the manifest, never against the temporary server: what the backup counted is
+      // what must arrive, short only by keys with a TTL that lapsed on the way.
+      const lapsed = Math.min(
+        source.expires,
+        Math.max(0, source.keys - loaded) + copied.expired + expiredSince,
+      );
       const checks: ValidationCheck[] = [
-        countCheck(`keys in db ${target.db}`, copied.keys, keys, expiredSince),
-        countCheck(`keys with a TTL in db ${target.db}`, copied.expires, expires, expiredSince),
+        countCheck(`keys in db ${target.db}`, source.keys, keys, lapsed),
+        countCheck(`keys with a TTL in db ${target.db}`, source.expires, expires, lapsed),
       ];
       const notes: string[] = [];
       if (copied.expired > 0 || source.keys !== loaded) {
@@ -409,12 +411,11 @@ class KeyRecord {
     this.client = client;
   }
 
-  static async open(snapshot: RedisUrl, sourceDb: number): Promise<KeyRecord> {
-    const client = new Redis({
-      ...oneShotRedisOptions(snapshot, 'lifeboat restore record'),
-      // Any database but the one read: the temporary server has plenty.
-      db: sourceDb === 0 ? 1 : 0,
-    });
+  static async open(snapshot: TemporaryRedis, sourceDb: number): Promise<KeyRecord> {
+    // Any database but the one read: the temporary server has plenty.
+    const client = new Redis(
+      snapshot.clientOptions('lifeboat restore record', sourceDb === 0 ? 1 : 0),
+    );
     client.on('error', () => {});
     await client.connect();
     return new KeyRecord(client);
@@ -516,16 +517,18 @@ async function destinationCounts(client: Redis, db: number): Promise<[number, nu
 }
 
 /**
- * A count after the copy: equal to what was copied, or short by no more than the keys whose
- * expiry time has passed since they were restored (redis may have dropped them already).
+ * A count after the copy against the manifest's: equal, or short by no more than the keys with
+ * a TTL that lapsed between the backup and now (dropped when the snapshot loaded, found expired
+ * while copying, or expired since they were restored). More than the manifest counts — a key
+ * the backup never held — is a failure.
  */
 function countCheck(
   name: string,
   expected: number,
   actual: number,
-  expiredSince: number,
+  lapsed: number,
 ): ValidationCheck {
-  return { name, expected, actual, ok: actual <= expected && actual >= expected - expiredSince };
+  return { name, expected, actual, ok: actual <= expected && actual >= expected - lapsed };
 }
 
 function redisVersion(serverInfo: string): string {

@@ -5,6 +5,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BackupError } from '../../core/errors.ts';
 import { plural } from '../../core/format.ts';
+import { PRIVATE_FILE_MODE } from '../../core/private-modes.ts';
 import { checkRdbFile } from '../../redis/rdb-file.ts';
 import { createStagingDirectory } from '../../staging/staging-area.ts';
 import type { StructureCheck, StructureCheckInput } from './structure-check.ts';
@@ -30,7 +31,12 @@ export async function checkRdbSnapshot(input: StructureCheckInput): Promise<Stru
     if (path === undefined) {
       directory = await createStagingDirectory('verify');
       path = join(directory, 'snapshot.rdb');
-      await pipeline(input.raw, counter, createWriteStream(path), signal ? { signal } : {});
+      await pipeline(
+        input.raw,
+        counter,
+        createWriteStream(path, { flags: 'wx', mode: PRIVATE_FILE_MODE }),
+        signal ? { signal } : {},
+      );
     } else {
       // Already on disk: the bytes are only counted.
       for await (const chunk of input.raw) {

@@ -50,7 +50,7 @@ describe('parseConfig', () => {
   cache: { kind: redis, url: "redis://h" }
 `;
     expect(configIssues(text)).toEqual([
-      'targets.uploads.exlude: unknown key; valid keys: kind, path, include, exclude, environment',
+      'targets.uploads.exlude: unknown key; valid keys: kind, path, include, exclude, environment, keepSetuid',
     ]);
   });
 
@@ -101,7 +101,7 @@ compresion: zstd
       'targets.app-db.url: expected text, got 7',
       'targets.app-db.environment: must be one of: production, staging, development, scratch (got "prod")',
       'targets.app-db.extra: unknown key; valid keys: kind, url, environment, pgDumpArgs',
-      'targets.uploads.exlude: unknown key; valid keys: kind, path, include, exclude, environment',
+      'targets.uploads.exlude: unknown key; valid keys: kind, path, include, exclude, environment, keepSetuid',
       'profiles.full.targets[2]: unknown target "cahce"; targets: app-db, uploads',
       'compresion: unknown key; valid keys: defaultProfile, storage, compression, encryption, targets, profiles, scratch, roles, policies, breakGlass, drills, chat, runbooks, audit, demo',
     ]);
@@ -115,7 +115,7 @@ compresion: zstd
 `;
     expect(configIssues(text)).toEqual([
       'targets.app-db.kind: must be one of: postgres, directory, redis (got "mysql")',
-      'targets.app-db.enviroment: unknown key; no target kind has it (keys: kind, url, environment, pgDumpArgs, path, include, exclude)',
+      'targets.app-db.enviroment: unknown key; no target kind has it (keys: kind, url, environment, pgDumpArgs, path, include, exclude, keepSetuid)',
       'targets.cache.kind: is required; one of: postgres, directory, redis',
       'targets.cache.environment: must be one of: production, staging, development, scratch (got "prod")',
     ]);

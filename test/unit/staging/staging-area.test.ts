@@ -43,6 +43,19 @@ describe('the staging area', () => {
     expect((await stat(made)).mode & 0o777).toBe(0o700);
   });
 
+  it('makes every level of a missing root private (0700), whatever the umask', async () => {
+    const deep = join(base, 'var', 'lib', 'lifeboat', 'staging');
+    const umask = process.umask(0o022);
+    try {
+      await createStagingDirectory('snapshot', deep);
+    } finally {
+      process.umask(umask);
+    }
+    for (const level of ['var', 'var/lib', 'var/lib/lifeboat', 'var/lib/lifeboat/staging']) {
+      expect(((await stat(join(base, level))).mode & 0o777).toString(8)).toBe('700');
+    }
+  });
+
   it('makes an existing root private again', async () => {
     await mkdir(root, { mode: 0o755 });
     await chmod(root, 0o755);

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import type { TableRowCount } from '../../../backup/manifest.ts';
+import { childEnvironment } from '../../../core/child-env.ts';
 import { RestoreError } from '../../../core/errors.ts';
 import {
   type DumpToc,
@@ -84,7 +85,7 @@ function listArchive(file: string, pgRestore: string): Promise<string> {
     execFile(
       pgRestore,
       ['--list', file],
-      { maxBuffer: 256 * 1024 * 1024 },
+      { maxBuffer: 256 * 1024 * 1024, env: childEnvironment(process.env) },
       (error, stdout, stderr) => {
         if (error) {
           reject(

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { childExit } from '../../../backup/sources/child-process-output.ts';
+import { pgToolEnvironment } from '../../../core/child-env.ts';
 import { RestoreError } from '../../../core/errors.ts';
 import type { TableDataProgress } from './table-data-progress.ts';
 
@@ -44,11 +45,7 @@ export async function runPgRestore(run: PgRestoreRun): Promise<void> {
     ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: {
-        ...process.env,
-        ...(run.password === null ? {} : { PGPASSWORD: run.password }),
-        LC_MESSAGES: 'C',
-      },
+      env: pgToolEnvironment(process.env, run.password, { LC_MESSAGES: 'C' }),
     },
   );
   const errors: string[] = [];
