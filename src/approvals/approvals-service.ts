@@ -12,7 +12,7 @@ import type {
   VoteResult,
 } from './approval-request.ts';
 import { requirementFor } from './policy.ts';
-import { approversOf, judgeVote } from './rules.ts';
+import { approversOf, describeStanding, judgeVote, standingOf } from './rules.ts';
 import { type ExecutionLookup, settleExecutions } from './settle-executions.ts';
 
 /** Where a person acted from, for the audit log. */
@@ -172,9 +172,7 @@ export function createApprovals(deps: ApprovalsDeps): Approvals {
         detail: {
           action: ask.action,
           environments: ask.environments,
-          approvals: ask.requirement.approvals,
-          approverRoles: ask.requirement.approverRoles,
-          policy: ask.requirement.policy,
+          clauses: ask.requirement.clauses,
           expiresAt: request.expiresAt?.toISOString() ?? null,
           ...(ask.payload.type === 'restore' ? { backup: ask.payload.plan.backupId } : {}),
         },
@@ -186,10 +184,15 @@ export function createApprovals(deps: ApprovalsDeps): Approvals {
       const at = now();
       // A second person reviews it: holders of any role but the one who broke the glass.
       const requirement: ApprovalRequirement = {
-        approvals: 1,
-        approverRoles: [],
+        clauses: [
+          {
+            environments: [...ask.environments],
+            approvals: 1,
+            approverRoles: [],
+            policy: 'break-glass',
+          },
+        ],
         expiresInMs: 0,
-        policy: 'break-glass',
       };
       const review = await repository.create({
         ...factsOf(ask, at),
@@ -255,7 +258,7 @@ export function createApprovals(deps: ApprovalsDeps): Approvals {
         outcome: result.outcome,
         detail: {
           votes: approversOf(result.request).length,
-          required: result.request.requirement.approvals,
+          standing: describeStanding(standingOf(result.request, config.roles), config.roles),
           ...(vote.reason ? { reason: vote.reason } : {}),
           ...(result.outcome === 'approved' ? { executionId: result.request.executionId } : {}),
         },

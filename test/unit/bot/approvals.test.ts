@@ -56,14 +56,26 @@ describe('a production restore under the two-person rule', () => {
     const { id, entry, result } = await requested(bot);
 
     expect(id).toMatch(/^apr_\d{8}T\d{6}Z_[0-9a-z]{6}$/);
-    expect(result).toMatchObject({ id, approvals: 1, approverRoles: ['dba'] });
+    expect(result).toMatchObject({
+      id,
+      clauses: [
+        {
+          environments: ['production'],
+          approvals: 1,
+          approverRoles: ['dba'],
+          policy: 'policies[0]',
+          approvedBy: [],
+          left: 1,
+        },
+      ],
+    });
     expect(result.expiresAt).toBe('2026-11-22T12:30:00.000Z');
     const text = messageText(bot.chat.current(entry));
     expect(text).toContain('Approval needed');
     expect(text).toContain(bot.backup.id);
     expect(text).toContain('app-db (production)');
     expect(text).toContain('Requested by: console:alice');
-    expect(text).toContain('Approvals: 0 of 1');
+    expect(text).toContain('Approvals: 0; production: 1 more from dba');
     expect(text).toContain('dba: console:carol, console:dave');
     expect(text).toMatch(/Expires: .*\(in 30 min\)/);
     const buttons = buttonsOf(bot.chat.current(entry));
@@ -166,9 +178,11 @@ describe('a production restore under the two-person rule', () => {
       status: 'ok',
       outcome: 'counted',
       approvals: 1,
-      required: 2,
+      clauses: [{ approvals: 2, approvedBy: ['console:carol'], left: 1 }],
     });
-    expect(messageText(bot.chat.current(entry))).toContain('Approvals: 1 of 2 (console:carol)');
+    expect(messageText(bot.chat.current(entry))).toContain(
+      'Approvals: 1 (console:carol); production: 1 more from dba',
+    );
     expect(await bot.chat.say(`/approve ${id}`, 'carol')).toMatchObject({
       status: 'refused',
       code: 'already_voted',
@@ -270,7 +284,17 @@ describe('a production restore under the two-person rule', () => {
     expect(result).toMatchObject({
       status: 'ok',
       needsApproval: true,
-      approval: { approvals: 1, approverRoles: ['dba'], policy: 'policies[0]' },
+      approval: {
+        clauses: [
+          {
+            environments: ['production'],
+            approvals: 1,
+            approverRoles: ['dba'],
+            policy: 'policies[0]',
+          },
+        ],
+        expiresInMs: 30 * 60_000,
+      },
     });
     expect(bot.chat.lastText()).toContain('asks for approval first: 1 approver from dba');
     expect(await bot.services.approvals.open()).toEqual([]);
