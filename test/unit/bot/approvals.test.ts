@@ -160,6 +160,71 @@ describe('a production restore under the two-person rule', () => {
     expect(bot.services.restores.enqueued).toHaveLength(1);
   });
 
+  it('a mixed restore (production and staging) needs every policy: two oncall approvals never restore production', async () => {
+    const base = testConfig();
+    const config = approvalConfig({
+      targets: {
+        ...base.targets,
+        'staging-files': {
+          kind: 'directory',
+          path: '/srv/staging/uploads',
+          environment: 'staging',
+        },
+      },
+      roles: {
+        oncall: ['console:alice', 'console:bob', 'console:olga'],
+        dba: ['console:carol', 'console:dave'],
+      },
+      policies: [
+        {
+          action: 'restore',
+          environment: 'production',
+          approvals: 1,
+          approvers: ['dba'],
+          expires: '30m',
+        },
+        {
+          action: 'restore',
+          environment: 'staging',
+          approvals: 1,
+          approvers: ['oncall'],
+          expires: '15m',
+        },
+      ],
+    });
+    const bot = testBot({ config });
+    bot.services.backups.add(
+      completedBackup(config, { profile: 'full', createdAt: new Date('2026-11-22T02:00:00Z') }),
+    );
+    const asked = await bot.chat.say(
+      '/restore latest --profile full --components app-db,uploads --into uploads=staging-files',
+      'alice',
+    );
+    expect(asked.status).toBe('awaiting_approval');
+    const id = String(asked.request);
+    expect(asked.expiresAt).toBe('2026-11-22T12:15:00.000Z');
+
+    expect(await bot.chat.say(`/approve ${id}`, 'bob')).toMatchObject({ outcome: 'counted' });
+    const entry = bot.chat.posted.find((p) =>
+      messageText(p.versions[0] ?? { text: '', blocks: [] }).includes(id),
+    );
+    if (!entry) throw new Error('the request message was not posted');
+    expect(messageText(bot.chat.current(entry))).toContain(
+      'production: 1 more from dba; staging: satisfied',
+    );
+    const olga = await bot.chat.say(`/approve ${id}`, 'olga');
+    expect(olga).toMatchObject({ status: 'refused', code: 'not_needed' });
+    expect(String(olga.error)).toContain('production: 1 more from dba; staging: satisfied');
+    expect(bot.services.restores.enqueued).toEqual([]);
+
+    const done = await bot.chat.say(`/approve ${id}`, 'carol');
+    expect(done.status).toBe('completed');
+    expect(bot.services.restores.enqueued).toHaveLength(1);
+    expect(bot.services.restores.enqueued[0]?.authorization).toMatchObject({
+      approvedBy: ['console:bob', 'console:carol'],
+    });
+  });
+
   it('counts an approver once and needs every approver a policy asks for', async () => {
     const bot = botWithBackup(
       approvalConfig({
