@@ -8,6 +8,10 @@ import type { LifeboatConfig } from '../../config/schema.ts';
 import type { AgeIdentity } from '../../crypto/age/index.ts';
 import type { Logger } from '../../logging/logger.ts';
 import {
+  changedDestinations,
+  changedDestinationsRefusal,
+} from '../../restore/destination-binding.ts';
+import {
   recoverDestination,
   recoverInterruptedRestore,
 } from '../../restore/recover-destination.ts';
@@ -140,6 +144,20 @@ async function runClaimed(
   }
 
   const { plan, authorization } = claim.restore;
+  // What was planned (and approved) is what runs: a destination that resolves elsewhere now
+  // (its URL or path edited, the environment variable behind it changed) refuses the restore.
+  const changed = await changedDestinations(plan, deps.config);
+  if (changed.length > 0) {
+    const refusal = changedDestinationsRefusal(changed);
+    await audit('restore.refused', 'refused', {
+      code: 'restore_destination_changed',
+      error: refusal,
+      changed,
+      authorization,
+    });
+    const failed = await restores.markFailed(id, refusal, null);
+    throw new UnrecoverableError(failed.error ?? refusal);
+  }
   await audit('restore.started', 'started', {
     attempt: context.attempt,
     destinations: plan.components.map((c) => `${c.destination} (${c.environment})`),
