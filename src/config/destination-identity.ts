@@ -30,11 +30,13 @@ function hostOf(url: URL, fallback: string): string {
 function postgresIdentity(text: string): DestinationIdentity {
   const url = URL.parse(text);
   if (!url) return { kind: 'postgres', host: '(unparsable url)', port: 0, database: '' };
-  const host = url.searchParams.get('host') ?? hostOf(url, 'localhost');
-  const port = Number(url.searchParams.get('port') ?? (url.port || POSTGRES_PORT));
-  const named = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  const user = url.searchParams.get('user') ?? decodeURIComponent(url.username);
-  const database = url.searchParams.get('dbname') ?? (named || user);
+  // Only a URL with a query string pays for parsing it.
+  const query = url.search ? url.searchParams : undefined;
+  const host = query?.get('host') ?? hostOf(url, 'localhost');
+  const port = Number(query?.get('port') ?? (url.port || POSTGRES_PORT));
+  const named = decodeURIComponent(url.pathname.slice(1));
+  const user = query?.get('user') ?? decodeURIComponent(url.username);
+  const database = query?.get('dbname') ?? (named || user);
   return { kind: 'postgres', host, port, database };
 }
 
