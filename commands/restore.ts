@@ -3,6 +3,7 @@ import type {
   ApprovalRequest,
   ApprovalRequirement,
 } from '../src/approvals/approval-request.ts';
+import { breakGlassRefusal } from '../src/approvals/break-glass.ts';
 import { clauseLabel } from '../src/approvals/policy.ts';
 import type { ComponentProgress } from '../src/backup/progress.ts';
 import { askForApproval, refreshRequestMessage } from '../src/bot/approval-flow.ts';
@@ -232,20 +233,15 @@ async function breakGlassRestore(
   reason: string,
 ): Promise<CommandResult> {
   const { plan } = payload;
-  const role = ctx.config.breakGlass?.role;
-  const holders = role ? (ctx.config.roles?.[role] ?? []) : [];
-  const refusal = !role
-    ? 'Break glass is not configured, so nobody can skip the second person. Ask without --break-glass to get an approval, or have an admin name a role under breakGlass.role in lifeboat.yaml.'
-    : !holders.includes(ctx.requestedBy)
-      ? `--break-glass is only for the ${role} role (${holders.length ? holders.join(', ') : 'nobody holds it'}), and ${ctx.requestedBy} does not hold it. Ask without --break-glass for a second person's approval.`
-      : null;
+  // The service enforces the same rule; judged here first for the person's answer.
+  const refusal = breakGlassRefusal(ctx.config, ctx.requestedBy, reason);
   if (refusal !== null) {
-    await ctx.reply.post(refusedMessage(refusal));
+    await ctx.reply.post(refusedMessage(refusal.message));
     return {
       status: 'refused',
       backup: plan.backupId,
-      error: refusal,
-      code: 'break_glass_refused',
+      error: refusal.message,
+      code: refusal.code,
     };
   }
 

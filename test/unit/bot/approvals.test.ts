@@ -392,6 +392,17 @@ describe('break glass', () => {
     expect(bot.services.restores.enqueued).toEqual([]);
   });
 
+  it('is refused with a blank reason, saying a reason is required', async () => {
+    const bot = botWithBackup();
+
+    const result = await bot.chat.say('/restore latest --profile db --break-glass "   "', 'carol');
+
+    expect(result).toMatchObject({ status: 'refused', code: 'break_glass_reason_required' });
+    expect(String(result.error)).toContain('a reason is required');
+    expect(bot.services.restores.enqueued).toEqual([]);
+    expect(await bot.services.approvals.open()).toEqual([]);
+  });
+
   it('is refused when no role is configured for it', async () => {
     const config = approvalConfig();
     const bot = botWithBackup({ ...config, breakGlass: undefined });
