@@ -1,6 +1,6 @@
-import type { ApprovalRequest, VoteResult } from '../src/approvals/approval-request.ts';
+import type { ApprovalRequest, RoleMap, VoteResult } from '../src/approvals/approval-request.ts';
 import { approversOf } from '../src/approvals/rules.ts';
-import { refreshRequestMessage } from '../src/bot/approval-flow.ts';
+import { clausesSummary, refreshRequestMessage } from '../src/bot/approval-flow.ts';
 import {
   type CommandContext,
   type CommandResult,
@@ -74,19 +74,23 @@ export const approvals = defineCommand({
     const actionable = open.filter((r) => ctx.services.approvals.canAct(ctx.requestedBy, r));
     const waiting = open.filter((r) => r.requestedBy === ctx.requestedBy);
     await ctx.reply.post(
-      approvalsListMessage(actionable, waiting, { now: ctx.now(), caller: ctx.requestedBy }),
+      approvalsListMessage(actionable, waiting, {
+        now: ctx.now(),
+        caller: ctx.requestedBy,
+        roles: ctx.config.roles,
+      }),
     );
     return {
       status: 'ok',
-      requests: actionable.map(summary),
-      waiting: waiting.map(summary),
+      requests: actionable.map((r) => summary(r, ctx.config.roles)),
+      waiting: waiting.map((r) => summary(r, ctx.config.roles)),
     };
   },
 });
 
 export const approvalCommands = [approve, reject, approvals];
 
-function summary(r: ApprovalRequest) {
+function summary(r: ApprovalRequest, roles: RoleMap) {
   return {
     id: r.id,
     kind: r.kind,
@@ -94,7 +98,7 @@ function summary(r: ApprovalRequest) {
     command: r.command,
     requestedBy: r.requestedBy,
     approvals: approversOf(r),
-    required: r.requirement.approvals,
+    clauses: clausesSummary(r, roles),
     expiresAt: r.expiresAt?.toISOString() ?? null,
   };
 }
@@ -115,7 +119,7 @@ async function vote(
     { identity: ctx.requestedBy, decision, reason },
     { platform: ctx.identity.platform, channel: ctx.channel },
   );
-  await ctx.reply.post(voteAnswerMessage(result));
+  await ctx.reply.post(voteAnswerMessage(result, ctx.config.roles));
   if (result.request) await refreshRequestMessage(ctx, result.request);
   if (result.outcome === 'refused') {
     ctx.logger.info(
@@ -129,7 +133,7 @@ async function vote(
     request: id,
     outcome: result.outcome,
     approvals: approversOf(result.request).length,
-    required: result.request.requirement.approvals,
+    clauses: clausesSummary(result.request, ctx.config.roles),
   };
   if (result.outcome !== 'approved') return { status: 'ok', ...base };
   return { ...(await execute(ctx, result.request)), ...base };

@@ -3,6 +3,8 @@ import type {
   ApprovalRequest,
   ApprovalRequirement,
 } from '../src/approvals/approval-request.ts';
+import { breakGlassRefusal } from '../src/approvals/break-glass.ts';
+import { clauseLabel } from '../src/approvals/policy.ts';
 import type { ComponentProgress } from '../src/backup/progress.ts';
 import { askForApproval, refreshRequestMessage } from '../src/bot/approval-flow.ts';
 import { type CommandContext, type CommandResult, defineCommand } from '../src/bot/command.ts';
@@ -125,10 +127,8 @@ async function runRestore(
       ...(requirement
         ? {
             approval: {
-              approvals: requirement.approvals,
-              approverRoles: requirement.approverRoles,
+              clauses: requirement.clauses,
               expiresInMs: requirement.expiresInMs,
-              policy: requirement.policy,
             },
           }
         : {}),
@@ -198,14 +198,27 @@ function problemsError(problems: readonly RestoreProblem[]): string {
   return `this restore would fail: ${problems.map((p) => p.message).join('; ')}`;
 }
 
-/** `1 approver from dba, within 30 min (policy policies[0])`. */
+/**
+ * `1 approver from dba, within 30 min (policies[0])`; with several policies, each clause for its
+ * environments: `production: 1 approver from dba (policies[0]); staging: 1 approver from oncall
+ * (policies[1]); every one of them, within 15 min`.
+ */
 function describeRequirement(requirement: ApprovalRequirement, ctx: CommandContext): string {
-  const roles = requirement.approverRoles.length
-    ? `from ${requirement.approverRoles.join(' or ')}`
-    : hasRoles(ctx.config.roles)
-      ? 'from any role'
-      : 'from anyone but the requester';
-  return `${plural(requirement.approvals, 'approver')} ${roles}, within ${formatSpan(requirement.expiresInMs)} (${requirement.policy === 'default' ? 'the built-in rule for production' : requirement.policy})`;
+  const { clauses } = requirement;
+  const each = clauses.map((clause) => {
+    const roles = clause.approverRoles.length
+      ? `from ${clause.approverRoles.join(' or ')}`
+      : hasRoles(ctx.config.roles)
+        ? 'from any role'
+        : 'from anyone but the requester';
+    const which = clause.policy === 'default' ? 'the built-in rule for production' : clause.policy;
+    return { clause, text: `${plural(clause.approvals, 'approver')} ${roles}`, which };
+  });
+  const within = `within ${formatSpan(requirement.expiresInMs)}`;
+  const [only] = each;
+  if (each.length === 1 && only) return `${only.text}, ${within} (${only.which})`;
+  const all = each.map((e) => `${clauseLabel(e.clause)}: ${e.text} (${e.which})`).join('; ');
+  return `${all}; every one of them, ${within}`;
 }
 
 /**
@@ -220,20 +233,15 @@ async function breakGlassRestore(
   reason: string,
 ): Promise<CommandResult> {
   const { plan } = payload;
-  const role = ctx.config.breakGlass?.role;
-  const holders = role ? (ctx.config.roles?.[role] ?? []) : [];
-  const refusal = !role
-    ? 'Break glass is not configured, so nobody can skip the second person. Ask without --break-glass to get an approval, or have an admin name a role under breakGlass.role in lifeboat.yaml.'
-    : !holders.includes(ctx.requestedBy)
-      ? `--break-glass is only for the ${role} role (${holders.length ? holders.join(', ') : 'nobody holds it'}), and ${ctx.requestedBy} does not hold it. Ask without --break-glass for a second person's approval.`
-      : null;
+  // The service enforces the same rule; judged here first for the person's answer.
+  const refusal = breakGlassRefusal(ctx.config, ctx.requestedBy, reason);
   if (refusal !== null) {
-    await ctx.reply.post(refusedMessage(refusal));
+    await ctx.reply.post(refusedMessage(refusal.message));
     return {
       status: 'refused',
       backup: plan.backupId,
-      error: refusal,
-      code: 'break_glass_refused',
+      error: refusal.message,
+      code: refusal.code,
     };
   }
 

@@ -44,16 +44,28 @@ export interface ApprovalVote {
   readonly at: Date;
 }
 
-/** What a policy asks of a request: how many approvers besides the requester, and who counts. */
-export interface ApprovalRequirement {
+/**
+ * One rule a request must meet: this many approvers besides the requester, from these roles.
+ * A request several policies apply to (a restore into production and staging) holds one clause
+ * per deciding policy, and is approved only when every clause is met.
+ */
+export interface ApprovalClause {
+  /** The environments whose deciding policy this is; empty for an action touching none. */
+  readonly environments: readonly string[];
   /** Approvers needed besides the requester (≥ 1). */
   readonly approvals: number;
   /** Roles whose holders count; empty: any configured role (any other identity without roles). */
   readonly approverRoles: readonly string[];
-  /** How long the request stays open. */
-  readonly expiresInMs: number;
   /** Which policy decided: `policies[2]`, or `default` for the built-in production rule. */
   readonly policy: string;
+}
+
+/** What the policies ask of a request: every clause met, within the shortest expiry. */
+export interface ApprovalRequirement {
+  /** At least one; every one must be met. */
+  readonly clauses: readonly ApprovalClause[];
+  /** How long the request stays open: the shortest of the deciding policies' expiries. */
+  readonly expiresInMs: number;
 }
 
 /** What a request is from the moment it is asked for: the action, who asked, where, the rule. */
@@ -113,6 +125,8 @@ export type VoteRefusalCode =
   | 'own_request'
   | 'already_voted'
   | 'not_an_approver'
+  /** The voter counts only for clauses already met: their approval would change nothing. */
+  | 'not_needed'
   | 'expired'
   | 'rejected'
   | 'already_approved'

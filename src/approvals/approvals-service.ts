@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import { type AuditFailureLogger, auditEvent, recordAudit } from '../audit/audit-recorder.ts';
 import type { ChannelRef, MessageRef } from '../chat/chat-adapter.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
+import { PolicyError } from '../core/errors.ts';
 import { compactTimestamp, newApprovalId, newRestoreId, randomSuffix } from '../core/ids.ts';
 import type {
   ApprovalAction,
@@ -11,8 +12,9 @@ import type {
   CastVote,
   VoteResult,
 } from './approval-request.ts';
+import { breakGlassRefusal } from './break-glass.ts';
 import { requirementFor } from './policy.ts';
-import { approversOf, judgeVote } from './rules.ts';
+import { approversOf, describeStanding, judgeVote, standingOf } from './rules.ts';
 import { type ExecutionLookup, settleExecutions } from './settle-executions.ts';
 
 /** Where a person acted from, for the audit log. */
@@ -51,6 +53,10 @@ export interface Approvals {
   /**
    * Records a break-glass review, its execution id fixed now: the caller runs the action under
    * `executionId` at once. Audited as `break-glass`.
+   *
+   * @throws PolicyError `break_glass_refused` when no break-glass role is configured or the
+   * requester does not hold it; `break_glass_reason_required` for an empty or blank reason
+   * (audited as a refused `break-glass`, nothing recorded).
    */
   breakGlass(ask: BreakGlassAsk): Promise<ApprovalRequest>;
   /** Remembers where the request message is, so later votes and expiry update it. */
@@ -172,9 +178,7 @@ export function createApprovals(deps: ApprovalsDeps): Approvals {
         detail: {
           action: ask.action,
           environments: ask.environments,
-          approvals: ask.requirement.approvals,
-          approverRoles: ask.requirement.approverRoles,
-          policy: ask.requirement.policy,
+          clauses: ask.requirement.clauses,
           expiresAt: request.expiresAt?.toISOString() ?? null,
           ...(ask.payload.type === 'restore' ? { backup: ask.payload.plan.backupId } : {}),
         },
@@ -183,20 +187,40 @@ export function createApprovals(deps: ApprovalsDeps): Approvals {
     },
 
     async breakGlass(ask) {
+      // Enforced here, whoever calls: the role, and a reason the reviewer can read.
+      const refusal = breakGlassRefusal(config, ask.requestedBy, ask.reason);
+      if (refusal) {
+        await audit({
+          identity: ask.requestedBy,
+          platform: ask.from.platform,
+          channel: ask.from.channel.channel,
+          action: 'break-glass',
+          command: ask.command,
+          outcome: 'refused',
+          detail: { code: refusal.code, reason: refusal.message, action: ask.action },
+        });
+        throw new PolicyError(refusal.code, refusal.message);
+      }
+      const reason = ask.reason.trim();
       const at = now();
       // A second person reviews it: holders of any role but the one who broke the glass.
       const requirement: ApprovalRequirement = {
-        approvals: 1,
-        approverRoles: [],
+        clauses: [
+          {
+            environments: [...ask.environments],
+            approvals: 1,
+            approverRoles: [],
+            policy: 'break-glass',
+          },
+        ],
         expiresInMs: 0,
-        policy: 'break-glass',
       };
       const review = await repository.create({
         ...factsOf(ask, at),
         kind: 'review',
         requirement,
         expiresAt: null,
-        reason: ask.reason,
+        reason,
         executionId: executionIdFor(ask.payload, at),
       });
       await audit({
@@ -208,7 +232,7 @@ export function createApprovals(deps: ApprovalsDeps): Approvals {
         requestId: review.id,
         outcome: 'executing',
         detail: {
-          reason: ask.reason,
+          reason,
           action: ask.action,
           environments: ask.environments,
           executionId: review.executionId,
@@ -255,7 +279,7 @@ export function createApprovals(deps: ApprovalsDeps): Approvals {
         outcome: result.outcome,
         detail: {
           votes: approversOf(result.request).length,
-          required: result.request.requirement.approvals,
+          standing: describeStanding(standingOf(result.request, config.roles), config.roles),
           ...(vote.reason ? { reason: vote.reason } : {}),
           ...(result.outcome === 'approved' ? { executionId: result.request.executionId } : {}),
         },

@@ -2,7 +2,9 @@ import type {
   ApprovalAction,
   ApprovalRequest,
   ApprovalRequirement,
+  RoleMap,
 } from '../approvals/approval-request.ts';
+import { standingOf } from '../approvals/rules.ts';
 import type { CommandContext, CommandResult } from './command.ts';
 import { approvalRequestMessage } from './views/approval-request.ts';
 
@@ -44,8 +46,7 @@ export async function askForApproval(
     id: request.id,
     request: request.id,
     action: need.action,
-    approvals: need.requirement.approvals,
-    approverRoles: need.requirement.approverRoles,
+    clauses: clausesSummary(request, ctx.config.roles),
     expiresAt: request.expiresAt?.toISOString() ?? null,
   };
 }
@@ -67,4 +68,19 @@ export async function refreshRequestMessage(
   } catch (error) {
     ctx.logger.warn({ err: error, request: request.id }, 'could not update the request message');
   }
+}
+
+/**
+ * Each clause of a request for `--json`: what it covers, what it asks, by which policy, and how
+ * many approvals it still needs.
+ */
+export function clausesSummary(request: ApprovalRequest, roles: RoleMap) {
+  return standingOf(request, roles).map(({ clause, counted, left }) => ({
+    environments: clause.environments,
+    approvals: clause.approvals,
+    approverRoles: clause.approverRoles,
+    policy: clause.policy,
+    approvedBy: counted,
+    left,
+  }));
 }

@@ -3,11 +3,11 @@ import type {
   ApprovalKind,
   ApprovalRepository,
   ApprovalRequest,
-  ApprovalRequirement,
   ApprovalStatus,
   ApprovalVote,
   VoteResult,
 } from '../approvals/approval-request.ts';
+import { storedRequirement } from '../approvals/policy.ts';
 import { expiredReason, isPastExpiry, judgeVote, notFoundReason } from '../approvals/rules.ts';
 import type { ChannelRef, MessageRef } from '../chat/chat-adapter.ts';
 import { LifeboatError } from '../core/errors.ts';
@@ -25,7 +25,8 @@ interface RequestRow {
   platform: string;
   channel: ChannelRef;
   message: MessageRef | null;
-  requirement: ApprovalRequirement;
+  /** An `ApprovalRequirement`, or the single rule stored before clauses existed. */
+  requirement: unknown;
   created_at: Date;
   expires_at: Date | null;
   decided_at: Date | null;
@@ -298,7 +299,8 @@ function toRequest(row: RequestRow, votes: readonly ApprovalVote[]): ApprovalReq
     platform: row.platform,
     channel: row.channel,
     message: row.message,
-    requirement: row.requirement,
+    // Requests stored before clauses existed hold one rule: read as its one clause.
+    requirement: storedRequirement(row.requirement, row.environments),
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     votes,

@@ -7,6 +7,7 @@ import { type ConfigIssue, type ConfigPath, formatIssue, formatPath } from './co
 import { checkCrossReferences } from './cross-references.ts';
 import { interpolateEnv } from './interpolate.ts';
 import type { LifeboatConfig } from './schema.ts';
+import { checkSharedDestinations } from './shared-destinations.ts';
 import { validateConfig } from './validation-issues.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -122,6 +123,11 @@ export function parseConfig(
   const config = options.baseDir
     ? withPathsFrom(validation.config, options.baseDir)
     : validation.config;
+  // Two names for one destination under different environments: judged on what they resolve to.
+  const shared = checkSharedDestinations(config);
+  if (shared.length > 0) {
+    throw invalid(sourceName, inDocumentOrder(document, shared).map(formatIssue));
+  }
   return {
     config,
     path: sourceName,

@@ -15,6 +15,7 @@ import { resolveProfile } from '../config/profiles.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
 import { CommandError, PolicyError } from '../core/errors.ts';
 import { newRestoreId } from '../core/ids.ts';
+import { bindDestinations } from '../restore/destination-binding.ts';
 import { approvalRefusal, planRestore, type RestorePlan } from '../restore/plan-restore.ts';
 import type { RestoreCheckReport } from '../restore/restore-checks.ts';
 import type { RestoreRecord } from '../restore/restore-record.ts';
@@ -59,7 +60,9 @@ export function createRestoreJobs(deps: RestoreJobsDeps): Restores {
       const backup = await findBackup(deps, request);
       const manifest = await readCataloguedManifest(deps.stores, backup);
       const planned = planFor(deps.config, { ...backup, manifest }, request);
-      return { ...planned, check: await deps.check(planned.plan, manifest, request.requestedBy) };
+      // What each destination resolves to now goes with the plan: what runs is what was asked for.
+      const plan = await bindDestinations(planned.plan, deps.config);
+      return { ...planned, plan, check: await deps.check(plan, manifest, request.requestedBy) };
     },
 
     async enqueue(plan, requestedBy, options = {}) {

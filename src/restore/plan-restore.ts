@@ -1,5 +1,6 @@
 import { requirementFor } from '../approvals/policy.ts';
 import type { Manifest, ManifestComponent } from '../backup/manifest.ts';
+import type { DestinationIdentity } from '../config/destination-identity.ts';
 import type { Environment, LifeboatConfig, TargetConfig } from '../config/schema.ts';
 import { CommandError } from '../core/errors.ts';
 import { closestMatch } from '../core/suggest.ts';
@@ -32,6 +33,12 @@ export interface PlannedComponent {
   readonly needsApproval: boolean;
   /** What the restore will do to the destination, for people (the restorer's `describe`). */
   readonly actions: readonly string[];
+  /**
+   * What the destination resolved to when the restore was planned (host, port and database;
+   * the real path; never a password): the restore refuses to run if it resolves elsewhere by
+   * then. Absent in plans recorded before 0.4, and before `bindDestinations`.
+   */
+  readonly resolved?: DestinationIdentity;
 }
 
 /** A restore worked out before anything runs: the dry-run shows it, the job carries it out. */

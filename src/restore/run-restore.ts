@@ -113,8 +113,9 @@ export interface RestoreResults {
  * that need approval are written only when `authorized`. The worker calls it before it takes
  * the safety backup; {@link runRestore} calls it again.
  *
- * @throws PolicyError when a destination needs approval and none is on record; RestoreError
- * for a component or destination that no longer fits.
+ * @throws PolicyError when a destination needs approval and none is on record, or when an
+ * authorised restore's destination is in another environment than when it was approved;
+ * RestoreError for a component or destination that no longer fits.
  */
 export function checkRestore(
   options: Pick<RunRestoreOptions, 'plan' | 'manifest' | 'config' | 'authorized'>,
@@ -331,6 +332,13 @@ function prepare(
     throw new RestoreError(
       'restore_kind_mismatch',
       `${planned.destination} is now a ${config.kind} target and ${component.name} a ${component.kind} backup; nothing was changed`,
+    );
+  }
+  if (options.authorized && config.environment !== planned.environment) {
+    // The approval (or break glass) was judged on the environment the plan recorded.
+    throw new PolicyError(
+      'restore_environment_changed',
+      `${planned.destination} was ${planned.environment} when the restore was asked for and approved, and is now ${config.environment}: the approval was judged on ${planned.environment}'s policy, so it does not cover this; nothing was changed. Run /restore again to ask for an approval under today's policy`,
     );
   }
   if (!options.authorized && needsApproval(options.config, config.environment)) {

@@ -6,6 +6,8 @@ import type {
   RoleMap,
   VoteResult,
 } from '../../src/approvals/approval-request.ts';
+import { requirementFor } from '../../src/approvals/policy.ts';
+import type { LifeboatConfig } from '../../src/config/schema.ts';
 import {
   ROLES,
   sampleNewRequest,
@@ -213,6 +215,70 @@ export function describeApprovalRepositoryContract(
       const result = await vote(created.id, approve('console:alice'));
       expect(result).toMatchObject({ outcome: 'refused', code: 'own_request' });
       expect((await repository.get(created.id))?.votes).toEqual([]);
+    });
+
+    describe('a request several policies apply to (a restore into production and staging)', () => {
+      // production names dba; staging names oncall and expires sooner. Both must be satisfied.
+      const config: Pick<LifeboatConfig, 'policies'> = {
+        policies: [
+          {
+            action: 'restore',
+            environment: 'production',
+            approvals: 1,
+            approvers: ['dba'],
+            expires: '30m',
+          },
+          {
+            action: 'restore',
+            environment: 'staging',
+            approvals: 1,
+            approvers: ['oncall'],
+            expires: '15m',
+          },
+        ],
+      };
+      const roles: RoleMap = {
+        dba: ['console:carol'],
+        oncall: ['console:alice', 'console:dave', 'console:olga'],
+      };
+      const mixed = () => {
+        const requirement = requirementFor(config, 'restore', ['production', 'staging']);
+        if (!requirement) throw new Error('a requirement expected');
+        return create({
+          environments: ['production', 'staging'],
+          requirement,
+          expiresAt: new Date(T0.getTime() + requirement.expiresInMs),
+        });
+      };
+
+      it('is not approved by two oncall members: production still needs a dba', async () => {
+        const created = await mixed();
+        const first = await vote(created.id, approve('console:dave'), { roles });
+        expect(first.outcome).toBe('counted');
+        const second = await vote(created.id, approve('console:olga'), { roles });
+        expect(second.outcome).not.toBe('approved');
+        expect(ids.issued).toEqual([]);
+        expect((await repository.get(created.id))?.status).toBe('pending');
+
+        const dba = await vote(created.id, approve('console:carol'), { roles });
+        expect(dba.outcome).toBe('approved');
+        expect(ids.issued).toHaveLength(1);
+      });
+
+      it('is not approved by a dba alone: staging still needs an oncall member', async () => {
+        const created = await mixed();
+        expect((await vote(created.id, approve('console:carol'), { roles })).outcome).toBe(
+          'counted',
+        );
+        expect((await vote(created.id, approve('console:dave'), { roles })).outcome).toBe(
+          'approved',
+        );
+      });
+
+      it('expires at the shortest of the policies expiries', async () => {
+        const created = await mixed();
+        expect(created.expiresAt).toEqual(new Date(T0.getTime() + 15 * 60_000));
+      });
     });
 
     it('refuses an identity without the role and records nothing', async () => {

@@ -1,4 +1,5 @@
 import type {
+  ApprovalClause,
   ApprovalRequest,
   ApprovalRequirement,
   NewApprovalRequest,
@@ -37,15 +38,22 @@ export const samplePlan: RestorePlan = {
   ],
 };
 
+/** One clause (production, 1 from dba, `policies[0]`) within 30 minutes, as overridden. */
 export function sampleRequirement(
-  overrides: Partial<ApprovalRequirement> = {},
+  overrides: Partial<ApprovalClause> & { readonly expiresInMs?: number } = {},
 ): ApprovalRequirement {
+  const { expiresInMs = THIRTY_MINUTES, ...clause } = overrides;
   return {
-    approvals: 1,
-    approverRoles: ['dba'],
-    expiresInMs: THIRTY_MINUTES,
-    policy: 'policies[0]',
-    ...overrides,
+    clauses: [
+      {
+        environments: ['production'],
+        approvals: 1,
+        approverRoles: ['dba'],
+        policy: 'policies[0]',
+        ...clause,
+      },
+    ],
+    expiresInMs,
   };
 }
 

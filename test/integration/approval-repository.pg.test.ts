@@ -120,7 +120,7 @@ describe('approval requests in the PostgreSQL catalog', () => {
     );
     const [row] = await sql<{ environments: string[]; plan_backup: string; approvals: number }>(
       `SELECT environments, payload->'plan'->>'backupId' AS plan_backup,
-              (requirement->>'approvals')::int AS approvals
+              (requirement->'clauses'->0->>'approvals')::int AS approvals
          FROM approval_requests WHERE id = $1`,
       database,
       [created.id],
@@ -130,6 +130,46 @@ describe('approval requests in the PostgreSQL catalog', () => {
       plan_backup: 'bk_20261122T020000Z_full_a1b2c3',
       approvals: 1,
     });
+  });
+
+  it('loads and judges a request stored before clauses existed (one rule, old shape)', async () => {
+    const created = await catalog.approvals.create(sampleNewRequest());
+    await sql(
+      `UPDATE approval_requests
+          SET requirement = '{"approvals": 1, "approverRoles": ["dba"], "expiresInMs": 1800000, "policy": "policies[0]"}'::jsonb
+        WHERE id = $1`,
+      database,
+      [created.id],
+    );
+    const loaded = await catalog.approvals.get(created.id);
+    expect(loaded?.requirement).toEqual({
+      clauses: [
+        {
+          environments: ['production'],
+          approvals: 1,
+          approverRoles: ['dba'],
+          policy: 'policies[0]',
+        },
+      ],
+      expiresInMs: 1_800_000,
+    });
+    const context = {
+      now: DURING,
+      roles: ROLES,
+      newExecutionId: () => `rs_old_${created.id.slice(-6)}`,
+    };
+    const oncall = await catalog.approvals.vote(
+      created.id,
+      { identity: 'console:dave', decision: 'approve' },
+      context,
+    );
+    expect(oncall).toMatchObject({ outcome: 'refused', code: 'not_an_approver' });
+    const dba = await catalog.approvals.vote(
+      created.id,
+      { identity: 'console:bob', decision: 'approve' },
+      context,
+    );
+    expect(dba.outcome).toBe('approved');
   });
 
   it('refuses a status the table does not know', async () => {

@@ -3,7 +3,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ComponentProgress } from '../../src/backup/progress.ts';
-import { newRestoreId } from '../../src/core/ids.ts';
 import type { WorkerHandle } from '../../src/jobs/worker.ts';
 import type { RestoreAuthorization } from '../../src/restore/restore-record.ts';
 import { sql } from '../support/databases.ts';
@@ -25,6 +24,9 @@ targets:
   gated: { kind: postgres, url: "${gated}", environment: staging }
 profiles:
   files: { targets: [files] }
+roles:
+  dba: ["console:alice"]
+breakGlass: { role: dba }
 `,
     );
     worker = suite.app.startWorker();
@@ -109,16 +111,26 @@ profiles:
   it('runs an authorised production restore once, after a safety backup of the destination as it was', async () => {
     const { restores, backups } = suite.app.services;
     const { plan } = await restores.plan({ backup: backupId, requestedBy: 'console:alice' });
+    // Break glass as the command does it: the review first, its execution id the restore's.
+    const review = await suite.app.services.approvals.breakGlass({
+      action: 'restore',
+      command: '/restore latest --break-glass "orders table dropped"',
+      payload: { type: 'restore', plan },
+      environments: ['production'],
+      requestedBy: 'console:alice',
+      from: { platform: 'console', channel: { channel: 'ops' } },
+      reason: 'orders table dropped',
+    });
     const authorization: RestoreAuthorization = {
       kind: 'break-glass',
-      request: 'apr_20261122T120000Z_brkgl1',
+      request: review.id,
       by: 'console:alice',
       reason: 'orders table dropped',
     };
     // Production as it is now: a.txt changed and one file more than the backup holds.
     await writeFile(join(suite.dir, 'files/a.txt'), 'changed in production\n');
     await writeFile(join(suite.dir, 'files/extra.txt'), 'only in production\n');
-    const id = newRestoreId();
+    const id = review.executionId as string;
 
     const first = await restores.enqueue(plan, 'console:alice', { id, authorization });
     const again = await restores.enqueue(plan, 'console:alice', { id, authorization });

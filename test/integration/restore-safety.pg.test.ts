@@ -8,7 +8,7 @@ import type { ComponentProgress } from '../../src/backup/progress.ts';
 import { runBackup } from '../../src/backup/run-backup.ts';
 import { type Catalog, openCatalog } from '../../src/catalog/open-catalog.ts';
 import { configSchema, type LifeboatConfig } from '../../src/config/schema.ts';
-import { newRestoreId } from '../../src/core/ids.ts';
+import { newApprovalId, newRestoreId } from '../../src/core/ids.ts';
 import { createRestoreProcessor } from '../../src/jobs/processors/restore-processor.ts';
 import { type JobContext, ShutdownAbort } from '../../src/jobs/worker.ts';
 import { silentLogger } from '../../src/logging/logger.ts';
@@ -102,7 +102,11 @@ describe('authorised restores in the worker: safety backup and exactly once (rea
       audit,
     });
 
-  /** Records a queued restore of the backup, as `enqueue` does. */
+  /**
+   * Records a queued restore of the backup, as `enqueue` does; with an authorization, the
+   * approval request it names is recorded and approved first (by bob), running as this restore,
+   * as the approval flow does.
+   */
   const queued = async (
     selection: RestoreSelection,
     authorization: RestoreAuthorization | null = APPROVED,
@@ -114,11 +118,41 @@ describe('authorised restores in the worker: safety backup and exactly once (rea
       describe: (c, d) => restorerFor(c.kind).describe(c, d),
     });
     const id = newRestoreId();
+    let authorized = authorization;
+    if (authorization !== null) {
+      const at = new Date();
+      const request = await catalog.approvals.create({
+        id: newApprovalId(at),
+        kind: 'approval',
+        action: 'restore',
+        command: '/restore',
+        payload: { type: 'restore', plan },
+        environments: [...new Set(plan.components.map((c) => c.environment))],
+        requestedBy: 'console:alice',
+        platform: 'console',
+        channel: { channel: 'ops' },
+        requirement: {
+          clauses: [
+            { environments: ['production'], approvals: 1, approverRoles: [], policy: 'default' },
+          ],
+          expiresInMs: 1_800_000,
+        },
+        createdAt: at,
+        expiresAt: new Date(at.getTime() + 1_800_000),
+      });
+      const vote = await catalog.approvals.vote(
+        request.id,
+        { identity: 'console:bob', decision: 'approve' },
+        { now: at, roles: undefined, newExecutionId: () => id },
+      );
+      expect(vote.outcome).toBe('approved');
+      authorized = { ...authorization, request: request.id };
+    }
     await catalog.restores.create({
       id,
       plan,
       requestedBy: 'console:alice',
-      authorization,
+      authorization: authorized,
     });
     return id;
   };
@@ -214,7 +248,11 @@ describe('authorised restores in the worker: safety backup and exactly once (rea
 
     expect(result).toMatchObject({ restoreId: id, status: 'completed' });
     const record = await catalog.restores.get(id);
-    expect(record).toMatchObject({ status: 'completed', authorization: APPROVED, attempts: 1 });
+    expect(record).toMatchObject({
+      status: 'completed',
+      authorization: { kind: 'approval', approvedBy: ['console:bob'] },
+      attempts: 1,
+    });
     const safetyId = record?.safetyBackupId as string;
     expect(safetyId).toMatch(/^bk_\d{8}T\d{6}Z_safety_[0-9a-z]{4}$/);
     expect(record?.results?.safetyBackup).toMatchObject({
@@ -270,12 +308,41 @@ describe('authorised restores in the worker: safety backup and exactly once (rea
       expect(event).toMatchObject({
         identity: 'console:alice',
         platform: 'worker',
-        requestId: APPROVED.request,
+        requestId: record?.authorization?.request,
       });
     }
     expect(progress.map((p) => p.message)).toContainEqual(
       expect.stringMatching(/^safety backup bk_.*_safety_.*saved/),
     );
+  });
+
+  it('refuses a restore claiming an approval the catalog does not hold, changing nothing', async () => {
+    await seedProduction(prodDb);
+    const before = await tableChecksums(prodDb);
+    const plan = planRestore({ manifest, config, selection: { into: { 'app-db': 'prod-db' } } });
+    const id = newRestoreId();
+    // Queued with an authorization nobody granted: no such approval request exists.
+    await catalog.restores.create({
+      id,
+      plan,
+      requestedBy: 'console:mallory',
+      authorization: APPROVED,
+    });
+
+    const error = await processor()(
+      { kind: 'restore', restoreId: id, requestedBy: 'console:mallory' },
+      jobContext().context,
+    ).catch((e: unknown) => e as Error);
+
+    expect((error as Error).message).toContain(
+      `approval request ${APPROVED.request}, which authorises it, is not in the catalog`,
+    );
+    const record = await catalog.restores.get(id);
+    expect(record).toMatchObject({ status: 'failed', safetyBackupId: null });
+    expect(await tableChecksums(prodDb)).toEqual(before);
+    expect(audit.of(id).map((e) => [e.action, e.outcome])).toEqual([
+      ['restore.refused', 'refused'],
+    ]);
   });
 
   it('refuses an unauthorised production restore without a safety backup, changing nothing', async () => {

@@ -1,6 +1,6 @@
 import type { ApprovalRequest, RoleMap, VoteResult } from '../../approvals/approval-request.ts';
-import { eligibleApprovers } from '../../approvals/policy.ts';
-import { approversOf } from '../../approvals/rules.ts';
+import { clauseLabel, eligibleApprovers } from '../../approvals/policy.ts';
+import { approversOf, describeStanding, standingOf } from '../../approvals/rules.ts';
 import type { Block, Button, ChatMessage, Field, Tone } from '../../chat/message.ts';
 import { hasRoles } from '../../core/command-access.ts';
 import { formatAge, formatSpan, formatTimestamp, plural } from '../../core/format.ts';
@@ -20,21 +20,34 @@ export function describeAction(request: ApprovalRequest): string {
   return `\`${payload.text}\``;
 }
 
-function approvalsSoFar(request: ApprovalRequest): string {
+/**
+ * The approvals so far and what each clause still needs:
+ * `1 (console:dave); production: 1 more from dba; staging: satisfied`.
+ */
+function approvalsSoFar(request: ApprovalRequest, roles: RoleMap): string {
   const approvers = approversOf(request);
-  const count = `${approvers.length} of ${request.requirement.approvals}`;
-  return approvers.length ? `${count} (${approvers.join(', ')})` : count;
+  const count = approvers.length ? `${approvers.length} (${approvers.join(', ')})` : '0';
+  return `${count}; ${describeStanding(standingOf(request, roles), roles)}`;
 }
 
-/** Who counts as an approver, for people: `dba: console:bob, slack:U012AB3CD`. */
+/**
+ * Who counts as an approver, for people: `dba: console:bob, slack:U012AB3CD`, per clause when
+ * several policies apply (`production: dba: console:bob; staging: oncall: console:dave`).
+ */
 export function whoMayApprove(request: ApprovalRequest, roles: RoleMap): string {
-  const { approverRoles } = request.requirement;
-  const people = eligibleApprovers(request.requirement, roles).filter(
-    (identity) => identity !== request.requestedBy,
-  );
   if (!hasRoles(roles)) return 'anyone but the requester (no roles are configured)';
-  const which = approverRoles.length ? approverRoles.join(', ') : 'any role';
-  return people.length ? `${which}: ${people.join(', ')}` : `${which} (nobody else holds it yet)`;
+  const { clauses } = request.requirement;
+  const each = clauses.map((clause) => {
+    const people = eligibleApprovers(clause, roles).filter(
+      (identity) => identity !== request.requestedBy,
+    );
+    const which = clause.approverRoles.length ? clause.approverRoles.join(', ') : 'any role';
+    const who = people.length
+      ? `${which}: ${people.join(', ')}`
+      : `${which} (nobody else holds it yet)`;
+    return clauses.length > 1 ? `${clauseLabel(clause)}: ${who}` : who;
+  });
+  return each.join('; ');
 }
 
 function expiryField(request: ApprovalRequest, now: Date): Field | undefined {
@@ -59,12 +72,12 @@ const HEADINGS: Record<ApprovalRequest['status'], { readonly title: string; read
     acknowledged: { title: 'Break glass reviewed', tone: 'success' },
   };
 
-function statusLine(request: ApprovalRequest): string | undefined {
+function statusLine(request: ApprovalRequest, roles: RoleMap): string | undefined {
   switch (request.status) {
     case 'pending':
       return request.kind === 'review'
         ? `Ran without a second person. A second person must review it: /approve ${request.id} acknowledges it.`
-        : `Needs ${plural(request.requirement.approvals, 'approver')} besides the requester. The requester cannot approve their own request.`;
+        : `Needs, besides the requester, ${describeStanding(standingOf(request, roles), roles)}. Every policy that applies must be satisfied; the requester cannot approve their own request.`;
     case 'approved':
       return `Approved by ${request.decidedBy}; running as ${request.executionId}.`;
     case 'executed':
@@ -112,7 +125,7 @@ export function approvalRequestMessage(
     fields.push({ label: 'Reason', value: request.reason ?? '' });
     fields.push({ label: 'Reviewers', value: whoMayApprove(request, options.roles) });
   } else {
-    fields.push({ label: 'Approvals', value: approvalsSoFar(request) });
+    fields.push({ label: 'Approvals', value: approvalsSoFar(request, options.roles) });
     fields.push({ label: 'Approvers', value: whoMayApprove(request, options.roles) });
   }
   const expiry = expiryField(request, options.now);
@@ -122,7 +135,7 @@ export function approvalRequestMessage(
   }
 
   const blocks: Block[] = [{ type: 'header', text: `${heading.title}: ${what}` }];
-  const line = statusLine(request);
+  const line = statusLine(request, options.roles);
   if (line) blocks.push({ type: 'callout', tone: heading.tone, text: line });
   const unchecked = request.payload.type === 'restore' ? request.payload.unchecked : undefined;
   if (unchecked && request.status === 'pending') {
@@ -171,16 +184,14 @@ export function breakGlassAlertMessage(
 }
 
 /** The answer to the person who voted. */
-export function voteAnswerMessage(result: VoteResult): ChatMessage {
+export function voteAnswerMessage(result: VoteResult, roles: RoleMap): ChatMessage {
   if (result.outcome === 'refused') return refusedMessage(result.reason);
   const { request } = result;
   const approvals = approversOf(request).length;
   const text = (() => {
     switch (result.outcome) {
-      case 'counted': {
-        const left = request.requirement.approvals - approvals;
-        return `Your approval of ${request.id} counts: ${approvals} of ${request.requirement.approvals}. Waiting for ${plural(left, 'more approver')}.`;
-      }
+      case 'counted':
+        return `Your approval of ${request.id} counts (${plural(approvals, 'approval')} so far). Still needed: ${describeStanding(standingOf(request, roles), roles)}.`;
       case 'approved':
         return `You approved ${request.id}: that completes it, so it runs now as ${request.executionId}.`;
       case 'rejected':
@@ -199,7 +210,7 @@ export function voteAnswerMessage(result: VoteResult): ChatMessage {
 export function approvalsListMessage(
   actionable: readonly ApprovalRequest[],
   waiting: readonly ApprovalRequest[],
-  options: { readonly now: Date; readonly caller: string },
+  options: { readonly now: Date; readonly caller: string; readonly roles: RoleMap },
 ): ChatMessage {
   const blocks: Block[] = [
     {
@@ -220,14 +231,14 @@ export function approvalsListMessage(
         : '';
     blocks.push({
       type: 'section',
-      text: `\`${request.id}\` (${kind}): ${describeAction(request)}\nasked by ${request.requestedBy} ${formatAge(request.createdAt, options.now)}${expiry}; approvals ${approvalsSoFar(request)}${unchecked}`,
+      text: `\`${request.id}\` (${kind}): ${describeAction(request)}\nasked by ${request.requestedBy} ${formatAge(request.createdAt, options.now)}${expiry}; approvals ${approvalsSoFar(request, options.roles)}${unchecked}`,
     });
     blocks.push({ type: 'buttons', buttons: voteButtons(request) });
   }
   if (waiting.length) {
     blocks.push({
       type: 'context',
-      text: `Yours, waiting for others: ${waiting.map((r) => `${r.id} (${approvalsSoFar(r)})`).join(', ')}`,
+      text: `Yours, waiting for others: ${waiting.map((r) => `${r.id} (${approvalsSoFar(r, options.roles)})`).join(', ')}`,
     });
   }
   if (!actionable.length && !waiting.length) {

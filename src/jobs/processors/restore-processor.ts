@@ -7,6 +7,11 @@ import type { Catalog } from '../../catalog/open-catalog.ts';
 import type { LifeboatConfig } from '../../config/schema.ts';
 import type { AgeIdentity } from '../../crypto/age/index.ts';
 import type { Logger } from '../../logging/logger.ts';
+import { authorizationProblem } from '../../restore/authorization-check.ts';
+import {
+  changedDestinations,
+  changedDestinationsRefusal,
+} from '../../restore/destination-binding.ts';
 import {
   recoverDestination,
   recoverInterruptedRestore,
@@ -26,7 +31,10 @@ import { type JobContext, type JobProcessor, ShutdownAbort } from '../worker.ts'
 
 export interface RestoreProcessorDeps {
   readonly config: LifeboatConfig;
-  readonly catalog: Pick<Catalog, 'backups' | 'restores' | 'targetLocks' | 'backupClaims'>;
+  readonly catalog: Pick<
+    Catalog,
+    'backups' | 'restores' | 'targetLocks' | 'backupClaims' | 'approvals'
+  >;
   /**
    * The catalog's URL: a restore never replaces the catalog's own database.
    * @defaultValue none, nothing refused
@@ -140,6 +148,35 @@ async function runClaimed(
   }
 
   const { plan, authorization } = claim.restore;
+  // The approval it claims is checked here, where it acts, not only by the bot that queued it.
+  const request = authorization
+    ? await deps.catalog.approvals.get(authorization.request)
+    : undefined;
+  const problem = authorizationProblem(claim.restore, request, deps.config);
+  if (problem !== null) {
+    const refusal = `refused: ${problem}; nothing was changed. Run /restore again to ask for an approval`;
+    await audit('restore.refused', 'refused', {
+      code: 'restore_authorization_invalid',
+      error: refusal,
+      authorization,
+    });
+    const failed = await restores.markFailed(id, refusal, null);
+    throw new UnrecoverableError(failed.error ?? refusal);
+  }
+  // What was planned (and approved) is what runs: a destination that resolves elsewhere now
+  // (its URL or path edited, the environment variable behind it changed) refuses the restore.
+  const changed = await changedDestinations(plan, deps.config);
+  if (changed.length > 0) {
+    const refusal = changedDestinationsRefusal(changed);
+    await audit('restore.refused', 'refused', {
+      code: 'restore_destination_changed',
+      error: refusal,
+      changed,
+      authorization,
+    });
+    const failed = await restores.markFailed(id, refusal, null);
+    throw new UnrecoverableError(failed.error ?? refusal);
+  }
   await audit('restore.started', 'started', {
     attempt: context.attempt,
     destinations: plan.components.map((c) => `${c.destination} (${c.environment})`),

@@ -5,7 +5,13 @@ import type {
   CastVote,
   RoleMap,
 } from '../../../src/approvals/approval-request.ts';
-import { judgeVote, type VoteJudgement } from '../../../src/approvals/rules.ts';
+import { storedRequirement } from '../../../src/approvals/policy.ts';
+import {
+  describeStanding,
+  judgeVote,
+  standingOf,
+  type VoteJudgement,
+} from '../../../src/approvals/rules.ts';
 import { ROLES, sampleRequest, sampleRequirement, T0 } from '../../doubles/sample-approvals.ts';
 
 const ID = 'apr_20261122T120000Z_7q3k9x';
@@ -228,7 +234,7 @@ describe('judgeVote: refusals', () => {
     const oneIn = { ...twoNeeded, votes: [counted('console:bob')] };
     const judgement = judge(oneIn, approve('console:bob'));
     expect(judgement).toMatchObject({ accept: false, code: 'already_voted' });
-    if (!judgement.accept) expect(judgement.reason).toContain('1 more approver');
+    if (!judgement.accept) expect(judgement.reason).toContain('production: 1 more from dba');
   });
 
   it('judges the ended state before who is voting', () => {
@@ -263,5 +269,96 @@ describe('judgeVote: refusals', () => {
     for (const refusal of refusals) {
       if (!refusal.accept) expect(refusal.reason).toContain(ID);
     }
+  });
+});
+
+describe('judgeVote: a request several policies apply to', () => {
+  // production: 1 from dba; staging: 1 from oncall. dave and olga are on call, carol is a DBA.
+  const roles: RoleMap = {
+    dba: ['console:carol'],
+    oncall: ['console:alice', 'console:dave', 'console:olga'],
+  };
+  const mixed = sampleRequest({
+    environments: ['production', 'staging'],
+    requirement: {
+      clauses: [
+        {
+          environments: ['production'],
+          approvals: 1,
+          approverRoles: ['dba'],
+          policy: 'policies[0]',
+        },
+        {
+          environments: ['staging'],
+          approvals: 1,
+          approverRoles: ['oncall'],
+          policy: 'policies[1]',
+        },
+      ],
+      expiresInMs: 15 * 60_000,
+    },
+  });
+
+  it('counts an oncall approval for staging without completing the request', () => {
+    expect(judge(mixed, approve('console:dave'), { roles })).toEqual({
+      accept: true,
+      completes: false,
+    });
+  });
+
+  it('refuses a second oncall approval: staging is satisfied and production needs a dba', () => {
+    const oneIn = { ...mixed, votes: [counted('console:dave')] };
+    const judgement = judge(oneIn, approve('console:olga'), { roles });
+    expect(judgement).toMatchObject({ accept: false, code: 'not_needed' });
+    if (!judgement.accept) {
+      expect(judgement.reason).toContain('production: 1 more from dba; staging: satisfied');
+      expect(judgement.reason).toContain('console:carol');
+    }
+  });
+
+  it('completes it with the dba approval once staging is satisfied', () => {
+    const oneIn = { ...mixed, votes: [counted('console:dave')] };
+    expect(judge(oneIn, approve('console:carol'), { roles })).toEqual({
+      accept: true,
+      completes: true,
+    });
+  });
+
+  it('counts one person holding both roles for both clauses', () => {
+    const both = { ...roles, dba: ['console:carol', 'console:olga'] };
+    expect(judge(mixed, approve('console:olga'), { roles: both })).toEqual({
+      accept: true,
+      completes: true,
+    });
+  });
+
+  it('says what each clause still needs', () => {
+    const oneIn = { ...mixed, votes: [counted('console:dave')] };
+    expect(describeStanding(standingOf(oneIn, roles), roles)).toBe(
+      'production: 1 more from dba; staging: satisfied',
+    );
+    expect(describeStanding(standingOf(mixed, roles), roles)).toBe(
+      'production: 1 more from dba; staging: 1 more from oncall',
+    );
+  });
+
+  it('refuses someone who holds none of the roles, naming what each clause needs', () => {
+    const judgement = judge(mixed, approve('console:erin'), { roles });
+    expect(judgement).toMatchObject({ accept: false, code: 'not_an_approver' });
+    if (!judgement.accept) {
+      expect(judgement.reason).toContain('production needs dba (console:carol)');
+      expect(judgement.reason).toContain('staging needs oncall (console:dave, console:olga)');
+    }
+  });
+
+  it('judges a request stored before clauses existed by its one rule', () => {
+    const old = sampleRequest({
+      requirement: storedRequirement(
+        { approvals: 1, approverRoles: ['dba'], expiresInMs: 1_800_000, policy: 'policies[0]' },
+        ['production'],
+      ),
+    });
+    expect(judge(old, approve('console:dave'))).toMatchObject({ code: 'not_an_approver' });
+    expect(judge(old, approve('console:bob'))).toEqual({ accept: true, completes: true });
   });
 });

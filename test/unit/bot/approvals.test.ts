@@ -56,14 +56,26 @@ describe('a production restore under the two-person rule', () => {
     const { id, entry, result } = await requested(bot);
 
     expect(id).toMatch(/^apr_\d{8}T\d{6}Z_[0-9a-z]{6}$/);
-    expect(result).toMatchObject({ id, approvals: 1, approverRoles: ['dba'] });
+    expect(result).toMatchObject({
+      id,
+      clauses: [
+        {
+          environments: ['production'],
+          approvals: 1,
+          approverRoles: ['dba'],
+          policy: 'policies[0]',
+          approvedBy: [],
+          left: 1,
+        },
+      ],
+    });
     expect(result.expiresAt).toBe('2026-11-22T12:30:00.000Z');
     const text = messageText(bot.chat.current(entry));
     expect(text).toContain('Approval needed');
     expect(text).toContain(bot.backup.id);
     expect(text).toContain('app-db (production)');
     expect(text).toContain('Requested by: console:alice');
-    expect(text).toContain('Approvals: 0 of 1');
+    expect(text).toContain('Approvals: 0; production: 1 more from dba');
     expect(text).toContain('dba: console:carol, console:dave');
     expect(text).toMatch(/Expires: .*\(in 30 min\)/);
     const buttons = buttonsOf(bot.chat.current(entry));
@@ -148,6 +160,71 @@ describe('a production restore under the two-person rule', () => {
     expect(bot.services.restores.enqueued).toHaveLength(1);
   });
 
+  it('a mixed restore (production and staging) needs every policy: two oncall approvals never restore production', async () => {
+    const base = testConfig();
+    const config = approvalConfig({
+      targets: {
+        ...base.targets,
+        'staging-files': {
+          kind: 'directory',
+          path: '/srv/staging/uploads',
+          environment: 'staging',
+        },
+      },
+      roles: {
+        oncall: ['console:alice', 'console:bob', 'console:olga'],
+        dba: ['console:carol', 'console:dave'],
+      },
+      policies: [
+        {
+          action: 'restore',
+          environment: 'production',
+          approvals: 1,
+          approvers: ['dba'],
+          expires: '30m',
+        },
+        {
+          action: 'restore',
+          environment: 'staging',
+          approvals: 1,
+          approvers: ['oncall'],
+          expires: '15m',
+        },
+      ],
+    });
+    const bot = testBot({ config });
+    bot.services.backups.add(
+      completedBackup(config, { profile: 'full', createdAt: new Date('2026-11-22T02:00:00Z') }),
+    );
+    const asked = await bot.chat.say(
+      '/restore latest --profile full --components app-db,uploads --into uploads=staging-files',
+      'alice',
+    );
+    expect(asked.status).toBe('awaiting_approval');
+    const id = String(asked.request);
+    expect(asked.expiresAt).toBe('2026-11-22T12:15:00.000Z');
+
+    expect(await bot.chat.say(`/approve ${id}`, 'bob')).toMatchObject({ outcome: 'counted' });
+    const entry = bot.chat.posted.find((p) =>
+      messageText(p.versions[0] ?? { text: '', blocks: [] }).includes(id),
+    );
+    if (!entry) throw new Error('the request message was not posted');
+    expect(messageText(bot.chat.current(entry))).toContain(
+      'production: 1 more from dba; staging: satisfied',
+    );
+    const olga = await bot.chat.say(`/approve ${id}`, 'olga');
+    expect(olga).toMatchObject({ status: 'refused', code: 'not_needed' });
+    expect(String(olga.error)).toContain('production: 1 more from dba; staging: satisfied');
+    expect(bot.services.restores.enqueued).toEqual([]);
+
+    const done = await bot.chat.say(`/approve ${id}`, 'carol');
+    expect(done.status).toBe('completed');
+    expect(bot.services.restores.enqueued).toHaveLength(1);
+    expect(bot.services.restores.enqueued[0]?.authorization).toMatchObject({
+      approvedBy: ['console:bob', 'console:carol'],
+    });
+  });
+
   it('counts an approver once and needs every approver a policy asks for', async () => {
     const bot = botWithBackup(
       approvalConfig({
@@ -166,9 +243,11 @@ describe('a production restore under the two-person rule', () => {
       status: 'ok',
       outcome: 'counted',
       approvals: 1,
-      required: 2,
+      clauses: [{ approvals: 2, approvedBy: ['console:carol'], left: 1 }],
     });
-    expect(messageText(bot.chat.current(entry))).toContain('Approvals: 1 of 2 (console:carol)');
+    expect(messageText(bot.chat.current(entry))).toContain(
+      'Approvals: 1 (console:carol); production: 1 more from dba',
+    );
     expect(await bot.chat.say(`/approve ${id}`, 'carol')).toMatchObject({
       status: 'refused',
       code: 'already_voted',
@@ -270,7 +349,17 @@ describe('a production restore under the two-person rule', () => {
     expect(result).toMatchObject({
       status: 'ok',
       needsApproval: true,
-      approval: { approvals: 1, approverRoles: ['dba'], policy: 'policies[0]' },
+      approval: {
+        clauses: [
+          {
+            environments: ['production'],
+            approvals: 1,
+            approverRoles: ['dba'],
+            policy: 'policies[0]',
+          },
+        ],
+        expiresInMs: 30 * 60_000,
+      },
     });
     expect(bot.chat.lastText()).toContain('asks for approval first: 1 approver from dba');
     expect(await bot.services.approvals.open()).toEqual([]);
@@ -301,6 +390,17 @@ describe('break glass', () => {
     expect(result).toMatchObject({ status: 'refused', code: 'break_glass_refused' });
     expect(String(result.error)).toContain('only for the dba role');
     expect(bot.services.restores.enqueued).toEqual([]);
+  });
+
+  it('is refused with a blank reason, saying a reason is required', async () => {
+    const bot = botWithBackup();
+
+    const result = await bot.chat.say('/restore latest --profile db --break-glass "   "', 'carol');
+
+    expect(result).toMatchObject({ status: 'refused', code: 'break_glass_reason_required' });
+    expect(String(result.error)).toContain('a reason is required');
+    expect(bot.services.restores.enqueued).toEqual([]);
+    expect(await bot.services.approvals.open()).toEqual([]);
   });
 
   it('is refused when no role is configured for it', async () => {

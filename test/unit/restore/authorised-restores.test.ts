@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { restoreEndedMessage, safetyBackupLine } from '../../../src/bot/views/restore-run.ts';
 import { planFor } from '../../../src/jobs/restore-jobs.ts';
 import type { RestoreRecord } from '../../../src/restore/restore-record.ts';
+import { checkRestore } from '../../../src/restore/run-restore.ts';
 import { safetyBackupTargets } from '../../../src/restore/safety-backup.ts';
 import { InMemoryRestores } from '../../doubles/in-memory-restores.ts';
 import { InMemoryBackupCatalog } from '../../doubles/in-memory-services.ts';
@@ -44,6 +45,28 @@ describe('safety backup targets', () => {
       },
     });
     expect(safetyBackupTargets(toStaging, promoted).map((t) => t.name)).toEqual(['staging-db']);
+  });
+});
+
+describe('an approval judged on one environment', () => {
+  it('does not carry a restore into a destination whose environment changed since it was planned', () => {
+    const manifest = backup.manifest;
+    if (!manifest) throw new Error('a manifest expected');
+    const { plan } = planFor(config, backup, {
+      components: ['app-db'],
+      into: { 'app-db': 'staging-db' },
+    });
+    // Approved for staging (say by oncall); by the time it runs staging-db is production.
+    const promoted = testConfig({
+      targets: {
+        ...config.targets,
+        'staging-db': { kind: 'postgres', url: 'postgres://db/staging', environment: 'production' },
+      },
+    });
+    expect(() => checkRestore({ plan, manifest, config: promoted, authorized: true })).toThrow(
+      /staging-db was staging when the restore was asked for and approved, and is now production/,
+    );
+    expect(() => checkRestore({ plan, manifest, config, authorized: true })).not.toThrow();
   });
 });
 
