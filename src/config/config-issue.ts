@@ -42,6 +42,44 @@ export function describeValue(value: unknown): string {
   return String(value);
 }
 
+/** The environment variables a configuration value was made from. */
+export interface ValueOrigin {
+  readonly variables: readonly string[];
+  /** The value is exactly one variable's value (`"${NAME}"`), with nothing from the file around it. */
+  readonly whole: boolean;
+}
+
+/** Where the value at a path came from; `undefined` when it is as written in the file. */
+export type OriginAt = (path: ConfigPath) => ValueOrigin | undefined;
+
+/** No value came from the environment. */
+export const WRITTEN_IN_FILE: OriginAt = () => undefined;
+
+/**
+ * A value for a message, as `describeValue` shows it, except one made from environment variables:
+ * that is never shown (it may be a secret), only the variables are named —
+ * `the value of $AWS_SECRET_ACCESS_KEY (not shown)`.
+ */
+export function describeValueFrom(value: unknown, origin: ValueOrigin | undefined): string {
+  return origin ? `${fromEnvironment(origin)} (not shown)` : describeValue(value);
+}
+
+/**
+ * A value named after a noun (`unknown target "cahce"`): quoted as written, or, when it came from
+ * the environment, `(the value of $NAME, not shown)`.
+ */
+export function nameValueFrom(value: unknown, origin: ValueOrigin | undefined): string {
+  return origin ? `(${fromEnvironment(origin)}, not shown)` : describeValue(value);
+}
+
+function fromEnvironment(origin: ValueOrigin): string {
+  const names = origin.variables.map((name) => `$${name}`);
+  if (origin.whole) return `the value of ${names.join(' and ')}`;
+  const list =
+    names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+  return `a value built from ${list}`;
+}
+
 /** `did you mean "cache"?` when a close candidate exists, otherwise the valid choices. */
 export function suggestionFor(
   suggestion: string | undefined,

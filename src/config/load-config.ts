@@ -108,12 +108,15 @@ export function parseConfig(
   }
 
   const interpolated = interpolateEnv(raw, env);
-  const validation = validateConfig(interpolated.value);
+  const validation = validateConfig(interpolated.value, interpolated.originAt);
   const schemaIssues = validation.ok ? [] : validation.issues;
   const issues = [
     ...interpolated.issues,
     ...notAt(interpolated.issues, schemaIssues),
-    ...notAt([...interpolated.issues, ...schemaIssues], checkCrossReferences(interpolated.value)),
+    ...notAt(
+      [...interpolated.issues, ...schemaIssues],
+      checkCrossReferences(interpolated.value, interpolated.originAt),
+    ),
   ];
   if (issues.length > 0 || !validation.ok) {
     throw invalid(sourceName, inDocumentOrder(document, issues).map(formatIssue));
