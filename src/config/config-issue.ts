@@ -80,7 +80,13 @@ function fromEnvironment(origin: ValueOrigin): string {
   return `a value built from ${list}`;
 }
 
-/** `did you mean "cache"?` when a close candidate exists, otherwise the valid choices. */
+/** How many valid names a message lists before it only counts the rest. */
+export const LISTED_NAMES = 20;
+
+/**
+ * `did you mean "cache"?` when a close candidate exists, otherwise the valid choices: the first
+ * `LISTED_NAMES` of them and how many more there are.
+ */
 export function suggestionFor(
   suggestion: string | undefined,
   what: string,
@@ -88,5 +94,7 @@ export function suggestionFor(
 ): string {
   if (suggestion) return `did you mean "${suggestion}"?`;
   if (candidates.length === 0) return `no ${what}s are defined`;
-  return `${what}s: ${candidates.join(', ')}`;
+  const listed = candidates.slice(0, LISTED_NAMES).join(', ');
+  const rest = candidates.length - LISTED_NAMES;
+  return rest > 0 ? `${what}s: ${listed} and ${rest} more` : `${what}s: ${listed}`;
 }

@@ -29,9 +29,10 @@ export function checkCrossReferences(
   const report = (path: ConfigPath, message: string): void => {
     issues.push({ path, message });
   };
+  const suggest = suggester();
   const unknown = (path: ConfigPath, what: string, value: string, names: readonly string[]) => {
     const origin = originAt(path);
-    const close = origin ? undefined : closestMatch(value, names);
+    const close = origin ? undefined : suggest(value, names);
     report(
       path,
       `unknown ${what} ${nameValueFrom(value, origin)}; ${suggestionFor(close, what, names)}`,
@@ -43,17 +44,19 @@ export function checkCrossReferences(
   const profiles = asEntries(config.profiles);
   const targetNames = targets ? Object.keys(targets) : undefined;
   const profileNames = profiles ? Object.keys(profiles) : undefined;
+  const isTarget = new Set(targetNames);
+  const isProfile = new Set(profileNames);
   const kindOf = (name: string): unknown => asEntries(targets?.[name])?.kind;
 
   const checkTarget = (path: ConfigPath, value: unknown): value is string => {
-    if (typeof value !== 'string' || !targetNames || targetNames.includes(value)) {
+    if (typeof value !== 'string' || !targetNames || isTarget.has(value)) {
       return typeof value === 'string';
     }
     unknown(path, 'target', value, targetNames);
     return false;
   };
   const checkProfile = (path: ConfigPath, value: unknown): value is string => {
-    if (typeof value !== 'string' || !profileNames || profileNames.includes(value)) {
+    if (typeof value !== 'string' || !profileNames || isProfile.has(value)) {
       return typeof value === 'string';
     }
     unknown(path, 'profile', value, profileNames);
@@ -61,11 +64,12 @@ export function checkCrossReferences(
   };
 
   for (const [name, profile] of Object.entries(profiles ?? {})) {
-    const listed = asList(asEntries(profile)?.targets) ?? [];
-    listed.forEach((target, index) => {
+    const seen = new Set<string>();
+    asList(asEntries(profile)?.targets)?.forEach((target, index) => {
       const path = ['profiles', name, 'targets', index];
       if (!checkTarget(path, target)) return;
-      if (listed.indexOf(target) !== index) report(path, `${named(path, target)} is listed twice`);
+      if (seen.has(target)) report(path, `${named(path, target)} is listed twice`);
+      seen.add(target);
     });
   }
 
@@ -135,8 +139,9 @@ function checkStorage(storage: Entries | undefined, { report, named }: Checks): 
 function checkApprovers(config: Entries, { report, unknown, named }: Checks): void {
   const roles = asEntries(config.roles);
   const roleNames = roles ? Object.keys(roles) : [];
+  const isRole = new Set(roleNames);
   const checkRole = (path: ConfigPath, role: unknown): void => {
-    if (typeof role !== 'string' || roleNames.includes(role)) return;
+    if (typeof role !== 'string' || isRole.has(role)) return;
     if (!roles) {
       report(
         path,
@@ -176,8 +181,18 @@ function checkDrills(config: Entries, checks: Checks): void {
   const { checkProfile, checkTarget, kindOf, report, unknown, named, originAt } = checks;
   const listedName = (path: ConfigPath, value: unknown): string =>
     originAt(path) ? named(path, value) : String(value);
+  const members = new Map<string, ReadonlySet<unknown>>();
+  const inProfile = (profile: string, listed: readonly unknown[]): ReadonlySet<unknown> => {
+    let set = members.get(profile);
+    if (!set) {
+      set = new Set(listed);
+      members.set(profile, set);
+    }
+    return set;
+  };
   const channels = asEntries(asEntries(config.chat)?.channels) ?? {};
   const channelNames = Object.keys(channels);
+  const isChannel = new Set(channelNames);
   const profiles = asEntries(config.profiles);
 
   for (const [name, value] of Object.entries(asEntries(config.drills) ?? {})) {
@@ -198,7 +213,7 @@ function checkDrills(config: Entries, checks: Checks): void {
           path,
           `${named(path, target)} is a ${kind} target; SQL checks run on postgres targets`,
         );
-      } else if (profile && profileTargets && !profileTargets.includes(target)) {
+      } else if (profile && profileTargets && !inProfile(profile, profileTargets).has(target)) {
         report(
           path,
           `${named(path, target)} is not in profile ${named(['drills', name, 'profile'], profile)} (${profileTargets.map((listed, index) => listedName(['profiles', profile, 'targets', index], listed)).join(', ')}); a check runs on the restored copy of one of the profile's targets`,
@@ -208,7 +223,7 @@ function checkDrills(config: Entries, checks: Checks): void {
 
     const channel = drill.channel;
     const channelPath = ['drills', name, 'channel'];
-    if (typeof channel === 'string' && !channelNames.includes(channel)) {
+    if (typeof channel === 'string' && !isChannel.has(channel)) {
       if (channelNames.length) unknown(channelPath, 'channel', channel, channelNames);
       else
         report(
@@ -218,6 +233,32 @@ function checkDrills(config: Entries, checks: Checks): void {
     }
   }
 }
+
+/**
+ * The closest name to each unknown one, for "did you mean". Each answer costs a comparison with
+ * every name, so a file with very many unknown names among very many names gets suggestions for
+ * the first of them only (up to `SUGGESTION_BUDGET` comparisons in all): past a few typos, a list
+ * of the valid names says as much.
+ */
+function suggester(): (value: string, names: readonly string[]) => string | undefined {
+  let budget = SUGGESTION_BUDGET;
+  const answers = new Map<readonly string[], Map<string, string | undefined>>();
+  return (value, names) => {
+    let known = answers.get(names);
+    if (!known) {
+      known = new Map();
+      answers.set(names, known);
+    }
+    if (known.has(value)) return known.get(value);
+    if (budget < names.length) return undefined;
+    budget -= names.length;
+    const answer = closestMatch(value, names);
+    known.set(value, answer);
+    return answer;
+  };
+}
+
+const SUGGESTION_BUDGET = 1_000_000;
 
 function asEntries(value: unknown): Entries | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value)

@@ -1,5 +1,4 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { type Document, isNode } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
 import { findUrlPasswords, MIN_LITERAL_URL_PASSWORD } from '../core/redact.ts';
 import { type ConfigIssue, type ConfigPath, formatIssue, formatPath } from './config-issue.ts';
@@ -89,7 +88,7 @@ export function parseConfig(
 ): LoadedConfig {
   const read = readYaml(text);
   if (!read.ok) throw invalid(sourceName, read.issues);
-  const { document, value: raw } = read;
+  const { offsetOf, value: raw } = read;
   if (raw === null || raw === undefined) {
     throw invalid(sourceName, [
       `the file is empty; it needs at least targets and profiles (${EXAMPLE_HINT})`,
@@ -113,7 +112,7 @@ export function parseConfig(
     ),
   ];
   if (issues.length > 0 || !validation.ok) {
-    throw invalid(sourceName, inDocumentOrder(document, issues).map(formatIssue));
+    throw invalid(sourceName, inDocumentOrder(offsetOf, issues).map(formatIssue));
   }
 
   const config = options.baseDir
@@ -150,14 +149,10 @@ function notAt(earlier: readonly ConfigIssue[], later: readonly ConfigIssue[]): 
 }
 
 /** Sorts issues by where their path starts in the file; issues about missing keys go first. */
-function inDocumentOrder(document: Document, issues: readonly ConfigIssue[]): ConfigIssue[] {
-  const offsetOf = (path: ConfigPath): number => {
-    for (let length = path.length; length > 0; length -= 1) {
-      const node = document.getIn(path.slice(0, length), true);
-      if (isNode(node) && node.range) return node.range[0];
-    }
-    return -1;
-  };
+function inDocumentOrder(
+  offsetOf: (path: ConfigPath) => number,
+  issues: readonly ConfigIssue[],
+): ConfigIssue[] {
   return issues
     .map((issue, order) => ({ issue, order, offset: offsetOf(issue.path) }))
     .sort((a, b) => a.offset - b.offset || a.order - b.order)

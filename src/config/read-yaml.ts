@@ -1,4 +1,17 @@
-import { CST, type Document, isNode, Lexer, parseDocument, type YAMLError } from 'yaml';
+import {
+  Composer,
+  CST,
+  type Document,
+  isAlias,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  Lexer,
+  Parser,
+  YAMLParseError,
+} from 'yaml';
 import type { ConfigPath } from './config-issue.ts';
 
 /** How deep a configuration may nest mappings and lists; a real one needs about six levels. */
@@ -11,7 +24,12 @@ export const MAX_NESTING = 64;
 export const MAX_ALIAS_COUNT = 100;
 
 export type YamlRead =
-  | { readonly ok: true; readonly document: Document; readonly value: unknown }
+  | {
+      readonly ok: true;
+      readonly value: unknown;
+      /** Where the deepest node along `path` starts in the text; -1 when the path is not there. */
+      readonly offsetOf: (path: ConfigPath) => number;
+    }
   | { readonly ok: false; readonly issues: readonly string[] };
 
 const TOO_DEEP = `nested more than ${MAX_NESTING} levels deep; a configuration needs a few`;
@@ -24,14 +42,26 @@ const TOO_DEEP = `nested more than ${MAX_NESTING} levels deep; a configuration n
  * anchor (a value that would contain itself).
  */
 export function readYaml(text: string): YamlRead {
-  const deepFlow = deepFlowOffset(text);
-  if (deepFlow !== undefined) return { ok: false, issues: [at(text, deepFlow, TOO_DEEP)] };
-
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const where = positionsIn(text);
+  const parsed = parseOneDocument(text);
+  if (!parsed.ok) return { ok: false, issues: [where(parsed.tooDeepAt) + TOO_DEEP] };
+  const { document } = parsed;
   const exhausted = document.errors.find((error) => error.code === 'RESOURCE_EXHAUSTION');
-  if (exhausted) return { ok: false, issues: [at(text, exhausted.pos[0], TOO_DEEP)] };
-  if (document.errors.length > 0) {
-    return { ok: false, issues: document.errors.map((error) => yamlIssue(error, text)) };
+  if (exhausted) return { ok: false, issues: [where(exhausted.pos[0]) + TOO_DEEP] };
+  const problems = [
+    ...document.errors.map((error) => ({
+      offset: error.pos[0],
+      message: error.message,
+    })),
+    ...duplicateKeys(document),
+  ];
+  if (problems.length > 0) {
+    return {
+      ok: false,
+      issues: problems
+        .sort((a, b) => a.offset - b.offset)
+        .map((problem) => where(problem.offset) + problem.message),
+    };
   }
 
   let value: unknown;
@@ -49,41 +79,74 @@ export function readYaml(text: string): YamlRead {
     };
   }
 
+  const offsetOf = nodeOffsets(document);
   const shape = checkShape(value);
-  if (shape === undefined) return { ok: true, document, value };
+  if (shape === undefined) return { ok: true, value, offsetOf };
   if (shape.problem === 'cycle') {
     return {
       ok: false,
       issues: [
-        `${positionOf(document, text, shape.path)}an alias refers to the value it is inside of (*name within &name), so the value would contain itself`,
+        `${positionOf(offsetOf, where, shape.path)}an alias refers to the value it is inside of (*name within &name), so the value would contain itself`,
       ],
     };
   }
-  return { ok: false, issues: [`${positionOf(document, text, shape.path)}${TOO_DEEP}`] };
+  return { ok: false, issues: [`${positionOf(offsetOf, where, shape.path)}${TOO_DEEP}`] };
 }
 
 /**
- * The offset of the first `[` or `{` that opens a flow collection deeper than `MAX_NESTING`, by
- * the YAML lexer (so brackets inside quoted or block text do not count).
+ * What `parseDocument` does, with the lexemes checked on their way to the parser: a flow
+ * collection (`[` or `{`) opened deeper than `MAX_NESTING` stops the parse there, before the
+ * parser spends its time on it. Duplicate keys are left to `duplicateKeys`: the library's own
+ * check compares every key of a mapping with every other.
  */
-function deepFlowOffset(text: string): number | undefined {
+function parseOneDocument(
+  text: string,
+):
+  | { readonly ok: true; readonly document: Document }
+  | { readonly ok: false; readonly tooDeepAt: number } {
+  const parser = new Parser();
+  const composer = new Composer({ uniqueKeys: false, prettyErrors: false });
   let depth = 0;
   let offset = 0;
   let scalarNext = false;
-  for (const lexeme of new Lexer().lex(text)) {
-    if (scalarNext) {
-      scalarNext = false;
-    } else {
-      const type = CST.tokenType(lexeme);
-      if (type === 'scalar') scalarNext = true;
-      else if (type === 'flow-map-start' || type === 'flow-seq-start') {
-        depth += 1;
-        if (depth > MAX_NESTING) return offset;
-      } else if (type === 'flow-map-end' || type === 'flow-seq-end') depth = Math.max(0, depth - 1);
+  let tooDeepAt: number | undefined;
+  function* tokens(): Generator<CST.Token> {
+    for (const lexeme of new Lexer().lex(text)) {
+      if (scalarNext) scalarNext = false;
+      else {
+        const type = CST.tokenType(lexeme);
+        if (type === 'scalar') scalarNext = true;
+        else if (type === 'flow-map-start' || type === 'flow-seq-start') depth += 1;
+        else if (type === 'flow-map-end' || type === 'flow-seq-end') depth = Math.max(0, depth - 1);
+        if (depth > MAX_NESTING) {
+          tooDeepAt = offset;
+          return;
+        }
+      }
+      offset += lexeme.length;
+      yield* parser.next(lexeme);
     }
-    offset += lexeme.length;
+    yield* parser.end();
   }
-  return undefined;
+  let document: Document | undefined;
+  for (const next of composer.compose(tokens(), true, text.length)) {
+    if (tooDeepAt !== undefined) break;
+    if (!document) document = next;
+    else {
+      const range = next.range ?? [0, 0];
+      document.errors.push(
+        new YAMLParseError(
+          [range[0], range[1]],
+          'MULTIPLE_DOCS',
+          'the file holds more than one YAML document (a line "---" starts another); a configuration is one',
+        ),
+      );
+      break;
+    }
+  }
+  if (tooDeepAt !== undefined) return { ok: false, tooDeepAt };
+  // compose(…, forceDoc = true) always ends with a document.
+  return { ok: true, document: document as Document };
 }
 
 type ShapeProblem = { readonly problem: 'cycle' | 'depth'; readonly path: ConfigPath };
@@ -126,42 +189,99 @@ function entriesOf(node: object): Iterator<[string | number, unknown]> {
 }
 
 /** `line 3, column 5: ` for the deepest node along `path` the document has, or nothing. */
-function positionOf(document: Document, text: string, path: ConfigPath): string {
-  for (let length = path.length; length > 0; length -= 1) {
-    const node = document.getIn(path.slice(0, length), true);
-    if (isNode(node) && node.range) return at(text, node.range[0], '');
-  }
-  return '';
-}
-
-/** `line L, column C: message` for an offset into `text`. */
-function at(text: string, offset: number, message: string): string {
-  let line = 1;
-  let lineStart = 0;
-  for (
-    let index = text.indexOf('\n');
-    index >= 0 && index < offset;
-    index = text.indexOf('\n', index + 1)
-  ) {
-    line += 1;
-    lineStart = index + 1;
-  }
-  return `line ${line}, column ${offset - lineStart + 1}: ${message}`;
+function positionOf(
+  offsetOf: (path: ConfigPath) => number,
+  where: Where,
+  path: ConfigPath,
+): string {
+  const offset = offsetOf(path);
+  return offset < 0 ? '' : where(offset);
 }
 
 /**
- * `line 3, column 5: <what yaml says>`. For a duplicate key the key is named, which the YAML
- * parser does not do.
+ * Where the deepest node along a path starts. Each mapping's keys are indexed the first time a
+ * path goes through it, so finding many paths costs about one pass over the document, where
+ * `Document.getIn` searches a mapping's keys one by one each time.
  */
-function yamlIssue(error: YAMLError, text: string): string {
-  const position = error.linePos?.[0];
-  const where = position ? `line ${position.line}, column ${position.col}: ` : '';
-  const what = error.message.split(/ at line \d+, column \d+/)[0] ?? error.message;
-  if (error.code === 'DUPLICATE_KEY' && position) {
-    const line = text.split(/\r?\n/)[position.line - 1] ?? '';
-    const key = /^\s*("[^"]*"|'[^']*'|[^:,{}[\]]+?)\s*:/.exec(line.slice(position.col - 1))?.[1];
-    if (key)
-      return `${where}duplicate key ${key.startsWith('"') ? key : JSON.stringify(key.replace(/^'|'$/g, ''))}; a key may appear only once in a mapping`;
+function nodeOffsets(document: Document): (path: ConfigPath) => number {
+  const indexes = new WeakMap<object, Map<string, unknown>>();
+  const child = (node: unknown, key: string | number): unknown => {
+    if (isSeq(node)) return typeof key === 'number' ? node.items[key] : undefined;
+    if (!isMap(node)) return undefined;
+    let index = indexes.get(node);
+    if (!index) {
+      index = new Map();
+      for (const pair of node.items) {
+        const name = isScalar(pair.key) ? String(pair.key.value) : undefined;
+        if (name !== undefined && !index.has(name)) index.set(name, pair.value);
+      }
+      indexes.set(node, index);
+    }
+    return index.get(String(key));
+  };
+  return (path) => {
+    let offset = -1;
+    let node: unknown = document.contents;
+    for (const key of path) {
+      node = child(node, key);
+      if (!isNode(node) || !node.range) break;
+      offset = node.range[0];
+    }
+    return offset;
+  };
+}
+
+/**
+ * Every key that appears again in the same mapping, at the later one: `duplicate key "x"`.
+ * Keys are compared as they become object keys (`1` and `"1"` are the same key).
+ */
+function duplicateKeys(document: Document): { offset: number; message: string }[] {
+  const found: { offset: number; message: string }[] = [];
+  const pending: unknown[] = [document.contents];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (isSeq(node)) for (const item of node.items) pending.push(item);
+    else if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const key = pair.key;
+        if (isScalar(key)) {
+          const name = String(key.value);
+          if (seen.has(name)) {
+            found.push({
+              offset: key.range?.[0] ?? 0,
+              message: `duplicate key ${JSON.stringify(name)}; a key may appear only once in a mapping`,
+            });
+          }
+          seen.add(name);
+        } else if (!isAlias(key)) pending.push(key);
+        pending.push(pair.value);
+      }
+    }
   }
-  return where + what;
+  return found;
+}
+
+type Where = (offset: number) => string;
+
+/** `line L, column C: ` for an offset into `text`; the line starts are found once, when asked. */
+function positionsIn(text: string): Where {
+  let lineStarts: number[] | undefined;
+  return (offset) => {
+    if (!lineStarts) {
+      lineStarts = [0];
+      for (let index = text.indexOf('\n'); index >= 0; index = text.indexOf('\n', index + 1)) {
+        lineStarts.push(index + 1);
+      }
+    }
+    let low = 0;
+    let high = lineStarts.length - 1;
+    while (low < high) {
+      const middle = Math.ceil((low + high) / 2);
+      if ((lineStarts[middle] ?? 0) <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return `line ${low + 1}, column ${offset - (lineStarts[low] ?? 0) + 1}: `;
+  };
 }

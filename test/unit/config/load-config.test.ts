@@ -166,6 +166,13 @@ profiles: { p: { targets: [a, b] } }
     }
   });
 
+  it('refuses a file of several YAML documents', () => {
+    const text = `${CONFIG}---\ntargets: {}\n`;
+    expect(configErrorOf(() => parseConfig(text, {}, 't'))).toEqual([
+      'line 10, column 1: the file holds more than one YAML document (a line "---" starts another); a configuration is one',
+    ]);
+  });
+
   it('refuses a top level that is a single value or a list', () => {
     expect(configErrorOf(() => parseConfig('hello\n', {}, 't'))).toEqual([
       'the top level must be a mapping of keys such as targets and profiles, not a single value',
