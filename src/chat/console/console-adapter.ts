@@ -6,6 +6,7 @@ import {
   moveCursor,
 } from 'node:readline';
 import { describeForUser } from '../../core/errors.ts';
+import { userNameProblem } from '../../core/identity.ts';
 import type {
   ChannelRef,
   ChatAdapter,
@@ -77,7 +78,6 @@ interface MessageState {
 
 const QUIT = /^\/(quit|exit)$/;
 const AS = /^\/as(?:\s+(.*))?$/;
-const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
 
 /**
  * The local terminal chat: reads commands from a terminal or a pipe, prints the bot's messages
@@ -301,14 +301,10 @@ export class ConsoleAdapter implements ChatAdapter {
       );
       return;
     }
-    if (!USER_NAME.test(name)) {
+    const problem = userNameProblem(name);
+    if (problem) {
       this.#invalidLines++;
-      this.#note(
-        calloutMessage(
-          'warning',
-          `"${name}" is not a user name: use letters, digits, ".", "_", "@" or "-", as in /as bob.`,
-        ),
-      );
+      this.#note(calloutMessage('warning', `${problem} (/as bob).`));
       return;
     }
     this.#user = name;
