@@ -234,6 +234,14 @@ export const configSchema = z.strictObject({
   chat: z.strictObject({ channels: z.record(name, channelSchema).default({}) }).default({
     channels: {},
   }),
+  /**
+   * The console chat. `impersonation: false` refuses `lifeboat console --as NAME` and `/as NAME`:
+   * the console user is then the operating-system user (`console:<os user>`). Production configs
+   * should turn it off; with it on, whoever runs the process can act as anyone.
+   */
+  console: z
+    .strictObject({ impersonation: z.boolean().default(true) })
+    .default({ impersonation: true }),
   runbooks: z.strictObject({ path: z.string().default('./runbooks') }).default({
     path: './runbooks',
   }),

@@ -31,6 +31,11 @@ export interface ConsoleAdapterOptions {
    */
   readonly platform?: 'console' | 'cli';
   /**
+   * Why `/as NAME` is refused, when the configuration turned impersonation off; `/as` then says
+   * so and the acting user stays as started. @defaultValue undefined (`/as` switches)
+   */
+  readonly impersonationOff?: string;
+  /**
    * The channel commands arrive from.
    * @defaultValue `'console'`
    */
@@ -105,6 +110,7 @@ export class ConsoleAdapter implements ChatAdapter {
   readonly #now: () => Date;
   readonly #finish: () => void;
   #user: string;
+  readonly #impersonationOff: string | undefined;
   #handler: InboundHandler | undefined;
   #reader: Interface | undefined;
   #reading = false;
@@ -122,6 +128,7 @@ export class ConsoleAdapter implements ChatAdapter {
     this.#input = options.input;
     this.#output = options.output;
     this.#user = options.user;
+    this.#impersonationOff = options.impersonationOff;
     this.platform = options.platform ?? 'console';
     this.#channel = { channel: options.channel ?? 'console' };
     this.#interactive = options.interactive ?? (isTty(options.input) && isTty(options.output));
@@ -299,6 +306,11 @@ export class ConsoleAdapter implements ChatAdapter {
       this.#note(
         context(`Acting as ${this.#user} (${this.platform}:${this.#user}). /as NAME switches.`),
       );
+      return;
+    }
+    if (this.#impersonationOff !== undefined) {
+      this.#invalidLines++;
+      this.#note(calloutMessage('warning', this.#impersonationOff));
       return;
     }
     const problem = userNameProblem(name);
