@@ -324,3 +324,31 @@ describe('parseCommand: malformed input', () => {
     expect(failure('/bakup').command).toBeUndefined();
   });
 });
+
+describe('free text is bounded by the grammar', () => {
+  const long = 'x'.repeat(17 * 1024 * 1024);
+
+  it('refuses a --note longer than 1,000 characters, saying the limit and the length', () => {
+    expect(failure(`/backup create --note "${long}"`)).toMatchObject({
+      error: expect.stringContaining(
+        '`--note` is 17,825,792 characters long; it may be at most 1,000',
+      ),
+    });
+    expect(parse(`/backup create --note "${'y'.repeat(1000)}"`)).toMatchObject({
+      command: '/backup create',
+    });
+  });
+
+  it('bounds every free-text flag and positional: reasons, break-glass reasons', () => {
+    for (const line of [
+      `/reject apr_1 ${'r'.repeat(1001)}`,
+      `/restore latest --break-glass ${'b'.repeat(1001)}`,
+      `/runbook start db-restore note=${'n'.repeat(1001)}`,
+      `/backup show ${'b'.repeat(1001)}`,
+    ]) {
+      expect(failure(line), line.slice(0, 40)).toMatchObject({
+        error: expect.stringContaining('it may be at most 1,000'),
+      });
+    }
+  });
+});
