@@ -329,7 +329,8 @@ function flagValue(flag: FlagSpec, unbounded: string): unknown {
       return [...new Set(items.map((item) => checked(flag.schema, item, what)))];
     }
     case 'map': {
-      const map: Record<string, string> = {};
+      // No prototype: `__proto__=x` is a key like any other, never the object's prototype.
+      const map: Record<string, string> = Object.create(null);
       for (const entry of raw.split(',').map((e) => e.trim())) {
         const m = /^([^=\s]+)=([^=\s]+)$/.exec(entry);
         if (!m?.[1] || !m[2]) {

@@ -352,3 +352,17 @@ describe('free text is bounded by the grammar', () => {
     }
   });
 });
+
+describe('key=value maps', () => {
+  it('keeps __proto__, constructor and prototype as ordinary keys, never dropping one', () => {
+    const result = parseCommand(
+      '/restore latest --into __proto__=a,constructor=b,prototype=c',
+      commands,
+    );
+    if (!result.ok) throw new Error(result.error);
+    const into = (result.args as { into: Record<string, string> }).into;
+    expect(Object.keys(into)).toEqual(['__proto__', 'constructor', 'prototype']);
+    expect(Object.getPrototypeOf(into)).toBeNull();
+    expect(into.__proto__).toBe('a');
+  });
+});
