@@ -248,7 +248,13 @@ function duplicateKeys(document: Document): { offset: number; message: string }[
         const key = pair.key;
         if (isScalar(key)) {
           const name = String(key.value);
-          if (seen.has(name)) {
+          if (name === '__proto__') {
+            found.push({
+              offset: key.range?.[0] ?? 0,
+              message:
+                'the key "__proto__" cannot be used: it names an object\'s prototype in JavaScript, and reading the file would drop it',
+            });
+          } else if (seen.has(name)) {
             found.push({
               offset: key.range?.[0] ?? 0,
               message: `duplicate key ${JSON.stringify(name)}; a key may appear only once in a mapping`,

@@ -33,7 +33,7 @@ describe('parseConfig', () => {
 
   it('names an unknown top-level key and lists the valid ones', () => {
     expect(configIssues(`${VALID}retension: { daily: 7 }\n`)).toEqual([
-      'retension: unknown key; valid keys: defaultProfile, storage, compression, encryption, targets, profiles, scratch, roles, policies, breakGlass, drills, chat, runbooks, demo',
+      'retension: unknown key; valid keys: defaultProfile, storage, compression, encryption, targets, profiles, scratch, roles, policies, breakGlass, drills, chat, console, runbooks, demo',
     ]);
   });
 
@@ -103,7 +103,7 @@ compresion: zstd
       'targets.app-db.extra: unknown key; valid keys: kind, url, environment, pgDumpArgs',
       'targets.uploads.exlude: unknown key; valid keys: kind, path, include, exclude, environment',
       'profiles.full.targets[2]: unknown target "cahce"; targets: app-db, uploads',
-      'compresion: unknown key; valid keys: defaultProfile, storage, compression, encryption, targets, profiles, scratch, roles, policies, breakGlass, drills, chat, runbooks, demo',
+      'compresion: unknown key; valid keys: defaultProfile, storage, compression, encryption, targets, profiles, scratch, roles, policies, breakGlass, drills, chat, console, runbooks, demo',
     ]);
   });
 

@@ -166,6 +166,17 @@ profiles: { p: { targets: [a, b] } }
     }
   });
 
+  it('refuses a __proto__ key anywhere instead of dropping it', () => {
+    for (const text of [
+      'targets:\n  __proto__: { kind: directory, path: /x }\nprofiles:\n  p: { targets: [x] }\n',
+      `${CONFIG}roles: { __proto__: ["console:bob"] }\n`,
+    ]) {
+      const issues = configErrorOf(() => parseConfig(text, {}, 't'));
+      expect(issues).toHaveLength(1);
+      expect(issues[0]).toMatch(/^line \d+, column \d+: the key "__proto__" cannot be used/);
+    }
+  });
+
   it('refuses a file of several YAML documents', () => {
     const text = `${CONFIG}---\ntargets: {}\n`;
     expect(configErrorOf(() => parseConfig(text, {}, 't'))).toEqual([
