@@ -19,6 +19,11 @@ export interface BenchOptions {
    * beside someone's kept data without touching it. @defaultValue `lifeboat_bench`
    */
   readonly namespace: string;
+  /**
+   * Only time loading generated configurations of these many targets (`--config-load`), and
+   * nothing else: no database, no S3.
+   */
+  readonly configLoad?: readonly number[];
 }
 
 export const USAGE = `usage: npm run bench -- [--size 1GB | --sizes 256MB,1GB] [--repeat 3] [--keep] [--fresh] [--skip-s3] [--json]
@@ -30,6 +35,7 @@ export const USAGE = `usage: npm run bench -- [--size 1GB | --sizes 256MB,1GB] [
   --repeat N       take every run N times and keep the median wall time; default 3
   --skip-s3        leave out the S3 backup
   --json           print the results as JSON
+  --config-load [N,M]  only time loading a generated config of N, M targets (default 20000,200000)
 
   PostgreSQL: BENCH_DATABASE_URL, else DATABASE_URL, else postgres://127.0.0.1:5432
   Names: BENCH_NAMESPACE (default lifeboat_bench) prefixes the databases and kept trees
@@ -57,6 +63,7 @@ export function parseBenchOptions(
 ): BenchOptions {
   let sizes: number[] = [DEFAULT_SIZE];
   let repeat = DEFAULT_REPEAT;
+  let configLoad: number[] | undefined;
   const flags = { keep: false, fresh: false, skipS3: false, json: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -91,6 +98,14 @@ export function parseBenchOptions(
       case '--json':
         flags.json = true;
         break;
+      case '--config-load': {
+        const next = inline ?? argv[i + 1];
+        if (next !== undefined && /^\d[\d,]*$/.test(next)) {
+          if (inline === undefined) i += 1;
+          configLoad = next.split(',').map(parseTargetCount);
+        } else configLoad = [...DEFAULT_CONFIG_LOAD];
+        break;
+      }
       default:
         throw new Error(`unknown argument ${arg}\n\n${USAGE}`);
     }
@@ -99,9 +114,20 @@ export function parseBenchOptions(
     sizes,
     repeat,
     ...flags,
+    ...(configLoad ? { configLoad } : {}),
     serverUrl: env.BENCH_DATABASE_URL ?? env.DATABASE_URL ?? 'postgres://127.0.0.1:5432/postgres',
     namespace: parseNamespace(env.BENCH_NAMESPACE ?? 'lifeboat_bench'),
   };
+}
+
+const DEFAULT_CONFIG_LOAD = [20_000, 200_000];
+
+function parseTargetCount(text: string): number {
+  const count = Number(text);
+  if (!Number.isInteger(count) || count < 1 || count > 1_000_000) {
+    throw new Error(`--config-load takes target counts from 1 to 1000000, got "${text}"`);
+  }
+  return count;
 }
 
 function parseNamespace(text: string): string {

@@ -2,6 +2,7 @@ import { rm, rmdir } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { generateAgeIdentity } from '../src/crypto/age/index.ts';
+import { measureConfigLoad, renderConfigLoad } from './config-load.ts';
 import { parseBenchOptions, USAGE } from './options.ts';
 import { renderReport } from './report.ts';
 import type { SizeResult } from './results.ts';
@@ -20,6 +21,18 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const options = parseBenchOptions(argv);
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+  if (options.configLoad) {
+    const results = options.configLoad.map((targets) => {
+      log(`loading a generated config of ${targets} targets`);
+      return measureConfigLoad(targets, options.repeat);
+    });
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify({ configLoad: results }, null, 2)}\n`
+        : renderConfigLoad(results),
+    );
+    return 0;
+  }
   const age = generateAgeIdentity();
   const loadBefore = loadavg()[0] ?? 0;
   const results: SizeResult[] = [];

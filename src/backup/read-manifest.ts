@@ -3,8 +3,11 @@ import type { BackupStore } from '../storage/backup-store.ts';
 import { backupObjectKey } from '../storage/object-key.ts';
 import { MANIFEST_OBJECT, type Manifest, manifestSchema } from './manifest.ts';
 
-/** A manifest is a few kilobytes; anything this big is not one. */
-const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+/**
+ * A manifest is a few kilobytes; anything this big is not one. The writer refuses to write a
+ * larger one, so every manifest written can be read back.
+ */
+export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
 /**
  * Reads and validates `<id>/manifest.json`. A backup without one is incomplete or does not

@@ -18,6 +18,7 @@ import {
   streamToStore,
 } from './pipeline.ts';
 import { type ComponentProgress, type ProgressListener, waitingProgress } from './progress.ts';
+import { MAX_MANIFEST_BYTES } from './read-manifest.ts';
 import type { BackupSource, OpenedSource } from './sources/backup-source.ts';
 import { createSource } from './sources/create-source.ts';
 
@@ -94,8 +95,15 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
       storage: [{ store: options.store.name, location: options.store.describe(options.id) }],
       components,
     } satisfies Manifest);
-    const text = `${JSON.stringify(manifest, null, 2)}\n`;
-    await options.store.putBytes(`${options.id}/${MANIFEST_OBJECT}`, Buffer.from(text));
+    const bytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+    if (bytes.length > MAX_MANIFEST_BYTES) {
+      // Never a backup whose manifest cannot be read back (verified, restored, rebuilt).
+      throw new BackupError(
+        'manifest_too_large',
+        `its manifest would be ${(bytes.length / 2 ** 20).toFixed(1)} MiB, larger than a manifest may be (${MAX_MANIFEST_BYTES / 2 ** 20} MiB)`,
+      );
+    }
+    await options.store.putBytes(`${options.id}/${MANIFEST_OBJECT}`, bytes);
     return manifest;
   } catch (error) {
     const failure = describeFailure(options, running, error);

@@ -1,5 +1,6 @@
 import { commands } from '../../commands/index.ts';
 import type { CommandResult } from '../bot/dispatcher.ts';
+import { userNameProblem } from '../core/identity.ts';
 import { cliUsage } from './cli-usage.ts';
 import { parseSinceTime } from './since-time.ts';
 
@@ -68,6 +69,8 @@ export function parseCliArgs(argv: readonly string[], now: Date = new Date()): C
   if (user !== undefined && first !== 'console') {
     return { mode: 'error', message: '--as is only for `lifeboat console`' };
   }
+  const userProblem = user === undefined ? undefined : userNameProblem(user);
+  if (userProblem) return { mode: 'error', message: `--as: ${userProblem}` };
   switch (first) {
     case 'start':
     case 'worker':

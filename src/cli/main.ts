@@ -111,6 +111,11 @@ async function run(args: CliArgs, { json, out, stdoutClosed }: RunContext): Prom
   }
 }
 
+/** Why `--as` or `/as` is refused when the configuration turned impersonation off. */
+function impersonationOffMessage(how: '--as' | '/as', user: string): string {
+  return `${how} is refused: this configuration turns impersonation off (console: { impersonation: false }), so the console user is the operating-system user, console:${user}`;
+}
+
 function osUser(): string {
   try {
     return userInfo().username;
@@ -299,7 +304,13 @@ function sweepApprovals(app: App, adapter?: ChatAdapter): ApprovalSweeper {
  * `sessionExitCode`). A reader of stdout that went away (`| head`) ends the session.
  */
 async function attachConsole(app: App, user: string, stdoutClosed: AbortSignal): Promise<number> {
-  const adapter = new ConsoleAdapter({ input: process.stdin, output: process.stdout, user });
+  const impersonation = app.loaded.config.console.impersonation;
+  const adapter = new ConsoleAdapter({
+    input: process.stdin,
+    output: process.stdout,
+    user,
+    ...(impersonation ? {} : { impersonationOff: impersonationOffMessage('/as', user) }),
+  });
   const sweeper = sweepApprovals(app, adapter);
   // The console is the alerts channel here: it prints each scheduled audit checkpoint.
   const stopCheckpoints = postAuditCheckpoints({
@@ -324,7 +335,9 @@ async function attachConsole(app: App, user: string, stdoutClosed: AbortSignal):
         { type: 'header', text: `Lifeboat ${LIFEBOAT_VERSION} — console chat` },
         {
           type: 'section',
-          text: `You are console:${user}. Type /help for commands, /as NAME to act as someone else, /quit to leave.`,
+          text: impersonation
+            ? `You are console:${user}. Type /help for commands, /as NAME to act as someone else, /quit to leave.`
+            : `You are console:${user}. Type /help for commands, /quit to leave.`,
         },
         {
           type: 'fields',
@@ -352,6 +365,12 @@ async function runConsoleOnly(
 ): Promise<CliOutcome> {
   // The console starts without Redis: what reads the catalog works, and it says what does not.
   const app = await quietApp(configPath, { requireRedis: false, surveyStore: true });
+  if (user !== undefined && !app.loaded.config.console.impersonation) {
+    await app.close();
+    const message = impersonationOffMessage('--as', osUser());
+    process.stderr.write(`${message}\n`);
+    return invalidOutcome(message);
+  }
   const watch = app.watchForWorkers();
   try {
     await ensureWorkerOrSay(app);

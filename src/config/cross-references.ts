@@ -1,5 +1,12 @@
 import { closestMatch } from '../core/suggest.ts';
-import { type ConfigIssue, type ConfigPath, suggestionFor } from './config-issue.ts';
+import {
+  type ConfigIssue,
+  type ConfigPath,
+  nameValueFrom,
+  type OriginAt,
+  suggestionFor,
+  WRITTEN_IN_FILE,
+} from './config-issue.ts';
 import { POLICY_ACTIONS } from './policy-actions.ts';
 
 type Entries = Readonly<Record<string, unknown>>;
@@ -9,52 +16,68 @@ type Entries = Readonly<Record<string, unknown>>;
  * defined elsewhere, and settings that only make sense together. They read the interpolated
  * YAML rather than the parsed config so that they run, and report, even when another part of
  * the file fails the schema; a part too malformed to read is skipped here (the schema has
- * already reported it).
+ * already reported it). A value made from environment variables (`originAt`) is never shown:
+ * the variables are named instead, and no "did you mean" is worked out from it.
  */
-export function checkCrossReferences(root: unknown): ConfigIssue[] {
+export function checkCrossReferences(
+  root: unknown,
+  originAt: OriginAt = WRITTEN_IN_FILE,
+): ConfigIssue[] {
   const config = asEntries(root);
   if (!config) return [];
   const issues: ConfigIssue[] = [];
   const report = (path: ConfigPath, message: string): void => {
     issues.push({ path, message });
   };
+  const suggest = suggester();
+  const unknown = (path: ConfigPath, what: string, value: string, names: readonly string[]) => {
+    const origin = originAt(path);
+    const close = origin ? undefined : suggest(value, names);
+    report(
+      path,
+      `unknown ${what} ${nameValueFrom(value, origin)}; ${suggestionFor(close, what, names)}`,
+    );
+  };
+  const named = (path: ConfigPath, value: unknown): string => nameValueFrom(value, originAt(path));
 
   const targets = asEntries(config.targets);
   const profiles = asEntries(config.profiles);
   const targetNames = targets ? Object.keys(targets) : undefined;
   const profileNames = profiles ? Object.keys(profiles) : undefined;
+  const isTarget = new Set(targetNames);
+  const isProfile = new Set(profileNames);
   const kindOf = (name: string): unknown => asEntries(targets?.[name])?.kind;
 
   const checkTarget = (path: ConfigPath, value: unknown): value is string => {
-    if (typeof value !== 'string' || !targetNames || targetNames.includes(value)) {
+    if (typeof value !== 'string' || !targetNames || isTarget.has(value)) {
       return typeof value === 'string';
     }
-    const hint = suggestionFor(closestMatch(value, targetNames), 'target', targetNames);
-    report(path, `unknown target "${value}"; ${hint}`);
+    unknown(path, 'target', value, targetNames);
     return false;
   };
   const checkProfile = (path: ConfigPath, value: unknown): value is string => {
-    if (typeof value !== 'string' || !profileNames || profileNames.includes(value)) {
+    if (typeof value !== 'string' || !profileNames || isProfile.has(value)) {
       return typeof value === 'string';
     }
-    const hint = suggestionFor(closestMatch(value, profileNames), 'profile', profileNames);
-    report(path, `unknown profile "${value}"; ${hint}`);
+    unknown(path, 'profile', value, profileNames);
     return false;
   };
 
   for (const [name, profile] of Object.entries(profiles ?? {})) {
-    const listed = asList(asEntries(profile)?.targets) ?? [];
-    listed.forEach((target, index) => {
+    const seen = new Set<string>();
+    asList(asEntries(profile)?.targets)?.forEach((target, index) => {
       const path = ['profiles', name, 'targets', index];
       if (!checkTarget(path, target)) return;
-      if (listed.indexOf(target) !== index) report(path, `"${target}" is listed twice`);
+      if (seen.has(target)) report(path, `${named(path, target)} is listed twice`);
+      seen.add(target);
     });
   }
 
   checkProfile(['defaultProfile'], config.defaultProfile);
-  checkStorage(asEntries(config.storage), report);
-  checkApprovers(config, report);
-  checkDrills(config, { checkProfile, checkTarget, kindOf, report });
+  const checks = { checkProfile, checkTarget, kindOf, report, unknown, named, originAt };
+  checkStorage(asEntries(config.storage), checks);
+  checkApprovers(config, checks);
+  checkDrills(config, checks);
 
   asList(asEntries(config.demo)?.targets)?.forEach((target, index) => {
     const path = ['demo', 'targets', index];
@@ -63,7 +86,7 @@ export function checkCrossReferences(root: unknown): ConfigIssue[] {
     if (typeof kind === 'string' && kind !== 'postgres' && kind !== 'directory') {
       report(
         path,
-        `"${target}" is a ${kind} target; demo data is made for postgres and directory targets only`,
+        `${named(path, target)} is a ${kind} target; demo data is made for postgres and directory targets only`,
       );
     }
   });
@@ -73,7 +96,24 @@ export function checkCrossReferences(root: unknown): ConfigIssue[] {
 
 type Report = (path: ConfigPath, message: string) => void;
 
-function checkStorage(storage: Entries | undefined, report: Report): void {
+interface Checks {
+  readonly checkProfile: (path: ConfigPath, value: unknown) => value is string;
+  readonly checkTarget: (path: ConfigPath, value: unknown) => value is string;
+  readonly kindOf: (target: string) => unknown;
+  readonly report: Report;
+  /** `unknown role "dbx"; did you mean "dba"?` */
+  readonly unknown: (
+    path: ConfigPath,
+    what: string,
+    value: string,
+    names: readonly string[],
+  ) => void;
+  /** The value at `path` for a message: quoted, or the variables it came from. */
+  readonly named: (path: ConfigPath, value: unknown) => string;
+  readonly originAt: OriginAt;
+}
+
+function checkStorage(storage: Entries | undefined, { report, named }: Checks): void {
   if (!storage) return;
   const primary = typeof storage.primary === 'string' ? storage.primary : 'local';
   const hasS3 = storage.s3 !== undefined && storage.s3 !== null;
@@ -84,37 +124,39 @@ function checkStorage(storage: Entries | undefined, report: Report): void {
   replicas.forEach((replica, index) => {
     const path = ['storage', 'replicas', index];
     if (replica === primary) {
-      report(path, `"${replica}" is already the primary store; a replica must be another store`);
+      report(
+        path,
+        `${named(path, replica)} is already the primary store; a replica must be another store`,
+      );
     } else if (replica === 's3' && !hasS3) {
       report(path, 'replica s3 needs a storage.s3 section');
     } else if (replicas.indexOf(replica) !== index) {
-      report(path, `"${String(replica)}" is listed twice`);
+      report(path, `${named(path, replica)} is listed twice`);
     }
   });
 }
 
-function checkApprovers(config: Entries, report: Report): void {
+function checkApprovers(config: Entries, { report, unknown, named }: Checks): void {
   const roles = asEntries(config.roles);
   const roleNames = roles ? Object.keys(roles) : [];
+  const isRole = new Set(roleNames);
   const checkRole = (path: ConfigPath, role: unknown): void => {
-    if (typeof role !== 'string' || roleNames.includes(role)) return;
+    if (typeof role !== 'string' || isRole.has(role)) return;
     if (!roles) {
       report(
         path,
-        `unknown role "${role}": there is no roles section; define the role under roles`,
+        `unknown role ${named(path, role)}: there is no roles section; define the role under roles`,
       );
       return;
     }
-    const hint = suggestionFor(closestMatch(role, roleNames), 'role', roleNames);
-    report(path, `unknown role "${role}"; ${hint}`);
+    unknown(path, 'role', role, roleNames);
   };
   asList(config.policies)?.forEach((value, policyIndex) => {
     const policy = asEntries(value);
     if (!policy) return;
     const action = policy.action;
     if (typeof action === 'string' && !(POLICY_ACTIONS as readonly string[]).includes(action)) {
-      const hint = suggestionFor(closestMatch(action, POLICY_ACTIONS), 'action', POLICY_ACTIONS);
-      report(['policies', policyIndex, 'action'], `unknown action "${action}"; ${hint}`);
+      unknown(['policies', policyIndex, 'action'], 'action', action, POLICY_ACTIONS);
     }
     if (
       action === 'restore' &&
@@ -135,17 +177,22 @@ function checkApprovers(config: Entries, report: Report): void {
   if (breakGlass) checkRole(['breakGlass', 'role'], breakGlass.role);
 }
 
-interface DrillChecks {
-  readonly checkProfile: (path: ConfigPath, value: unknown) => value is string;
-  readonly checkTarget: (path: ConfigPath, value: unknown) => value is string;
-  readonly kindOf: (target: string) => unknown;
-  readonly report: Report;
-}
-
-function checkDrills(config: Entries, checks: DrillChecks): void {
-  const { checkProfile, checkTarget, kindOf, report } = checks;
+function checkDrills(config: Entries, checks: Checks): void {
+  const { checkProfile, checkTarget, kindOf, report, unknown, named, originAt } = checks;
+  const listedName = (path: ConfigPath, value: unknown): string =>
+    originAt(path) ? named(path, value) : String(value);
+  const members = new Map<string, ReadonlySet<unknown>>();
+  const inProfile = (profile: string, listed: readonly unknown[]): ReadonlySet<unknown> => {
+    let set = members.get(profile);
+    if (!set) {
+      set = new Set(listed);
+      members.set(profile, set);
+    }
+    return set;
+  };
   const channels = asEntries(asEntries(config.chat)?.channels) ?? {};
   const channelNames = Object.keys(channels);
+  const isChannel = new Set(channelNames);
   const profiles = asEntries(config.profiles);
 
   for (const [name, value] of Object.entries(asEntries(config.drills) ?? {})) {
@@ -162,24 +209,56 @@ function checkDrills(config: Entries, checks: DrillChecks): void {
       if (!checkTarget(path, target)) return;
       const kind = kindOf(target);
       if (typeof kind === 'string' && kind !== 'postgres') {
-        report(path, `"${target}" is a ${kind} target; SQL checks run on postgres targets`);
-      } else if (profile && profileTargets && !profileTargets.includes(target)) {
         report(
           path,
-          `"${target}" is not in profile "${profile}" (${profileTargets.join(', ')}); a check runs on the restored copy of one of the profile's targets`,
+          `${named(path, target)} is a ${kind} target; SQL checks run on postgres targets`,
+        );
+      } else if (profile && profileTargets && !inProfile(profile, profileTargets).has(target)) {
+        report(
+          path,
+          `${named(path, target)} is not in profile ${named(['drills', name, 'profile'], profile)} (${profileTargets.map((listed, index) => listedName(['profiles', profile, 'targets', index], listed)).join(', ')}); a check runs on the restored copy of one of the profile's targets`,
         );
       }
     });
 
     const channel = drill.channel;
-    if (typeof channel === 'string' && !channelNames.includes(channel)) {
-      const hint = channelNames.length
-        ? suggestionFor(closestMatch(channel, channelNames), 'channel', channelNames)
-        : 'no channels are defined under chat.channels';
-      report(['drills', name, 'channel'], `unknown channel "${channel}"; ${hint}`);
+    const channelPath = ['drills', name, 'channel'];
+    if (typeof channel === 'string' && !isChannel.has(channel)) {
+      if (channelNames.length) unknown(channelPath, 'channel', channel, channelNames);
+      else
+        report(
+          channelPath,
+          `unknown channel ${named(channelPath, channel)}; no channels are defined under chat.channels`,
+        );
     }
   }
 }
+
+/**
+ * The closest name to each unknown one, for "did you mean". Each answer costs a comparison with
+ * every name, so a file with very many unknown names among very many names gets suggestions for
+ * the first of them only (up to `SUGGESTION_BUDGET` comparisons in all): past a few typos, a list
+ * of the valid names says as much.
+ */
+function suggester(): (value: string, names: readonly string[]) => string | undefined {
+  let budget = SUGGESTION_BUDGET;
+  const answers = new Map<readonly string[], Map<string, string | undefined>>();
+  return (value, names) => {
+    let known = answers.get(names);
+    if (!known) {
+      known = new Map();
+      answers.set(names, known);
+    }
+    if (known.has(value)) return known.get(value);
+    if (budget < names.length) return undefined;
+    budget -= names.length;
+    const answer = closestMatch(value, names);
+    known.set(value, answer);
+    return answer;
+  };
+}
+
+const SUGGESTION_BUDGET = 1_000_000;
 
 function asEntries(value: unknown): Entries | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value)

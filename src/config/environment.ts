@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
-import { findUrlPasswords, MIN_LITERAL_URL_PASSWORD, redactUrl } from '../core/redact.ts';
+import { describeUrlValue, findUrlPasswords, MIN_LITERAL_URL_PASSWORD } from '../core/redact.ts';
 
 /** Settings that come from environment variables rather than `lifeboat.yaml`. */
 export interface LifeboatEnvironment {
@@ -63,6 +63,17 @@ const environmentSchema = z.object({
 
 type VariableName = keyof typeof environmentSchema.shape;
 
+/** Variables holding URLs, which may carry a password. */
+const URL_VARIABLES: readonly string[] = ['DATABASE_URL', 'REDIS_URL'];
+
+/**
+ * An invalid value for its message: a URL variable's as a URL without its password (or only its
+ * length when it is not a URL), any other as written.
+ */
+function shownValue(name: string, value: string): string {
+  return URL_VARIABLES.includes(name) ? describeUrlValue(value) : JSON.stringify(value);
+}
+
 /**
  * Reads Lifeboat's environment variables. An empty variable counts as unset (compose files
  * often write `LOG_LEVEL=`), so it takes its default.
@@ -79,7 +90,7 @@ export function readEnvironment(
     const issues = result.error.issues.map((issue) => {
       const name = String(issue.path[0]);
       const value = input[name];
-      const shown = value === undefined ? '' : ` (got ${JSON.stringify(redactUrl(value))})`;
+      const shown = value === undefined ? '' : ` (got ${shownValue(name, value)})`;
       return `${name}: ${issue.message}${shown}`;
     });
     throw new ConfigError(

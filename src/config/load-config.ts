@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { type Document, isNode, parseDocument, type YAMLError } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
 import { findUrlPasswords, MIN_LITERAL_URL_PASSWORD } from '../core/redact.ts';
 import { type ConfigIssue, type ConfigPath, formatIssue, formatPath } from './config-issue.ts';
 import { checkCrossReferences } from './cross-references.ts';
 import { interpolateEnv } from './interpolate.ts';
+import { readConfigFile } from './read-config-file.ts';
+import { readYaml } from './read-yaml.ts';
 import type { LifeboatConfig } from './schema.ts';
 import { checkSharedDestinations } from './shared-destinations.ts';
 import { validateConfig } from './validation-issues.ts';
@@ -61,19 +61,18 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
       : ['lifeboat.yaml', 'the default; set LIFEBOAT_CONFIG to use another file'];
   const path = resolve(cwd, requested);
 
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const problem =
-      code === 'ENOENT'
-        ? `No configuration file at ${path} (${reason}).`
-        : `Cannot read the configuration file ${path}: ${(error as Error).message}.`;
-    const message = `${problem} Copy lifeboat.example.yaml to start one: ${EXAMPLE_HINT}.`;
-    throw new ConfigError(message, [message], { cause: error });
+  const file = readConfigFile(path);
+  if (!file.ok) {
+    if (file.missing) {
+      const message = `No configuration file at ${path} (${reason}). Copy lifeboat.example.yaml to start one: ${EXAMPLE_HINT}.`;
+      throw new ConfigError(message, [message], { cause: file.cause });
+    }
+    const issue = file.cause ? `cannot read ${file.problem}` : file.problem;
+    throw new ConfigError(`The configuration cannot be used: ${issue}.`, [issue], {
+      cause: file.cause,
+    });
   }
-  return parseConfig(text, env, path, { baseDir: dirname(path) });
+  return parseConfig(file.text, env, path, { baseDir: dirname(path) });
 }
 
 /**
@@ -88,15 +87,9 @@ export function parseConfig(
   sourceName: string,
   options: ParseConfigOptions = {},
 ): LoadedConfig {
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw invalid(
-      sourceName,
-      document.errors.map((error) => yamlIssue(error, text)),
-    );
-  }
-
-  const raw: unknown = document.toJS();
+  const read = readYaml(text);
+  if (!read.ok) throw invalid(sourceName, read.issues);
+  const { offsetOf, value: raw } = read;
   if (raw === null || raw === undefined) {
     throw invalid(sourceName, [
       `the file is empty; it needs at least targets and profiles (${EXAMPLE_HINT})`,
@@ -109,15 +102,18 @@ export function parseConfig(
   }
 
   const interpolated = interpolateEnv(raw, env);
-  const validation = validateConfig(interpolated.value);
+  const validation = validateConfig(interpolated.value, interpolated.originAt);
   const schemaIssues = validation.ok ? [] : validation.issues;
   const issues = [
     ...interpolated.issues,
     ...notAt(interpolated.issues, schemaIssues),
-    ...notAt([...interpolated.issues, ...schemaIssues], checkCrossReferences(interpolated.value)),
+    ...notAt(
+      [...interpolated.issues, ...schemaIssues],
+      checkCrossReferences(interpolated.value, interpolated.originAt),
+    ),
   ];
   if (issues.length > 0 || !validation.ok) {
-    throw invalid(sourceName, inDocumentOrder(document, issues).map(formatIssue));
+    throw invalid(sourceName, inDocumentOrder(offsetOf, issues).map(formatIssue));
   }
 
   const config = options.baseDir
@@ -126,7 +122,7 @@ export function parseConfig(
   // Two names for one destination under different environments: judged on what they resolve to.
   const shared = checkSharedDestinations(config);
   if (shared.length > 0) {
-    throw invalid(sourceName, inDocumentOrder(document, shared).map(formatIssue));
+    throw invalid(sourceName, inDocumentOrder(offsetOf, shared).map(formatIssue));
   }
   return {
     config,
@@ -152,23 +148,6 @@ function invalid(sourceName: string, issues: readonly string[]): ConfigError {
   );
 }
 
-/**
- * `line 3, column 5: <what yaml says>`. For a duplicate key the key is named, which the YAML
- * parser does not do.
- */
-function yamlIssue(error: YAMLError, text: string): string {
-  const position = error.linePos?.[0];
-  const where = position ? `line ${position.line}, column ${position.col}: ` : '';
-  const what = error.message.split(/ at line \d+, column \d+/)[0] ?? error.message;
-  if (error.code === 'DUPLICATE_KEY' && position) {
-    const line = text.split(/\r?\n/)[position.line - 1] ?? '';
-    const key = /^\s*("[^"]*"|'[^']*'|[^:,{}[\]]+?)\s*:/.exec(line.slice(position.col - 1))?.[1];
-    if (key)
-      return `${where}duplicate key ${key.startsWith('"') ? key : JSON.stringify(key.replace(/^'|'$/g, ''))}; a key may appear only once in a mapping`;
-  }
-  return where + what;
-}
-
 /** The issues of `later` whose path none of `earlier` already reports: one problem, one line. */
 function notAt(earlier: readonly ConfigIssue[], later: readonly ConfigIssue[]): ConfigIssue[] {
   const taken = new Set(earlier.map((issue) => formatPath(issue.path)));
@@ -176,14 +155,10 @@ function notAt(earlier: readonly ConfigIssue[], later: readonly ConfigIssue[]): 
 }
 
 /** Sorts issues by where their path starts in the file; issues about missing keys go first. */
-function inDocumentOrder(document: Document, issues: readonly ConfigIssue[]): ConfigIssue[] {
-  const offsetOf = (path: ConfigPath): number => {
-    for (let length = path.length; length > 0; length -= 1) {
-      const node = document.getIn(path.slice(0, length), true);
-      if (isNode(node) && node.range) return node.range[0];
-    }
-    return -1;
-  };
+function inDocumentOrder(
+  offsetOf: (path: ConfigPath) => number,
+  issues: readonly ConfigIssue[],
+): ConfigIssue[] {
   return issues
     .map((issue, order) => ({ issue, order, offset: offsetOf(issue.path) }))
     .sort((a, b) => a.offset - b.offset || a.order - b.order)

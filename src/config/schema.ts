@@ -1,7 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { DURATION_PATTERN, isDuration, parseDuration } from '../core/duration.ts';
-import { redactUrl } from '../core/redact.ts';
+import { describeUrlValue } from '../core/redact.ts';
 
 /** A name usable as a target, profile, role, drill or channel key. */
 const name = z
@@ -34,9 +34,18 @@ export const cronSchedule = z.string().superRefine((value, ctx) => {
     ctx.addIssue({
       code: 'custom',
       message: `invalid cron schedule "${value}": ${error instanceof Error ? error.message : String(error)}`,
+      params: showsValue('invalid cron schedule'),
     });
   }
 });
+
+/**
+ * For a custom issue whose message shows the value: the message without it, used instead when
+ * the value came from the environment (then only the variable is named).
+ */
+function showsValue(withoutValue: string): { readonly withoutValue: string } {
+  return { withoutValue };
+}
 
 /** An age X25519 recipient: `age1` and 58 bech32 characters, as `age-keygen` prints it. */
 export const ageRecipient = z
@@ -86,14 +95,9 @@ function urlWithScheme(
       if (value === '') return;
       const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
       if (scheme !== undefined && schemes.includes(scheme)) return;
-      const given =
-        scheme === undefined
-          ? `a value that is not a URL (${value.length} characters, not shown)`
-          : redactUrl(value);
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be ${article} ${list} URL (${example}); got ${given}`,
-      });
+      const given = describeUrlValue(value);
+      const rule = `must be ${article} ${list} URL (${example})`;
+      ctx.addIssue({ code: 'custom', message: `${rule}; got ${given}`, params: showsValue(rule) });
     });
 }
 
@@ -236,6 +240,14 @@ export const configSchema = z.strictObject({
   chat: z.strictObject({ channels: z.record(name, channelSchema).default({}) }).default({
     channels: {},
   }),
+  /**
+   * The console chat. `impersonation: false` refuses `lifeboat console --as NAME` and `/as NAME`:
+   * the console user is then the operating-system user (`console:<os user>`). Production configs
+   * should turn it off; with it on, whoever runs the process can act as anyone.
+   */
+  console: z
+    .strictObject({ impersonation: z.boolean().default(true) })
+    .default({ impersonation: true }),
   runbooks: z.strictObject({ path: z.string().default('./runbooks') }).default({
     path: './runbooks',
   }),

@@ -286,8 +286,24 @@ function findFlag(command: CommandSpec, written: string): FlagSpec {
   );
 }
 
-function flagValue(flag: FlagSpec, raw: string): unknown {
+/**
+ * The longest value one argument may have: notes, reasons and break-glass reasons are kept in
+ * manifests, the catalog and the audit log, which must stay readable whoever typed what.
+ */
+export const MAX_ARGUMENT_LENGTH = 1_000;
+
+/** Refuses a value longer than `MAX_ARGUMENT_LENGTH`, naming the argument, the limit and its length. */
+function bounded(raw: string, label: string): string {
+  if (raw.length <= MAX_ARGUMENT_LENGTH) return raw;
+  throw new ParseFailure(
+    'invalid_value',
+    `${label} is ${raw.length.toLocaleString('en-US')} characters long; it may be at most ${MAX_ARGUMENT_LENGTH.toLocaleString('en-US')}.`,
+  );
+}
+
+function flagValue(flag: FlagSpec, unbounded: string): unknown {
   const label = `\`--${flag.name}\``;
+  const raw = bounded(unbounded, label);
   const what = `value for ${label}`;
   switch (flag.kind) {
     case 'int': {
@@ -313,7 +329,8 @@ function flagValue(flag: FlagSpec, raw: string): unknown {
       return [...new Set(items.map((item) => checked(flag.schema, item, what)))];
     }
     case 'map': {
-      const map: Record<string, string> = {};
+      // No prototype: `__proto__=x` is a key like any other, never the object's prototype.
+      const map: Record<string, string> = Object.create(null);
       for (const entry of raw.split(',').map((e) => e.trim())) {
         const m = /^([^=\s]+)=([^=\s]+)$/.exec(entry);
         if (!m?.[1] || !m[2]) {
@@ -343,7 +360,8 @@ function checked<T>(schema: z.ZodType | undefined, raw: string, what: string): T
   throw new ParseFailure('invalid_value', `\`${raw}\` is not a valid ${what}: ${why}.`);
 }
 
-function positionalValue(spec: PositionalSpec, raw: string): unknown {
+function positionalValue(spec: PositionalSpec, unbounded: string): unknown {
+  const raw = bounded(unbounded, `\`${spec.name}\``);
   return checked(spec.schema, raw, spec.name.split('|')[0] ?? spec.name);
 }
 

@@ -20,6 +20,16 @@ export function redactUrl(url: string): string {
   return scheme + withoutPassword(authority) + withoutPasswordParam(rest);
 }
 
+/**
+ * A value that should be a URL, safe for a message: the URL without its password, or, when it is
+ * not a URL at all, only its length — it may be a secret put in the wrong place.
+ */
+export function describeUrlValue(value: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value)
+    ? redactUrl(value)
+    : `a value that is not a URL (${value.length} characters, not shown)`;
+}
+
 function withoutPassword(authority: string): string {
   // The last `@` ends the user-info, as in WHATWG URL parsing: an unescaped `@` in a password
   // must not leave the rest of the password in view.

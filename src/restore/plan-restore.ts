@@ -189,7 +189,10 @@ function resolveTarget(
     .filter(([, t]) => t.kind === component.kind)
     .map(([name]) => name);
   const choices = sameKind.length > 0 ? sameKind.join(', ') : `none are configured`;
-  const target = config.targets[destination];
+  // Own keys only: `constructor` or `__proto__` is an unknown target, not Object's.
+  const target = Object.hasOwn(config.targets, destination)
+    ? config.targets[destination]
+    : undefined;
   if (!target) {
     if (!redirected) {
       throw new CommandError(

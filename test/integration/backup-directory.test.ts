@@ -55,13 +55,18 @@ describe('backing up a directory', () => {
 
   const backup = (
     target: Partial<Extract<TargetConfig, { kind: 'directory' }>>,
-    options: { compression?: Compression; store?: BackupStore; signal?: AbortSignal } = {},
+    options: {
+      compression?: Compression;
+      store?: BackupStore;
+      signal?: AbortSignal;
+      note?: string;
+    } = {},
     onProgress?: (p: ComponentProgress) => void,
   ) =>
     runBackup({
       id: `bk_20261122T020000Z_files_${String(++backupNumber).padStart(4, '0')}`,
       profile: 'files',
-      note: null,
+      note: options.note ?? null,
       requestedBy: 'console:alice',
       targets: [
         {
@@ -317,5 +322,12 @@ describe('backing up a directory', () => {
     await expect(readManifest(store, 'bk_20261122T020000Z_files_zzzz')).rejects.toMatchObject({
       code: 'manifest_not_found',
     });
+  });
+
+  it('refuses to write a manifest larger than the reader accepts, and leaves nothing behind', async () => {
+    const failure = await rejection(backup({}, { note: 'n'.repeat(17 * 1024 * 1024) }));
+    expect(failure.code).toBe('manifest_too_large');
+    expect(failure.message).toContain('larger than a manifest may be (16 MiB)');
+    expect(await keysOf(store, '')).toEqual([]);
   });
 });

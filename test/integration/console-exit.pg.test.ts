@@ -51,6 +51,28 @@ roles:
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('is 2 when --as is refused because the configuration turns impersonation off', async () => {
+    await writeFile(
+      join(dir, 'no-impersonation.yaml'),
+      'targets:\n  files: { kind: directory, path: ./files }\nprofiles:\n  files: { targets: [files] }\nconsole: { impersonation: false }\n',
+    );
+    const refused = await runLifeboat(
+      ['console', '--as', 'bob', '--config', 'no-impersonation.yaml'],
+      { cwd: dir, env, input: '/status\n', timeoutMs: 60_000 },
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--as is refused: this configuration turns impersonation off');
+    const own = await runLifeboat(['console', '--config', 'no-impersonation.yaml'], {
+      cwd: dir,
+      env,
+      input: '/as bob\n',
+      timeoutMs: 60_000,
+    });
+    expect(own.stdout).toMatch(/You are console:\S+\. Type \/help for commands, \/quit to leave\./);
+    expect(own.stdout).toContain('/as is refused');
+    expect(own.stdout).not.toContain('Now acting as bob');
+  });
+
   it('is 0 when every command succeeded', async () => {
     const result = await session(['/backup create', '/backup list', '/status']);
     expect(result.stdout).toContain('completed');

@@ -6,6 +6,7 @@ import {
   moveCursor,
 } from 'node:readline';
 import { describeForUser } from '../../core/errors.ts';
+import { userNameProblem } from '../../core/identity.ts';
 import type {
   ChannelRef,
   ChatAdapter,
@@ -29,6 +30,11 @@ export interface ConsoleAdapterOptions {
    * @defaultValue `'console'`
    */
   readonly platform?: 'console' | 'cli';
+  /**
+   * Why `/as NAME` is refused, when the configuration turned impersonation off; `/as` then says
+   * so and the acting user stays as started. @defaultValue undefined (`/as` switches)
+   */
+  readonly impersonationOff?: string;
   /**
    * The channel commands arrive from.
    * @defaultValue `'console'`
@@ -77,7 +83,6 @@ interface MessageState {
 
 const QUIT = /^\/(quit|exit)$/;
 const AS = /^\/as(?:\s+(.*))?$/;
-const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
 
 /**
  * The local terminal chat: reads commands from a terminal or a pipe, prints the bot's messages
@@ -105,6 +110,7 @@ export class ConsoleAdapter implements ChatAdapter {
   readonly #now: () => Date;
   readonly #finish: () => void;
   #user: string;
+  readonly #impersonationOff: string | undefined;
   #handler: InboundHandler | undefined;
   #reader: Interface | undefined;
   #reading = false;
@@ -122,6 +128,7 @@ export class ConsoleAdapter implements ChatAdapter {
     this.#input = options.input;
     this.#output = options.output;
     this.#user = options.user;
+    this.#impersonationOff = options.impersonationOff;
     this.platform = options.platform ?? 'console';
     this.#channel = { channel: options.channel ?? 'console' };
     this.#interactive = options.interactive ?? (isTty(options.input) && isTty(options.output));
@@ -301,14 +308,15 @@ export class ConsoleAdapter implements ChatAdapter {
       );
       return;
     }
-    if (!USER_NAME.test(name)) {
+    if (this.#impersonationOff !== undefined) {
       this.#invalidLines++;
-      this.#note(
-        calloutMessage(
-          'warning',
-          `"${name}" is not a user name: use letters, digits, ".", "_", "@" or "-", as in /as bob.`,
-        ),
-      );
+      this.#note(calloutMessage('warning', this.#impersonationOff));
+      return;
+    }
+    const problem = userNameProblem(name);
+    if (problem) {
+      this.#invalidLines++;
+      this.#note(calloutMessage('warning', `${problem} (/as bob).`));
       return;
     }
     this.#user = name;

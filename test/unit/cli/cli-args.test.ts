@@ -18,6 +18,18 @@ describe('the lifeboat command line arguments', () => {
     expect(parseCliArgs(['migrate'])).toEqual({ mode: 'migrate' });
   });
 
+  it('refuses an --as that is not a user name, as /as does', () => {
+    for (const name of ['', ' ', 'bob smith', '\u001b[2Jroot', '-x', 'a:b', 'x'.repeat(65)]) {
+      const parsed = parseCliArgs(['console', `--as=${name}`]);
+      expect(parsed, JSON.stringify(name)).toMatchObject({ mode: 'error' });
+      expect(parsed.mode === 'error' && parsed.message).toContain('is not a user name');
+    }
+    expect(parseCliArgs(['console', '--as', 'bob.smith@example-1'])).toMatchObject({
+      mode: 'console',
+      user: 'bob.smith@example-1',
+    });
+  });
+
   it('takes --as only for the console', () => {
     expect(parseCliArgs(['console', '--as', 'alice'])).toMatchObject({
       mode: 'console',

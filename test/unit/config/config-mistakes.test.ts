@@ -33,7 +33,7 @@ describe('parseConfig', () => {
 
   it('names an unknown top-level key and lists the valid ones', () => {
     expect(configIssues(`${VALID}retension: { daily: 7 }\n`)).toEqual([
-      'retension: unknown key; valid keys: defaultProfile, storage, compression, encryption, targets, profiles, scratch, roles, policies, breakGlass, drills, chat, runbooks, audit, demo',
+      'retension: unknown key; valid keys: defaultProfile, storage, compression, encryption, targets, profiles, scratch, roles, policies, breakGlass, drills, chat, console, runbooks, audit, demo',
     ]);
   });
 
@@ -103,7 +103,7 @@ compresion: zstd
       'targets.app-db.extra: unknown key; valid keys: kind, url, environment, pgDumpArgs',
       'targets.uploads.exlude: unknown key; valid keys: kind, path, include, exclude, environment, keepSetuid',
       'profiles.full.targets[2]: unknown target "cahce"; targets: app-db, uploads',
-      'compresion: unknown key; valid keys: defaultProfile, storage, compression, encryption, targets, profiles, scratch, roles, policies, breakGlass, drills, chat, runbooks, audit, demo',
+      'compresion: unknown key; valid keys: defaultProfile, storage, compression, encryption, targets, profiles, scratch, roles, policies, breakGlass, drills, chat, console, runbooks, audit, demo',
     ]);
   });
 
@@ -490,5 +490,34 @@ storage:
 scratch: { postgres: "postgres://scratch/postgres" }
 `;
     expect(() => parseConfig(text, {}, 'test.yaml')).not.toThrow();
+  });
+});
+
+describe('a configuration with many names', () => {
+  const many = (count: number) =>
+    `targets:\n${Array.from({ length: count }, (_, i) => `  t-${i}: { kind: directory, path: /srv/${i} }`).join('\n')}\n`;
+
+  it('lists at most 20 names when none is close to an unknown one, and counts the rest', () => {
+    const text = `${many(100)}profiles:\n  full: { targets: [zzz-unknown] }\n`;
+    const names = Array.from({ length: 20 }, (_, i) => `t-${i}`).join(', ');
+    expect(configIssues(text)).toEqual([
+      `profiles.full.targets[0]: unknown target "zzz-unknown"; targets: ${names} and 80 more`,
+    ]);
+  });
+
+  it('still finds the name meant among many', () => {
+    const text = `${many(1000)}profiles:\n  full: { targets: [t-9990] }\n`;
+    expect(configIssues(text)).toEqual([
+      'profiles.full.targets[0]: unknown target "t-9990"; did you mean "t-990"?',
+    ]);
+  });
+
+  it('reports each target listed twice in a profile, at the second listing', () => {
+    const text = `${many(3)}profiles:\n  full: { targets: [t-0, t-1, t-0, t-2, t-1, t-0] }\n`;
+    expect(configIssues(text)).toEqual([
+      'profiles.full.targets[2]: "t-0" is listed twice',
+      'profiles.full.targets[4]: "t-1" is listed twice',
+      'profiles.full.targets[5]: "t-0" is listed twice',
+    ]);
   });
 });

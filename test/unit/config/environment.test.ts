@@ -70,6 +70,15 @@ describe('readEnvironment', () => {
     expect(issue).not.toContain('topsecret');
   });
 
+  it('never echoes a URL variable that is not a URL: it may be a secret put in the wrong place', () => {
+    expect(environmentIssues({ DATABASE_URL: 'correct-horse-battery-staple' })).toEqual([
+      'DATABASE_URL: must be a postgres:// or postgresql:// URL, e.g. postgres://127.0.0.1:5432/lifeboat (got a value that is not a URL (28 characters, not shown))',
+    ]);
+    expect(environmentIssues({ REDIS_URL: 'localhost:hunter2@6379' }).join()).not.toContain(
+      'hunter2',
+    );
+  });
+
   it('reports every invalid variable at once', () => {
     const issues = environmentIssues({
       REDIS_URL: 'localhost:6379',

@@ -70,7 +70,7 @@ ${PROFILES}`;
     const text = `targets:\n  app-db: { kind: postgres, url: "postgres://h/app" }\n${PROFILES}compression: "\${COMPRESSION}"\n`;
     expect(parseConfig(text, { COMPRESSION: 'gzip' }, 'test.yaml').config.compression).toBe('gzip');
     expect(configIssues(text, { COMPRESSION: 'lz4' })).toEqual([
-      'compression: must be one of: zstd, gzip, none (got "lz4")',
+      'compression: must be one of: zstd, gzip, none (got the value of $COMPRESSION (not shown))',
     ]);
   });
 
@@ -78,6 +78,100 @@ ${PROFILES}`;
     const text = `targets:\n  app-db: { kind: postgres, url: "postgres://h/app" }\n${PROFILES}encryption: { recipients: ["\${LIFEBOAT_AGE_RECIPIENT}"] }\n`;
     expect(configIssues(text, {})).toEqual([
       'encryption.recipients[0]: environment variable LIFEBOAT_AGE_RECIPIENT is not set',
+    ]);
+  });
+});
+
+describe('values from the environment in validation errors', () => {
+  const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+  const env = { AWS_SECRET_ACCESS_KEY: SECRET };
+
+  function issuesWith(text: string, variables: Record<string, string>): readonly string[] {
+    const issues = configIssues(text, variables);
+    for (const value of Object.values(variables)) expect(issues.join('\n')).not.toContain(value);
+    return issues;
+  }
+
+  it('names the variable instead of echoing its value', () => {
+    const text = `${configWithUrl('postgres://h/app')}compression: "\${AWS_SECRET_ACCESS_KEY}"\n`;
+    const issues = issuesWith(text, env);
+    expect(issues).toEqual([
+      'compression: must be one of: zstd, gzip, none (got the value of $AWS_SECRET_ACCESS_KEY (not shown))',
+    ]);
+    expect(issues.join('\n')).not.toContain('wJalr');
+  });
+
+  it('names every variable of a value built from several, and the file text around them', () => {
+    const text = `${configWithUrl('postgres://h/app')}compression: "z-\${A_TOKEN}-\${B_PASSWORD}"\n`;
+    expect(issuesWith(text, { A_TOKEN: 'first-secret', B_PASSWORD: 'second-secret' })).toEqual([
+      'compression: must be one of: zstd, gzip, none (got a value built from $A_TOKEN and $B_PASSWORD (not shown))',
+    ]);
+  });
+
+  it('still shows a value that only used the default written in the file', () => {
+    const text = `${configWithUrl('postgres://h/app')}compression: "\${COMPRESSION:-lz4}"\n`;
+    expect(configIssues(text, {})).toEqual([
+      'compression: must be one of: zstd, gzip, none (got "lz4")',
+    ]);
+  });
+
+  it('does not echo a URL from the environment, even without its password', () => {
+    const text = configWithUrl(`\${APP_DATABASE_URL}`);
+    expect(issuesWith(text, { APP_DATABASE_URL: 'mysql://app:pw@secret-host/app' })).toEqual([
+      'targets.app-db.url: must be a postgres:// or postgresql:// URL (postgres://user@host:5432/database); got the value of $APP_DATABASE_URL (not shown)',
+    ]);
+    expect(
+      issuesWith(configWithUrl(`mysql://app:\${DB_PASSWORD}@db/app`), {
+        DB_PASSWORD: 'hunter2hunter2',
+      }),
+    ).toEqual([
+      'targets.app-db.url: must be a postgres:// or postgresql:// URL (postgres://user@host:5432/database); got a value built from $DB_PASSWORD (not shown)',
+    ]);
+  });
+
+  it('does not echo a cron schedule from the environment, nor the parser’s reading of it', () => {
+    const text = `targets:\n  app-db: { kind: postgres, url: "postgres://h/app" }\nprofiles:\n  full: { targets: [app-db], schedule: "\${SCHEDULE}" }\n`;
+    expect(issuesWith(text, { SCHEDULE: '* * * * wJalrXUtnFEMI' })).toEqual([
+      'profiles.full.schedule: invalid cron schedule; got the value of $SCHEDULE (not shown)',
+    ]);
+  });
+
+  it('does not echo a target kind from the environment', () => {
+    const text = `targets:\n  app-db: { kind: "\${KIND}", url: "postgres://h/app" }\n${PROFILES}`;
+    expect(issuesWith(text, { KIND: 'kind-secret' })).toEqual([
+      'targets.app-db.kind: must be one of: postgres, directory, redis (got the value of $KIND (not shown))',
+    ]);
+  });
+
+  it('does not echo names from the environment that refer to nothing', () => {
+    const text = `targets:
+  app-db: { kind: postgres, url: "postgres://h/app" }
+profiles:
+  full: { targets: ["\${T1}", app-db] }
+defaultProfile: "\${P1}"
+roles: { dba: ["console:bob"] }
+policies:
+  - { action: "\${A1}", approvers: ["\${R1}"] }
+storage: { replicas: ["\${S1}"] }
+chat: { channels: { ops: { console: x } } }
+drills:
+  weekly: { profile: full, channel: "\${C1}" }
+`;
+    const variables = {
+      T1: 'target-secret',
+      P1: 'profile-secret',
+      A1: 'action-secret',
+      R1: 'role-secret',
+      S1: 'local',
+      C1: 'channel-secret',
+    };
+    expect(issuesWith(text, variables)).toEqual([
+      'profiles.full.targets[0]: unknown target (the value of $T1, not shown); targets: app-db',
+      'defaultProfile: unknown profile (the value of $P1, not shown); profiles: full',
+      'policies[0].action: unknown action (the value of $A1, not shown); actions: backup.create, backup.verify, backup.prune, restore, drill.run, runbook.start',
+      'policies[0].approvers[0]: unknown role (the value of $R1, not shown); roles: dba',
+      'storage.replicas[0]: (the value of $S1, not shown) is already the primary store; a replica must be another store',
+      'drills.weekly.channel: unknown channel (the value of $C1, not shown); channels: ops',
     ]);
   });
 });

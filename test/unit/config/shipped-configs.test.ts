@@ -122,3 +122,12 @@ describe('the shipped lifeboat.yaml', () => {
     expect(secrets).toEqual([]);
   });
 });
+
+describe('console impersonation in the shipped configurations', () => {
+  it('is off in the production example and on in the demo, where the two-person rule is tried alone', () => {
+    const example = loadConfig({ path: join(ROOT, 'lifeboat.example.yaml'), env: EXAMPLE_ENV });
+    expect(example.config.console).toEqual({ impersonation: false });
+    const demo = loadConfig({ path: join(ROOT, 'lifeboat.yaml'), env: {} });
+    expect(demo.config.console).toEqual({ impersonation: true });
+  });
+});

@@ -324,3 +324,45 @@ describe('parseCommand: malformed input', () => {
     expect(failure('/bakup').command).toBeUndefined();
   });
 });
+
+describe('free text is bounded by the grammar', () => {
+  const long = 'x'.repeat(17 * 1024 * 1024);
+
+  it('refuses a --note longer than 1,000 characters, saying the limit and the length', () => {
+    expect(failure(`/backup create --note "${long}"`)).toMatchObject({
+      error: expect.stringContaining(
+        '`--note` is 17,825,792 characters long; it may be at most 1,000',
+      ),
+    });
+    expect(parse(`/backup create --note "${'y'.repeat(1000)}"`)).toMatchObject({
+      command: '/backup create',
+    });
+  });
+
+  it('bounds every free-text flag and positional: reasons, break-glass reasons', () => {
+    for (const line of [
+      `/reject apr_1 ${'r'.repeat(1001)}`,
+      `/restore latest --break-glass ${'b'.repeat(1001)}`,
+      `/runbook start db-restore note=${'n'.repeat(1001)}`,
+      `/backup show ${'b'.repeat(1001)}`,
+    ]) {
+      expect(failure(line), line.slice(0, 40)).toMatchObject({
+        error: expect.stringContaining('it may be at most 1,000'),
+      });
+    }
+  });
+});
+
+describe('key=value maps', () => {
+  it('keeps __proto__, constructor and prototype as ordinary keys, never dropping one', () => {
+    const result = parseCommand(
+      '/restore latest --into __proto__=a,constructor=b,prototype=c',
+      commands,
+    );
+    if (!result.ok) throw new Error(result.error);
+    const into = (result.args as { into: Record<string, string> }).into;
+    expect(Object.keys(into)).toEqual(['__proto__', 'constructor', 'prototype']);
+    expect(Object.getPrototypeOf(into)).toBeNull();
+    expect(Object.getOwnPropertyDescriptor(into, '__proto__')?.value).toBe('a');
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closestMatch, editDistance } from '../../../src/core/suggest.ts';
+import { closestMatch, distanceWithin, editDistance } from '../../../src/core/suggest.ts';
 
 describe('editDistance', () => {
   it('counts insertions, deletions, substitutions and swaps of neighbours', () => {
@@ -9,6 +9,38 @@ describe('editDistance', () => {
     expect(editDistance('bockup', 'backup')).toBe(1);
     expect(editDistance('bakcup', 'backup')).toBe(1);
     expect(editDistance('', 'abc')).toBe(3);
+  });
+});
+
+describe('distanceWithin', () => {
+  it('agrees with editDistance up to the bound, and says "more" past it', () => {
+    const words = [
+      'backup',
+      'bakup',
+      'bakcup',
+      'backups',
+      'bockup',
+      'restore',
+      '',
+      'b',
+      'ab',
+      'ba',
+      'abc',
+      'cab',
+    ];
+    for (const a of words) {
+      for (const b of words) {
+        for (const max of [0, 1, 2, 3]) {
+          expect(distanceWithin(a, b, max), `${a} ~ ${b} within ${max}`).toBe(
+            Math.min(editDistance(a, b), max + 1),
+          );
+        }
+      }
+    }
+  });
+
+  it('does not compare words whose lengths differ by more than the bound', () => {
+    expect(distanceWithin('x'.repeat(10_000_000), 'backup', 2)).toBe(3);
   });
 });
 

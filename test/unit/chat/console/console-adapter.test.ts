@@ -146,6 +146,29 @@ describe('ConsoleAdapter', () => {
       expect(screen()).toContain('"bob smith" is not a user name');
     });
 
+    it('refuses a name with control characters or too long', async () => {
+      const events: InboundEvent[] = [];
+      const { screen } = await runScript(
+        `/as \u001b[2Jroot\n/as ${'x'.repeat(65)}\n/status\n`,
+        async (event) => void events.push(event),
+      );
+      expect(events.map((e) => e.identity.id)).toEqual(['alice']);
+      expect(screen()).toContain('"\\u001b[2Jroot" is not a user name');
+      expect(screen()).toContain('at most 64 characters');
+    });
+
+    it('refuses /as, saying why, when impersonation is turned off', async () => {
+      const events: InboundEvent[] = [];
+      const { screen } = await runScript(
+        '/as bob\n/status\n',
+        async (event) => void events.push(event),
+        { impersonationOff: 'impersonation is off: you are console:alice' },
+      );
+      expect(events.map((e) => e.identity.id)).toEqual(['alice']);
+      expect(screen()).toContain('impersonation is off: you are console:alice');
+      expect(screen()).not.toContain('Now acting as bob');
+    });
+
     it('says who is acting when /as has no name', async () => {
       const { screen } = await runScript('/as\n', async () => {});
 
