@@ -1,4 +1,5 @@
 import type { BackupStore } from '../storage/backup-store.ts';
+import { readBoundedText } from '../storage/read-bounded.ts';
 import type { AuditKeyring } from './audit-keys.ts';
 import type { AuditEntry } from './audit-log.ts';
 import {
@@ -88,7 +89,12 @@ export async function readCheckpoints(stores: readonly BackupStore[]): Promise<C
       }
       let text: string;
       try {
-        text = await readSmall(store, object.key);
+        text = await readBoundedText(
+          store,
+          object.key,
+          MAX_CHECKPOINT_BYTES,
+          () => new Error(`it is larger than any checkpoint (${MAX_CHECKPOINT_BYTES} bytes)`),
+        );
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         reads.push({ ...where, problem: `it cannot be read: ${message}` });
@@ -110,19 +116,4 @@ export async function readCheckpoints(stores: readonly BackupStore[]): Promise<C
     }
   }
   return reads;
-}
-
-async function readSmall(store: BackupStore, key: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  let bytes = 0;
-  const stream = await store.get(key);
-  for await (const chunk of stream) {
-    bytes += (chunk as Buffer).length;
-    if (bytes > MAX_CHECKPOINT_BYTES) {
-      stream.destroy();
-      throw new Error(`it is larger than any checkpoint (${MAX_CHECKPOINT_BYTES} bytes)`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

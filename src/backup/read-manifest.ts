@@ -1,6 +1,7 @@
 import { LifeboatError } from '../core/errors.ts';
 import type { BackupStore } from '../storage/backup-store.ts';
 import { backupObjectKey } from '../storage/object-key.ts';
+import { readBoundedText } from '../storage/read-bounded.ts';
 import { MANIFEST_OBJECT, type Manifest, manifestSchema } from './manifest.ts';
 
 /**
@@ -17,7 +18,12 @@ export async function readManifest(store: BackupStore, id: string): Promise<Mani
   const key = backupObjectKey(id, MANIFEST_OBJECT);
   let text: string;
   try {
-    text = await readSmall(store, key);
+    text = await readBoundedText(
+      store,
+      key,
+      MAX_MANIFEST_BYTES,
+      () => new LifeboatError('manifest_invalid', `${key} is larger than any manifest can be`),
+    );
   } catch (error) {
     if (error instanceof LifeboatError && error.code === 'object_not_found') {
       throw new LifeboatError(
@@ -43,21 +49,6 @@ export async function readManifest(store: BackupStore, id: string): Promise<Mani
     throw invalid(id, `it describes backup ${parsed.data.id}`);
   }
   return parsed.data;
-}
-
-async function readSmall(store: BackupStore, key: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  let bytes = 0;
-  const stream = await store.get(key);
-  for await (const chunk of stream) {
-    bytes += (chunk as Buffer).length;
-    if (bytes > MAX_MANIFEST_BYTES) {
-      stream.destroy();
-      throw new LifeboatError('manifest_invalid', `${key} is larger than any manifest can be`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function invalid(id: string, why: string, cause?: unknown): LifeboatError {

@@ -70,11 +70,16 @@ export function oneShotRedisOptions(url: RedisUrl, connectionName: string): Redi
     db: url.db,
     tls: url.tls ? {} : undefined,
     connectionName,
-    lazyConnect: true,
-    connectTimeout: 10_000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-    disconnectTimeout: 200,
+    ...FAIL_FAST,
   };
 }
+
+/** What makes a connection fail fast: see {@link oneShotRedisOptions}. */
+export const FAIL_FAST = {
+  lazyConnect: true,
+  connectTimeout: 10_000,
+  maxRetriesPerRequest: 0,
+  retryStrategy: () => null,
+  enableOfflineQueue: false,
+  disconnectTimeout: 200,
+} as const satisfies RedisOptions;

@@ -10,6 +10,7 @@ import { LifeboatError } from '../core/errors.ts';
 import { freePort } from '../core/free-port.ts';
 import { PRIVATE_FILE_MODE } from '../core/private-modes.ts';
 import { createStagingDirectory } from '../staging/staging-area.ts';
+import { FAIL_FAST } from './redis-url.ts';
 
 export interface TemporaryRedisOptions {
   /** An RDB file the server loads at start-up (linked, or copied, into its own directory). */
@@ -244,12 +245,7 @@ async function launch(
       ...(password === null ? {} : { password }),
       db,
       connectionName,
-      lazyConnect: true,
-      connectTimeout: 10_000,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      enableOfflineQueue: false,
-      disconnectTimeout: 200,
+      ...FAIL_FAST,
     }),
     stop,
   };
