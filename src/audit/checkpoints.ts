@@ -38,17 +38,26 @@ export function checkpointKey(seq: number): string {
   return `${CHECKPOINT_PREFIX}${String(seq).padStart(20, '0')}.json`;
 }
 
-/** What the MAC covers: every field but the MAC, with the format tag, as canonical JSON. */
-function signedText(checkpoint: Omit<AuditCheckpoint, 'mac'>): string {
-  return canonicalJson({
-    format: FORMAT,
+/** A checkpoint's fields as JSON values, the MAC aside. */
+function unsignedFields(checkpoint: Omit<AuditCheckpoint, 'mac'>) {
+  return {
     seq: checkpoint.seq,
     hash: checkpoint.hash,
     entryAt: checkpoint.entryAt.toISOString(),
     scheme: checkpoint.scheme,
     keyId: checkpoint.keyId,
     at: checkpoint.at.toISOString(),
-  });
+  };
+}
+
+/** A checkpoint's fields as JSON values, the MAC included: what is stored and printed. */
+export function checkpointFields(checkpoint: AuditCheckpoint) {
+  return { ...unsignedFields(checkpoint), mac: checkpoint.mac };
+}
+
+/** What the MAC covers: every field but the MAC, with the format tag, as canonical JSON. */
+function signedText(checkpoint: Omit<AuditCheckpoint, 'mac'>): string {
+  return canonicalJson({ format: FORMAT, ...unsignedFields(checkpoint) });
 }
 
 /**
@@ -70,18 +79,7 @@ export function makeCheckpoint(entry: AuditEntry, at: Date, key: AuditKey | null
 
 /** The checkpoint as stored: a small JSON object. */
 export function serialiseCheckpoint(checkpoint: AuditCheckpoint): Uint8Array {
-  return Buffer.from(
-    `${JSON.stringify({
-      format: FORMAT,
-      seq: checkpoint.seq,
-      hash: checkpoint.hash,
-      entryAt: checkpoint.entryAt.toISOString(),
-      scheme: checkpoint.scheme,
-      keyId: checkpoint.keyId,
-      at: checkpoint.at.toISOString(),
-      mac: checkpoint.mac,
-    })}\n`,
-  );
+  return Buffer.from(`${JSON.stringify({ format: FORMAT, ...checkpointFields(checkpoint) })}\n`);
 }
 
 const isoTime = z.iso.datetime({ offset: true }).transform((text) => new Date(text));

@@ -4,7 +4,7 @@ import { type AuditKeyring, NO_AUDIT_KEYS } from '../audit/audit-keys.ts';
 import type { AuditEntry } from '../audit/audit-log.ts';
 import { auditEvent } from '../audit/audit-recorder.ts';
 import { readCheckpoints, takeCheckpoint } from '../audit/checkpoint-store.ts';
-import type { AuditCheckpoint } from '../audit/checkpoints.ts';
+import { checkpointFields } from '../audit/checkpoints.ts';
 import { describeCheckpointOutcome } from '../audit/describe-checkpoint.ts';
 import { hashedFields } from '../audit/hash-chain.ts';
 import { type AuditReport, verifyAuditLog } from '../audit/verify-audit.ts';
@@ -226,18 +226,6 @@ export async function auditCheckpoint(io: AuditCommandIo, json: boolean): Promis
         },
       }
     : { code: 0, result: { status: 'ok', ...fields } };
-}
-
-function checkpointFields(checkpoint: AuditCheckpoint): Record<string, unknown> {
-  return {
-    seq: checkpoint.seq,
-    hash: checkpoint.hash,
-    entryAt: checkpoint.entryAt.toISOString(),
-    scheme: checkpoint.scheme,
-    keyId: checkpoint.keyId,
-    at: checkpoint.at.toISOString(),
-    mac: checkpoint.mac,
-  };
 }
 
 /**
