@@ -89,21 +89,9 @@ export class RedisRestorer implements ComponentRestorer {
       ...oneShotRedisOptions(target, 'lifeboat restore check'),
       connectTimeout: 3_000,
     });
-    let lastError: unknown;
-    client.on('error', (error) => {
-      lastError = error;
-    });
     const label = `${destination.name} (${target.safeUrl})`;
     try {
-      try {
-        await client.connect();
-      } catch (error) {
-        throw new RestoreError(
-          'redis_unreachable',
-          `cannot reach the redis target ${label}: ${redactPasswords(messageOf(lastError ?? error), target.password)}`,
-          { cause: lastError ?? error, destination: 'unchanged' },
-        );
-      }
+      await connectToDestination(client, label, target.password);
       await assertEmpty(client, label, target.db);
     } finally {
       client.disconnect();
@@ -150,23 +138,11 @@ export class RedisRestorer implements ComponentRestorer {
     signal.throwIfAborted();
 
     const client = new Redis(oneShotRedisOptions(target, `lifeboat restore ${component.name}`));
-    let lastError: unknown;
-    client.on('error', (error) => {
-      lastError = error;
-    });
     let snapshot: TemporaryRedis | undefined;
     let reader: Redis | undefined;
     let copy: KeyRecord | undefined;
     try {
-      try {
-        await client.connect();
-      } catch (error) {
-        throw new RestoreError(
-          'redis_unreachable',
-          `cannot reach the redis target ${label}: ${redact(messageOf(lastError ?? error))}`,
-          { cause: lastError ?? error, destination: 'unchanged' },
-        );
-      }
+      await connectToDestination(client, label, target.password);
       await assertEmpty(client, label, target.db);
 
       input.onProgress?.(`${component.name}: loading the snapshot`);
@@ -491,6 +467,31 @@ function destinationUrl(destination: RestoreDestination): RedisUrl {
       {
         cause: error,
       },
+    );
+  }
+}
+
+/**
+ * Connects `client` to a restore's destination, or throws `redis_unreachable` with the server's
+ * own reason (the last connection error, which ioredis reports apart from the rejection), the
+ * password taken out; nothing has been written then.
+ */
+async function connectToDestination(
+  client: Redis,
+  label: string,
+  password: string | null | undefined,
+): Promise<void> {
+  let lastError: unknown;
+  client.on('error', (error) => {
+    lastError = error;
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new RestoreError(
+      'redis_unreachable',
+      `cannot reach the redis target ${label}: ${redactPasswords(messageOf(lastError ?? error), password)}`,
+      { cause: lastError ?? error, destination: 'unchanged' },
     );
   }
 }
