@@ -1,9 +1,9 @@
+import type { BackupRecord } from '../src/app/services.ts';
 import { backupWarnings } from '../src/backup/component-warnings.ts';
 import type { ComponentProgress } from '../src/backup/progress.ts';
 import { type CommandContext, type CommandResult, defineCommand } from '../src/bot/command.ts';
 import { commandButton } from '../src/bot/command-buttons.ts';
 import { liveMessage } from '../src/bot/live-message.ts';
-import type { BackupRecord } from '../src/bot/services.ts';
 import { backupDetailsMessage } from '../src/bot/views/backup-details.ts';
 import { backupListMessage } from '../src/bot/views/backup-list.ts';
 import {

@@ -1,3 +1,4 @@
+import type { RestoreOutcome, RestoreRequest } from '../src/app/services.ts';
 import type {
   ApprovalAction,
   ApprovalRequest,
@@ -9,7 +10,6 @@ import type { ComponentProgress } from '../src/backup/progress.ts';
 import { askForApproval, refreshRequestMessage } from '../src/bot/approval-flow.ts';
 import { type CommandContext, type CommandResult, defineCommand } from '../src/bot/command.ts';
 import { liveMessage } from '../src/bot/live-message.ts';
-import type { RestoreOutcome, RestoreRequest } from '../src/bot/services.ts';
 import {
   approvalRequestMessage,
   breakGlassAlertMessage,

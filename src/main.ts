@@ -1,9 +1,9 @@
 import { commands } from '../commands/index.ts';
+import type { Services } from './app/services.ts';
 import { createSystemStatus } from './app/system-status.ts';
 import { createApprovals } from './approvals/approvals-service.ts';
 import { type AuditKeyring, readAuditKeys } from './audit/audit-keys.ts';
 import { createDispatcher, type Dispatcher } from './bot/dispatcher.ts';
-import type { Services } from './bot/services.ts';
 import { databaseExists } from './catalog/ensure-database.ts';
 import { type Catalog, openCatalog } from './catalog/open-catalog.ts';
 import { describeSurvey, type StoreSurvey, surveyStore } from './catalog/store-survey.ts';

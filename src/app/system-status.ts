@@ -1,16 +1,16 @@
-import type {
-  BackupCatalogView,
-  ProfileStatus,
-  ServiceHealth,
-  StatusReport,
-  SystemStatus,
-} from '../bot/services.ts';
 import type { StoreSurvey } from '../catalog/store-survey.ts';
 import type { VerificationRepository } from '../catalog/verification-repository.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
 import { errorMessage, postgresReason } from '../core/network-errors.ts';
 import { redactUrl } from '../core/redact.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import type {
+  BackupCatalogView,
+  ProfileStatus,
+  ServiceHealth,
+  StatusReport,
+  SystemStatus,
+} from './services.ts';
 
 export interface SystemStatusDeps {
   readonly config: LifeboatConfig;

@@ -1,3 +1,4 @@
+import type { Services } from '../app/services.ts';
 import type { ApprovalRequest } from '../approvals/approval-request.ts';
 import type { ChannelRef } from '../chat/chat-adapter.ts';
 import type { ChatMessage } from '../chat/message.ts';
@@ -11,7 +12,6 @@ import type {
   PositionalSpec,
 } from '../core/command-grammar.ts';
 import type { Identity } from '../core/identity.ts';
-import type { Services } from './services.ts';
 
 export type { ReplyChannel } from '../chat/reply-channel.ts';
 

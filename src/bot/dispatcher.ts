@@ -1,3 +1,4 @@
+import type { Services } from '../app/services.ts';
 import type { ApprovalRequest } from '../approvals/approval-request.ts';
 import { auditEvent, recordAudit } from '../audit/audit-recorder.ts';
 import type { InboundEvent } from '../chat/chat-adapter.ts';
@@ -21,7 +22,6 @@ import type {
 import { commandApprovalNeed } from './command-approval.ts';
 import { commandFromActionId } from './command-buttons.ts';
 import { checkConfigReferences } from './config-references.ts';
-import type { Services } from './services.ts';
 import {
   failureMessage,
   invalidInputMessage,

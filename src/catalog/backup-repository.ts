@@ -1,10 +1,10 @@
-import { type Manifest, manifestSchema } from '../backup/manifest.ts';
 import type {
   BackupCatalogView,
   BackupListFilter,
   BackupRecord,
   BackupStatus,
-} from '../bot/services.ts';
+} from '../app/services.ts';
+import { type Manifest, manifestSchema } from '../backup/manifest.ts';
 import { LifeboatError } from '../core/errors.ts';
 import { replaceComponents } from './component-rows.ts';
 import type { Database, Queryable } from './database.ts';

@@ -1,5 +1,5 @@
+import type { BackupStatus } from '../app/services.ts';
 import type { Manifest } from '../backup/manifest.ts';
-import type { BackupStatus } from '../bot/services.ts';
 import { backupIdTime } from '../core/ids.ts';
 import { replaceComponents } from './component-rows.ts';
 import type { Database } from './database.ts';

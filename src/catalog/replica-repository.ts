@@ -1,4 +1,4 @@
-import type { BackupReplica, ReplicaStatus } from '../bot/services.ts';
+import type { BackupReplica, ReplicaStatus } from '../app/services.ts';
 import type { Database } from './database.ts';
 
 /** A backup's copy in one replica store. */

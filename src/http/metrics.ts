@@ -1,4 +1,4 @@
-import type { StatusReport } from '../bot/services.ts';
+import type { StatusReport } from '../app/services.ts';
 
 function label(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');

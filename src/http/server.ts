@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { StatusReport, SystemStatus } from '../bot/services.ts';
+import type { StatusReport, SystemStatus } from '../app/services.ts';
 import type { Logger } from '../logging/logger.ts';
 import { renderMetrics } from './metrics.ts';
 

@@ -1,5 +1,5 @@
+import type { BackupJobs, BackupOutcome, BackupRecord, BackupRequest } from '../app/services.ts';
 import type { ComponentProgress } from '../backup/progress.ts';
-import type { BackupJobs, BackupOutcome, BackupRecord, BackupRequest } from '../bot/services.ts';
 import type { BackupRepository } from '../catalog/backup-repository.ts';
 import type { JobRepository } from '../catalog/job-repository.ts';
 import type { LifeboatConfig } from '../config/schema.ts';

@@ -1,4 +1,4 @@
-import type { BackupCatalogView, BackupRecord } from '../bot/services.ts';
+import type { BackupCatalogView, BackupRecord } from '../app/services.ts';
 import type { BackupRepository } from '../catalog/backup-repository.ts';
 import { locationElsewhere } from '../storage/backup-location.ts';
 import type { BackupStore } from '../storage/backup-store.ts';

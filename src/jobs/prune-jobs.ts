@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Retention } from '../bot/services.ts';
+import type { Retention } from '../app/services.ts';
 import type { BackupClaims } from '../catalog/backup-claims.ts';
 import type { JobRepository } from '../catalog/job-repository.ts';
 import type { RetentionRepository } from '../catalog/retention-repository.ts';

@@ -1,13 +1,13 @@
-import type { Manifest } from '../backup/manifest.ts';
-import type { ComponentProgress } from '../backup/progress.ts';
-import { readCataloguedManifest } from '../backup/stored-manifest.ts';
 import type {
   BackupRecord,
   PlannedRestore,
   RestoreOutcome,
   RestoreRequest,
   Restores,
-} from '../bot/services.ts';
+} from '../app/services.ts';
+import type { Manifest } from '../backup/manifest.ts';
+import type { ComponentProgress } from '../backup/progress.ts';
+import { readCataloguedManifest } from '../backup/stored-manifest.ts';
 import type { BackupRepository } from '../catalog/backup-repository.ts';
 import type { JobRepository } from '../catalog/job-repository.ts';
 import type { RestoreRepository } from '../catalog/restore-repository.ts';

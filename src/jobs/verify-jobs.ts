@@ -1,5 +1,5 @@
+import type { BackupRecord, VerificationRequest, Verifications } from '../app/services.ts';
 import type { ComponentProgress } from '../backup/progress.ts';
-import type { BackupRecord, VerificationRequest, Verifications } from '../bot/services.ts';
 import type { BackupRepository } from '../catalog/backup-repository.ts';
 import type { JobRepository } from '../catalog/job-repository.ts';
 import type { VerificationRepository } from '../catalog/verification-repository.ts';

@@ -1,4 +1,4 @@
-import type { BackupRecord } from '../bot/services.ts';
+import type { BackupRecord } from '../app/services.ts';
 import { formatTimestamp } from '../core/format.ts';
 
 /**

@@ -1,5 +1,3 @@
-import type { ManifestComponent } from '../../src/backup/manifest.ts';
-import type { ComponentProgress } from '../../src/backup/progress.ts';
 import type {
   BackupCatalogView,
   BackupRecord,
@@ -8,7 +6,9 @@ import type {
   RestoreOutcome,
   RestoreRequest,
   Restores,
-} from '../../src/bot/services.ts';
+} from '../../src/app/services.ts';
+import type { ManifestComponent } from '../../src/backup/manifest.ts';
+import type { ComponentProgress } from '../../src/backup/progress.ts';
 import { resolveProfile } from '../../src/config/profiles.ts';
 import type { LifeboatConfig } from '../../src/config/schema.ts';
 import { CommandError, PolicyError } from '../../src/core/errors.ts';

@@ -1,5 +1,3 @@
-import { createApprovals } from '../../src/approvals/approvals-service.ts';
-import { type ComponentProgress, waitingProgress } from '../../src/backup/progress.ts';
 import type {
   BackupCatalogView,
   BackupJobs,
@@ -13,7 +11,9 @@ import type {
   SystemStatus,
   VerificationRequest,
   Verifications,
-} from '../../src/bot/services.ts';
+} from '../../src/app/services.ts';
+import { createApprovals } from '../../src/approvals/approvals-service.ts';
+import { type ComponentProgress, waitingProgress } from '../../src/backup/progress.ts';
 import type { RetentionRepository } from '../../src/catalog/retention-repository.ts';
 import type { LifeboatConfig } from '../../src/config/schema.ts';
 import { CommandError } from '../../src/core/errors.ts';

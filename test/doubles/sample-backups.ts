@@ -1,9 +1,9 @@
+import type { BackupRecord } from '../../src/app/services.ts';
 import {
   MANIFEST_FORMAT,
   type Manifest,
   type ManifestComponent,
 } from '../../src/backup/manifest.ts';
-import type { BackupRecord } from '../../src/bot/services.ts';
 import type { LifeboatConfig } from '../../src/config/schema.ts';
 import { newBackupId } from '../../src/core/ids.ts';
 

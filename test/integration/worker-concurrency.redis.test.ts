@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { BackupRecord } from '../../src/bot/services.ts';
+import type { BackupRecord } from '../../src/app/services.ts';
 import type { WorkerHandle } from '../../src/jobs/worker.ts';
 import { createWorkerSuite, WAIT, type WorkerSuite } from '../support/worker-harness.ts';
 

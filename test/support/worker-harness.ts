@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { vi } from 'vitest';
-import type { BackupRecord } from '../../src/bot/services.ts';
+import type { BackupRecord } from '../../src/app/services.ts';
 import { silentLogger } from '../../src/logging/logger.ts';
 import { type App, createApp } from '../../src/main.ts';
 import { withDefaultUser } from '../../src/postgres/connection-url.ts';

@@ -1,3 +1,4 @@
+import type { BackupRecord } from '../../app/services.ts';
 import { backupWarnings, warningsOf } from '../../backup/component-warnings.ts';
 import type { ManifestComponent } from '../../backup/manifest.ts';
 import type { Block, ChatMessage, Field } from '../../chat/message.ts';
@@ -11,7 +12,6 @@ import {
   printable,
 } from '../../core/format.ts';
 import type { VerificationRecord } from '../../verify/verification.ts';
-import type { BackupRecord } from '../services.ts';
 import { backupWarningBlocks } from './backup-warnings.ts';
 import { failedReplicaBlocks, replicaValue } from './replicas.ts';
 import { lastVerificationText } from './verify-result.ts';

@@ -1,3 +1,4 @@
+import type { BackupRecord } from '../../app/services.ts';
 import { isIncomplete } from '../../backup/component-warnings.ts';
 import type { Block, ChatMessage } from '../../chat/message.ts';
 import { formatAge, formatBytes, printable } from '../../core/format.ts';
@@ -6,7 +7,6 @@ import {
   verificationEnded,
   verificationStatusText,
 } from '../../verify/verification.ts';
-import type { BackupRecord } from '../services.ts';
 
 export interface BackupListOptions {
   readonly now: Date;

@@ -1,8 +1,8 @@
+import type { BackupRecord } from '../../app/services.ts';
 import { backupWarnings } from '../../backup/component-warnings.ts';
 import type { ComponentProgress } from '../../backup/progress.ts';
 import type { Block, Button, ChatMessage, Field } from '../../chat/message.ts';
 import { formatBytes, formatDuration, formatRate, plural, shortSha } from '../../core/format.ts';
-import type { BackupRecord } from '../services.ts';
 import { backupWarningBlocks, incompleteSummary } from './backup-warnings.ts';
 import { componentProgressBlocks } from './component-progress.ts';
 import { failedReplicaBlocks, replicaValue } from './replicas.ts';

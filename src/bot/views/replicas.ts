@@ -1,5 +1,5 @@
+import type { BackupReplica } from '../../app/services.ts';
 import type { Block } from '../../chat/message.ts';
-import type { BackupReplica } from '../services.ts';
 
 /** What a replica field shows: where the copy is, or how it stands. */
 export function replicaValue(replica: BackupReplica): string {

@@ -1,7 +1,7 @@
+import type { BackupRecord, ProfileStatus, StatusReport } from '../../app/services.ts';
 import type { Block, ChatMessage } from '../../chat/message.ts';
 import { formatAge, formatBytes, plural } from '../../core/format.ts';
 import { verificationStatusText } from '../../verify/verification.ts';
-import type { BackupRecord, ProfileStatus, StatusReport } from '../services.ts';
 
 function backupLine(label: string, backup: BackupRecord | null, now: Date): string {
   if (!backup) return `${label}: never`;

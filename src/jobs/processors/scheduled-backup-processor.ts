@@ -1,4 +1,4 @@
-import type { BackupJobs } from '../../bot/services.ts';
+import type { BackupJobs } from '../../app/services.ts';
 import { backupIdFor } from '../../core/ids.ts';
 import type { JobProcessor } from '../worker.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StatusReport } from '../../../src/bot/services.ts';
+import type { StatusReport } from '../../../src/app/services.ts';
 import { renderMetrics } from '../../../src/http/metrics.ts';
 
 const redisDown: StatusReport = {

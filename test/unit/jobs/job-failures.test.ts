@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BackupRecord, BackupStatus } from '../../../src/bot/services.ts';
+import type { BackupRecord, BackupStatus } from '../../../src/app/services.ts';
 import { createJobFailureRecorder } from '../../../src/jobs/job-failures.ts';
 import type { BackupJob } from '../../../src/jobs/job-payloads.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BackupRequest } from '../../../src/bot/services.ts';
+import type { BackupRequest } from '../../../src/app/services.ts';
 import { createScheduledBackupProcessor } from '../../../src/jobs/processors/scheduled-backup-processor.ts';
 import type { JobContext } from '../../../src/jobs/worker.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
