@@ -198,7 +198,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const identity = parseIdentityKey(request.requestedBy);
     if (!identity) throw new Error(`request ${request.id} has a malformed requester`);
     return handle(
-      { kind: 'command', identity, channel: via.channel, text: request.payload.text },
+      // The approver's click is what is being answered: private notes go to them.
+      { kind: 'command', identity, channel: via.channel, text: request.payload.text, ack: via.ack },
       reply,
       request,
     );

@@ -12,7 +12,7 @@ import { openCatalog } from '../catalog/open-catalog.ts';
 import { describeRebuild, rebuildCatalog } from '../catalog/rebuild-catalog.ts';
 import type { ChatAdapter } from '../chat/chat-adapter.ts';
 import { ConsoleAdapter } from '../chat/console/console-adapter.ts';
-import { replyChannel } from '../chat/reply-channel.ts';
+import { type ChatPlatform, chatPlatformsFromEnv } from '../chat/platforms.ts';
 import { readEnvironment } from '../config/environment.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { ServiceUnavailableError } from '../core/errors.ts';
@@ -280,12 +280,13 @@ async function runCommand(
  * whose bot stopped or lost track of them, and, when `adapter` is given, shows both on the
  * requests it posted. Bot processes run it; workers do not (they post nothing).
  */
-function sweepApprovals(app: App, adapter?: ChatAdapter): ApprovalSweeper {
+function sweepApprovals(app: App, adapters: readonly ChatAdapter[] = []): ApprovalSweeper {
   const sweeper = startApprovalSweeper({
     approvals: app.services.approvals,
     executions: restoreExecutions((id) => app.catalog.restores.get(id)),
     onChanged: async (request) => {
-      if (!adapter || !request.message || request.platform !== adapter.platform) return;
+      const adapter = adapters.find((a) => a.platform === request.platform);
+      if (!adapter || !request.message) return;
       await adapter.update(
         request.message,
         approvalRequestMessage(request, { now: new Date(), roles: app.loaded.config.roles }),
@@ -296,6 +297,21 @@ function sweepApprovals(app: App, adapter?: ChatAdapter): ApprovalSweeper {
   // At once, too: a bot started after one that stopped mid-approval settles what it left.
   void sweeper.sweep();
   return sweeper;
+}
+
+/**
+ * What a chat platform gets from the bot besides commands: scheduled audit checkpoints in its
+ * alerts channel. Returns a function that stops it.
+ */
+function serveChat(app: App, adapter: ChatAdapter): () => void {
+  const channel = app.loaded.config.chat.channels.alerts?.[adapter.platform as 'slack'];
+  if (!channel) return () => undefined;
+  return postAuditCheckpoints({
+    events: app.queue.events,
+    adapter,
+    channel,
+    onError: (error) => app.logger.warn({ err: error }, 'could not post an audit checkpoint'),
+  });
 }
 
 /**
@@ -311,7 +327,7 @@ async function attachConsole(app: App, user: string, stdoutClosed: AbortSignal):
     user,
     ...(impersonation ? {} : { impersonationOff: impersonationOffMessage('/as', user) }),
   });
-  const sweeper = sweepApprovals(app, adapter);
+  const sweeper = sweepApprovals(app, [adapter]);
   // The console is the alerts channel here: it prints each scheduled audit checkpoint.
   const stopCheckpoints = postAuditCheckpoints({
     events: app.queue.events,
@@ -322,7 +338,7 @@ async function attachConsole(app: App, user: string, stdoutClosed: AbortSignal):
   const codes: number[] = [];
   await adapter.start(async (event) => {
     if (event.kind === 'command' || event.kind === 'action') {
-      const result = await app.dispatcher.handle(event, replyChannel(adapter, event.channel));
+      const result = await app.dispatcher.handle(event, adapter.replyTo(event));
       codes.push(exitCodeFor(result));
     }
   });
@@ -399,16 +415,20 @@ async function runService(
     ? await quietApp(configPath, { requireRedis: true, surveyStore: true })
     : await createApp({ configPath, surveyStore: true });
   let server: Server | undefined;
+  const platforms: ChatPlatform[] = [];
+  const stopPlatforms: (() => void)[] = [];
   try {
     if (parts.worker) app.startWorker();
     await app.syncSchedules();
     if (parts.bot) {
+      platforms.push(...(await chatPlatformsFromEnv({ env: process.env, logger: app.logger })));
       try {
         server = await startHttpServer({
           port: app.env.httpPort,
           host: app.env.httpHost,
           status: app.services.status,
           logger: app.logger,
+          routes: new Map(platforms.flatMap((p) => [...p.routes])),
         });
         app.logger.info({ port: app.env.httpPort }, 'http server listening');
       } catch (error) {
@@ -416,11 +436,23 @@ async function runService(
         app.logger.warn(message);
         if (attach) process.stderr.write(`${message}\n`);
       }
+      for (const { adapter } of platforms) {
+        stopPlatforms.push(serveChat(app, adapter));
+        await adapter.start(async (event) => {
+          await app.dispatcher.handle(event, adapter.replyTo(event));
+        });
+        app.logger.info({ platform: adapter.platform }, 'chat platform connected');
+      }
     }
     if (attach) {
       await attachConsole(app, osUser(), stdoutClosed);
     } else {
-      const sweeper = parts.bot ? sweepApprovals(app) : undefined;
+      const sweeper = parts.bot
+        ? sweepApprovals(
+            app,
+            platforms.map((p) => p.adapter),
+          )
+        : undefined;
       app.logger.info('lifeboat running; send SIGTERM to stop');
       await new Promise<void>((resolveSignal) => {
         process.once('SIGTERM', () => resolveSignal());
@@ -431,6 +463,12 @@ async function runService(
     }
     return okOutcome();
   } finally {
+    for (const stop of stopPlatforms) stop();
+    for (const { adapter } of platforms) {
+      await adapter.stop().catch((error: unknown) => {
+        app.logger.warn({ err: error, platform: adapter.platform }, 'chat platform did not stop');
+      });
+    }
     server?.close();
     await app.close();
   }

@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import type { CommandResult } from '../bot/dispatcher.ts';
 import { ConsoleAdapter } from '../chat/console/console-adapter.ts';
-import { replyChannel } from '../chat/reply-channel.ts';
 import { quoteWords } from '../core/tokenize.ts';
 import type { App } from '../main.ts';
 
@@ -23,7 +22,7 @@ export async function runChatCommand(
   });
   let result: CommandResult = { status: 'failed', error: 'the command did not run' };
   await adapter.start(async (event) => {
-    result = await app.dispatcher.handle(event, replyChannel(adapter, event.channel));
+    result = await app.dispatcher.handle(event, adapter.replyTo(event));
   });
   await adapter.done;
   return result;

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { StatusReport, SystemStatus } from '../app/services.ts';
 import type { Logger } from '../logging/logger.ts';
 import { renderMetrics } from './metrics.ts';
@@ -13,6 +13,11 @@ export interface HttpServerOptions {
    * top of the report's own bound on each probe. @defaultValue 5000
    */
   readonly reportTimeoutMs?: number;
+  /**
+   * More endpoints by exact path, any method: the chat platforms' (`/slack/events`,
+   * `/discord/interactions`). They read the raw body themselves, to check its signature.
+   */
+  readonly routes?: ReadonlyMap<string, RequestListener>;
 }
 
 /**
@@ -21,12 +26,23 @@ export interface HttpServerOptions {
  * the services that are down; `/metrics` with 200 and `lifeboat_service_up` at 0 for them,
  * keeping the figures that could still be read (a scrape that fails would lose them all, the
  * last-success times included, just when they matter), or 503 when no report came in time.
- * Platform endpoints for Slack and Discord mount here in later versions.
+ * The chat platforms' endpoints mount here too (`routes`).
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<Server> {
   const reportTimeoutMs = options.reportTimeoutMs ?? 5_000;
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const route = options.routes?.get(path);
+    if (route) {
+      try {
+        route(req, res);
+      } catch (error) {
+        options.logger.error({ err: error, path }, 'endpoint failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('internal error\n');
+      }
+      return;
+    }
     const send = (code: number, type: string, body: string) => {
       res.writeHead(code, { 'content-type': type });
       res.end(body);

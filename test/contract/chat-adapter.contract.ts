@@ -1,6 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ChannelRef, ChatAdapter, InboundEvent } from '../../src/chat/chat-adapter.ts';
-import type { ChatMessage } from '../../src/chat/message.ts';
+import type {
+  ChannelRef,
+  ChatAdapter,
+  InboundEvent,
+  MessageRef,
+} from '../../src/chat/chat-adapter.ts';
+import type { Button, ChatMessage } from '../../src/chat/message.ts';
 import type { Identity } from '../../src/core/identity.ts';
 
 /**
@@ -15,8 +20,21 @@ export interface ChatAdapterHarness {
   identityOf(user: string): Identity;
   /** Sends `text` as `user`, the way that platform delivers a typed command. */
   send(user: string, text: string): Promise<void>;
+  /**
+   * Clicks `button` of the posted message `on` as `user`, the way the platform delivers a click
+   * (a signed payload naming the clicker). The console has no clicks: typing the button's
+   * command is its click.
+   */
+  click(user: string, on: MessageRef, button: Button): Promise<void>;
+  /**
+   * Resolves once the platform has received an acknowledgement of every event sent so far (an
+   * HTTP answer, a socket ack, an interaction callback); the console acknowledges at once.
+   */
+  acknowledged(): Promise<void>;
   /** What the users see now, as plain text, oldest first. */
   seen(): Promise<string>;
+  /** What only `user` was shown (ephemeral answers), as plain text, oldest first. */
+  seenPrivately(user: string): Promise<string>;
   /** Frees the harness's streams, servers and clients. Called once after each test. */
   close(): Promise<void>;
 }

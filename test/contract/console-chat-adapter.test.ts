@@ -22,7 +22,15 @@ describeChatAdapterContract('console', async () => {
       typingAs = user;
       input.write(`${text}\n`);
     },
+    click: async (user, _on, button) => {
+      if (user !== typingAs) input.write(`/as ${user}\n`);
+      typingAs = user;
+      input.write(`${button.command}\n`);
+    },
+    acknowledged: async () => undefined,
     seen: async () => screen,
+    // The console prints private answers on the one screen there is.
+    seenPrivately: async () => screen,
     close: async () => {
       input.end();
       await adapter.stop();

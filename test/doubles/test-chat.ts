@@ -1,5 +1,6 @@
 import type { CommandResult } from '../../src/bot/command.ts';
 import type { Dispatcher } from '../../src/bot/dispatcher.ts';
+import { silentAcknowledgement } from '../../src/chat/acknowledgement.ts';
 import type { ChannelRef, MessageRef } from '../../src/chat/chat-adapter.ts';
 import type { Block, Button, ChatMessage } from '../../src/chat/message.ts';
 import type { ReplyChannel } from '../../src/chat/reply-channel.ts';
@@ -10,6 +11,8 @@ export interface PostedMessage {
   readonly ref: MessageRef;
   /** The first version is the one posted; each update adds one. */
   readonly versions: ChatMessage[];
+  /** Posted with `postPrivately`: only the sender would see it. */
+  readonly private?: boolean;
 }
 
 /** A block as one line of text, so tests can assert on what a person would read. */
@@ -28,6 +31,8 @@ export function blockText(block: Block): string {
       return `${block.label} ${block.fraction === null ? '?' : `${Math.round(block.fraction * 100)}%`} ${block.detail}`;
     case 'buttons':
       return block.buttons.map((b) => `[${b.label}]`).join(' ');
+    case 'image':
+      return `[image ${block.filename}: ${block.alt}]`;
   }
 }
 
@@ -75,6 +80,11 @@ export class TestChat {
       if (!entry) throw new Error(`update of unknown message ${ref.messageId}`);
       entry.versions.push(message);
     },
+    postPrivately: async (message) => {
+      this.throwIfFailing();
+      const ref: MessageRef = { ...this.channel, messageId: `m${this.nextId++}` };
+      this.posted.push({ ref, versions: [message], private: true });
+    },
   };
 
   private throwIfFailing(): void {
@@ -86,7 +96,13 @@ export class TestChat {
   /** Types a command as `as` (`alice`, or a full identity like `slack:U012AB3CD`). */
   say(text: string, as: string = this.user): Promise<CommandResult> {
     return this.dispatcher.handle(
-      { kind: 'command', identity: identityOf(as), channel: this.channel, text },
+      {
+        kind: 'command',
+        identity: identityOf(as),
+        channel: this.channel,
+        text,
+        ack: silentAcknowledgement(),
+      },
       this.reply,
     );
   }
@@ -103,6 +119,7 @@ export class TestChat {
             channel: this.channel,
             actionId: button.actionId,
             message: entry.ref,
+            ack: silentAcknowledgement(),
           },
           this.reply,
         );
@@ -114,7 +131,13 @@ export class TestChat {
   /** Sends a click with a raw action id, as a platform would. */
   clickAction(actionId: string, as: string = this.user): Promise<CommandResult> {
     return this.dispatcher.handle(
-      { kind: 'action', identity: identityOf(as), channel: this.channel, actionId },
+      {
+        kind: 'action',
+        identity: identityOf(as),
+        channel: this.channel,
+        actionId,
+        ack: silentAcknowledgement(),
+      },
       this.reply,
     );
   }

@@ -7,6 +7,7 @@ import {
 } from 'node:readline';
 import { describeForUser } from '../../core/errors.ts';
 import { userNameProblem } from '../../core/identity.ts';
+import { silentAcknowledgement } from '../acknowledgement.ts';
 import type {
   ChannelRef,
   ChatAdapter,
@@ -14,7 +15,9 @@ import type {
   InboundHandler,
   MessageRef,
 } from '../chat-adapter.ts';
+import { CONSOLE_LIMITS } from '../limits.ts';
 import { type ChatMessage, calloutMessage } from '../message.ts';
+import { type ReplyChannel, replyChannel } from '../reply-channel.ts';
 import { renderMessage, visibleLength } from './render-text.ts';
 
 export interface ConsoleAdapterOptions {
@@ -92,6 +95,7 @@ const AS = /^\/as(?:\s+(.*))?$/;
  */
 export class ConsoleAdapter implements ChatAdapter {
   readonly platform: 'console' | 'cli';
+  readonly limits = CONSOLE_LIMITS;
   /**
    * Settles once reading has ended (end of input, `/quit` or `stop()`), every command it started
    * has finished, and held-back updates have been printed. The console's owner awaits it and
@@ -199,6 +203,14 @@ export class ConsoleAdapter implements ChatAdapter {
     void settled.then(() => this.#work.delete(settled));
   }
 
+  async startThread(parent: MessageRef, _title: string): Promise<ChannelRef> {
+    return { channel: parent.channel, thread: parent.messageId };
+  }
+
+  replyTo(event: InboundEvent): ReplyChannel {
+    return replyChannel(this, event);
+  }
+
   async post(to: ChannelRef, message: ChatMessage): Promise<MessageRef> {
     const messageId = `m${this.#nextMessage++}`;
     const ref: MessageRef = to.thread
@@ -292,6 +304,8 @@ export class ConsoleAdapter implements ChatAdapter {
         identity: { platform: this.platform, id: this.#user },
         channel: this.#channel,
         text,
+        // Nobody waits on the console: a private answer is printed like any other.
+        ack: silentAcknowledgement(async (message) => this.#note(message)),
       };
       const handled = this.#dispatch(event);
       if (this.#interactive) this.waitFor(handled);

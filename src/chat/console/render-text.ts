@@ -110,6 +110,8 @@ function renderBlock(block: Exclude<Block, { type: 'progress' }>, width: number,
       return wrap(clean(block.text), width).map((line) => pen.paint('2', line));
     case 'buttons':
       return renderButtons(block.buttons, width, pen);
+    case 'image':
+      return wrap(clean(`[image: ${block.alt}] (${block.filename})`), width);
   }
 }
 

@@ -9,6 +9,7 @@ function recorder() {
   const sent: string[] = [];
   const reply = {
     post: async () => ref,
+    postPrivately: async () => undefined,
     update: async (_: MessageRef, message: { text: string }) => {
       sent.push(message.text);
     },
@@ -55,6 +56,7 @@ describe('liveMessage', () => {
     const sent: string[] = [];
     const reply = {
       post: async () => ref,
+      postPrivately: async () => undefined,
       update: async (_: MessageRef, message: { text: string }) => {
         await new Promise((resolve) => setTimeout(resolve, message.text === '1' ? 3000 : 10));
         sent.push(message.text);
@@ -73,6 +75,7 @@ describe('liveMessage', () => {
     let calls = 0;
     const reply = {
       post: async () => ref,
+      postPrivately: async () => undefined,
       update: async () => {
         calls += 1;
         if (calls === 1) throw new Error('rate limited');

@@ -114,6 +114,7 @@ describe('ConsoleAdapter', () => {
           identity: { platform: 'console', id: 'alice' },
           channel: { channel: 'ops' },
           text: '/status',
+          ack: expect.objectContaining({ accept: expect.any(Function) }),
         },
       ]);
     });

@@ -1,0 +1,31 @@
+import type { RequestListener } from 'node:http';
+import type { Logger } from '../logging/logger.ts';
+import type { ChatAdapter } from './chat-adapter.ts';
+
+/** A chat platform the bot serves: its adapter, and the HTTP endpoints the platform calls. */
+export interface ChatPlatform {
+  readonly adapter: ChatAdapter;
+  /**
+   * Endpoints mounted on the bot's HTTP server (`LIFEBOAT_HTTP_PORT`) by exact path, every
+   * method: `/slack/events`, `/discord/interactions`. Empty in socket or gateway mode.
+   */
+  readonly routes: ReadonlyMap<string, RequestListener>;
+}
+
+export interface ChatPlatformContext {
+  /** Where the platforms' variables are read (`SLACK_BOT_TOKEN`, `DISCORD_TOKEN`, …). */
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: Logger;
+}
+
+/**
+ * The chat platforms the environment configures. Each platform's module decides from its own
+ * variables whether it is configured, and throws a `ConfigError` naming the variable when it is
+ * half configured.
+ */
+export async function chatPlatformsFromEnv(context: ChatPlatformContext): Promise<ChatPlatform[]> {
+  const platforms: ChatPlatform[] = [];
+  // Slack and Discord register here.
+  void context;
+  return platforms;
+}
