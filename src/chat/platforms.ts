@@ -1,6 +1,10 @@
 import type { RequestListener } from 'node:http';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { Command } from '../bot/command.ts';
+import type { LifeboatConfig } from '../config/schema.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { ChatAdapter } from './chat-adapter.ts';
+import type { DeliveryLedger } from './delivery-ledger.ts';
 
 /** A chat platform the bot serves: its adapter, and the HTTP endpoints the platform calls. */
 export interface ChatPlatform {
@@ -16,6 +20,13 @@ export interface ChatPlatformContext {
   /** Where the platforms' variables are read (`SLACK_BOT_TOKEN`, `DISCORD_TOKEN`, …). */
   readonly env: NodeJS.ProcessEnv;
   readonly logger: Logger;
+  /** Deliveries already taken, shared by every bot process: a retried request runs once. */
+  readonly ledger: DeliveryLedger;
+  /** Where refused requests that name a user (a forged or stale click) are recorded. */
+  readonly audit: AuditLog;
+  /** The grammar: Slack's manifest and Discord's registered commands are generated from it. */
+  readonly commands: readonly Command[];
+  readonly config: LifeboatConfig;
 }
 
 /**

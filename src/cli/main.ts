@@ -12,6 +12,7 @@ import { openCatalog } from '../catalog/open-catalog.ts';
 import { describeRebuild, rebuildCatalog } from '../catalog/rebuild-catalog.ts';
 import type { ChatAdapter } from '../chat/chat-adapter.ts';
 import { ConsoleAdapter } from '../chat/console/console-adapter.ts';
+import { redisDeliveryLedger } from '../chat/delivery-ledger.ts';
 import { type ChatPlatform, chatPlatformsFromEnv } from '../chat/platforms.ts';
 import { readEnvironment } from '../config/environment.ts';
 import { loadConfig } from '../config/load-config.ts';
@@ -421,7 +422,18 @@ async function runService(
     if (parts.worker) app.startWorker();
     await app.syncSchedules();
     if (parts.bot) {
-      platforms.push(...(await chatPlatformsFromEnv({ env: process.env, logger: app.logger })));
+      platforms.push(
+        ...(await chatPlatformsFromEnv({
+          env: process.env,
+          logger: app.logger,
+          ledger: redisDeliveryLedger(app.queue.connections.commands('lifeboat-deliveries'), {
+            prefix: app.env.queuePrefix,
+          }),
+          audit: app.catalog.audit,
+          commands,
+          config: app.loaded.config,
+        })),
+      );
       try {
         server = await startHttpServer({
           port: app.env.httpPort,
