@@ -1,0 +1,6 @@
+import { slackHarness } from '../support/fake-slack-harness.ts';
+import { describeChatAdapterContract } from './chat-adapter.contract.ts';
+
+describeChatAdapterContract('Slack over HTTP (/slack/events, signed requests)', () =>
+  slackHarness('http'),
+);
