@@ -132,8 +132,47 @@ function renderBlock(block: Block): SlackBlock {
   }
 }
 
-/** `message` as Slack blocks, cut to Slack's limits first (`fitMessage`). */
+/** Slack's own limits on one text object, which escaping and decoration count against. */
+const SLACK_TEXT_CHARS = 3_000;
+const SLACK_FIELD_CHARS = 2_000;
+
+/** How far the longest text of `rendered` is over Slack's limits (1 or less: within them). */
+function overflow(rendered: readonly SlackBlock[]): number {
+  let worst = 0;
+  for (const block of rendered) {
+    const text = (block.text as { text?: string } | undefined)?.text;
+    if (text) worst = Math.max(worst, text.length / SLACK_TEXT_CHARS);
+    for (const field of (block.fields as { text: string }[] | undefined) ?? []) {
+      worst = Math.max(worst, field.text.length / SLACK_FIELD_CHARS);
+    }
+    for (const element of (block.elements as { text?: unknown }[] | undefined) ?? []) {
+      if (typeof element.text === 'string') {
+        worst = Math.max(worst, element.text.length / SLACK_TEXT_CHARS);
+      }
+    }
+  }
+  return worst;
+}
+
+/**
+ * `message` as Slack blocks, cut to Slack's limits first (`fitMessage`). Escaping (`&` becomes
+ * `&amp;`) and decoration (code fences, bold labels) make text longer than the neutral text
+ * `fitMessage` measured; when that pushes a text over Slack's own limit, the message is fitted
+ * again to proportionally smaller limits, so Slack never refuses it.
+ */
 export function renderSlackMessage(message: ChatMessage): SlackMessage {
-  const fitted = fitMessage(message, SLACK_LIMITS);
-  return { text: mrkdwn(fitted.text), blocks: fitted.blocks.map(renderBlock) };
+  let limits = SLACK_LIMITS;
+  for (let attempt = 0; ; attempt++) {
+    const fitted = fitMessage(message, limits);
+    const blocks = fitted.blocks.map(renderBlock);
+    const over = overflow(blocks);
+    if (over <= 1 || attempt >= 4) return { text: mrkdwn(fitted.text), blocks };
+    const shrink = (n: number) => Math.max(50, Math.floor(n / over) - 20);
+    limits = {
+      ...limits,
+      maxTextChars: shrink(limits.maxTextChars),
+      maxFieldLabelChars: shrink(limits.maxFieldLabelChars),
+      maxFieldValueChars: shrink(limits.maxFieldValueChars),
+    };
+  }
 }
