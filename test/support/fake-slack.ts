@@ -267,7 +267,7 @@ export class FakeSlack {
     const upload = /^\/upload\/([^/]+)$/.exec(path);
     if (upload?.[1]) {
       const file = this.files.find((f) => f.id === upload[1]);
-      if (file) file.bytes = raw;
+      if (file) file.bytes = multipartFile(raw, req.headers['content-type']) ?? raw;
       this.calls.push({
         method: 'upload',
         params: { id: upload[1], bytes: raw.length },
@@ -369,6 +369,27 @@ function parseParams(raw: Buffer, type: string | undefined): Record<string, unkn
     if (typeof params[key] === 'string') params[key] = JSON.parse(params[key] as string);
   }
   return params;
+}
+
+/** The content of the file part of a multipart/form-data body, or undefined when it is not one. */
+function multipartFile(raw: Buffer, type: string | undefined): Buffer | undefined {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(type ?? '');
+  const marker = boundary?.[1] ?? boundary?.[2];
+  if (!marker) return undefined;
+  const delimiter = Buffer.from(`--${marker}`);
+  let at = raw.indexOf(delimiter);
+  while (at >= 0) {
+    const next = raw.indexOf(delimiter, at + delimiter.length);
+    if (next < 0) break;
+    const part = raw.subarray(at + delimiter.length, next);
+    const headerEnd = part.indexOf('\r\n\r\n');
+    if (headerEnd >= 0 && part.subarray(0, headerEnd).toString().includes('filename=')) {
+      // The part's content ends before the CRLF that precedes the next delimiter.
+      return part.subarray(headerEnd + 4, part.length - 2);
+    }
+    at = next;
+  }
+  return undefined;
 }
 
 const unescapeEntities = (text: string) =>
