@@ -22,11 +22,15 @@ export type CliArgs =
   | { readonly mode: 'audit-verify' | 'audit-checkpoint'; readonly configPath?: string }
   /** `since`: only entries appended at or after it; null for the whole log. */
   | { readonly mode: 'audit-export'; readonly since: Date | null }
+  /** `lifeboat slack manifest [--url URL] [--socket]` */
+  | { readonly mode: 'slack-manifest'; readonly url?: string; readonly socket: boolean }
   | { readonly mode: 'unavailable'; readonly command: string }
   | { readonly mode: 'error'; readonly message: string };
 
 /** CLI extras that later versions bring; they answer "not available yet" until then. */
-const LATER = ['runbook lint', 'slack manifest', 'discord register'];
+const LATER = ['runbook lint', 'discord register'];
+
+const SLACK_USAGE = '`lifeboat slack` takes: slack manifest [--url https://HOST] [--socket]';
 
 const AUDIT_USAGE =
   '`lifeboat audit` takes: audit verify [--json] | audit checkpoint [--json] | audit export [--since TIME]';
@@ -95,6 +99,8 @@ export function parseCliArgs(argv: readonly string[], now: Date = new Date()): C
     }
     case 'audit':
       return parseAuditArgs(words.slice(1), configPath, now);
+    case 'slack':
+      return parseSlackArgs(words.slice(1));
     case 'console':
       if (words.length > 1)
         return { mode: 'error', message: '`lifeboat console` takes only --as USER' };
@@ -109,6 +115,28 @@ export function parseCliArgs(argv: readonly string[], now: Date = new Date()): C
     return { mode: 'command', configPath, words: ['help', ...command], json };
   }
   return { mode: 'command', configPath, words, json };
+}
+
+/** `slack manifest [--url URL] [--socket]`: the app manifest, printed. */
+function parseSlackArgs(words: readonly string[]): CliArgs {
+  const [sub, ...rest] = words;
+  if (sub !== 'manifest') return { mode: 'error', message: SLACK_USAGE };
+  let url: string | undefined;
+  let socket = false;
+  for (let i = 0; i < rest.length; i++) {
+    const word = rest[i] ?? '';
+    if (word === '--socket') socket = true;
+    else if (word === '--url' || word.startsWith('--url=')) {
+      url = word === '--url' ? rest[++i] : word.slice('--url='.length);
+      if (!url || !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(url)) {
+        return {
+          mode: 'error',
+          message: '--url takes the public base URL of the bot, as in https://lifeboat.example.com',
+        };
+      }
+    } else return { mode: 'error', message: SLACK_USAGE };
+  }
+  return { mode: 'slack-manifest', socket, ...(url ? { url } : {}) };
 }
 
 /**

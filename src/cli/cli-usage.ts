@@ -9,6 +9,10 @@ const SERVICES = `Services
   bot                     the chat bot, the scheduler and the HTTP endpoints
   console [--as USER]     the console chat (commands from a terminal or a pipe)
   migrate                 apply the catalog's database migrations
+  slack manifest [--url https://HOST] [--socket]
+                          print a Slack app manifest (JSON) generated from the commands:
+                          slash commands, bot scopes, interactivity at HOST/slack/events,
+                          or Socket Mode with --socket
   catalog rebuild [--clean-incomplete]
                           rebuild the catalog from the manifests in the primary store
                           (storage is the truth); reports incomplete backups (no

@@ -14,6 +14,7 @@ import type { ChatAdapter } from '../chat/chat-adapter.ts';
 import { ConsoleAdapter } from '../chat/console/console-adapter.ts';
 import { redisDeliveryLedger } from '../chat/delivery-ledger.ts';
 import { type ChatPlatform, chatPlatformsFromEnv } from '../chat/platforms.ts';
+import { slackManifest } from '../chat/slack/slack-manifest.ts';
 import { readEnvironment } from '../config/environment.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { ServiceUnavailableError } from '../core/errors.ts';
@@ -80,6 +81,15 @@ async function run(args: CliArgs, { json, out, stdoutClosed }: RunContext): Prom
     case 'error':
       process.stderr.write(`${args.message}\n\n${CLI_USAGE}`);
       return invalidOutcome(args.message);
+    case 'slack-manifest': {
+      const manifest = slackManifest(commands, {
+        socket: args.socket,
+        ...(args.url ? { url: args.url } : {}),
+      });
+      // With --json the manifest is in the one JSON line; otherwise it is printed, indented.
+      if (!json) out.write(`${JSON.stringify(manifest, null, 2)}\n`);
+      return okOutcome(json ? { manifest } : {});
+    }
     case 'unavailable': {
       const error = `\`lifeboat ${args.command}\` is not available in this version of Lifeboat yet.`;
       process.stderr.write(`${error}\n`);
