@@ -63,9 +63,13 @@ export function slackConfigFromEnv(env: NodeJS.ProcessEnv): SlackConfig | undefi
   };
 }
 
-/** The secret values among Slack's settings, for the logger to redact. */
-export function slackSecrets(config: SlackConfig): string[] {
-  return [config.botToken, config.signingSecret, config.appToken].filter(
-    (v): v is string => v !== undefined,
-  );
+/**
+ * The values of Slack's secret variables that are set (`SLACK_BOT_TOKEN`,
+ * `SLACK_SIGNING_SECRET`, `SLACK_APP_TOKEN`), for the logger to redact wherever they appear.
+ * Reads the environment without judging it, so even a half configuration is redacted.
+ */
+export function slackEnvSecrets(env: NodeJS.ProcessEnv): string[] {
+  return ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN']
+    .map((name) => env[name]?.trim() ?? '')
+    .filter((value) => value.length >= 8);
 }

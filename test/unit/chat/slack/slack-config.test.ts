@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { slackConfigFromEnv } from '../../../../src/chat/slack/slack-config.ts';
+import { slackConfigFromEnv, slackEnvSecrets } from '../../../../src/chat/slack/slack-config.ts';
 import { ConfigError } from '../../../../src/core/errors.ts';
 
 describe('Slack configuration from the environment', () => {
@@ -41,5 +41,15 @@ describe('Slack configuration from the environment', () => {
     const attempt = () => slackConfigFromEnv({ SLACK_BOT_TOKEN: 'xoxb-secret-token' });
     expect(attempt).toThrow(/SLACK_SIGNING_SECRET.*SLACK_APP_TOKEN/);
     expect(attempt).not.toThrow(/xoxb-secret-token/);
+  });
+
+  it('hands the logger every Slack secret that is set, even half configured', () => {
+    expect(
+      slackEnvSecrets({
+        SLACK_SIGNING_SECRET: 'signing-secret-1',
+        SLACK_APP_TOKEN: 'xapp-1-abcdef',
+        SLACK_TEAM_ID: 'T0LIFEBOAT',
+      }),
+    ).toEqual(['signing-secret-1', 'xapp-1-abcdef']);
   });
 });
