@@ -24,9 +24,14 @@ export interface BenchOptions {
    * nothing else: no database, no S3.
    */
   readonly configLoad?: readonly number[];
+  /**
+   * Only measure Slack's acknowledgement latency (`--ack`): signed slash commands to the real
+   * bot against a fake Slack while the worker backs up. Nothing else runs.
+   */
+  readonly ack?: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--size 1GB | --sizes 256MB,1GB] [--repeat 3] [--keep] [--fresh] [--skip-s3] [--json]
+export const USAGE = `usage: npm run bench -- [--size 1GB | --sizes 256MB,1GB] [--repeat 3] [--keep] [--fresh] [--skip-s3] [--json] | --ack
 
   --size SIZE      one run at about SIZE of pgbench data (pg_database_size); default 1GB
   --sizes A,B      one run per size, to compare peak memory as the size grows
@@ -36,6 +41,8 @@ export const USAGE = `usage: npm run bench -- [--size 1GB | --sizes 256MB,1GB] [
   --skip-s3        leave out the S3 backup
   --json           print the results as JSON
   --config-load [N,M]  only time loading a generated config of N, M targets (default 20000,200000)
+  --ack            only measure Slack acknowledgement latency (p50/p99 of 200 signed slash
+                   commands sent 50 at a time to the real bot, a fake Slack, while backing up)
 
   PostgreSQL: BENCH_DATABASE_URL, else DATABASE_URL, else postgres://127.0.0.1:5432
   Names: BENCH_NAMESPACE (default lifeboat_bench) prefixes the databases and kept trees
@@ -65,6 +72,7 @@ export function parseBenchOptions(
   let repeat = DEFAULT_REPEAT;
   let configLoad: number[] | undefined;
   const flags = { keep: false, fresh: false, skipS3: false, json: false };
+  let ack = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const [name, inline] = arg.includes('=') ? arg.split('=', 2) : [arg, undefined];
@@ -98,6 +106,9 @@ export function parseBenchOptions(
       case '--json':
         flags.json = true;
         break;
+      case '--ack':
+        ack = true;
+        break;
       case '--config-load': {
         const next = inline ?? argv[i + 1];
         if (next !== undefined && /^\d[\d,]*$/.test(next)) {
@@ -115,6 +126,7 @@ export function parseBenchOptions(
     repeat,
     ...flags,
     ...(configLoad ? { configLoad } : {}),
+    ...(ack ? { ack } : {}),
     serverUrl: env.BENCH_DATABASE_URL ?? env.DATABASE_URL ?? 'postgres://127.0.0.1:5432/postgres',
     namespace: parseNamespace(env.BENCH_NAMESPACE ?? 'lifeboat_bench'),
   };

@@ -8,6 +8,7 @@ import { renderReport } from './report.ts';
 import type { SizeResult } from './results.ts';
 import { runSize } from './run-size.ts';
 import { startBenchS3 } from './s3-endpoint.ts';
+import { measureSlackAck, renderAck } from './slack-ack.ts';
 import { ratios, rssVerdicts, verdicts } from './targets.ts';
 
 /**
@@ -21,6 +22,15 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const options = parseBenchOptions(argv);
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+  if (options.ack) {
+    const result = await measureSlackAck({ ...options, log });
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify({ ack: result }, null, 2)}\n`
+        : renderAck(result, machineLine()),
+    );
+    return 0;
+  }
   if (options.configLoad) {
     const results = options.configLoad.map((targets) => {
       log(`loading a generated config of ${targets} targets`);
@@ -78,6 +88,11 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(renderReport(results, machine));
   }
   return 0;
+}
+
+/** The machine, for reading the figures: CPUs, memory, Node, how busy it is. */
+function machineLine(): string {
+  return `${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.versions.node}, load average ${(loadavg()[0] ?? 0).toFixed(1)}`;
 }
 
 try {
