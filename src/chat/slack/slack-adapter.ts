@@ -23,6 +23,9 @@ import { type Admission, SlackHttpReceiver } from './slack-http-receiver.ts';
 import { readSlackPayload, type SlackInbound, type SlackRefusal } from './slack-inbound.ts';
 import { UpdateQueue } from './update-queue.ts';
 
+/** How long `stop()` waits for queued updates to reach Slack. */
+const STOP_FLUSH_MS = 30_000;
+
 /** The path Slack posts slash commands and interactions to in HTTP mode. */
 export const SLACK_EVENTS_PATH = '/slack/events';
 
@@ -149,7 +152,11 @@ export class SlackAdapter implements ChatAdapter {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#handler = undefined;
-    await this.#updates.flush();
+    // The final versions go out first, unless Slack keeps refusing them for too long.
+    await Promise.race([
+      this.#updates.flush(),
+      new Promise((resolve) => setTimeout(resolve, STOP_FLUSH_MS).unref()),
+    ]);
     await this.#app.stop();
   }
 
