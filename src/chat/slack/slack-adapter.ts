@@ -120,6 +120,7 @@ export class SlackAdapter implements ChatAdapter {
       const receiver = new SlackHttpReceiver({
         signingSecret: options.signingSecret,
         admit: (body) => this.#admit(body),
+        failed: (error) => options.logger.error({ err: error }, 'slack: a request failed'),
         refused: (reason, status, claimed) => {
           const reading = readSlackPayload(claimed);
           const named = reading.ok ? refusalOf(reading.inbound, reason) : { ...reading, reason };

@@ -15,6 +15,8 @@ export interface SlackHttpReceiverOptions {
   readonly admit: (body: Record<string, unknown>) => Promise<Admission>;
   /** A request refused before it could be read or trusted (bad signature, stale, malformed). */
   readonly refused: (reason: string, status: number, claimed: Record<string, unknown>) => void;
+  /** An unexpected failure while handling a request (answered 500 when nothing was sent yet). */
+  readonly failed: (error: unknown) => void;
   /** @defaultValue 1 MiB */
   readonly maxBodyBytes?: number;
   /**
@@ -87,6 +89,7 @@ export class SlackHttpReceiver implements Receiver {
     this.#options = options;
     this.requestListener = (req, res) => {
       this.#handle(req, res).catch((error: unknown) => {
+        if (!(error instanceof Refused)) options.failed(error);
         const status = error instanceof Refused ? error.status : 500;
         const why = error instanceof Refused ? error.message : 'internal error';
         if (!res.headersSent) {
