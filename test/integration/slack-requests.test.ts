@@ -283,4 +283,25 @@ describe('Slack events the adapter delivers', () => {
     expect(nobody).toBeDefined();
     expect(run.events).toHaveLength(1);
   });
+
+  it('skips a Socket Mode envelope from another workspace than SLACK_TEAM_ID, and audits it', async () => {
+    const run = await started('socket', { teamId: 'T0LIFEBOAT' });
+    harness = run.harness;
+    await run.harness.fake.connected();
+
+    const foreign = await run.harness.fake.sendEnvelope(
+      'slash_commands',
+      run.harness.fake.slashCommand(MALLORY, '/restore latest', { teamId: 'T0OTHER' }),
+    );
+    await run.harness.send('alice', '/status');
+    await settle();
+
+    expect(foreign).toBeDefined();
+    expect(run.events.map((e) => e.identity.id)).toEqual([ALICE]);
+    await vi.waitFor(() =>
+      expect(run.harness.audit.log).toEqual([
+        expect.objectContaining({ identity: `slack:${MALLORY}`, action: 'chat.refused' }),
+      ]),
+    );
+  });
 });
