@@ -49,6 +49,19 @@ function record(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
+/**
+ * A slash command's text as the person typed it: Slack sends `&`, `<` and `>` as entities, and
+ * clients may turn `"` into typographic quotes, which the grammar's quoting would not see.
+ */
+export function typedText(text: string): string {
+  return text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+    .replace(/[\u201C\u201D\u201E\u201F]/g, '"')
+    .trim();
+}
+
 /** The delivery's key for the ledger: its trigger id, else a hash of what it says. */
 function deliveryKey(body: Record<string, unknown>): string {
   const trigger = str(body.trigger_id);
@@ -68,7 +81,7 @@ export function readSlackPayload(body: Record<string, unknown>): SlackReading {
     const userId = str(body.user_id);
     const teamId = str(body.team_id);
     const command = body.command.trim();
-    const args = typeof body.text === 'string' ? body.text.trim() : '';
+    const args = typeof body.text === 'string' ? typedText(body.text) : '';
     const text = args ? `${command} ${args}` : command;
     const channel = str(body.channel_id);
     const named = { ...(teamId ? { teamId } : {}), ...(channel ? { channel } : {}), text };
