@@ -77,7 +77,6 @@ export class SlackAdapter implements ChatAdapter {
   readonly #app: App;
   readonly #updates: UpdateQueue;
   readonly #words: ReadonlySet<string>;
-  readonly #work = new Set<Promise<void>>();
   #handler: InboundHandler | undefined;
   #stopped = false;
 
@@ -337,7 +336,8 @@ export class SlackAdapter implements ChatAdapter {
             ...(inbound.message ? { message: inbound.message } : {}),
             ack: acknowledgement,
           };
-    const work = (async () => {
+    // Not awaited: the handler resolves when the command's work is done (a whole backup).
+    void (async () => {
       try {
         await handler(event);
       } catch (error) {
@@ -352,8 +352,6 @@ export class SlackAdapter implements ChatAdapter {
         }
       }
     })();
-    this.#work.add(work);
-    void work.finally(() => this.#work.delete(work));
   }
 
   /** A private follow-up: through the response URL, else `chat.postEphemeral`. */
