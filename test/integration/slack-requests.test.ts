@@ -154,6 +154,17 @@ describe('Slack requests the adapter refuses (HTTP mode)', () => {
     expect(run.events).toEqual([]);
   });
 
+  it('answers Slack’s certificate check 200 and runs nothing', async () => {
+    const run = await started('http');
+    harness = run.harness;
+
+    const answer = await post(formBody({ ssl_check: '1', token: 'legacy' }));
+
+    expect(answer.status).toBe(200);
+    expect(run.events).toEqual([]);
+    expect(run.harness.audit.log).toEqual([]);
+  });
+
   it('refuses a JSON body (a signed Events API call) with 400', async () => {
     const run = await started('http');
     harness = run.harness;

@@ -154,6 +154,11 @@ export class SlackHttpReceiver implements Receiver {
       throw new Refused(400, why);
     }
 
+    // Slack checks the certificate of a slash command's URL now and then; it wants a 200.
+    if (body.ssl_check === '1') {
+      res.writeHead(200).end();
+      return;
+    }
     const admission = await this.#options.admit(body);
     if (!admission.dispatch) {
       res.writeHead(admission.status, { 'content-type': 'text/plain; charset=utf-8' });
