@@ -261,6 +261,27 @@ describe('Slack events the adapter delivers', () => {
     },
   );
 
+  it('answers privately with chat.postEphemeral once the response URL has expired', async () => {
+    const run = await started('http', {}, async (event) => {
+      await event.ack.accept();
+      await event.ack.replyPrivately(calloutMessage('danger', 'restore failed'));
+    });
+    harness = run.harness;
+    run.harness.fake.responseUrlsExpired = true;
+
+    await run.harness.send('alice', '/status');
+
+    await vi.waitFor(() =>
+      expect(run.harness.fake.callsOf('chat.postEphemeral')).toEqual([
+        expect.objectContaining({
+          params: expect.objectContaining({ channel: 'C0OPS', user: ALICE }),
+        }),
+      ]),
+    );
+    expect(await run.harness.seenPrivately('alice')).toContain('restore failed');
+    expect(await run.harness.seen()).toBe('');
+  });
+
   it('acknowledges at the deadline when the handler is slow', async () => {
     let release: () => void = () => undefined;
     const run = await started('http', { ackDeadlineMs: 100 }, () => {

@@ -51,6 +51,8 @@ export class FakeSlack {
   /** Ephemeral answers by Slack user id, oldest first: acks, response URLs, postEphemeral. */
   readonly privately = new Map<string, Record<string, unknown>[]>();
   readonly teamId: string;
+  /** Response URLs answer 404, as Slack's do after 30 minutes or 5 uses. */
+  responseUrlsExpired = false;
 
   #server: Server | undefined;
   #wss: WebSocketServer | undefined;
@@ -250,6 +252,11 @@ export class FakeSlack {
     };
 
     const respond = /^\/respond\/([^/]+)\/\d+$/.exec(path);
+    if (respond?.[1] && this.responseUrlsExpired) {
+      this.calls.push({ method: 'response_url', params: {}, at, status: 404 });
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('expired_url');
+      return;
+    }
     if (respond?.[1]) {
       this.calls.push({
         method: 'response_url',
