@@ -161,4 +161,14 @@ export class TestChat {
   texts(): string[] {
     return this.posted.map((entry) => messageText(this.current(entry)));
   }
+
+  /** What everyone in the channel sees: the messages not posted privately, oldest first. */
+  publicTexts(): string[] {
+    return this.posted.filter((p) => !p.private).map((entry) => messageText(this.current(entry)));
+  }
+
+  /** What only the sender was shown, oldest first. */
+  privateTexts(): string[] {
+    return this.posted.filter((p) => p.private).map((entry) => messageText(this.current(entry)));
+  }
 }
