@@ -114,6 +114,7 @@ async function runRestore(
         requestedBy: ctx.requestedBy,
         approval: requirement ? describeRequirement(requirement, ctx) : null,
         check,
+        command: ctx.text,
       }),
     );
     return {

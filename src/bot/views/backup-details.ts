@@ -13,6 +13,7 @@ import {
 } from '../../core/format.ts';
 import type { VerificationRecord } from '../../verify/verification.ts';
 import { backupWarningBlocks } from './backup-warnings.ts';
+import { onCommandLine } from './full-result.ts';
 import { failedReplicaBlocks, replicaValue } from './replicas.ts';
 import { lastVerificationText } from './verify-result.ts';
 
@@ -138,5 +139,9 @@ export function backupDetailsMessage(
       text: `Components: ${backup.targets.join(', ')}. No manifest yet: checksums and row counts appear once the backup completes.`,
     });
   }
-  return { text: `Backup ${backup.id} (${backup.profile}): ${backup.status}`, blocks };
+  return {
+    text: `Backup ${backup.id} (${backup.profile}): ${backup.status}`,
+    blocks,
+    fullResult: onCommandLine(`backup show ${backup.id}`),
+  };
 }

@@ -133,7 +133,7 @@ export function backupCompletedMessage(backup: BackupRecord): ChatMessage {
   const text = incomplete
     ? `Backup ${backup.id} of ${backup.profile} completed (${summary}), but ${incompleteSummary(warnings)}`
     : `Backup ${backup.id} of ${backup.profile} completed: ${summary}`;
-  return { text, blocks };
+  return { text, blocks, fullResult: `/backup show ${backup.id}` };
 }
 
 /** The alert of a failed backup, with a Retry button when one fits. */

@@ -10,6 +10,7 @@ import {
   verificationStatusText,
 } from '../../verify/verification.ts';
 import { componentProgressBlocks } from './component-progress.ts';
+import { onCommandLine } from './full-result.ts';
 
 /** What the live message of one `/backup verify` knows from the start. */
 export interface VerifyRun {
@@ -174,6 +175,9 @@ export function verifyResultMessage(queued: VerifyRun, record: VerificationRecor
   return {
     text: `Verification ${record.id} of ${run.backupId} ${status}: ${summary}`,
     blocks,
+    // No command shows a stored verification whole: the command line runs it again and prints
+    // every component's checks.
+    fullResult: onCommandLine(`backup verify ${run.backupId} --level ${record.level}`),
   };
 }
 
