@@ -4,7 +4,13 @@ import { approversOf, describeStanding, standingOf } from '../../approvals/rules
 import { cut } from '../../chat/limits.ts';
 import type { Block, Button, ButtonConfirm, ChatMessage, Field, Tone } from '../../chat/message.ts';
 import { hasRoles } from '../../core/command-access.ts';
-import { formatAge, formatSpan, formatTimestamp, plural } from '../../core/format.ts';
+import {
+  formatAge,
+  formatSpan,
+  formatTimestamp,
+  plural,
+  withoutMentionMarkers,
+} from '../../core/format.ts';
 import { commandButton } from '../command-buttons.ts';
 import { refusedMessage } from './notice.ts';
 import { routeOf, uncheckedText } from './restore-plan.ts';
@@ -85,7 +91,7 @@ function statusLine(request: ApprovalRequest, roles: RoleMap): string | undefine
     case 'failed':
       return request.outcome ?? undefined;
     case 'rejected':
-      return `Rejected by ${request.decidedBy}${request.reason ? `: ${request.reason}` : ''}. Nothing was run.`;
+      return `Rejected by ${request.decidedBy}${request.reason ? `: ${withoutMentionMarkers(request.reason)}` : ''}. Nothing was run.`;
     case 'expired':
       return `Nobody approved it in time, so nothing was run. Ask again with ${request.command}.`;
     case 'acknowledged':
@@ -225,7 +231,7 @@ export function breakGlassAlertMessage(
   options: { readonly now: Date; readonly roles: RoleMap },
 ): ChatMessage {
   const what = describeAction(review);
-  const text = `BREAK GLASS: ${review.requestedBy} is running ${what} without a second person. Reason: ${review.reason}. A second person must review it: /approve ${review.id}`;
+  const text = `BREAK GLASS: ${review.requestedBy} is running ${what} without a second person. Reason: ${withoutMentionMarkers(review.reason ?? '')}. A second person must review it: /approve ${review.id}`;
   return {
     text,
     blocks: [

@@ -10,6 +10,7 @@ import {
   formatTimestamp,
   plural,
   printable,
+  withoutMentionMarkers,
 } from '../../core/format.ts';
 import type { VerificationRecord } from '../../verify/verification.ts';
 import { backupWarningBlocks } from './backup-warnings.ts';
@@ -61,7 +62,7 @@ function componentText(component: ManifestComponent): string {
     ...warningsOf(component).map((w) =>
       w.kind === 'incomplete'
         ? `  not in this backup, or not whole: ${w.message}`
-        : `  noted: ${w.message}`,
+        : `  noted: ${withoutMentionMarkers(w.message)}`,
     ),
   ]
     .map(printable)
@@ -114,7 +115,7 @@ export function backupDetailsMessage(
     blocks.push({
       type: 'callout',
       tone: 'danger',
-      text: `Failed: ${backup.error ?? 'no error recorded'}`,
+      text: `Failed: ${withoutMentionMarkers(backup.error ?? 'no error recorded')}`,
     });
   }
   if (backup.status === 'pruned') {
@@ -122,7 +123,7 @@ export function backupDetailsMessage(
     blocks.push({
       type: 'callout',
       tone: 'info',
-      text: `Pruned${when}: ${backup.prunedReason ?? 'no reason recorded'}. Its objects are deleted; it cannot be restored.`,
+      text: `Pruned${when}: ${withoutMentionMarkers(backup.prunedReason ?? 'no reason recorded')}. Its objects are deleted; it cannot be restored.`,
     });
   }
   const warnings = backupWarnings(manifest);

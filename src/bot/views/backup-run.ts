@@ -2,7 +2,14 @@ import type { BackupRecord } from '../../app/services.ts';
 import { backupWarnings } from '../../backup/component-warnings.ts';
 import type { ComponentProgress } from '../../backup/progress.ts';
 import type { Block, Button, ChatMessage, Field } from '../../chat/message.ts';
-import { formatBytes, formatDuration, formatRate, plural, shortSha } from '../../core/format.ts';
+import {
+  formatBytes,
+  formatDuration,
+  formatRate,
+  plural,
+  shortSha,
+  withoutMentionMarkers,
+} from '../../core/format.ts';
 import { backupWarningBlocks, incompleteSummary } from './backup-warnings.ts';
 import { componentProgressBlocks } from './component-progress.ts';
 import { failedReplicaBlocks, replicaValue } from './replicas.ts';
@@ -145,12 +152,19 @@ export function backupFailedMessage(
 ): ChatMessage {
   const blocks: Block[] = [
     { type: 'header', text: `Backup of ${run.profile}: failed` },
-    { type: 'callout', tone: 'danger', text: `Backup \`${run.id}\` failed: ${error}` },
+    {
+      type: 'callout',
+      tone: 'danger',
+      text: `Backup \`${run.id}\` failed: ${withoutMentionMarkers(error)}`,
+    },
     { type: 'fields', fields: runFields(run, 'failed') },
     ...progressBlocks(run, progress),
   ];
   if (retry) blocks.push({ type: 'buttons', buttons: [retry] });
-  return { text: `Backup ${run.id} of ${run.profile} failed: ${error}`, blocks };
+  return {
+    text: `Backup ${run.id} of ${run.profile} failed: ${withoutMentionMarkers(error)}`,
+    blocks,
+  };
 }
 
 function elapsed(backup: BackupRecord): number | null {
@@ -160,7 +174,7 @@ function elapsed(backup: BackupRecord): number | null {
 
 /** The live message when following the backup broke off (the job itself may still run). */
 export function backupLostMessage(run: BackupRun, error: string): ChatMessage {
-  const text = `Lost track of backup \`${run.id}\`: ${error}. It may still be running; \`/backup show ${run.id}\` shows where it stands.`;
+  const text = `Lost track of backup \`${run.id}\`: ${withoutMentionMarkers(error)}. It may still be running; \`/backup show ${run.id}\` shows where it stands.`;
   return {
     text,
     blocks: [

@@ -1,6 +1,13 @@
 import type { ComponentProgress } from '../../backup/progress.ts';
 import type { Block, ChatMessage, Field } from '../../chat/message.ts';
-import { formatBytes, formatDuration, formatRate, plural, printable } from '../../core/format.ts';
+import {
+  formatBytes,
+  formatDuration,
+  formatRate,
+  plural,
+  printable,
+  withoutMentionMarkers,
+} from '../../core/format.ts';
 import {
   type ComponentVerification,
   couldNotCheck,
@@ -183,7 +190,7 @@ export function verifyResultMessage(queued: VerifyRun, record: VerificationRecor
 
 /** The live message when following the verification broke off (the job itself may still run). */
 export function verifyLostMessage(run: VerifyRun, error: string): ChatMessage {
-  const text = `Lost track of verification \`${run.id}\`: ${error}. It may still be running; \`/backup show ${run.backupId}\` shows its last verification.`;
+  const text = `Lost track of verification \`${run.id}\`: ${withoutMentionMarkers(error)}. It may still be running; \`/backup show ${run.backupId}\` shows its last verification.`;
   return {
     text,
     blocks: [
