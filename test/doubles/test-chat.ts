@@ -118,6 +118,7 @@ export class TestChat {
             identity: identityOf(as),
             channel: this.channel,
             actionId: button.actionId,
+            ...(button.value === undefined ? {} : { value: button.value }),
             message: entry.ref,
             ack: silentAcknowledgement(),
           },

@@ -32,7 +32,7 @@ function runFields(run: BackupRun, status: string): Field[] {
     { label: 'Requested by', value: run.requestedBy },
     { label: 'Id', value: run.id },
   ];
-  if (run.note) fields.push({ label: 'Note', value: run.note });
+  if (run.note) fields.push({ label: 'Note', value: withoutMentionMarkers(run.note) });
   if (!run.replicate) fields.push({ label: 'Replicas', value: 'skipped (--no-replicate)' });
   return fields;
 }
@@ -112,7 +112,7 @@ export function backupCompletedMessage(backup: BackupRecord): ChatMessage {
   if (copies.length > 0) {
     fields.push({ label: 'Replicas', value: copies.map(replicaValue).join(', ') });
   }
-  if (backup.note) fields.push({ label: 'Note', value: backup.note });
+  if (backup.note) fields.push({ label: 'Note', value: withoutMentionMarkers(backup.note) });
 
   const lines = components.map(
     (c) =>
