@@ -119,7 +119,10 @@ async function vote(
     { identity: ctx.requestedBy, decision, reason },
     { platform: ctx.identity.platform, channel: ctx.channel },
   );
-  await ctx.reply.post(voteAnswerMessage(result, ctx.config.roles));
+  // A refused vote changes nothing: only the voter hears why. A counted one is news for all.
+  const answer = voteAnswerMessage(result, ctx.config.roles);
+  if (result.outcome === 'refused') await ctx.reply.postPrivately(answer);
+  else await ctx.reply.post(answer);
   if (result.request) await refreshRequestMessage(ctx, result.request);
   if (result.outcome === 'refused') {
     ctx.logger.info(

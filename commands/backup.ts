@@ -132,7 +132,7 @@ export const backupShow = defineCommand({
     const backup = await ctx.services.backups.get(args.id);
     if (!backup) {
       const error = `There is no backup \`${args.id}\` in the catalog. \`/backup list\` shows the recent ones.`;
-      await ctx.reply.post(invalidInputMessage(error));
+      await ctx.reply.postPrivately(invalidInputMessage(error));
       return { status: 'invalid', id: args.id, error };
     }
     const verification = await ctx.services.verifications.latestFor(backup.id);

@@ -46,7 +46,7 @@ export const help = defineCommand({
       return { status: 'ok', command: `/${group}` };
     }
     const error = parsed.ok ? '' : parsed.error;
-    await ctx.reply.post(invalidInputMessage(error));
+    await ctx.reply.postPrivately(invalidInputMessage(error));
     return { status: 'invalid', error };
   },
 });

@@ -8,7 +8,7 @@ import { commandName } from '../src/core/command-grammar.ts';
  */
 export async function notYetAvailable(ctx: CommandContext): Promise<CommandResult> {
   const command = commandName(ctx.command);
-  await ctx.reply.post(unavailableMessage(command));
+  await ctx.reply.postPrivately(unavailableMessage(command));
   return {
     status: 'unavailable',
     command,

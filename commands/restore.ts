@@ -114,6 +114,7 @@ async function runRestore(
         requestedBy: ctx.requestedBy,
         approval: requirement ? describeRequirement(requirement, ctx) : null,
         check,
+        command: ctx.text,
       }),
     );
     return {
@@ -136,8 +137,9 @@ async function runRestore(
     };
   }
   if (problems.length > 0) {
-    // Never ask a second person to approve, nor queue, a restore that could never run.
-    await ctx.reply.post(restoreCannotRunMessage(plan, problems));
+    // Never ask a second person to approve, nor queue, a restore that could never run. Nothing
+    // happened, so only the requester hears why.
+    await ctx.reply.postPrivately(restoreCannotRunMessage(plan, problems));
     return {
       status: 'refused',
       code: 'restore_cannot_run',
@@ -176,7 +178,7 @@ async function runRestore(
     };
   }
   if (options.breakGlass !== undefined) {
-    await ctx.reply.post(
+    await ctx.reply.postPrivately(
       textMessage(
         'Nothing in this restore needs approval, so --break-glass skips nothing: it runs as an ordinary restore.',
       ),
@@ -236,7 +238,7 @@ async function breakGlassRestore(
   // The service enforces the same rule; judged here first for the person's answer.
   const refusal = breakGlassRefusal(ctx.config, ctx.requestedBy, reason);
   if (refusal !== null) {
-    await ctx.reply.post(refusedMessage(refusal.message));
+    await ctx.reply.postPrivately(refusedMessage(refusal.message));
     return {
       status: 'refused',
       backup: plan.backupId,

@@ -2,6 +2,7 @@ import type { Services } from '../app/services.ts';
 import type { ApprovalRequest } from '../approvals/approval-request.ts';
 import { auditEvent, recordAudit } from '../audit/audit-recorder.ts';
 import type { InboundEvent } from '../chat/chat-adapter.ts';
+import { stripMarkers } from '../chat/mention.ts';
 import type { ChatMessage } from '../chat/message.ts';
 import type { ReplyChannel } from '../chat/reply-channel.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
@@ -49,10 +50,11 @@ export interface DispatcherOptions {
 /** Runs commands and button clicks from any chat platform, the console and the CLI. */
 export interface Dispatcher {
   /**
-   * Parses the command (or the click's command), checks roles and config names, runs the
-   * handler and posts its answers to `reply`. Resolves when the command's work is done (a
-   * backup: when it completed or failed), so chat adapters acknowledge first and do not await
-   * it. Never throws: bad input posts one message and resolves `invalid` without starting work.
+   * Parses the command (or the click's command), checks roles and config names, acknowledges
+   * the event (`event.ack.accept()`, before any slow work), runs the handler and posts its
+   * answers to `reply`. Resolves when the command's work is done (a backup: when it completed or
+   * failed). Never throws: bad input, refusals and errors go privately to the sender
+   * (`reply.postPrivately`, which also acknowledges) and resolve without starting work.
    */
   handle(event: InboundEvent, reply: ReplyChannel): Promise<CommandResult>;
 }
@@ -83,11 +85,25 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const now = options.now ?? (() => new Date());
   const progressIntervalMs = options.progressIntervalMs ?? 2000;
 
-  async function answer(reply: ReplyChannel, message: ChatMessage): Promise<void> {
+  /** Only the sender sees it: bad input, refusals, errors. Never throws. */
+  async function answerPrivately(reply: ReplyChannel, message: ChatMessage): Promise<void> {
     try {
-      await reply.post(message);
+      await reply.postPrivately(message);
     } catch (error) {
       logger.error({ err: error }, 'could not post an answer');
+    }
+  }
+
+  /**
+   * Tells the platform the event was taken, once the command is understood and allowed and
+   * before any slow work. A failed acknowledgement is logged; the command goes on (the adapter's
+   * deadline, or the platform's retry, covers it).
+   */
+  async function acknowledge(event: InboundEvent): Promise<void> {
+    try {
+      await event.ack.accept();
+    } catch (error) {
+      logger.warn({ err: error, identity: identityKey(event.identity) }, 'could not acknowledge');
     }
   }
 
@@ -104,12 +120,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     grant?: ApprovalRequest,
   ): Promise<CommandResult> {
     const requestedBy = identityKey(event.identity);
-    const text = event.kind === 'command' ? event.text : commandFromActionId(event.actionId);
+    // Typed text never carries a mention: markers in it are dropped before anything shows it.
+    const raw = event.kind === 'command' ? event.text : commandFromActionId(event.actionId);
+    const text = raw === undefined ? undefined : stripMarkers(raw);
     seen.text = text ?? null;
     if (text === undefined) {
       const error =
         'That button is not one this version of Lifeboat knows. Type the command instead; `/help` lists them.';
-      await answer(reply, invalidInputMessage(error));
+      await answerPrivately(reply, invalidInputMessage(error));
       return { status: 'invalid', error };
     }
 
@@ -119,7 +137,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         parsed.reason === 'incomplete_command'
           ? subcommandsMessage(parsed.error)
           : invalidInputMessage(parsed.error);
-      await answer(reply, message);
+      await answerPrivately(reply, message);
       return {
         status: 'invalid',
         reason: parsed.reason,
@@ -139,10 +157,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     });
     if (!access.allowed) {
       logger.info({ identity: requestedBy, command: name }, 'command refused: no role');
-      await answer(reply, refusedMessage(access.reason));
+      await answerPrivately(reply, refusedMessage(access.reason));
       return { status: 'refused', command: name, error: access.reason };
     }
     checkConfigReferences(command, args, config);
+    // Understood and allowed: the platform hears so now, before the database, the queue or the
+    // handler, whose answers follow as messages.
+    await acknowledge(event);
 
     const ctx: CommandContext = {
       identity: event.identity,
@@ -240,7 +261,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return await run(event, reply, seen, grant);
     } catch (error) {
       if (error instanceof UserFacingError) {
-        await answer(
+        await answerPrivately(
           reply,
           statusOf(error) === 'invalid'
             ? invalidInputMessage(error.message)
@@ -254,7 +275,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         'command failed unexpectedly',
       );
       const message = `Something went wrong: ${shortDescription(error)} (see the logs for ${reference})`;
-      await answer(reply, failureMessage(message));
+      await answerPrivately(reply, failureMessage(message));
       return { status: 'failed', error: message, reference };
     }
   }

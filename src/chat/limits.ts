@@ -21,6 +21,8 @@ export interface PlatformLimits {
   readonly maxTotalChars: number;
   readonly maxButtons: number;
   readonly maxButtonsPerRow: number;
+  /** Rows of buttons in one message (Discord: 5 action rows); each buttons block is a row or more. */
+  readonly maxButtonRows: number;
   readonly maxButtonLabelChars: number;
   /** A button's action id and value together (Discord packs both in its custom_id). */
   readonly maxActionChars: number;
@@ -45,6 +47,7 @@ export const SLACK_LIMITS: PlatformLimits = {
   maxTotalChars: 11_000,
   maxButtons: 25,
   maxButtonsPerRow: 25,
+  maxButtonRows: 25,
   maxButtonLabelChars: 75,
   maxActionChars: 255,
   maxFallbackChars: 3_000,
@@ -67,6 +70,7 @@ export const DISCORD_LIMITS: PlatformLimits = {
   maxTotalChars: 5_800,
   maxButtons: 25,
   maxButtonsPerRow: 5,
+  maxButtonRows: 5,
   maxButtonLabelChars: 80,
   maxActionChars: 100,
   maxFallbackChars: 2_000,
@@ -85,6 +89,7 @@ export const CONSOLE_LIMITS: PlatformLimits = {
   maxTotalChars: Number.POSITIVE_INFINITY,
   maxButtons: Number.POSITIVE_INFINITY,
   maxButtonsPerRow: Number.POSITIVE_INFINITY,
+  maxButtonRows: Number.POSITIVE_INFINITY,
   maxButtonLabelChars: Number.POSITIVE_INFINITY,
   maxActionChars: 100,
   maxFallbackChars: Number.POSITIVE_INFINITY,
@@ -98,46 +103,80 @@ export function cut(text: string, max: number): string {
   return `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
 }
 
+/** Characters of `text` as `cut` counts them (code points). */
+function length(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+/** The characters a block adds to a message, as the platforms count them (near enough). */
 function blockChars(block: Block): number {
   switch (block.type) {
     case 'fields':
-      return block.fields.reduce((n, f) => n + f.label.length + f.value.length, 0);
+      return block.fields.reduce((n, f) => n + length(f.label) + length(f.value), 0);
     case 'buttons':
-      return block.buttons.reduce((n, b) => n + b.label.length, 0);
+      return block.buttons.reduce((n, b) => n + length(b.label), 0);
     case 'progress':
-      return block.label.length + block.detail.length + 30;
+      // The label, the detail and the bar a renderer draws.
+      return length(block.label) + length(block.detail) + 30;
     case 'image':
-      return block.alt.length;
+      return length(block.alt) + length(block.filename);
     default:
-      return block.text.length;
+      return length(block.text);
   }
 }
 
+/** `block` with `text` cut to `max`, or `block` itself when it fits. */
+function withText<B extends { readonly text: string }>(block: B, max: number): B {
+  const text = cut(block.text, max);
+  return text === block.text ? block : { ...block, text };
+}
+
+/** A button the typed command stands in for, when it cannot be shown as a button. */
+interface Dropped {
+  /** Buttons left out that have no typed command: the cut note counts them. */
+  buttons: number;
+  /** The typed commands of buttons left out. */
+  readonly typed: string[];
+}
+
+function drop(button: Button, dropped: Dropped): void {
+  if (button.command) dropped.typed.push(button.command);
+  else dropped.buttons++;
+}
+
 /** Each block within its own limits; a fields or buttons block split where it holds too many. */
-function fitBlock(block: Block, limits: PlatformLimits, typedOnly: string[]): Block[] {
+function fitBlock(block: Block, limits: PlatformLimits, dropped: Dropped): Block[] {
   switch (block.type) {
     case 'header':
-      return [{ ...block, text: cut(block.text, limits.maxHeaderChars) }];
+      return [withText(block, limits.maxHeaderChars)];
     case 'section':
     case 'callout':
     case 'code':
     case 'context':
-      return [{ ...block, text: cut(block.text, limits.maxTextChars) }];
-    case 'progress':
+      return [withText(block, limits.maxTextChars)];
+    case 'progress': {
+      const label = cut(block.label, limits.maxFieldLabelChars);
+      const detail = cut(block.detail, limits.maxFieldValueChars);
       return [
-        {
-          ...block,
-          label: cut(block.label, limits.maxFieldLabelChars),
-          detail: cut(block.detail, limits.maxFieldValueChars),
-        },
+        label === block.label && detail === block.detail ? block : { ...block, label, detail },
       ];
-    case 'image':
-      return [{ ...block, alt: cut(block.alt, limits.maxFieldLabelChars) }];
+    }
+    case 'image': {
+      const alt = cut(block.alt, limits.maxFieldLabelChars);
+      return [alt === block.alt ? block : { ...block, alt }];
+    }
     case 'fields': {
-      const fields = block.fields.map((f) => ({
-        label: cut(f.label, limits.maxFieldLabelChars),
-        value: cut(f.value, limits.maxFieldValueChars),
-      }));
+      let changed = false;
+      const fields = block.fields.map((f) => {
+        const label = cut(f.label, limits.maxFieldLabelChars);
+        const value = cut(f.value, limits.maxFieldValueChars);
+        if (label === f.label && value === f.value) return f;
+        changed = true;
+        return { label, value };
+      });
+      if (!changed && fields.length <= limits.maxFields) return [block];
       const out: Block[] = [];
       for (let i = 0; i < fields.length; i += limits.maxFields) {
         out.push({ type: 'fields', fields: fields.slice(i, i + limits.maxFields) });
@@ -145,16 +184,21 @@ function fitBlock(block: Block, limits: PlatformLimits, typedOnly: string[]): Bl
       return out;
     }
     case 'buttons': {
+      let changed = false;
       const fitting: Button[] = [];
       for (const button of block.buttons) {
         const size = button.actionId.length + (button.value?.length ?? 0);
         if (size > limits.maxActionChars) {
           // Too big to carry: the typed command still does it.
-          if (button.command) typedOnly.push(button.command);
+          drop(button, dropped);
+          changed = true;
           continue;
         }
-        fitting.push({ ...button, label: cut(button.label, limits.maxButtonLabelChars) });
+        const label = cut(button.label, limits.maxButtonLabelChars);
+        if (label !== button.label) changed = true;
+        fitting.push(label === button.label ? button : { ...button, label });
       }
+      if (!changed && fitting.length <= limits.maxButtonsPerRow) return [block];
       const out: Block[] = [];
       for (let i = 0; i < fitting.length; i += limits.maxButtonsPerRow) {
         out.push({ type: 'buttons', buttons: fitting.slice(i, i + limits.maxButtonsPerRow) });
@@ -164,75 +208,89 @@ function fitBlock(block: Block, limits: PlatformLimits, typedOnly: string[]): Bl
   }
 }
 
+/** Blocks and characters the notes of a cut message may take, at most. */
+const NOTE_CHARS = 600;
+
 /**
  * `message` within `limits`: each block cut to its size, then, when the message holds too many
  * blocks, buttons or characters, the blocks that do not fit are left out and a last line says
- * so and names the command that shows everything (`message.fullResult`). Buttons are kept
- * before prose, since they are how the reader acts; buttons beyond the limit, or too big to
- * carry, are listed as typed commands.
+ * so and names the command that shows everything (`message.fullResult`). The header and the
+ * buttons are kept before prose, since they say what this is and are how the reader acts;
+ * buttons beyond the limits, or too big to carry, are listed as typed commands. A message within
+ * the limits is returned as it is.
  */
 export function fitMessage(message: ChatMessage, limits: PlatformLimits): ChatMessage {
-  const typedOnly: string[] = [];
-  const blocks = message.blocks.flatMap((block) => fitBlock(block, limits, typedOnly));
+  const dropped: Dropped = { buttons: 0, typed: [] };
+  const blocks = message.blocks.flatMap((block) => fitBlock(block, limits, dropped));
 
-  // Buttons first, within the limit; extra ones become typed commands.
+  // Buttons first, within the limits on buttons and rows; extra ones become typed commands.
   let buttonsLeft = limits.maxButtons;
+  let rowsLeft = limits.maxButtonRows;
   const withButtons: Block[] = [];
   for (const block of blocks) {
     if (block.type !== 'buttons') {
       withButtons.push(block);
       continue;
     }
-    const kept = block.buttons.slice(0, Math.max(0, buttonsLeft));
-    for (const extra of block.buttons.slice(kept.length)) {
-      if (extra.command) typedOnly.push(extra.command);
-    }
+    const room = rowsLeft > 0 ? Math.max(0, buttonsLeft) : 0;
+    const kept = block.buttons.slice(0, room);
+    for (const extra of block.buttons.slice(kept.length)) drop(extra, dropped);
+    if (kept.length === 0) continue;
     buttonsLeft -= kept.length;
-    if (kept.length) withButtons.push({ type: 'buttons', buttons: kept });
+    rowsLeft--;
+    withButtons.push(
+      kept.length === block.buttons.length ? block : { type: 'buttons', buttons: kept },
+    );
   }
 
   const buttonBlocks = withButtons.filter((b) => b.type === 'buttons');
-  const reserveBlocks = buttonBlocks.length + 2; // the cut note and the typed commands
-  const reserveChars =
+  const header = withButtons.find((b) => b.type === 'header');
+  const typedNote = typedCommandsNote(dropped.typed, limits);
+  // Room for the header, the buttons and both notes: the rest is for the blocks in between.
+  const reservedBlocks = buttonBlocks.length + (header ? 1 : 0) + 2;
+  const reservedChars =
     buttonBlocks.reduce((n, b) => n + blockChars(b), 0) +
-    400 +
-    typedOnly.reduce((n, c) => n + c.length + 4, 0);
+    (header ? blockChars(header) : 0) +
+    (typedNote ? blockChars(typedNote) : 0) +
+    NOTE_CHARS;
+  const blockBudget = limits.maxBlocks - reservedBlocks;
+  const charBudget = limits.maxTotalChars - reservedChars;
 
   const kept: Block[] = [];
-  let chars = 0;
-  let left = 0;
+  let used = 0;
+  let usedChars = 0;
+  let left = dropped.buttons;
+  let full = false;
   for (const block of withButtons) {
-    if (block.type === 'buttons') {
+    if (block.type === 'buttons' || block === header) {
       kept.push(block);
       continue;
     }
     const size = blockChars(block);
-    const fits =
-      left === 0 &&
-      kept.length + reserveBlocks < limits.maxBlocks + 1 &&
-      chars + size + reserveChars <= limits.maxTotalChars;
-    if (fits) {
-      kept.push(block);
-      chars += size;
-    } else {
+    // In order: once one block does not fit, the ones after it are left out too, so what is
+    // shown never skips a part and carries on as if nothing were missing.
+    full = full || used + 1 > blockBudget || usedChars + size > charBudget;
+    if (full) {
       left++;
+      continue;
     }
+    kept.push(block);
+    used++;
+    usedChars += size;
   }
 
   const notes: Block[] = [];
-  if (typedOnly.length) {
-    notes.push({
-      type: 'context',
-      text: cut(`Also: ${typedOnly.map((c) => `\`${c}\``).join(', ')}`, limits.maxTextChars),
-    });
-  }
+  if (typedNote) notes.push(typedNote);
   if (left > 0) {
     const where = message.fullResult
       ? `\`${message.fullResult}\` shows all of it.`
       : 'The full result is in the logs.';
     notes.push({
       type: 'context',
-      text: `Cut to fit ${limits.name}: ${left} more part${left === 1 ? '' : 's'} not shown. ${where}`,
+      text: cut(
+        `Cut to fit ${limits.name}: ${left} more part${left === 1 ? '' : 's'} not shown. ${where}`,
+        Math.min(limits.maxTextChars, NOTE_CHARS),
+      ),
     });
   }
   // Notes go before the trailing buttons, so the buttons stay last.
@@ -241,10 +299,18 @@ export function fitMessage(message: ChatMessage, limits: PlatformLimits): ChatMe
     firstTrailingButton--;
   }
   const out = [...kept.slice(0, firstTrailingButton), ...notes, ...kept.slice(firstTrailingButton)];
+  const text = cut(message.text, limits.maxFallbackChars);
   const unchanged =
+    text === message.text &&
     out.length === message.blocks.length &&
-    out.every((b, i) => b === message.blocks[i]) &&
-    message.text.length <= limits.maxFallbackChars;
+    out.every((b, i) => b === message.blocks[i]);
   if (unchanged) return message;
-  return { ...message, text: cut(message.text, limits.maxFallbackChars), blocks: out };
+  return { ...message, text, blocks: out };
+}
+
+/** `Also: /a, /b`: the buttons that could not be shown, as the commands that do the same. */
+function typedCommandsNote(typed: readonly string[], limits: PlatformLimits): Block | undefined {
+  if (typed.length === 0) return undefined;
+  const max = Math.min(limits.maxTextChars, Math.floor(limits.maxTotalChars / 4));
+  return { type: 'context', text: cut(`Also: ${typed.map((c) => `\`${c}\``).join(', ')}`, max) };
 }

@@ -1,3 +1,4 @@
+import { withoutMentionMarkers } from '../core/format.ts';
 import { type Identity, identityKey, parseIdentityKey } from '../core/identity.ts';
 
 /**
@@ -45,5 +46,5 @@ export function textParts(text: string): TextPart[] {
 
 /** Text with any mention markers removed: for text that must not mention anyone. */
 export function stripMarkers(text: string): string {
-  return text.replace(/[\uE000\uE001]/g, '');
+  return withoutMentionMarkers(text);
 }

@@ -1,7 +1,7 @@
 import type { RequestListener } from 'node:http';
 import type { AuditLog } from '../audit/audit-log.ts';
-import type { Command } from '../bot/command.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
+import type { CommandSpec } from '../core/command-grammar.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { ChatAdapter } from './chat-adapter.ts';
 import type { DeliveryLedger } from './delivery-ledger.ts';
@@ -25,8 +25,11 @@ export interface ChatPlatformContext {
   readonly ledger: DeliveryLedger;
   /** Where refused requests that name a user (a forged or stale click) are recorded. */
   readonly audit: AuditLog;
-  /** The grammar: Slack's manifest and Discord's registered commands are generated from it. */
-  readonly commands: readonly Command[];
+  /**
+   * The grammar: Slack's manifest and Discord's registered commands are generated from it. Only
+   * the declarations: adapters never run a handler, the dispatcher does.
+   */
+  readonly commands: readonly CommandSpec[];
   readonly config: LifeboatConfig;
 }
 

@@ -278,7 +278,12 @@ async function runCommand(
   const watch = enqueues ? app.watchForWorkers() : undefined;
   try {
     if (enqueues) await app.ensureWorker();
-    const result = await runChatCommand(app, { words, user: osUser(), output: out });
+    const result = await runChatCommand(app, {
+      words,
+      user: osUser(),
+      output: out,
+      filesDirectory: app.loaded.config.console.files,
+    });
     return resultOutcome(result);
   } finally {
     watch?.stop();
@@ -336,6 +341,7 @@ async function attachConsole(app: App, user: string, stdoutClosed: AbortSignal):
     input: process.stdin,
     output: process.stdout,
     user,
+    filesDirectory: app.loaded.config.console.files,
     ...(impersonation ? {} : { impersonationOff: impersonationOffMessage('/as', user) }),
   });
   const sweeper = sweepApprovals(app, [adapter]);

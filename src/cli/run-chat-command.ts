@@ -10,10 +10,17 @@ import type { App } from '../main.ts';
  */
 export async function runChatCommand(
   app: Pick<App, 'dispatcher'>,
-  options: { words: readonly string[]; user: string; output: NodeJS.WritableStream },
+  options: {
+    words: readonly string[];
+    user: string;
+    output: NodeJS.WritableStream;
+    /** Where files sent with messages are written. @defaultValue `./.lifeboat/files` */
+    filesDirectory?: string;
+  },
 ): Promise<CommandResult> {
   const line = `/${quoteWords(options.words)}`;
   const adapter = new ConsoleAdapter({
+    ...(options.filesDirectory ? { filesDirectory: options.filesDirectory } : {}),
     input: Readable.from([`${line}\n`]),
     output: options.output,
     user: options.user,

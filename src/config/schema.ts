@@ -243,11 +243,15 @@ export const configSchema = z.strictObject({
   /**
    * The console chat. `impersonation: false` refuses `lifeboat console --as NAME` and `/as NAME`:
    * the console user is then the operating-system user (`console:<os user>`). Production configs
-   * should turn it off; with it on, whoever runs the process can act as anyone.
+   * should turn it off; with it on, whoever runs the process can act as anyone. `files` is where
+   * files sent with messages (a drill's chart, an exported timeline) are written, 0600 each.
    */
   console: z
-    .strictObject({ impersonation: z.boolean().default(true) })
-    .default({ impersonation: true }),
+    .strictObject({
+      impersonation: z.boolean().default(true),
+      files: z.string().min(1).default('./.lifeboat/files'),
+    })
+    .default({ impersonation: true, files: './.lifeboat/files' }),
   runbooks: z.strictObject({ path: z.string().default('./runbooks') }).default({
     path: './runbooks',
   }),

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { withoutMentionMarkers } from './format.ts';
 
 /**
  * File names are bytes; Lifeboat carries them as strings that map back to exactly those bytes,
@@ -48,10 +49,11 @@ export function encodeFileName(name: string): Buffer {
 
 /**
  * A name as people read it in messages: bytes that are not UTF-8 as `\xff`, control characters
- * (a newline in a name) as `\n` or `\x1b`; everything else as is.
+ * (a newline in a name) as `\n` or `\x1b`; mention markers removed; everything else as is.
  */
 export function displayFileName(name: string): string {
   let out = '';
+  name = withoutMentionMarkers(name);
   for (let i = 0; i < name.length; i++) {
     const code = name.charCodeAt(i);
     if (code >= 0xdc80 && code <= 0xdcff && !isLowSurrogateOfPair(name, i)) {

@@ -103,14 +103,26 @@ const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-
 const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /**
+ * The two private-use characters that mark a mention in a chat message (`src/chat/mention.ts`):
+ * text from outside must never carry them, or it could mention, and ping, anyone.
+ */
+export const MENTION_MARKERS = /[\uE000\uE001]/g;
+
+/** Text with the mention markers removed, so it can never turn into a mention. */
+export function withoutMentionMarkers(text: string): string {
+  return text.replace(MENTION_MARKERS, '');
+}
+
+/**
  * Text that came from storage or the catalog (object and file names, manifest fields, table
  * names, tool output), made safe to show: every character of {@link UNPRINTABLE} is written as
  * an escape (`\n`, `\x1b`, `\u2028`), so a crafted manifest cannot forge output lines or
- * terminal sequences. Everything else, other languages and symbols included, is kept. The one
- * helper every view passes such text through.
+ * terminal sequences. Mention markers are removed, so it cannot mention anyone either.
+ * Everything else, other languages and symbols included, is kept. The one helper every view
+ * passes such text through.
  */
 export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, (char) => {
+  return withoutMentionMarkers(text).replace(UNPRINTABLE, (char) => {
     const named = NAMED_ESCAPES[char];
     if (named) return named;
     const code = char.charCodeAt(0);

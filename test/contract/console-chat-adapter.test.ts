@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ConsoleAdapter } from '../../src/chat/console/console-adapter.ts';
 import { describeChatAdapterContract } from './chat-adapter.contract.ts';
@@ -10,7 +13,14 @@ describeChatAdapterContract('console', async () => {
   output.on('data', (chunk: string) => {
     screen += chunk;
   });
-  const adapter = new ConsoleAdapter({ input, output, user: 'alice', interactive: false });
+  const files = await mkdtemp(join(tmpdir(), 'lifeboat-console-contract-'));
+  const adapter = new ConsoleAdapter({
+    input,
+    output,
+    user: 'alice',
+    interactive: false,
+    filesDirectory: files,
+  });
   let typingAs = 'alice';
 
   return {
@@ -27,14 +37,17 @@ describeChatAdapterContract('console', async () => {
       typingAs = user;
       input.write(`${button.command}\n`);
     },
+    // Nobody waits on the console: every event is acknowledged as it arrives.
     acknowledged: async () => undefined,
     seen: async () => screen,
     // The console prints private answers on the one screen there is.
     seenPrivately: async () => screen,
+    privateIsPublic: true,
     close: async () => {
       input.end();
       await adapter.stop();
       await adapter.done;
+      await rm(files, { recursive: true, force: true });
     },
   };
 });

@@ -118,6 +118,7 @@ export class TestChat {
             identity: identityOf(as),
             channel: this.channel,
             actionId: button.actionId,
+            ...(button.value === undefined ? {} : { value: button.value }),
             message: entry.ref,
             ack: silentAcknowledgement(),
           },
@@ -160,5 +161,15 @@ export class TestChat {
   /** Every message's current text, oldest first. */
   texts(): string[] {
     return this.posted.map((entry) => messageText(this.current(entry)));
+  }
+
+  /** What everyone in the channel sees: the messages not posted privately, oldest first. */
+  publicTexts(): string[] {
+    return this.posted.filter((p) => !p.private).map((entry) => messageText(this.current(entry)));
+  }
+
+  /** What only the sender was shown, oldest first. */
+  privateTexts(): string[] {
+    return this.posted.filter((p) => p.private).map((entry) => messageText(this.current(entry)));
   }
 }

@@ -1,9 +1,16 @@
 import type { ApprovalRequest, RoleMap, VoteResult } from '../../approvals/approval-request.ts';
 import { clauseLabel, eligibleApprovers } from '../../approvals/policy.ts';
 import { approversOf, describeStanding, standingOf } from '../../approvals/rules.ts';
-import type { Block, Button, ChatMessage, Field, Tone } from '../../chat/message.ts';
+import { cut } from '../../chat/limits.ts';
+import type { Block, Button, ButtonConfirm, ChatMessage, Field, Tone } from '../../chat/message.ts';
 import { hasRoles } from '../../core/command-access.ts';
-import { formatAge, formatSpan, formatTimestamp, plural } from '../../core/format.ts';
+import {
+  formatAge,
+  formatSpan,
+  formatTimestamp,
+  plural,
+  withoutMentionMarkers,
+} from '../../core/format.ts';
 import { commandButton } from '../command-buttons.ts';
 import { refusedMessage } from './notice.ts';
 import { routeOf, uncheckedText } from './restore-plan.ts';
@@ -84,7 +91,7 @@ function statusLine(request: ApprovalRequest, roles: RoleMap): string | undefine
     case 'failed':
       return request.outcome ?? undefined;
     case 'rejected':
-      return `Rejected by ${request.decidedBy}${request.reason ? `: ${request.reason}` : ''}. Nothing was run.`;
+      return `Rejected by ${request.decidedBy}${request.reason ? `: ${withoutMentionMarkers(request.reason)}` : ''}. Nothing was run.`;
     case 'expired':
       return `Nobody approved it in time, so nothing was run. Ask again with ${request.command}.`;
     case 'acknowledged':
@@ -156,14 +163,66 @@ export function approvalRequestMessage(
 /** Approve and Reject for an open request; a review is only acknowledged, never rejected. */
 function voteButtons(request: ApprovalRequest): Button[] {
   const approve = `approve ${request.id}`;
-  const buttons =
-    request.kind === 'review'
-      ? [commandButton('Acknowledge', approve, 'primary')]
-      : [
-          commandButton('Approve', approve, 'primary'),
-          commandButton('Reject', `reject ${request.id}`, 'danger'),
-        ];
+  if (request.kind === 'review') {
+    const acknowledge = commandButton('Acknowledge', approve, 'primary');
+    return acknowledge ? [acknowledge] : [];
+  }
+  const buttons = [
+    withConfirm(commandButton('Approve', approve, 'primary'), approveConfirm(request)),
+    withConfirm(commandButton('Reject', `reject ${request.id}`, 'danger'), rejectConfirm(request)),
+  ];
   return buttons.filter((b): b is Button => b !== undefined);
+}
+
+function withConfirm(button: Button | undefined, confirm: ButtonConfirm): Button | undefined {
+  return button ? { ...button, confirm } : undefined;
+}
+
+/** Platforms show a confirm dialog's text in a small box (Slack: 300 characters). */
+const CONFIRM_TEXT_CHARS = 300;
+
+/**
+ * What an approval sets off, asked before the click counts: for a restore, what it overwrites
+ * with which backup; for a command, that it runs as the requester.
+ */
+function approveConfirm(request: ApprovalRequest): ButtonConfirm {
+  const { payload } = request;
+  if (payload.type === 'restore') {
+    const targets = payload.plan.components
+      .map((c) => `${c.destination} (${c.environment})`)
+      .join(', ');
+    const taken = formatTimestamp(new Date(payload.plan.backupFinishedAt));
+    return {
+      title: 'Approve this restore?',
+      text: cut(
+        `If your approval completes the request, ${targets} ${payload.plan.components.length === 1 ? 'is' : 'are'} overwritten at once with backup ${payload.plan.backupId} (taken ${taken}). Whatever changed there since is replaced.`,
+        CONFIRM_TEXT_CHARS,
+      ),
+      confirm: 'Approve and restore',
+      deny: 'Cancel',
+    };
+  }
+  return {
+    title: 'Approve this request?',
+    text: cut(
+      `If your approval completes the request, ${payload.text} runs at once as ${request.requestedBy}.`,
+      CONFIRM_TEXT_CHARS,
+    ),
+    confirm: 'Approve',
+    deny: 'Cancel',
+  };
+}
+
+function rejectConfirm(request: ApprovalRequest): ButtonConfirm {
+  return {
+    title: 'Reject this request?',
+    text: cut(
+      `One rejection ends request ${request.id}: ${describeAction(request)} does not run, and ${request.requestedBy} has to ask again.`,
+      CONFIRM_TEXT_CHARS,
+    ),
+    confirm: 'Reject',
+    deny: 'Cancel',
+  };
 }
 
 /** The loud alert in the alerts channel when someone breaks the glass. */
@@ -172,7 +231,7 @@ export function breakGlassAlertMessage(
   options: { readonly now: Date; readonly roles: RoleMap },
 ): ChatMessage {
   const what = describeAction(review);
-  const text = `BREAK GLASS: ${review.requestedBy} is running ${what} without a second person. Reason: ${review.reason}. A second person must review it: /approve ${review.id}`;
+  const text = `BREAK GLASS: ${review.requestedBy} is running ${what} without a second person. Reason: ${withoutMentionMarkers(review.reason ?? '')}. A second person must review it: /approve ${review.id}`;
   return {
     text,
     blocks: [

@@ -10,9 +10,11 @@ import {
   formatTimestamp,
   plural,
   printable,
+  withoutMentionMarkers,
 } from '../../core/format.ts';
 import type { VerificationRecord } from '../../verify/verification.ts';
 import { backupWarningBlocks } from './backup-warnings.ts';
+import { onCommandLine } from './full-result.ts';
 import { failedReplicaBlocks, replicaValue } from './replicas.ts';
 import { lastVerificationText } from './verify-result.ts';
 
@@ -60,7 +62,7 @@ function componentText(component: ManifestComponent): string {
     ...warningsOf(component).map((w) =>
       w.kind === 'incomplete'
         ? `  not in this backup, or not whole: ${w.message}`
-        : `  noted: ${w.message}`,
+        : `  noted: ${withoutMentionMarkers(w.message)}`,
     ),
   ]
     .map(printable)
@@ -113,7 +115,7 @@ export function backupDetailsMessage(
     blocks.push({
       type: 'callout',
       tone: 'danger',
-      text: `Failed: ${backup.error ?? 'no error recorded'}`,
+      text: `Failed: ${withoutMentionMarkers(backup.error ?? 'no error recorded')}`,
     });
   }
   if (backup.status === 'pruned') {
@@ -121,7 +123,7 @@ export function backupDetailsMessage(
     blocks.push({
       type: 'callout',
       tone: 'info',
-      text: `Pruned${when}: ${backup.prunedReason ?? 'no reason recorded'}. Its objects are deleted; it cannot be restored.`,
+      text: `Pruned${when}: ${withoutMentionMarkers(backup.prunedReason ?? 'no reason recorded')}. Its objects are deleted; it cannot be restored.`,
     });
   }
   const warnings = backupWarnings(manifest);
@@ -138,5 +140,9 @@ export function backupDetailsMessage(
       text: `Components: ${backup.targets.join(', ')}. No manifest yet: checksums and row counts appear once the backup completes.`,
     });
   }
-  return { text: `Backup ${backup.id} (${backup.profile}): ${backup.status}`, blocks };
+  return {
+    text: `Backup ${backup.id} (${backup.profile}): ${backup.status}`,
+    blocks,
+    fullResult: onCommandLine(`backup show ${backup.id}`),
+  };
 }

@@ -7,6 +7,7 @@ import {
   verificationEnded,
   verificationStatusText,
 } from '../../verify/verification.ts';
+import { onCommandLine } from './full-result.ts';
 
 export interface BackupListOptions {
   readonly now: Date;
@@ -81,8 +82,10 @@ export function backupListMessage(
     { type: 'code', text: columns(rows) },
     { type: 'context', text: `\`/backup show ID\` shows one in full.${more}` },
   ];
+  const listed = `backup list${options.profile ? ` --profile ${options.profile}` : ''} --limit ${options.limit}`;
   return {
     text: `${title}: ${newestFirst.map((b) => `${b.id} (${b.status})`).join(', ')}`,
     blocks,
+    fullResult: onCommandLine(listed),
   };
 }

@@ -2,7 +2,14 @@ import type { BackupRecord } from '../../app/services.ts';
 import { backupWarnings } from '../../backup/component-warnings.ts';
 import type { ComponentProgress } from '../../backup/progress.ts';
 import type { Block, Button, ChatMessage, Field } from '../../chat/message.ts';
-import { formatBytes, formatDuration, formatRate, plural, shortSha } from '../../core/format.ts';
+import {
+  formatBytes,
+  formatDuration,
+  formatRate,
+  plural,
+  shortSha,
+  withoutMentionMarkers,
+} from '../../core/format.ts';
 import { backupWarningBlocks, incompleteSummary } from './backup-warnings.ts';
 import { componentProgressBlocks } from './component-progress.ts';
 import { failedReplicaBlocks, replicaValue } from './replicas.ts';
@@ -25,7 +32,7 @@ function runFields(run: BackupRun, status: string): Field[] {
     { label: 'Requested by', value: run.requestedBy },
     { label: 'Id', value: run.id },
   ];
-  if (run.note) fields.push({ label: 'Note', value: run.note });
+  if (run.note) fields.push({ label: 'Note', value: withoutMentionMarkers(run.note) });
   if (!run.replicate) fields.push({ label: 'Replicas', value: 'skipped (--no-replicate)' });
   return fields;
 }
@@ -105,7 +112,7 @@ export function backupCompletedMessage(backup: BackupRecord): ChatMessage {
   if (copies.length > 0) {
     fields.push({ label: 'Replicas', value: copies.map(replicaValue).join(', ') });
   }
-  if (backup.note) fields.push({ label: 'Note', value: backup.note });
+  if (backup.note) fields.push({ label: 'Note', value: withoutMentionMarkers(backup.note) });
 
   const lines = components.map(
     (c) =>
@@ -133,7 +140,7 @@ export function backupCompletedMessage(backup: BackupRecord): ChatMessage {
   const text = incomplete
     ? `Backup ${backup.id} of ${backup.profile} completed (${summary}), but ${incompleteSummary(warnings)}`
     : `Backup ${backup.id} of ${backup.profile} completed: ${summary}`;
-  return { text, blocks };
+  return { text, blocks, fullResult: `/backup show ${backup.id}` };
 }
 
 /** The alert of a failed backup, with a Retry button when one fits. */
@@ -145,12 +152,19 @@ export function backupFailedMessage(
 ): ChatMessage {
   const blocks: Block[] = [
     { type: 'header', text: `Backup of ${run.profile}: failed` },
-    { type: 'callout', tone: 'danger', text: `Backup \`${run.id}\` failed: ${error}` },
+    {
+      type: 'callout',
+      tone: 'danger',
+      text: `Backup \`${run.id}\` failed: ${withoutMentionMarkers(error)}`,
+    },
     { type: 'fields', fields: runFields(run, 'failed') },
     ...progressBlocks(run, progress),
   ];
   if (retry) blocks.push({ type: 'buttons', buttons: [retry] });
-  return { text: `Backup ${run.id} of ${run.profile} failed: ${error}`, blocks };
+  return {
+    text: `Backup ${run.id} of ${run.profile} failed: ${withoutMentionMarkers(error)}`,
+    blocks,
+  };
 }
 
 function elapsed(backup: BackupRecord): number | null {
@@ -160,7 +174,7 @@ function elapsed(backup: BackupRecord): number | null {
 
 /** The live message when following the backup broke off (the job itself may still run). */
 export function backupLostMessage(run: BackupRun, error: string): ChatMessage {
-  const text = `Lost track of backup \`${run.id}\`: ${error}. It may still be running; \`/backup show ${run.id}\` shows where it stands.`;
+  const text = `Lost track of backup \`${run.id}\`: ${withoutMentionMarkers(error)}. It may still be running; \`/backup show ${run.id}\` shows where it stands.`;
   return {
     text,
     blocks: [

@@ -1,6 +1,7 @@
 import type { Block, ChatMessage } from '../../chat/message.ts';
 import { type CommandSpec, commandName } from '../../core/command-grammar.ts';
 import { flagDescription, flagUsage, groupCommands, usageLine } from '../../core/command-help.ts';
+import { onCommandLine } from './full-result.ts';
 
 /** `/help`: every command of the grammar, grouped by its first word. */
 export function helpOverviewMessage(commands: readonly CommandSpec[]): ChatMessage {
@@ -18,6 +19,7 @@ export function helpOverviewMessage(commands: readonly CommandSpec[]): ChatMessa
   return {
     text: `Lifeboat commands: ${commands.map((c) => commandName(c)).join(', ')}`,
     blocks,
+    fullResult: onCommandLine('help'),
   };
 }
 
@@ -47,7 +49,11 @@ export function commandHelpMessage(command: CommandSpec): ChatMessage {
   if (command.examples && command.examples.length > 0) {
     blocks.push({ type: 'code', text: command.examples.join('\n') });
   }
-  return { text: `${usage} — ${command.summary}`, blocks };
+  return {
+    text: `${usage} — ${command.summary}`,
+    blocks,
+    fullResult: onCommandLine(`help ${command.path.join(' ')}`),
+  };
 }
 
 /** `/help backup`: the commands of one group. */
@@ -55,6 +61,7 @@ export function groupHelpMessage(group: string, commands: readonly CommandSpec[]
   const members = commands.filter((c) => c.path[0] === group);
   return {
     text: `/${group}: ${members.map((c) => commandName(c)).join(', ')}`,
+    fullResult: onCommandLine(`help ${group}`),
     blocks: [
       { type: 'header', text: `/${group}` },
       {

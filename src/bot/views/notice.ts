@@ -1,11 +1,13 @@
 import type { ChatMessage, Tone } from '../../chat/message.ts';
+import { withoutMentionMarkers } from '../../core/format.ts';
 
 function capitalized(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** Notices quote what people typed and what tools said: neither may mention anyone. */
 function callout(tone: Tone, text: string): ChatMessage {
-  const body = capitalized(text);
+  const body = capitalized(withoutMentionMarkers(text));
   return { text: body, blocks: [{ type: 'callout', tone, text: body }] };
 }
 

@@ -1,6 +1,6 @@
 import type { Block, ChatMessage } from '../../chat/message.ts';
 import type { RetentionConfig } from '../../config/schema.ts';
-import { formatBytes, plural } from '../../core/format.ts';
+import { formatBytes, plural, withoutMentionMarkers } from '../../core/format.ts';
 import type { ProfilePruneReport, PruneBackupLine, PruneReport } from '../../retention/prune.ts';
 
 /** Lines listed per profile and action before the rest are counted; chat messages stay short. */
@@ -96,7 +96,7 @@ function profileBlocks(report: ProfilePruneReport, dryRun: boolean): Block[] {
     blocks.push({
       type: 'callout',
       tone: 'danger',
-      text: `Could not delete ${failure.id}: ${failure.error}`,
+      text: `Could not delete ${failure.id}: ${withoutMentionMarkers(failure.error)}`,
     });
   }
   return blocks;

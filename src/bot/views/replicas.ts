@@ -1,5 +1,6 @@
 import type { BackupReplica } from '../../app/services.ts';
 import type { Block } from '../../chat/message.ts';
+import { withoutMentionMarkers } from '../../core/format.ts';
 
 /** What a replica field shows: where the copy is, or how it stands. */
 export function replicaValue(replica: BackupReplica): string {
@@ -9,7 +10,7 @@ export function replicaValue(replica: BackupReplica): string {
     case 'running':
       return `copying to ${replica.location}`;
     case 'failed':
-      return `failed: ${replica.error ?? 'no error recorded'}`;
+      return `failed: ${withoutMentionMarkers(replica.error ?? 'no error recorded')}`;
   }
 }
 
@@ -20,6 +21,6 @@ export function failedReplicaBlocks(replicas: readonly BackupReplica[] | undefin
     .map((r) => ({
       type: 'callout',
       tone: 'warning',
-      text: `The copy to the ${r.store} replica failed: ${r.error ?? 'no error recorded'}. The backup is complete in its primary store; the next backup tries the replica again.`,
+      text: `The copy to the ${r.store} replica failed: ${withoutMentionMarkers(r.error ?? 'no error recorded')}. The backup is complete in its primary store; the next backup tries the replica again.`,
     }));
 }

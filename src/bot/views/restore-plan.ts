@@ -7,6 +7,7 @@ import {
   type RestoreProblem,
   type UncheckedRestore,
 } from '../../restore/restore-checks.ts';
+import { onCommandLine } from './full-result.ts';
 
 /** The plan's facts every restore message shows: the backup, its age, who asked. */
 export function restoreFields(
@@ -97,6 +98,8 @@ export function restorePlanMessage(
     readonly approval: string | null;
     /** How the restore was checked, and what would make it fail. @defaultValue not shown */
     readonly check?: RestoreCheckReport;
+    /** The dry run as typed, for the command line that prints the plan whole. */
+    readonly command?: string;
   },
 ): ChatMessage {
   const summary = `${plural(plan.components.length, 'component')} of ${plan.backupId}`;
@@ -141,5 +144,9 @@ export function restorePlanMessage(
   if (check?.ran && problems.length === 0) {
     blocks.push({ type: 'context', text: checkedText(check.where, check.checked) });
   }
-  return { text: `Restore plan (dry run) for ${summary}: nothing was changed`, blocks };
+  return {
+    text: `Restore plan (dry run) for ${summary}: nothing was changed`,
+    blocks,
+    ...(options.command ? { fullResult: onCommandLine(options.command) } : {}),
+  };
 }

@@ -1,6 +1,12 @@
 import type { ComponentProgress } from '../../backup/progress.ts';
 import type { Block, ChatMessage } from '../../chat/message.ts';
-import { formatBytes, formatDuration, plural, printable } from '../../core/format.ts';
+import {
+  formatBytes,
+  formatDuration,
+  plural,
+  printable,
+  withoutMentionMarkers,
+} from '../../core/format.ts';
 import type { DestinationState } from '../../restore/component-restorer.ts';
 import type { RestorePlan } from '../../restore/plan-restore.ts';
 import type { RestoreRecord } from '../../restore/restore-record.ts';
@@ -124,10 +130,10 @@ function resultLines(restore: RestoreRecord): string {
         r.status === 'skipped'
           ? 'not started'
           : r.status === 'failed'
-            ? `failed: ${withoutUnchanged(r.error)}`
+            ? `failed: ${withoutMentionMarkers(withoutUnchanged(r.error))}`
             : r.ok
               ? `${state ? 'restored and validated' : 'restored'} in ${formatDuration(r.durationMs)}, ${plural(r.checks.length, 'check')} ok`
-              : `restored, but ${r.error}`;
+              : `restored, but ${withoutMentionMarkers(String(r.error))}`;
       const tools = Object.entries(r.tools)
         .map(([tool, version]) => (version.includes(tool) ? version : `${tool} ${version}`))
         .join(', ');
@@ -196,7 +202,7 @@ export function safetyBackupLine(restore: RestoreRecord): string | null {
     case 'skipped':
       return `Safety backup: none taken: ${skipped}`;
     case 'failed':
-      return `Safety backup failed: ${report.error ?? 'unknown error'}; nothing was restored`;
+      return `Safety backup failed: ${withoutMentionMarkers(report.error ?? 'unknown error')}; nothing was restored`;
   }
 }
 
@@ -206,7 +212,7 @@ export function restoreEndedMessage(run: RestoreRun, restore: RestoreRecord): Ch
   const duration = restore.results ? ` in ${formatDuration(restore.results.durationMs)}` : '';
   const headline = ok
     ? `Restore \`${restore.id}\` completed${duration}: every check matches the backup.`
-    : `Restore \`${restore.id}\` failed: ${restore.error ?? 'unknown error'}${destinationsSummary(restore)}`;
+    : `Restore \`${restore.id}\` failed: ${withoutMentionMarkers(restore.error ?? 'unknown error')}${destinationsSummary(restore)}`;
   const blocks: Block[] = [
     { type: 'header', text: `Restore of ${run.plan.backupId}: ${ok ? 'completed' : 'failed'}` },
     { type: 'callout', tone: ok ? 'success' : 'danger', text: headline },
@@ -229,14 +235,14 @@ export function restoreEndedMessage(run: RestoreRun, restore: RestoreRecord): Ch
   return {
     text: ok
       ? `Restore ${restore.id} of ${run.plan.backupId} completed${duration}${saved}`
-      : `Restore ${restore.id} of ${run.plan.backupId} failed: ${restore.error ?? 'unknown error'}${saved}`,
+      : `Restore ${restore.id} of ${run.plan.backupId} failed: ${withoutMentionMarkers(restore.error ?? 'unknown error')}${saved}`,
     blocks,
   };
 }
 
 /** Following the restore broke off (the job itself may still run). */
 export function restoreLostMessage(run: RestoreRun, error: string): ChatMessage {
-  const text = `Lost track of restore \`${run.id}\`: ${error}. It may still be running.`;
+  const text = `Lost track of restore \`${run.id}\`: ${withoutMentionMarkers(error)}. It may still be running.`;
   return {
     text,
     blocks: [
@@ -263,5 +269,5 @@ export function restoreOutcomeLine(
     typeof ended.durationMs === 'number' ? ` in ${formatDuration(ended.durationMs)}` : '';
   return ended.status === 'completed'
     ? `Restore ${restoreId} completed${duration}; every check matches the backup.`
-    : `Restore ${restoreId} ${ended.status}: ${String(ended.error ?? 'see the restore message')}`;
+    : `Restore ${restoreId} ${ended.status}: ${withoutMentionMarkers(String(ended.error ?? 'see the restore message'))}`;
 }

@@ -2,6 +2,7 @@ import type { BackupRecord, ProfileStatus, StatusReport } from '../../app/servic
 import type { Block, ChatMessage } from '../../chat/message.ts';
 import { formatAge, formatBytes, plural } from '../../core/format.ts';
 import { verificationStatusText } from '../../verify/verification.ts';
+import { onCommandLine } from './full-result.ts';
 
 function backupLine(label: string, backup: BackupRecord | null, now: Date): string {
   if (!backup) return `${label}: never`;
@@ -97,5 +98,6 @@ export function statusMessage(report: StatusReport, now: Date): ChatMessage {
   return {
     text: `Lifeboat status: ${healthy}, ${workers}, ${waiting}`,
     blocks,
+    fullResult: onCommandLine('status'),
   };
 }

@@ -1,6 +1,13 @@
 import type { ComponentProgress } from '../../backup/progress.ts';
 import type { Block, ChatMessage, Field } from '../../chat/message.ts';
-import { formatBytes, formatDuration, formatRate, plural, printable } from '../../core/format.ts';
+import {
+  formatBytes,
+  formatDuration,
+  formatRate,
+  plural,
+  printable,
+  withoutMentionMarkers,
+} from '../../core/format.ts';
 import {
   type ComponentVerification,
   couldNotCheck,
@@ -10,6 +17,7 @@ import {
   verificationStatusText,
 } from '../../verify/verification.ts';
 import { componentProgressBlocks } from './component-progress.ts';
+import { onCommandLine } from './full-result.ts';
 
 /** What the live message of one `/backup verify` knows from the start. */
 export interface VerifyRun {
@@ -174,12 +182,15 @@ export function verifyResultMessage(queued: VerifyRun, record: VerificationRecor
   return {
     text: `Verification ${record.id} of ${run.backupId} ${status}: ${summary}`,
     blocks,
+    // No command shows a stored verification whole: the command line runs it again and prints
+    // every component's checks.
+    fullResult: onCommandLine(`backup verify ${run.backupId} --level ${record.level}`),
   };
 }
 
 /** The live message when following the verification broke off (the job itself may still run). */
 export function verifyLostMessage(run: VerifyRun, error: string): ChatMessage {
-  const text = `Lost track of verification \`${run.id}\`: ${error}. It may still be running; \`/backup show ${run.backupId}\` shows its last verification.`;
+  const text = `Lost track of verification \`${run.id}\`: ${withoutMentionMarkers(error)}. It may still be running; \`/backup show ${run.backupId}\` shows its last verification.`;
   return {
     text,
     blocks: [

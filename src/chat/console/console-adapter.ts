@@ -1,3 +1,5 @@
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   clearScreenDown,
   createInterface,
@@ -7,6 +9,8 @@ import {
 } from 'node:readline';
 import { describeForUser } from '../../core/errors.ts';
 import { userNameProblem } from '../../core/identity.ts';
+import { compactTimestamp, randomSuffix } from '../../core/ids.ts';
+import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '../../core/private-modes.ts';
 import { silentAcknowledgement } from '../acknowledgement.ts';
 import type {
   ChannelRef,
@@ -15,8 +19,8 @@ import type {
   InboundHandler,
   MessageRef,
 } from '../chat-adapter.ts';
-import { CONSOLE_LIMITS } from '../limits.ts';
-import { type ChatMessage, calloutMessage } from '../message.ts';
+import { CONSOLE_LIMITS, fitMessage } from '../limits.ts';
+import { type Attachment, type ChatMessage, calloutMessage } from '../message.ts';
 import { type ReplyChannel, replyChannel } from '../reply-channel.ts';
 import { renderMessage, visibleLength } from './render-text.ts';
 
@@ -73,11 +77,22 @@ export interface ConsoleAdapterOptions {
   readonly progressIntervalMs?: number;
   /** @defaultValue the system clock */
   readonly now?: () => Date;
+  /**
+   * Where the files sent with messages (`ChatMessage.attachments`) are written, each under a
+   * new name of its own, private to this user (0600); the message shows the path.
+   * @defaultValue `./.lifeboat/files`
+   */
+  readonly filesDirectory?: string;
 }
+
+/** The default of `ConsoleAdapterOptions.filesDirectory`. */
+export const DEFAULT_FILES_DIRECTORY = join('.lifeboat', 'files');
 
 /** A printed message: what the reader last saw, and a newer version held back, if any. */
 interface MessageState {
   readonly ref: MessageRef;
+  /** Where each of its attachments was written, by file name. */
+  readonly files: Map<string, string>;
   shown: ChatMessage;
   shownAt: number;
   held?: ChatMessage;
@@ -113,6 +128,9 @@ export class ConsoleAdapter implements ChatAdapter {
   readonly #progressIntervalMs: number;
   readonly #now: () => Date;
   readonly #finish: () => void;
+  readonly #filesDirectory: string;
+  /** The titles of threads started here, by thread id. */
+  readonly #threads = new Map<string, string>();
   #user: string;
   readonly #impersonationOff: string | undefined;
   #handler: InboundHandler | undefined;
@@ -141,6 +159,7 @@ export class ConsoleAdapter implements ChatAdapter {
     this.#width = options.width;
     this.#progressIntervalMs = options.progressIntervalMs ?? 2_000;
     this.#now = options.now ?? (() => new Date());
+    this.#filesDirectory = options.filesDirectory ?? DEFAULT_FILES_DIRECTORY;
     const { promise, resolve } = Promise.withResolvers<void>();
     this.done = promise;
     this.#finish = resolve;
@@ -203,32 +222,41 @@ export class ConsoleAdapter implements ChatAdapter {
     void settled.then(() => this.#work.delete(settled));
   }
 
-  async startThread(parent: MessageRef, _title: string): Promise<ChannelRef> {
-    return { channel: parent.channel, thread: parent.messageId };
+  async startThread(parent: MessageRef, title: string): Promise<ChannelRef> {
+    const thread = parent.thread ?? parent.messageId;
+    this.#threads.set(thread, title);
+    return { channel: parent.channel, thread };
   }
 
   replyTo(event: InboundEvent): ReplyChannel {
     return replyChannel(this, event);
   }
 
-  async post(to: ChannelRef, message: ChatMessage): Promise<MessageRef> {
+  async post(to: ChannelRef, posted: ChatMessage): Promise<MessageRef> {
+    const message = fitMessage(posted, this.limits);
     const messageId = `m${this.#nextMessage++}`;
     const ref: MessageRef = to.thread
       ? { channel: to.channel, thread: to.thread, messageId }
       : { channel: to.channel, messageId };
-    this.#messages.set(messageId, { ref, shown: message, shownAt: Date.now() });
-    this.#printMessage(ref, message);
+    const state: MessageState = { ref, files: new Map(), shown: message, shownAt: Date.now() };
+    this.#messages.set(messageId, state);
+    if (message.attachments?.length) await this.#writeFiles(state, message.attachments);
+    this.#printMessage(state, message);
     return ref;
   }
 
-  async update(ref: MessageRef, message: ChatMessage): Promise<void> {
+  async update(ref: MessageRef, updated: ChatMessage): Promise<void> {
+    const message = fitMessage(updated, this.limits);
     const state = this.#messages.get(ref.messageId);
     if (!state) {
       // Not posted in this session (a message from before a restart): show it as new.
-      this.#messages.set(ref.messageId, { ref, shown: message, shownAt: Date.now() });
-      this.#printMessage(ref, message);
+      const fresh: MessageState = { ref, files: new Map(), shown: message, shownAt: Date.now() };
+      this.#messages.set(ref.messageId, fresh);
+      if (message.attachments?.length) await this.#writeFiles(fresh, message.attachments);
+      this.#printMessage(fresh, message);
       return;
     }
+    if (message.attachments?.length) await this.#writeFiles(state, message.attachments);
     if (this.#canRedraw(ref.messageId)) {
       this.#show(state, message);
       return;
@@ -379,9 +407,60 @@ export class ConsoleAdapter implements ChatAdapter {
     return typeof columns === 'number' && columns > 0 ? columns : 80;
   }
 
-  #render(message: ChatMessage): string {
+  #render(message: ChatMessage, files?: ReadonlyMap<string, string>): string {
     const width = this.#width ?? (this.#interactive ? this.#columns() : 80);
-    return renderMessage(message, { width, color: this.#color });
+    return renderMessage(message, { width, color: this.#color, ...(files ? { files } : {}) });
+  }
+
+  /**
+   * A message as printed: in a thread, indented under a line naming the thread, so it reads as
+   * part of the message the thread hangs from.
+   */
+  #body(state: MessageState, message: ChatMessage): string {
+    const { thread } = state.ref;
+    if (!thread) return this.#render(message, state.files);
+    const width = this.#width ?? (this.#interactive ? this.#columns() : 80);
+    const inner = renderMessage(message, {
+      width: Math.max(20, width - 4),
+      color: this.#color,
+      files: state.files,
+    });
+    const title = this.#threads.get(thread);
+    const label = `  ↳ in thread ${title ? `"${title}" ` : ''}(under ${thread})`;
+    const lines = inner.split('\n').map((line) => (line === '' ? '  │' : `  │ ${line}`));
+    return [this.#color ? `\x1b[2m${label}\x1b[0m` : label, ...lines].join('\n');
+  }
+
+  /**
+   * Writes the attachments not written yet into the files directory, each under a new name
+   * (`20261122T120000Z-k3x9q2-chart.png`: never a path taken from the message), private to
+   * this user. A file that cannot be written is shown as such; the message is printed anyway.
+   */
+  async #writeFiles(state: MessageState, attachments: readonly Attachment[] | undefined) {
+    for (const attachment of attachments ?? []) {
+      if (state.files.has(attachment.filename)) continue;
+      try {
+        await mkdir(this.#filesDirectory, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+        state.files.set(attachment.filename, await this.#writeFile(attachment));
+      } catch (error) {
+        state.files.set(attachment.filename, `not saved (${describeForUser(error)})`);
+      }
+    }
+  }
+
+  async #writeFile(attachment: Attachment): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      const name = `${compactTimestamp(this.#now())}-${randomSuffix(6)}-${safeFileName(attachment.filename)}`;
+      const path = join(this.#filesDirectory, name);
+      try {
+        // `wx`: a new file, never one that is there already (nor a link planted under the name).
+        await writeFile(path, attachment.data, { flag: 'wx', mode: PRIVATE_FILE_MODE });
+        await chmod(path, PRIVATE_FILE_MODE);
+        return path;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 5) throw error;
+      }
+    }
   }
 
   #release(state: MessageState): void {
@@ -405,16 +484,17 @@ export class ConsoleAdapter implements ChatAdapter {
     state.shownAt = Date.now();
     const last = this.#lastShown;
     if (!last || !this.#canRedraw(ref.messageId)) {
-      this.#printMessage(ref, message);
+      this.#printMessage(state, message);
       return;
     }
-    const body = this.#render(message);
+    const body = this.#body(state, message);
     this.#writeAbovePrompt(`${body}\n`, last.rows);
     this.#lastShown = { messageId: ref.messageId, rows: this.#rows(body) };
   }
 
-  #printMessage(ref: MessageRef, message: ChatMessage): void {
-    const body = this.#render(message);
+  #printMessage(state: MessageState, message: ChatMessage): void {
+    const { ref } = state;
+    const body = this.#body(state, message);
     if (this.#interactive) {
       const heading = this.#heading(ref);
       this.#writeAbovePrompt(`${this.#gap ? '\n' : ''}${heading}\n${body}\n`, 0);
@@ -488,4 +568,18 @@ function visibleContent(message: ChatMessage): string {
 function contentApartFromProgress(message: ChatMessage): string {
   if (message.blocks.length === 0) return message.text;
   return JSON.stringify(message.blocks.filter((block) => block.type !== 'progress'));
+}
+
+/**
+ * A file name that is only a name: the last part of whatever was given, letters, digits, `.`,
+ * `-` and `_` only, no leading dot, at most 80 characters.
+ */
+export function safeFileName(name: string): string {
+  const last = name.split(/[/\\]/).pop() ?? '';
+  const safe = last
+    .normalize('NFKC')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[._]+/, '')
+    .slice(-80);
+  return safe === '' || /^[._-]*$/.test(safe) ? 'file' : safe;
 }

@@ -1,4 +1,7 @@
-import type { Block, Button, ChatMessage, Field, Tone } from '../message.ts';
+import { formatBytes } from '../../core/format.ts';
+import { identityKey } from '../../core/identity.ts';
+import { textParts } from '../mention.ts';
+import type { Attachment, Block, Button, ChatMessage, Field, Tone } from '../message.ts';
 
 /** How a message is drawn as terminal text. */
 export interface RenderOptions {
@@ -14,6 +17,11 @@ export interface RenderOptions {
    * @defaultValue false
    */
   readonly color?: boolean;
+  /**
+   * Where the message's attachments were written, by their file name: attachments and image
+   * blocks show the path. Without one, the file name is shown.
+   */
+  readonly files?: ReadonlyMap<string, string>;
 }
 
 const BAR_WIDTH = 20;
@@ -36,17 +44,23 @@ interface Pen {
 /**
  * Renders a neutral chat message as plain terminal text, without a trailing newline: the header
  * emphasised, prose wrapped, fields and progress lines aligned in columns, callouts marked with a
- * symbol and a word, and buttons shown with the command that does the same thing.
+ * symbol and a word, buttons shown with the command that does the same thing (and whether they
+ * ask first), images by their alternative text and file, attachments by their file, and
+ * mentions as the identity they name (`@console:bob`).
  */
 export function renderMessage(message: ChatMessage, options: RenderOptions = {}): string {
   const width = Math.max(20, Math.floor(options.width ?? 80));
   const color = options.color === true;
+  const files = options.files ?? new Map<string, string>();
   const pen: Pen = {
     color,
     paint: (sgr, text) => (color && text !== '' ? `\x1b[${sgr}m${text}\x1b[0m` : text),
   };
+  const attached = renderAttachments(message.attachments ?? [], files, width);
 
-  if (message.blocks.length === 0) return wrap(clean(message.text), width).join('\n');
+  if (message.blocks.length === 0) {
+    return [...wrap(clean(message.text), width), ...attached].join('\n');
+  }
 
   const parts: string[] = [];
   let previous: Block | undefined;
@@ -57,11 +71,26 @@ export function renderMessage(message: ChatMessage, options: RenderOptions = {})
     if (block.type === 'progress') {
       parts.push(...renderProgressGroup(progressRun(message.blocks, i), width, pen));
     } else {
-      parts.push(...renderBlock(block, width, pen));
+      parts.push(...renderBlock(block, width, pen, files));
     }
     previous = block;
   }
+  if (attached.length > 0) parts.push('', ...attached);
   return parts.join('\n');
+}
+
+/** `File: Weekly RTO (weekly-db-rto.png, image/png, 12.3 KiB): .lifeboat/files/m3-1-weekly-db-rto.png`. */
+function renderAttachments(
+  attachments: readonly Attachment[],
+  files: ReadonlyMap<string, string>,
+  width: number,
+): string[] {
+  return attachments.flatMap((a) => {
+    const title = a.title ? `${a.title} ` : '';
+    const where = files.get(a.filename);
+    const about = `${title}(${a.filename}, ${a.contentType}, ${formatBytes(a.data.byteLength)})`;
+    return wrap(clean(`File: ${about}${where ? `: ${where}` : ''}`), width);
+  });
 }
 
 /** A blank line sets prose and code apart; lines of fields, progress and buttons stay together. */
@@ -81,7 +110,12 @@ function progressRun(blocks: readonly Block[], start: number) {
   return run;
 }
 
-function renderBlock(block: Exclude<Block, { type: 'progress' }>, width: number, pen: Pen) {
+function renderBlock(
+  block: Exclude<Block, { type: 'progress' }>,
+  width: number,
+  pen: Pen,
+  files: ReadonlyMap<string, string>,
+) {
   switch (block.type) {
     case 'header': {
       const lines = wrap(clean(block.text), width);
@@ -111,7 +145,10 @@ function renderBlock(block: Exclude<Block, { type: 'progress' }>, width: number,
     case 'buttons':
       return renderButtons(block.buttons, width, pen);
     case 'image':
-      return wrap(clean(`[image: ${block.alt}] (${block.filename})`), width);
+      return wrap(
+        clean(`[image: ${block.alt}] (${files.get(block.filename) ?? block.filename})`),
+        width,
+      );
   }
 }
 
@@ -180,7 +217,8 @@ function renderButtons(buttons: readonly Button[], width: number, pen: Pen): str
   const items = buttons.map((button) => {
     const sgr = button.style === 'danger' ? '1;31' : button.style === 'primary' ? '1;32' : '1';
     const face = pen.paint(sgr, `[ ${clean(button.label)} ]`);
-    return button.command ? `${face} ${clean(button.command)}` : face;
+    const asks = button.confirm ? ' (asks to confirm)' : '';
+    return button.command ? `${face} ${clean(button.command)}${asks}` : `${face}${asks}`;
   });
   const oneLine = items.join('   ');
   return visibleLength(stripAnsi(oneLine)) <= width ? [oneLine] : items;
@@ -229,10 +267,14 @@ export function stripAnsi(text: string): string {
 /**
  * Drops control characters from text that may come from users (notes, reasons, error messages),
  * so it cannot move the cursor or recolour the terminal. Newlines stay; tabs become spaces.
+ * Mentions show as the identity they name (`@console:bob`); stray markers are dropped.
  */
 function clean(text: string): string {
+  const shown = textParts(text)
+    .map((part) => (part.kind === 'text' ? part.text : `@${identityKey(part.identity)}`))
+    .join('');
   return (
-    text
+    shown
       .replace(/\r\n?/g, '\n')
       .replace(/\t/g, '  ')
       // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point

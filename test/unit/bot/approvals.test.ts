@@ -145,6 +145,23 @@ describe('a production restore under the two-person rule', () => {
     expect(bot.services.restores.enqueued).toHaveLength(1);
   });
 
+  it('shows the request, the approval and the restore to the channel, and a refused vote only to the voter', async () => {
+    const bot = botWithBackup();
+    const { id, entry } = await requested(bot);
+    expect(entry.private).toBeUndefined();
+
+    await bot.chat.say(`/approve ${id}`, 'alice');
+    expect(bot.chat.posted.at(-1)?.private).toBe(true);
+    const publicBefore = bot.chat.publicTexts().length;
+
+    await bot.chat.click('Approve', 'carol');
+    const shown = bot.chat.publicTexts().slice(publicBefore).join('\n');
+    expect(shown).toContain(`You approved ${id}`);
+    expect(shown).toMatch(/Restore \S+ completed|completed/);
+    expect(bot.chat.privateTexts()).toHaveLength(1);
+    expect(messageText(bot.chat.current(entry))).toContain('Approved and done');
+  });
+
   it('runs once on a double click and on two approvers clicking at the same moment', async () => {
     const bot = botWithBackup();
     await requested(bot);
@@ -433,7 +450,7 @@ describe('break glass', () => {
       by: 'console:carol',
       reason: 'primary corrupted, dbas asleep',
     });
-    const alert = bot.chat.texts().find((t) => t.startsWith('BREAK GLASS'));
+    const alert = bot.chat.publicTexts().find((t) => t.startsWith('BREAK GLASS'));
     expect(alert).toContain('console:carol');
     expect(alert).toContain('primary corrupted, dbas asleep');
     expect(bot.logger.entries.some((e) => e.obj.alert === 'break_glass')).toBe(true);

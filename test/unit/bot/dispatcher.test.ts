@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { commands } from '../../../commands/index.ts';
 import { defineCommand } from '../../../src/bot/command.ts';
 import { createDispatcher } from '../../../src/bot/dispatcher.ts';
+import { createAcknowledgement } from '../../../src/chat/acknowledgement.ts';
 import { PolicyError, ServiceUnavailableError } from '../../../src/core/errors.ts';
 import { inMemoryServices } from '../../doubles/in-memory-services.ts';
 import { RecordingLogger, testBot } from '../../doubles/test-bot.ts';
@@ -241,5 +242,156 @@ describe('dispatcher: results', () => {
     expect(chat.posted[0]?.ref.channel).toBe('ops');
     expect(buttonsOf(chat.last())).toEqual([]);
     expect(messageText(chat.last())).toContain('/backup create');
+  });
+});
+
+/** An acknowledgement that records what the platform was told, in order. */
+function recordedAck(options: { failAccept?: Error } = {}) {
+  const told: string[] = [];
+  const ack = createAcknowledgement(
+    {
+      accept: async () => {
+        told.push('accept');
+        if (options.failAccept) throw options.failAccept;
+      },
+      replyPrivately: async (message, first) => {
+        told.push(`${first ? 'private-ack' : 'private'}: ${messageText(message)}`);
+      },
+    },
+    { deadlineMs: Number.POSITIVE_INFINITY },
+  );
+  return { ack, told };
+}
+
+describe('dispatcher: acknowledgement', () => {
+  function gatedBot(config = testConfig()) {
+    const services = inMemoryServices(config, () => new Date());
+    const logger = new RecordingLogger();
+    const gate = Promise.withResolvers<void>();
+    const entered = Promise.withResolvers<void>();
+    const slow = defineCommand({
+      path: ['slow'],
+      summary: 'Waits for the gate.',
+      positionals: [],
+      flags: [],
+      action: 'slow',
+      gated: true,
+      enqueues: false,
+      handler: async (ctx) => {
+        entered.resolve();
+        await gate.promise;
+        await ctx.reply.post({
+          text: 'slow done',
+          blocks: [{ type: 'section', text: 'slow done' }],
+        });
+        return { status: 'ok' };
+      },
+    });
+    const dispatcher = createDispatcher({
+      commands: [...commands, slow],
+      services,
+      config,
+      logger,
+    });
+    const chat = new TestChat(dispatcher);
+    const send = (text: string, ack: ReturnType<typeof recordedAck>['ack'], as = 'alice') =>
+      dispatcher.handle(
+        {
+          kind: 'command',
+          identity: { platform: 'console', id: as },
+          channel: { channel: 'ops' },
+          text,
+          ack,
+        },
+        chat.reply,
+      );
+    return { dispatcher, chat, services, logger, gate, entered, send };
+  }
+
+  it('accepts the event before the handler does its slow work', async () => {
+    const { gate, entered, send, chat } = gatedBot();
+    const { ack, told } = recordedAck();
+    const running = send('/slow', ack);
+    await entered.promise;
+    // The handler is still blocked on its gate, and the platform already has its answer.
+    expect(ack.acknowledged).toBe(true);
+    expect(told).toEqual(['accept']);
+    expect(chat.posted).toEqual([]);
+    gate.resolve();
+    await expect(running).resolves.toMatchObject({ status: 'ok' });
+    expect(chat.publicTexts()).toEqual(['slow done']);
+    expect(told).toEqual(['accept']);
+  });
+
+  it('accepts a backup before it is queued', async () => {
+    const { services, send } = gatedBot();
+    const { ack, told } = recordedAck();
+    const enqueue = services.backupJobs.enqueue.bind(services.backupJobs);
+    let ackedWhenQueued: boolean | undefined;
+    services.backupJobs.enqueue = (request) => {
+      ackedWhenQueued = ack.acknowledged;
+      return enqueue(request);
+    };
+    await expect(send('/backup create db', ack)).resolves.toMatchObject({ status: 'completed' });
+    expect(ackedWhenQueued).toBe(true);
+    expect(told).toEqual(['accept']);
+  });
+
+  it.each([
+    ['/bakup create', 'did you mean `/backup create`?'],
+    ['/backup create nightly', 'profiles: full, quick, db'],
+    ['/backup create --note "oops', 'unterminated'],
+  ])('answers bad input %s privately, posts nothing, runs nothing', async (line, expected) => {
+    const { chat, services, send } = gatedBot();
+    const { ack, told } = recordedAck();
+    const result = await send(line, ack);
+    expect(result.status).toBe('invalid');
+    expect(chat.publicTexts()).toEqual([]);
+    expect(chat.privateTexts()).toHaveLength(1);
+    expect(chat.privateTexts()[0]).toContain(expected);
+    expect(services.backupJobs.requests).toEqual([]);
+    // The private answer is the acknowledgement's: the event was never accepted as work.
+    expect(told).toEqual([]);
+  });
+
+  it('refuses a command to someone without a role privately, and starts nothing', async () => {
+    const { chat, services, entered, send } = gatedBot(testConfig({ roles }));
+    const { ack, told } = recordedAck();
+    let started = false;
+    void entered.promise.then(() => {
+      started = true;
+    });
+    expect((await send('/slow', ack, 'eve')).status).toBe('refused');
+    expect((await send('/backup create db', recordedAck().ack, 'eve')).status).toBe('refused');
+    expect(chat.publicTexts()).toEqual([]);
+    expect(chat.privateTexts()).toHaveLength(2);
+    expect(told).toEqual([]);
+    expect(services.backupJobs.requests).toEqual([]);
+    await Promise.resolve();
+    expect(started).toBe(false);
+  });
+
+  it('goes on with the command when the acknowledgement fails, and logs it', async () => {
+    const { chat, logger, gate, send } = gatedBot();
+    const { ack } = recordedAck({ failAccept: new Error('platform said no') });
+    gate.resolve();
+    await expect(send('/slow', ack)).resolves.toMatchObject({ status: 'ok' });
+    expect(chat.publicTexts()).toEqual(['slow done']);
+    expect(logger.entries.some((e) => e.msg === 'could not acknowledge')).toBe(true);
+  });
+
+  it('answers errors of the work privately', async () => {
+    const { chat, services } = testBot();
+    services.backupJobs.enqueueError = new ServiceUnavailableError('redis_down', 'Redis is down.');
+    expect((await chat.say('/backup create db')).status).toBe('failed');
+    expect(chat.publicTexts()).toEqual([]);
+    expect(chat.privateTexts()).toEqual(['[danger] Redis is down.']);
+  });
+
+  it('drops mention markers from what was typed', async () => {
+    const { chat, services } = testBot();
+    await chat.say('/backup create db --note "hi \uE000slack:U1\uE001"');
+    expect(services.backupJobs.requests[0]?.note).toBe('hi slack:U1');
+    expect(chat.texts().join('\n')).not.toMatch(/[\uE000\uE001]/);
   });
 });

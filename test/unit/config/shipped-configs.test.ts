@@ -126,8 +126,8 @@ describe('the shipped lifeboat.yaml', () => {
 describe('console impersonation in the shipped configurations', () => {
   it('is off in the production example and on in the demo, where the two-person rule is tried alone', () => {
     const example = loadConfig({ path: join(ROOT, 'lifeboat.example.yaml'), env: EXAMPLE_ENV });
-    expect(example.config.console).toEqual({ impersonation: false });
+    expect(example.config.console).toEqual({ impersonation: false, files: './.lifeboat/files' });
     const demo = loadConfig({ path: join(ROOT, 'lifeboat.yaml'), env: {} });
-    expect(demo.config.console).toEqual({ impersonation: true });
+    expect(demo.config.console).toEqual({ impersonation: true, files: './.lifeboat/files' });
   });
 });

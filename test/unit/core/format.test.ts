@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { displayFileName } from '../../../src/core/file-names.ts';
 import {
   formatAge,
   formatBytes,
@@ -8,6 +9,7 @@ import {
   formatSpan,
   formatTimestamp,
   plural,
+  printable,
   progressBar,
   shortSha,
 } from '../../../src/core/format.ts';
@@ -69,5 +71,12 @@ describe('format', () => {
     expect(plural(1, 'table')).toBe('1 table');
     expect(plural(1234, 'row')).toBe('1,234 rows');
     expect(plural(2, 'directory', 'directories')).toBe('2 directories');
+  });
+});
+
+describe('printable and mention markers', () => {
+  it('removes mention markers, so stored text can never mention anyone', () => {
+    expect(printable('note \uE000slack:U012AB3CD\uE001 here')).toBe('note slack:U012AB3CD here');
+    expect(displayFileName('a\uE000b\uE001c.txt')).toBe('abc.txt');
   });
 });

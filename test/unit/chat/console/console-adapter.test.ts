@@ -1,3 +1,6 @@
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { InboundEvent } from '../../../../src/chat/chat-adapter.ts';
@@ -452,5 +455,129 @@ describe('ConsoleAdapter', () => {
 
       expect(session.screen()).toMatch(/lifeboat · \d\d:\d\d:\d\d · #alerts/);
     });
+  });
+});
+
+describe('ConsoleAdapter: files, threads and mentions', () => {
+  async function filesDirectory() {
+    const root = await mkdtemp(join(tmpdir(), 'lifeboat-console-files-'));
+    return { root, dir: join(root, 'files') };
+  }
+
+  it('writes attachments to new private files under the files directory and prints the path', async () => {
+    const { root, dir } = await filesDirectory();
+    try {
+      const session = openConsole({ filesDirectory: dir, width: 300 });
+      const previous = process.umask(0o022);
+      try {
+        await session.adapter.post(
+          { channel: 'console' },
+          {
+            text: 'chart',
+            blocks: [{ type: 'image', filename: '../../etc/passwd', alt: 'RTO chart' }],
+            attachments: [
+              {
+                filename: '../../etc/passwd',
+                contentType: 'image/png',
+                data: new TextEncoder().encode('png'),
+              },
+              { filename: '.hidden rto.png', contentType: 'image/png', data: new Uint8Array(1) },
+            ],
+          },
+        );
+      } finally {
+        process.umask(previous);
+      }
+      const names = await readdir(dir);
+      expect(names).toHaveLength(2);
+      for (const name of names) {
+        expect(name).toMatch(/^\d{8}T\d{6}Z-[0-9a-z]{6}-[A-Za-z0-9][A-Za-z0-9._-]*$/);
+        expect((await stat(join(dir, name))).mode & 0o777).toBe(0o600);
+        expect(session.screen()).toContain(join(dir, name));
+      }
+      expect(names.some((n) => n.endsWith('-passwd'))).toBe(true);
+      expect(names.some((n) => n.endsWith('-hidden_rto.png'))).toBe(true);
+      const passwd = names.find((n) => n.endsWith('-passwd')) ?? '';
+      expect(await readFile(join(dir, passwd), 'utf8')).toBe('png');
+      expect(session.screen()).toContain(`[image: RTO chart] (${join(dir, passwd)})`);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('never overwrites: the same attachment posted twice is two files', async () => {
+    const { root, dir } = await filesDirectory();
+    try {
+      const session = openConsole({ filesDirectory: dir });
+      const message: ChatMessage = {
+        text: 'export',
+        blocks: [{ type: 'section', text: 'timeline' }],
+        attachments: [{ filename: 't.md', contentType: 'text/markdown', data: new Uint8Array(1) }],
+      };
+      const ref = await session.adapter.post({ channel: 'console' }, message);
+      await session.adapter.post({ channel: 'console' }, message);
+      // An update of the same message does not write its files again.
+      await session.adapter.update(ref, message);
+      expect(await readdir(dir)).toHaveLength(2);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('shows a message that could not save its file, saying so', async () => {
+    const { root } = await filesDirectory();
+    try {
+      const blocker = join(root, 'not-a-directory');
+      await writeFile(blocker, '');
+      const session = openConsole({ filesDirectory: blocker });
+      await session.adapter.post(
+        { channel: 'console' },
+        {
+          text: 'x',
+          blocks: [{ type: 'section', text: 'with a file' }],
+          attachments: [{ filename: 'a.txt', contentType: 'text/plain', data: new Uint8Array(1) }],
+        },
+      );
+      expect(session.screen()).toContain('with a file');
+      expect(session.screen()).toContain('a.txt');
+      expect(session.screen()).toContain('not saved');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('indents a thread’s messages under a line naming the thread', async () => {
+    const session = openConsole();
+    const parent = await session.adapter.post(
+      { channel: 'console' },
+      { text: 'run', blocks: [{ type: 'header', text: 'Runbook database-corruption' }] },
+    );
+    const thread = await session.adapter.startThread(parent, 'database-corruption run_1');
+    const step = await session.adapter.post(thread, {
+      text: 'step 1',
+      blocks: [{ type: 'section', text: 'Step 1: stop the writers' }],
+    });
+    expect(step.thread).toBe(thread.thread);
+    await session.adapter.update(step, {
+      text: 'step 1 done',
+      blocks: [{ type: 'section', text: 'Step 1: done' }],
+    });
+    const screen = session.screen();
+    expect(screen).toContain(
+      `  ↳ in thread "database-corruption run_1" (under ${parent.messageId})`,
+    );
+    expect(screen).toContain('  │ Step 1: stop the writers');
+    expect(screen).toContain('  │ Step 1: done');
+    expect(screen).not.toMatch(/^Step 1/m);
+  });
+
+  it('shows mentions as identities', async () => {
+    const session = openConsole();
+    await session.adapter.post(
+      { channel: 'console' },
+      { text: 'x', blocks: [{ type: 'section', text: 'Waiting for \uE000console:bob\uE001' }] },
+    );
+    expect(session.screen()).toContain('Waiting for @console:bob');
+    expect(session.screen()).not.toMatch(/[\uE000\uE001]/);
   });
 });

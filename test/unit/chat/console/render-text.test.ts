@@ -307,3 +307,64 @@ describe('wrap', () => {
     expect(wrap('one\n\ntwo', 80)).toEqual(['one', '', 'two']);
   });
 });
+
+describe('renderMessage: what the platforms have that a terminal shows as text', () => {
+  it('says which buttons ask before they act', () => {
+    const text = render([
+      {
+        type: 'buttons',
+        buttons: [
+          {
+            actionId: 'cmd:reject apr_1',
+            label: 'Reject',
+            style: 'danger',
+            command: '/reject apr_1',
+            confirm: { title: 'Reject?', text: 'Nothing runs.', confirm: 'Reject' },
+          },
+          { actionId: 'cmd:status', label: 'Status', command: '/status' },
+        ],
+      },
+    ]);
+    expect(text).toBe('[ Reject ] /reject apr_1 (asks to confirm)   [ Status ] /status');
+  });
+
+  it('shows a mention as the identity it names, never the markers', () => {
+    const text = render([
+      {
+        type: 'section',
+        text: 'Approved by \uE000console:bob\uE001 for \uE000slack:U012AB3CD\uE001.',
+      },
+      { type: 'context', text: 'stray \uE000 and \uE001 markers' },
+    ]);
+    expect(text).toContain('Approved by @console:bob for @slack:U012AB3CD.');
+    expect(text).toContain('stray and markers');
+    expect(text).not.toMatch(/[\uE000\uE001]/);
+  });
+
+  it('shows an image by its alternative text and the file it was written to', () => {
+    const message: ChatMessage = {
+      text: 'chart',
+      blocks: [{ type: 'image', filename: 'rto.png', alt: 'RTO of the last 10 drills' }],
+      attachments: [
+        { filename: 'rto.png', contentType: 'image/png', data: new Uint8Array(2048), title: 'RTO' },
+        { filename: 'timeline.md', contentType: 'text/markdown', data: new Uint8Array(10) },
+      ],
+    };
+    const files = new Map([
+      ['rto.png', '.lifeboat/files/20261122T120000Z-aaaaaa-rto.png'],
+      ['timeline.md', '.lifeboat/files/20261122T120000Z-bbbbbb-timeline.md'],
+    ]);
+    const text = renderMessage(message, { files, width: 200 });
+    expect(text).toContain(
+      '[image: RTO of the last 10 drills] (.lifeboat/files/20261122T120000Z-aaaaaa-rto.png)',
+    );
+    expect(text).toContain(
+      'File: RTO (rto.png, image/png, 2.0 KiB): .lifeboat/files/20261122T120000Z-aaaaaa-rto.png',
+    );
+    expect(text).toContain(
+      'File: (timeline.md, text/markdown, 10 B): .lifeboat/files/20261122T120000Z-bbbbbb-timeline.md',
+    );
+    // Without the files written, the names.
+    expect(renderMessage(message)).toContain('[image: RTO of the last 10 drills] (rto.png)');
+  });
+});
