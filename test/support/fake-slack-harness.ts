@@ -49,6 +49,8 @@ export async function slackHarness(
       'approvals',
       'status',
       'explode',
+      'block',
+      'whisper',
       'help',
     ],
     updateIntervalMs: 100,

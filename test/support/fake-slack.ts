@@ -120,9 +120,12 @@ export class FakeSlack {
 
   /** What the channel shows: every message's newest version as text, oldest message first. */
   screen(): string {
-    return this.messages
-      .map((m) => messageText(m.versions[m.versions.length - 1] ?? {}))
-      .join('\n---\n');
+    const messages = this.messages.map((m) => messageText(m.versions[m.versions.length - 1] ?? {}));
+    // Files shared into a channel show as their names, as Slack shows them.
+    const files = this.files
+      .filter((f) => f.channel !== undefined)
+      .map((f) => `[file ${f.filename}${f.title ? `: ${f.title}` : ''}]`);
+    return [...messages, ...files].join('\n---\n');
   }
 
   /** What only `userId` was shown, as text. */
