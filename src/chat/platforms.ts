@@ -5,6 +5,7 @@ import type { LifeboatConfig } from '../config/schema.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { ChatAdapter } from './chat-adapter.ts';
 import type { DeliveryLedger } from './delivery-ledger.ts';
+import { discordPlatformFromEnv } from './discord/discord-platform.ts';
 
 /** A chat platform the bot serves: its adapter, and the HTTP endpoints the platform calls. */
 export interface ChatPlatform {
@@ -37,6 +38,7 @@ export interface ChatPlatformContext {
 export async function chatPlatformsFromEnv(context: ChatPlatformContext): Promise<ChatPlatform[]> {
   const platforms: ChatPlatform[] = [];
   // Slack and Discord register here.
-  void context;
+  const discord = discordPlatformFromEnv(context);
+  if (discord) platforms.push(discord);
   return platforms;
 }
