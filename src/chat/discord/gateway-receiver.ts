@@ -24,9 +24,15 @@ export class GatewayReceiver implements InteractionReceiver {
     this.client.ws.on('INTERACTION_CREATE' as never, (raw: unknown) => this.take(raw));
   }
 
-  /** A discord.js client for the gateway, its REST calls sent to `apiUrl`. */
-  static client(apiUrl: string): Client {
-    return new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: apiUrl } });
+  /**
+   * A discord.js client for the gateway, its REST calls sent to `apiUrl`.
+   * @param retries - how often REST retries a failed request (429s are waited out regardless)
+   */
+  static client(apiUrl: string, retries?: number): Client {
+    return new Client({
+      intents: [GatewayIntentBits.Guilds],
+      rest: { api: apiUrl, ...(retries !== undefined ? { retries } : {}) },
+    });
   }
 
   async start(deliver: InteractionDelivery): Promise<void> {
