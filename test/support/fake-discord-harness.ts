@@ -27,6 +27,8 @@ export interface DiscordHarnessOptions {
   /** @defaultValue 50 (the handlers in tests do not acknowledge) */
   readonly ackDeadlineMs?: number;
   readonly now?: () => number;
+  /** Share this fake (a second replica); it is then not closed with the harness. */
+  readonly fake?: FakeDiscord;
 }
 
 /** A Discord adapter wired to a fake Discord, in HTTP-interactions or gateway mode. */
@@ -51,7 +53,7 @@ export interface DiscordHarness {
 }
 
 export async function startDiscordHarness(options: DiscordHarnessOptions): Promise<DiscordHarness> {
-  const fake = await FakeDiscord.start();
+  const fake = options.fake ?? (await FakeDiscord.start());
   const logger = silentLogger();
   const shared = {
     commands,
@@ -109,7 +111,7 @@ export async function startDiscordHarness(options: DiscordHarnessOptions): Promi
       await adapter.stop();
       server?.closeAllConnections();
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-      await fake.close();
+      if (!options.fake) await fake.close();
     },
   };
 }

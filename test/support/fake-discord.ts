@@ -291,6 +291,16 @@ export class FakeDiscord {
     };
   }
 
+  /** Signature headers for exactly `body` at `timestamp` (seconds), for bodies that are not JSON. */
+  signRaw(timestamp: string, body: string): Record<string, string> {
+    const signature = sign(null, Buffer.from(timestamp + body), this.privateKey);
+    return {
+      'content-type': 'application/json',
+      'x-signature-ed25519': signature.toString('hex'),
+      'x-signature-timestamp': timestamp,
+    };
+  }
+
   /** POSTs `payload` signed to the bot's interactions endpoint, as Discord does. */
   async deliver(
     url: string,
