@@ -340,9 +340,14 @@ export class DiscordAdapter implements ChatAdapter {
     ack.dispose();
     // A handler that said nothing still owes Discord an answer.
     if (!ack.acknowledged) {
-      await ack.accept().catch((error: unknown) =>
-        this.options.logger.warn({ err: error, platform: 'discord' }, 'could not answer an interaction'),
-      );
+      await ack
+        .accept()
+        .catch((error: unknown) =>
+          this.options.logger.warn(
+            { err: error, platform: 'discord' },
+            'could not answer an interaction',
+          ),
+        );
     }
     await ack.settled;
     // A deferred reply nothing replaced would say "thinking…" for ever.
