@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { REST } from 'discord.js';
 import { commands } from '../../commands/index.ts';
 import { type ApprovalSweeper, startApprovalSweeper } from '../approvals/approval-sweeper.ts';
 import { readAuditKeys } from '../audit/audit-keys.ts';
@@ -13,10 +14,15 @@ import { describeRebuild, rebuildCatalog } from '../catalog/rebuild-catalog.ts';
 import type { ChatAdapter } from '../chat/chat-adapter.ts';
 import { ConsoleAdapter } from '../chat/console/console-adapter.ts';
 import { redisDeliveryLedger } from '../chat/delivery-ledger.ts';
+import { discordSettingsFromEnv } from '../chat/discord/discord-env.ts';
+import {
+  describeRegistration,
+  registerDiscordCommands,
+} from '../chat/discord/register-commands.ts';
 import { type ChatPlatform, chatPlatformsFromEnv } from '../chat/platforms.ts';
 import { readEnvironment } from '../config/environment.ts';
 import { loadConfig } from '../config/load-config.ts';
-import { ServiceUnavailableError } from '../core/errors.ts';
+import { ConfigError, ServiceUnavailableError } from '../core/errors.ts';
 import { parseCommand } from '../core/parse-command.ts';
 import { quoteWords } from '../core/tokenize.ts';
 import { startHttpServer } from '../http/server.ts';
@@ -80,6 +86,8 @@ async function run(args: CliArgs, { json, out, stdoutClosed }: RunContext): Prom
     case 'error':
       process.stderr.write(`${args.message}\n\n${CLI_USAGE}`);
       return invalidOutcome(args.message);
+    case 'discord-register':
+      return await discordRegister(args.guild, out);
     case 'unavailable': {
       const error = `\`lifeboat ${args.command}\` is not available in this version of Lifeboat yet.`;
       process.stderr.write(`${error}\n`);
@@ -110,6 +118,33 @@ async function run(args: CliArgs, { json, out, stdoutClosed }: RunContext): Prom
     case 'command':
       return await runCommand(args.configPath, args.words, out);
   }
+}
+
+/** `lifeboat discord register [--guild ID]`: the grammar as Discord slash commands. */
+async function discordRegister(
+  guild: string | undefined,
+  out: NodeJS.WritableStream,
+): Promise<CliOutcome> {
+  const settings = discordSettingsFromEnv(process.env);
+  if (!settings) {
+    throw new ConfigError('DISCORD_TOKEN is not set: set it to the bot token to register commands');
+  }
+  if (!settings.applicationId) {
+    throw new ConfigError(
+      'DISCORD_APPLICATION_ID is not set: set it to the application id to register commands',
+    );
+  }
+  const registration = await registerDiscordCommands({
+    rest: new REST({ api: settings.apiUrl }).setToken(settings.token),
+    applicationId: settings.applicationId,
+    commands,
+    ...(guild ? { guildId: guild } : {}),
+  });
+  out.write(describeRegistration(registration));
+  return okOutcome({
+    scope: guild ? `guild:${guild}` : 'global',
+    commands: registration.commands.map((c) => c.name),
+  });
 }
 
 /** Why `--as` or `/as` is refused when the configuration turned impersonation off. */
