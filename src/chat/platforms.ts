@@ -2,6 +2,7 @@ import type { RequestListener } from 'node:http';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Command } from '../bot/command.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
+import type { SuggestionKind } from '../core/command-grammar.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { ChatAdapter } from './chat-adapter.ts';
 import type { DeliveryLedger } from './delivery-ledger.ts';
@@ -28,6 +29,8 @@ export interface ChatPlatformContext {
   /** The grammar: Slack's manifest and Discord's registered commands are generated from it. */
   readonly commands: readonly Command[];
   readonly config: LifeboatConfig;
+  /** Values to offer while an argument is typed (Discord autocomplete); absent, none. */
+  readonly suggest?: (kind: SuggestionKind, typed: string) => Promise<readonly string[]>;
 }
 
 /**

@@ -8,6 +8,7 @@ import { type ApprovalSweeper, startApprovalSweeper } from '../approvals/approva
 import { readAuditKeys } from '../audit/audit-keys.ts';
 import { postAuditCheckpoints } from '../bot/audit-checkpoint-alerts.ts';
 import { restoreExecutions } from '../bot/restore-executions.ts';
+import { suggestionSource } from '../bot/suggestions.ts';
 import { approvalRequestMessage } from '../bot/views/approval-request.ts';
 import { openCatalog } from '../catalog/open-catalog.ts';
 import { describeRebuild, rebuildCatalog } from '../catalog/rebuild-catalog.ts';
@@ -467,6 +468,11 @@ async function runService(
           audit: app.catalog.audit,
           commands,
           config: app.loaded.config,
+          suggest: suggestionSource({
+            config: app.loaded.config,
+            backups: app.services.backups,
+            openRequests: () => app.services.approvals.open(),
+          }),
         })),
       );
       try {

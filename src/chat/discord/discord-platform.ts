@@ -1,7 +1,7 @@
 import { REST } from 'discord.js';
 import { ConfigError } from '../../core/errors.ts';
 import type { ChatPlatform, ChatPlatformContext } from '../platforms.ts';
-import { DiscordAdapter, type Suggest } from './discord-adapter.ts';
+import { DiscordAdapter } from './discord-adapter.ts';
 import { discordSettingsFromEnv } from './discord-env.ts';
 import { GatewayReceiver } from './gateway-receiver.ts';
 import { DISCORD_INTERACTIONS_PATH, InteractionsEndpoint } from './interactions-endpoint.ts';
@@ -12,10 +12,8 @@ import { discordPublicKey } from './verify-signature.ts';
  * `/discord/interactions` with `DISCORD_PUBLIC_KEY`, over the gateway with `DISCORD_TOKEN`
  * alone. Undefined when no Discord variable is set.
  */
-export function discordPlatformFromEnv(
-  context: ChatPlatformContext,
-  suggest?: Suggest,
-): ChatPlatform | undefined {
+export function discordPlatformFromEnv(context: ChatPlatformContext): ChatPlatform | undefined {
+  const suggest = context.suggest;
   const settings = discordSettingsFromEnv(context.env);
   if (!settings) return undefined;
   const shared = {
