@@ -421,7 +421,7 @@ export class FakeDiscord {
     const webhookMessage = at(undefined, '/webhooks/:app/:token/messages/:mid');
     if (webhookMessage) {
       const [, token, mid] = webhookMessage as [string, string, string];
-      const interaction = this.interactions.get(token);
+      const interaction = await this.answeredInteraction(token);
       if (!interaction) return send(res, 404, { message: 'Unknown Webhook', code: 10015 });
       const id = mid === '@original' ? interaction.original : mid;
       const message = id ? this.messages.get(id) : undefined;
@@ -439,7 +439,7 @@ export class FakeDiscord {
     const followUp = at('POST', '/webhooks/:app/:token');
     if (followUp) {
       const [, token] = followUp as [string, string];
-      const interaction = this.interactions.get(token);
+      const interaction = await this.answeredInteraction(token);
       if (!interaction) return send(res, 404, { message: 'Unknown Webhook', code: 10015 });
       const message = this.create(interaction.channelId, b, files, {
         interactionToken: token,
@@ -483,6 +483,21 @@ export class FakeDiscord {
       return send(res, 200, withIds(body));
     }
     send(res, 404, { message: `no route ${method} ${path}`, code: 0 });
+  }
+
+  /**
+   * The interaction of a webhook call, once it has its first answer: Discord refuses edits and
+   * follow-ups before (Unknown Webhook). An HTTP answer reaches the fake through the test that
+   * delivered the interaction, so a call that overtakes it waits for it a little.
+   */
+  private async answeredInteraction(token: string): Promise<SentInteraction | undefined> {
+    for (let i = 0; i < 40; i++) {
+      const interaction = this.interactions.get(token);
+      if (!interaction) return undefined;
+      if (interaction.answered) return interaction;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return undefined;
   }
 
   /** The first answer to an interaction (a callback call or an HTTP response). */

@@ -93,6 +93,8 @@ interface InteractionSession {
   readonly isCommand: boolean;
   /** The deferred reply ("thinking…") that the first post replaces. */
   deferred: boolean;
+  /** Set once the event's acknowledgement exists: answers wait for it. */
+  ack?: AdapterAcknowledgement;
   originalUsed: boolean;
 }
 
@@ -193,6 +195,8 @@ export class DiscordAdapter implements ChatAdapter {
     message: ChatMessage,
   ): Promise<MessageRef> {
     if (!session || session.expiresAt <= this.now()) return this.post(channel, message);
+    // Discord takes edits and follow-ups only once the interaction has its first answer.
+    await session.ack?.accept().catch(() => undefined);
     const rendered = this.render(message);
     const files = rawFiles(rendered);
     const { applicationId, token } = session;
@@ -277,6 +281,7 @@ export class DiscordAdapter implements ChatAdapter {
     };
     const identity = { platform: 'discord' as const, id: userId };
     const ack = this.acknowledgement(session, respond);
+    session.ack = ack;
 
     let event: InboundEvent;
     if (interaction.type === InteractionType.ApplicationCommand) {

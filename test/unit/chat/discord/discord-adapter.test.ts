@@ -152,6 +152,23 @@ describe('DiscordAdapter', () => {
     expect(seen).not.toContain('step 1 of 30');
   });
 
+  it('defers a command before its first post when the handler did not acknowledge it', async () => {
+    await start(async (event) => {
+      await harness.adapter.replyTo(event).post(progress(1));
+    });
+    const answer = await harness.deliver(
+      harness.fake.commandInteraction('alice', '/status', commands),
+    );
+
+    expect(answer).toMatchObject({ status: 200, body: { type: 5 } });
+    await vi.waitFor(() =>
+      expect(screenText(harness.fake.publicMessages())).toContain('step 1 of 30'),
+    );
+    expect(harness.fake.calls.map((c) => `${c.method} ${c.path.split('/').at(-1)}`)).toEqual([
+      'PATCH @original',
+    ]);
+  });
+
   it('answers with the bot token once the interaction token has expired', async () => {
     let reply: ReturnType<typeof harness.adapter.replyTo> | undefined;
     let first: Awaited<ReturnType<NonNullable<typeof reply>['post']>> | undefined;
