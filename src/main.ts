@@ -7,6 +7,7 @@ import { createDispatcher, type Dispatcher } from './bot/dispatcher.ts';
 import { databaseExists } from './catalog/ensure-database.ts';
 import { type Catalog, openCatalog } from './catalog/open-catalog.ts';
 import { describeSurvey, type StoreSurvey, surveyStore } from './catalog/store-survey.ts';
+import { discordSecrets } from './chat/discord/discord-env.ts';
 import {
   environmentSecrets,
   type LifeboatEnvironment,
@@ -164,7 +165,12 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     options.logger ??
     createLogger({
       level: rawEnv.LOG_LEVEL ?? options.defaultLogLevel ?? env.logLevel,
-      secrets: [...loaded.secrets, ...environmentSecrets(env), ...auditKeys.secrets],
+      secrets: [
+        ...loaded.secrets,
+        ...environmentSecrets(env),
+        ...auditKeys.secrets,
+        ...discordSecrets(rawEnv),
+      ],
       destination: options.logDestination,
     });
   const note = options.onStartupNote ?? ((line: string) => logger.info(line));

@@ -30,6 +30,7 @@ import {
   renderConfirmation,
   renderDiscordMessage,
 } from './render-discord.ts';
+import { loggableError } from './safe-error.ts';
 import { commandText, focusedOption } from './slash-commands.ts';
 import { UpdateCoalescer } from './update-coalescer.ts';
 
@@ -340,7 +341,10 @@ export class DiscordAdapter implements ChatAdapter {
     try {
       await handler(event);
     } catch (error) {
-      this.options.logger.error({ err: error, platform: 'discord' }, 'chat handler failed');
+      this.options.logger.error(
+        { err: loggableError(error), platform: 'discord' },
+        'chat handler failed',
+      );
     }
     ack.dispose();
     // A handler that said nothing still owes Discord an answer.
@@ -349,7 +353,7 @@ export class DiscordAdapter implements ChatAdapter {
         .accept()
         .catch((error: unknown) =>
           this.options.logger.warn(
-            { err: error, platform: 'discord' },
+            { err: loggableError(error), platform: 'discord' },
             'could not answer an interaction',
           ),
         );
@@ -363,7 +367,10 @@ export class DiscordAdapter implements ChatAdapter {
           auth: false,
         })
         .catch((error: unknown) =>
-          this.options.logger.warn({ err: error }, 'could not remove a deferred Discord reply'),
+          this.options.logger.warn(
+            { err: loggableError(error) },
+            'could not remove a deferred Discord reply',
+          ),
         );
     }
   }
@@ -410,7 +417,7 @@ export class DiscordAdapter implements ChatAdapter {
           ),
         onError: (error) =>
           this.options.logger.warn(
-            { err: error, platform: 'discord' },
+            { err: loggableError(error), platform: 'discord' },
             'could not answer an interaction',
           ),
       },
@@ -457,7 +464,7 @@ export class DiscordAdapter implements ChatAdapter {
         .slice(0, MAX_CHOICES)
         .map((n) => ({ name: n, value: n }));
     } catch (error) {
-      this.options.logger.warn({ err: error }, 'could not list suggestions');
+      this.options.logger.warn({ err: loggableError(error) }, 'could not list suggestions');
       return [];
     }
   }

@@ -58,3 +58,9 @@ export function discordSettingsFromEnv(env: NodeJS.ProcessEnv): DiscordSettings 
     ...(applicationId ? { applicationId } : {}),
   };
 }
+
+/** The Discord secrets set in `env`, for the logger to redact wherever they appear. */
+export function discordSecrets(env: NodeJS.ProcessEnv): string[] {
+  const token = env.DISCORD_TOKEN?.trim();
+  return token ? [token] : [];
+}

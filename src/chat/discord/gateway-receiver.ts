@@ -1,6 +1,7 @@
 import { Client, GatewayIntentBits } from 'discord.js';
 import type { Logger } from '../../logging/logger.ts';
 import type { InteractionDelivery, InteractionReceiver } from './discord-adapter.ts';
+import { loggableError } from './safe-error.ts';
 
 /**
  * Interactions over the gateway, for a bot without a public URL (`DISCORD_TOKEN` alone): the
@@ -68,6 +69,8 @@ export class GatewayReceiver implements InteractionReceiver {
           );
         }
       })
-      .catch((error: unknown) => this.logger.error({ err: error }, 'Discord interaction failed'));
+      .catch((error: unknown) =>
+        this.logger.error({ err: loggableError(error) }, 'Discord interaction failed'),
+      );
   }
 }

@@ -7,6 +7,7 @@ import type {
   InteractionReceiver,
 } from './discord-adapter.ts';
 import type { InteractionCallback } from './interaction.ts';
+import { loggableError } from './safe-error.ts';
 import { checkDiscordSignature } from './verify-signature.ts';
 
 /** The path Discord's "Interactions endpoint URL" points at. */
@@ -47,7 +48,7 @@ export class InteractionsEndpoint implements InteractionReceiver {
   /** The request listener to mount at `DISCORD_INTERACTIONS_PATH`. */
   readonly listener: RequestListener = (req, res) => {
     void this.handle(req, res).catch((error: unknown) => {
-      this.options.logger.error({ err: error }, 'Discord interaction failed');
+      this.options.logger.error({ err: loggableError(error) }, 'Discord interaction failed');
       if (!res.headersSent) reply(res, 500, { error: 'internal error' });
     });
   };
