@@ -92,6 +92,8 @@ interface InteractionSession {
   readonly token: string;
   readonly expiresAt: number;
   readonly isCommand: boolean;
+  /** A click on a confirmation's button: accepting it closes the confirmation. */
+  readonly confirmed: boolean;
   /** The deferred reply ("thinking…") that the first post replaces. */
   deferred: boolean;
   /** Set once the event's acknowledgement exists: answers wait for it. */
@@ -277,6 +279,7 @@ export class DiscordAdapter implements ChatAdapter {
       token: interaction.token,
       expiresAt: this.now() + INTERACTION_TOKEN_MS - TOKEN_MARGIN_MS,
       isCommand: interaction.type === InteractionType.ApplicationCommand,
+      confirmed: isConfirmation(interaction),
       deferred: false,
       originalUsed: false,
     };
@@ -383,6 +386,14 @@ export class DiscordAdapter implements ChatAdapter {
       {
         accept: async () => {
           if (session.isCommand) session.deferred = true;
+          if (session.confirmed) {
+            // The question goes, so its button cannot be clicked a second time.
+            await respond({
+              type: CallbackType.UpdateMessage,
+              data: { content: 'Confirmed.', embeds: [], components: [] },
+            });
+            return;
+          }
           await respond({
             type: session.isCommand
               ? CallbackType.DeferredChannelMessage
@@ -520,6 +531,16 @@ function channelOf(interaction: Interaction): ChannelRef | undefined {
   return isThread && parent ? { channel: parent, thread: id } : { channel: id };
 }
 
+/** Whether a click came from a confirmation (a private message linking to the one it asks about). */
+function isConfirmation(interaction: Interaction): boolean {
+  const message = interaction.message;
+  return (
+    message !== undefined &&
+    ((message.flags ?? 0) & EPHEMERAL) !== 0 &&
+    MESSAGE_URL.test(message.embeds?.[0]?.url ?? '')
+  );
+}
+
 /**
  * The message a clicked button was on. A confirmation is a private message of its own; its
  * title links to the message whose button asked for it, and that message is the one reported.
@@ -527,7 +548,7 @@ function channelOf(interaction: Interaction): ChannelRef | undefined {
 function messageOf(interaction: Interaction, channel: ChannelRef): MessageRef | undefined {
   const message = interaction.message;
   if (!message) return undefined;
-  if ((message.flags ?? 0) & EPHEMERAL) {
+  if (isConfirmation(interaction)) {
     const match = MESSAGE_URL.exec(message.embeds?.[0]?.url ?? '');
     return match?.[2] ? { ...channel, messageId: match[2] } : undefined;
   }

@@ -79,6 +79,8 @@ describe('DiscordAdapter', () => {
     await harness.deliver(harness.fake.componentInteraction('bob', question?.id ?? '', confirmId));
 
     await vi.waitFor(() => expect(events).toHaveLength(1));
+    // The question is closed, so its button cannot be clicked again.
+    await vi.waitFor(() => expect(harness.fake.privateMessages('bob')[0]?.components).toEqual([]));
     expect(events[0]).toMatchObject({
       kind: 'action',
       actionId: 'approve',
