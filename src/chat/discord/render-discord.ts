@@ -57,6 +57,11 @@ const MAX_CONTENT = 2_000;
 const MAX_DESCRIPTION = 4_096;
 const MAX_EMBED_FIELDS = 25;
 const MAX_EMBEDS = 10;
+const MAX_TITLE = 256;
+const MAX_FIELD_NAME = 256;
+const MAX_FIELD_VALUE = 1_024;
+/** All embeds of a message together: titles, descriptions, field names and values. */
+const MAX_EMBED_TOTAL = 6_000;
 export const EPHEMERAL = 64;
 
 const TONE_COLOURS: Record<Tone, number> = {
@@ -144,7 +149,8 @@ class EmbedBuilder {
   private lines: string[] = [];
 
   title(text: string): void {
-    if (this.current.title === undefined && this.lines.length === 0) this.current.title = text;
+    if (this.current.title === undefined && this.lines.length === 0)
+      this.current.title = clip(text, MAX_TITLE);
     else this.add(`**${text}**`);
   }
 
@@ -161,7 +167,11 @@ class EmbedBuilder {
       this.add(`**${name}**: ${value}`);
       return;
     }
-    fields.push({ name: name || '\u200b', value: value || '\u200b', inline: value.length <= 40 });
+    fields.push({
+      name: clip(name, MAX_FIELD_NAME) || '\u200b',
+      value: clip(value, MAX_FIELD_VALUE) || '\u200b',
+      inline: value.length <= 40,
+    });
   }
 
   image(url: string): void {
@@ -175,6 +185,7 @@ class EmbedBuilder {
   finish(colour: number | undefined): DiscordEmbed[] {
     this.flush();
     const embeds = this.embeds.slice(0, MAX_EMBEDS);
+    keepWithinTotal(embeds);
     if (colour !== undefined) for (const embed of embeds) embed.color = colour;
     return embeds;
   }
@@ -187,6 +198,40 @@ class EmbedBuilder {
     }
     this.current = {};
     this.lines = [];
+  }
+}
+
+/**
+ * `text` within `max` characters. `fitMessage` sizes the neutral text; escapes and markup can
+ * make the rendered text longer, so the renderer clips it again to Discord's own limits.
+ */
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function embedLength(embed: DiscordEmbed): number {
+  return (
+    (embed.title?.length ?? 0) +
+    (embed.description?.length ?? 0) +
+    (embed.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0)
+  );
+}
+
+/** Shortens descriptions, last embed first, until all embeds fit Discord's 6,000 together. */
+function keepWithinTotal(embeds: DiscordEmbed[]): void {
+  let excess = embeds.reduce((n, e) => n + embedLength(e), 0) - MAX_EMBED_TOTAL;
+  for (let i = embeds.length - 1; i >= 0 && excess > 0; i--) {
+    const embed = embeds[i] as DiscordEmbed;
+    const description = embed.description ?? '';
+    if (description.length === 0) continue;
+    const keep = Math.max(0, description.length - excess - 1);
+    embed.description = keep > 0 ? `${description.slice(0, keep)}…` : '…';
+    excess -= description.length - embed.description.length;
+  }
+  while (excess > 0 && embeds.some((e) => e.fields?.length)) {
+    const embed = [...embeds].reverse().find((e) => e.fields?.length) as DiscordEmbed;
+    const removed = embed.fields?.pop();
+    excess -= (removed?.name.length ?? 0) + (removed?.value.length ?? 0);
   }
 }
 
@@ -232,7 +277,7 @@ export function renderDiscordMessage(message: ChatMessage): RenderedDiscordMessa
         embed.add(codeBlock(block.text));
         break;
       case 'context':
-        embed.add(`-# ${mentions.text(block.text)}`);
+        embed.add(`*${mentions.text(block.text)}*`);
         break;
       case 'progress':
         embed.add(

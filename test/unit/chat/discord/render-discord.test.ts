@@ -76,6 +76,32 @@ describe('renderDiscordMessage', () => {
     expect(JSON.stringify(body.embeds)).toContain('`/backup show bk_1` shows all of it');
   });
 
+  it('stays within Discord’s limits when escaping makes the text longer', () => {
+    const stars = '*_'.repeat(2_000);
+    const { body } = renderDiscordMessage({
+      text: stars,
+      blocks: [
+        { type: 'header', text: stars },
+        ...Array.from({ length: 5 }, () => ({ type: 'section', text: stars }) as const),
+        {
+          type: 'fields',
+          fields: Array.from({ length: 5 }, () => ({ label: stars, value: stars })),
+        },
+      ],
+    });
+
+    expect(embedChars(body)).toBeLessThanOrEqual(6_000);
+    expect(body.content.length).toBeLessThanOrEqual(2_000);
+    for (const embed of body.embeds) {
+      expect(embed.title?.length ?? 0).toBeLessThanOrEqual(256);
+      expect(embed.description?.length ?? 0).toBeLessThanOrEqual(4_096);
+      for (const f of embed.fields ?? []) {
+        expect(f.name.length).toBeLessThanOrEqual(256);
+        expect(f.value.length).toBeLessThanOrEqual(1_024);
+      }
+    }
+  });
+
   it('never pings for @everyone or a typed <@id> in text', () => {
     const { body } = renderDiscordMessage({
       text: '@everyone look <@80351110224678912> @here',
