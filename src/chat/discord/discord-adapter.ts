@@ -274,6 +274,34 @@ export class DiscordAdapter implements ChatAdapter {
     }
     const channel = channelOf(interaction);
     if (!channel) return this.refuse(interaction, userId, 'malformed');
+    const identity = { platform: 'discord' as const, id: userId };
+    // What the interaction asks for is settled before anything answers it: a refused one
+    // gets its 400 and nothing else.
+    let text: string | undefined;
+    let intent: ReturnType<typeof unpackCustomId>;
+    if (interaction.type === InteractionType.ApplicationCommand) {
+      if (!interaction.data?.name) return this.refuse(interaction, userId, 'malformed');
+      const data = { name: interaction.data.name, options: interaction.data.options ?? [] };
+      text = commandText(data, this.options.commands);
+    } else {
+      intent = unpackCustomId(interaction.data?.custom_id ?? '');
+      if (!intent) return this.refuse(interaction, userId, 'malformed');
+      if (intent.kind === 'cancel') {
+        await respond({
+          type: CallbackType.UpdateMessage,
+          data: { content: 'Cancelled: nothing was done.', embeds: [], components: [] },
+        });
+        return { taken: true };
+      }
+      if (intent.kind === 'ask') {
+        await respond({
+          type: CallbackType.ChannelMessage,
+          data: this.confirmation(interaction, intent),
+        });
+        return { taken: true };
+      }
+    }
+
     const session: InteractionSession = {
       applicationId: interaction.application_id,
       token: interaction.token,
@@ -283,47 +311,20 @@ export class DiscordAdapter implements ChatAdapter {
       deferred: false,
       originalUsed: false,
     };
-    const identity = { platform: 'discord' as const, id: userId };
     const ack = this.acknowledgement(session, respond);
     session.ack = ack;
-
     let event: InboundEvent;
-    if (interaction.type === InteractionType.ApplicationCommand) {
-      if (!interaction.data?.name) return this.refuse(interaction, userId, 'malformed');
-      const data = { name: interaction.data.name, options: interaction.data.options ?? [] };
-      event = {
-        kind: 'command',
-        identity,
-        channel,
-        text: commandText(data, this.options.commands),
-        ack,
-      };
+    if (text !== undefined) {
+      event = { kind: 'command', identity, channel, text, ack };
     } else {
-      const intent = unpackCustomId(interaction.data?.custom_id ?? '');
-      if (!intent) return this.refuse(interaction, userId, 'malformed');
-      if (intent.kind === 'cancel') {
-        ack.dispose();
-        await respond({
-          type: CallbackType.UpdateMessage,
-          data: { content: 'Cancelled: nothing was done.', embeds: [], components: [] },
-        });
-        return { taken: true };
-      }
-      if (intent.kind === 'ask') {
-        ack.dispose();
-        await respond({
-          type: CallbackType.ChannelMessage,
-          data: this.confirmation(interaction, intent),
-        });
-        return { taken: true };
-      }
+      const action = intent as { readonly actionId: string; readonly value?: string };
       const message = messageOf(interaction, channel);
       event = {
         kind: 'action',
         identity,
         channel,
-        actionId: intent.actionId,
-        ...(intent.value !== undefined ? { value: intent.value } : {}),
+        actionId: action.actionId,
+        ...(action.value !== undefined ? { value: action.value } : {}),
         ...(message ? { message } : {}),
         ack,
       };

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { commands } from '../../../../commands/index.ts';
 import type { InboundEvent } from '../../../../src/chat/chat-adapter.ts';
 import { memoryDeliveryLedger } from '../../../../src/chat/delivery-ledger.ts';
@@ -175,6 +175,27 @@ describe('Discord interactions endpoint', () => {
 
     expect(answer.status).toBe(400);
     expect(events).toHaveLength(0);
+  });
+
+  it('never answers a refused interaction from the gateway, even after the deadline', async () => {
+    harness = await startDiscordHarness({ mode: 'gateway', audit, ackDeadlineMs: 20 });
+    events = [];
+    await harness.adapter.start(async (event) => {
+      events.push(event);
+    });
+    await harness.fake.gatewayReady();
+    const ref = await harness.adapter.post(
+      { channel: harness.fake.channelId },
+      { text: 'x', blocks: [] },
+    );
+    const forged = harness.fake.componentInteraction('alice', ref.messageId, '~zforged');
+    harness.fake.dispatch(forged);
+    await harness.send('alice', '/status');
+
+    await vi.waitFor(() => expect(events).toHaveLength(1));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(harness.fake.answered(forged)).toBe(false);
+    expect(harness.fake.calls.some((c) => c.path.includes(forged.token))).toBe(false);
   });
 
   it('sends the bot token only in the Authorization header of bot-token calls', async () => {
