@@ -97,9 +97,18 @@ export async function startDiscordHarness(options: DiscordHarnessOptions): Promi
     send: async (user, text) => {
       await deliver(fake.commandInteraction(user, text, commands));
     },
+    // A button that asks first is clicked, then confirmed, as a person would.
     click: async (user, on, button) => {
       const customId = packCustomId(button, button.confirm ? 'ask' : 'act');
       await deliver(fake.componentInteraction(user, on.messageId, customId));
+      if (!button.confirm) return;
+      const question = await vi.waitFor(() => {
+        const found = fake.privateMessages(user).findLast((m) => m.embeds[0]?.url);
+        if (!found) throw new Error('no confirmation was shown');
+        return found;
+      });
+      const confirm = question.components[0]?.components?.[0]?.custom_id ?? '';
+      await deliver(fake.componentInteraction(user, question.id, confirm));
     },
     acknowledged: () =>
       vi.waitFor(() => {

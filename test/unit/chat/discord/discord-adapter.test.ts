@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { commands } from '../../../../commands/index.ts';
 import type { InboundEvent } from '../../../../src/chat/chat-adapter.ts';
+import { packCustomId } from '../../../../src/chat/discord/custom-id.ts';
 import { INTERACTION_TOKEN_MS } from '../../../../src/chat/discord/discord-adapter.ts';
 import type { ChatMessage } from '../../../../src/chat/message.ts';
 import { screenText } from '../../../support/fake-discord.ts';
@@ -65,7 +66,9 @@ describe('DiscordAdapter', () => {
         : undefined;
     if (!button) throw new Error('no button');
 
-    await harness.click('bob', ref, button);
+    await harness.deliver(
+      harness.fake.componentInteraction('bob', ref.messageId, packCustomId(button, 'ask')),
+    );
 
     expect(events).toHaveLength(0);
     const question = harness.fake.privateMessages('bob')[0];
@@ -90,6 +93,25 @@ describe('DiscordAdapter', () => {
     });
   });
 
+  it('delivers a confirmed click as one action event (the harness confirms as a person would)', async () => {
+    await start();
+    const ref = await harness.adapter.post({ channel: harness.fake.channelId }, restoreButtons);
+    const button =
+      restoreButtons.blocks[1]?.type === 'buttons'
+        ? restoreButtons.blocks[1].buttons[0]
+        : undefined;
+    if (!button) throw new Error('no button');
+
+    await harness.click('bob', ref, button);
+
+    await vi.waitFor(() => expect(events).toHaveLength(1));
+    expect(events[0]).toMatchObject({
+      kind: 'action',
+      actionId: 'approve',
+      message: { messageId: ref.messageId },
+    });
+  });
+
   it('runs nothing when the confirmation is cancelled', async () => {
     await start();
     const ref = await harness.adapter.post({ channel: harness.fake.channelId }, restoreButtons);
@@ -98,7 +120,9 @@ describe('DiscordAdapter', () => {
         ? restoreButtons.blocks[1].buttons[0]
         : undefined;
     if (!button) throw new Error('no button');
-    await harness.click('bob', ref, button);
+    await harness.deliver(
+      harness.fake.componentInteraction('bob', ref.messageId, packCustomId(button, 'ask')),
+    );
     const question = harness.fake.privateMessages('bob')[0];
     const cancelId = question?.components[0]?.components?.[1]?.custom_id ?? '';
 
