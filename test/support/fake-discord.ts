@@ -722,6 +722,7 @@ export function screenText(messages: readonly FakeMessage[]): string {
         lines.push(`${field.name}: ${field.value}`);
       }
     }
+    for (const file of message.attachments) lines.push(`📎 ${file.filename}`);
     for (const row of message.components) {
       lines.push((row.components ?? []).map((c) => `[${c.label}]`).join(' '));
     }
