@@ -135,8 +135,15 @@ policies:
       .find((c) => c.label === 'Approve');
     expect(await accounts()).toBe(99_000);
 
-    const click = fake.componentInteraction('bob', request.id, approve?.custom_id ?? '');
-    const first = await fake.deliver(url, click);
+    let click = fake.componentInteraction('bob', request.id, approve?.custom_id ?? '');
+    let first = await fake.deliver(url, click);
+    // An Approve that asks first shows bob a confirmation; his click on it is the approval.
+    const question = fake.privateMessages('bob').findLast((m) => m.embeds[0]?.url);
+    if (question) {
+      const confirm = question.components[0]?.components?.[0]?.custom_id ?? '';
+      click = fake.componentInteraction('bob', question.id, confirm);
+      first = await fake.deliver(url, click);
+    }
     const again = await fake.deliver(url, click);
 
     expect(first.status).toBe(200);
