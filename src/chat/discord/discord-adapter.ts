@@ -278,13 +278,13 @@ export class DiscordAdapter implements ChatAdapter {
     // What the interaction asks for is settled before anything answers it: a refused one
     // gets its 400 and nothing else.
     let text: string | undefined;
-    let intent: ReturnType<typeof unpackCustomId>;
+    let action: { readonly actionId: string; readonly value?: string } | undefined;
     if (interaction.type === InteractionType.ApplicationCommand) {
       if (!interaction.data?.name) return this.refuse(interaction, userId, 'malformed');
       const data = { name: interaction.data.name, options: interaction.data.options ?? [] };
       text = commandText(data, this.options.commands);
     } else {
-      intent = unpackCustomId(interaction.data?.custom_id ?? '');
+      const intent = unpackCustomId(interaction.data?.custom_id ?? '');
       if (!intent) return this.refuse(interaction, userId, 'malformed');
       if (intent.kind === 'cancel') {
         await respond({
@@ -300,6 +300,7 @@ export class DiscordAdapter implements ChatAdapter {
         });
         return { taken: true };
       }
+      action = intent;
     }
 
     const session: InteractionSession = {
@@ -314,10 +315,9 @@ export class DiscordAdapter implements ChatAdapter {
     const ack = this.acknowledgement(session, respond);
     session.ack = ack;
     let event: InboundEvent;
-    if (text !== undefined) {
-      event = { kind: 'command', identity, channel, text, ack };
+    if (text !== undefined || !action) {
+      event = { kind: 'command', identity, channel, text: text ?? '', ack };
     } else {
-      const action = intent as { readonly actionId: string; readonly value?: string };
       const message = messageOf(interaction, channel);
       event = {
         kind: 'action',

@@ -62,6 +62,7 @@ const MAX_FIELD_NAME = 256;
 const MAX_FIELD_VALUE = 1_024;
 /** All embeds of a message together: titles, descriptions, field names and values. */
 const MAX_EMBED_TOTAL = 6_000;
+/** Message flag 64: only the person who sent the interaction sees it. */
 export const EPHEMERAL = 64;
 
 const TONE_COLOURS: Record<Tone, number> = {
