@@ -18,6 +18,7 @@ const request = positional({
   required: true,
   description: 'The approval request (apr_…); `/approvals` lists the open ones.',
   schema: requestId,
+  suggests: 'request',
 });
 
 export const approve = defineCommand({

@@ -80,4 +80,5 @@ export const backupRefPositional = positional({
   required: true,
   description: 'A backup id, or `latest` for the newest backup of the profile.',
   schema: backupRef,
+  suggests: 'backup',
 });

@@ -122,6 +122,7 @@ export const backupShow = defineCommand({
       required: true,
       description: 'The backup id (bk_…); `/backup list` shows them.',
       schema: backupId,
+      suggests: 'backup',
     }),
   ],
   flags: [],

@@ -32,6 +32,7 @@ export const runbookStart = defineCommand({
       required: true,
       description: 'The runbook; `/runbook list` shows them.',
       schema: name,
+      suggests: 'runbook',
     }),
     positional({
       key: 'params',

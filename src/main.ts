@@ -7,6 +7,7 @@ import { createDispatcher, type Dispatcher } from './bot/dispatcher.ts';
 import { databaseExists } from './catalog/ensure-database.ts';
 import { type Catalog, openCatalog } from './catalog/open-catalog.ts';
 import { describeSurvey, type StoreSurvey, surveyStore } from './catalog/store-survey.ts';
+import { discordSecrets } from './chat/discord/discord-env.ts';
 import { slackEnvSecrets } from './chat/slack/slack-config.ts';
 import {
   environmentSecrets,
@@ -170,6 +171,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         ...environmentSecrets(env),
         ...auditKeys.secrets,
         ...slackEnvSecrets(rawEnv),
+        ...discordSecrets(rawEnv),
       ],
       destination: options.logDestination,
     });

@@ -57,6 +57,8 @@ export const SLACK_LIMITS: PlatformLimits = {
  * Discord: message content 2,000 characters; embeds 6,000 characters together (title 256,
  * description 4,096, 25 fields, name 256, value 1,024); 5 rows of 5 buttons; custom_id 100;
  * button label 80. The renderer puts the whole message in one embed's description and fields.
+ * A custom_id packs the action id and value with up to three characters of its own (a button
+ * that asks first, the separator before the value), so they get 97 of its 100.
  */
 export const DISCORD_LIMITS: PlatformLimits = {
   name: 'Discord',
@@ -72,7 +74,7 @@ export const DISCORD_LIMITS: PlatformLimits = {
   maxButtonsPerRow: 5,
   maxButtonRows: 5,
   maxButtonLabelChars: 80,
-  maxActionChars: 100,
+  maxActionChars: 97,
   maxFallbackChars: 2_000,
 };
 

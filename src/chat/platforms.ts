@@ -1,10 +1,11 @@
 import type { RequestListener } from 'node:http';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
-import type { CommandSpec } from '../core/command-grammar.ts';
+import type { CommandSpec, SuggestionKind } from '../core/command-grammar.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { ChatAdapter } from './chat-adapter.ts';
 import type { DeliveryLedger } from './delivery-ledger.ts';
+import { discordPlatformFromEnv } from './discord/discord-platform.ts';
 import { slackPlatform } from './slack/slack-platform.ts';
 
 /** A chat platform the bot serves: its adapter, and the HTTP endpoints the platform calls. */
@@ -31,6 +32,8 @@ export interface ChatPlatformContext {
    */
   readonly commands: readonly CommandSpec[];
   readonly config: LifeboatConfig;
+  /** Values to offer while an argument is typed (Discord autocomplete); absent, none. */
+  readonly suggest?: (kind: SuggestionKind, typed: string) => Promise<readonly string[]>;
 }
 
 /**
@@ -42,5 +45,7 @@ export async function chatPlatformsFromEnv(context: ChatPlatformContext): Promis
   const platforms: ChatPlatform[] = [];
   const slack = slackPlatform(context);
   if (slack) platforms.push(slack);
+  const discord = discordPlatformFromEnv(context);
+  if (discord) platforms.push(discord);
   return platforms;
 }

@@ -24,13 +24,17 @@ export type CliArgs =
   | { readonly mode: 'audit-export'; readonly since: Date | null }
   /** `lifeboat slack manifest [--url URL] [--socket]` */
   | { readonly mode: 'slack-manifest'; readonly url?: string; readonly socket: boolean }
+  /** `guild`: register in that guild only; absent, globally. */
+  | { readonly mode: 'discord-register'; readonly guild?: string }
   | { readonly mode: 'unavailable'; readonly command: string }
   | { readonly mode: 'error'; readonly message: string };
 
 /** CLI extras that later versions bring; they answer "not available yet" until then. */
-const LATER = ['runbook lint', 'discord register'];
+const LATER = ['runbook lint'];
 
 const SLACK_USAGE = '`lifeboat slack` takes: slack manifest [--url https://HOST] [--socket]';
+
+const DISCORD_REGISTER_USAGE = '`lifeboat discord register` takes: discord register [--guild ID]';
 
 const AUDIT_USAGE =
   '`lifeboat audit` takes: audit verify [--json] | audit checkpoint [--json] | audit export [--since TIME]';
@@ -105,6 +109,8 @@ export function parseCliArgs(argv: readonly string[], now: Date = new Date()): C
       if (words.length > 1)
         return { mode: 'error', message: '`lifeboat console` takes only --as USER' };
       return { mode: 'console', configPath, user };
+    case 'discord':
+      if (second === 'register') return parseDiscordRegister(words.slice(2));
   }
   if (LATER.includes(`${first} ${second}`))
     return { mode: 'unavailable', command: `${first} ${second}` };
@@ -137,6 +143,30 @@ function parseSlackArgs(words: readonly string[]): CliArgs {
     } else return { mode: 'error', message: SLACK_USAGE };
   }
   return { mode: 'slack-manifest', socket, ...(url ? { url } : {}) };
+}
+
+/** `discord register [--guild ID]`: a guild id is a snowflake. */
+function parseDiscordRegister(words: readonly string[]): CliArgs {
+  if (words.length === 0) return { mode: 'discord-register' };
+  const [flag, value, ...more] = words;
+  const guild =
+    flag === '--guild'
+      ? value
+      : flag?.startsWith('--guild=')
+        ? flag.slice('--guild='.length)
+        : undefined;
+  if (guild === undefined || more.length || (flag === '--guild' && value === undefined)) {
+    return { mode: 'error', message: DISCORD_REGISTER_USAGE };
+  }
+  if (flag !== '--guild' && value !== undefined)
+    return { mode: 'error', message: DISCORD_REGISTER_USAGE };
+  if (!/^\d{5,25}$/.test(guild)) {
+    return {
+      mode: 'error',
+      message: `--guild: ${JSON.stringify(guild)} is not a guild id (a number such as 80351110224678912)`,
+    };
+  }
+  return { mode: 'discord-register', guild };
 }
 
 /**

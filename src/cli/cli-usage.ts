@@ -29,7 +29,10 @@ const SERVICES = `Services
   audit export [--since TIME]
                           the audit log as JSON lines on stdout, for a SIEM; TIME is an
                           ISO 8601 date or time (2026-11-22, 2026-11-22T10:00:00Z) or a
-                          duration back from now (24h, 7d)`;
+                          duration back from now (24h, 7d)
+  discord register [--guild ID]
+                          register the slash commands with Discord (DISCORD_TOKEN,
+                          DISCORD_APPLICATION_ID), in one guild at once or globally`;
 
 const OPTIONS = `Options
   --config PATH           the config file (default: $LIFEBOAT_CONFIG, else ./lifeboat.yaml)

@@ -2,22 +2,29 @@ import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { REST } from 'discord.js';
 import { commands } from '../../commands/index.ts';
 import { type ApprovalSweeper, startApprovalSweeper } from '../approvals/approval-sweeper.ts';
 import { readAuditKeys } from '../audit/audit-keys.ts';
 import { postAuditCheckpoints } from '../bot/audit-checkpoint-alerts.ts';
 import { restoreExecutions } from '../bot/restore-executions.ts';
+import { suggestionSource } from '../bot/suggestions.ts';
 import { approvalRequestMessage } from '../bot/views/approval-request.ts';
 import { openCatalog } from '../catalog/open-catalog.ts';
 import { describeRebuild, rebuildCatalog } from '../catalog/rebuild-catalog.ts';
 import type { ChatAdapter } from '../chat/chat-adapter.ts';
 import { ConsoleAdapter } from '../chat/console/console-adapter.ts';
 import { redisDeliveryLedger } from '../chat/delivery-ledger.ts';
+import { discordSettingsFromEnv } from '../chat/discord/discord-env.ts';
+import {
+  describeRegistration,
+  registerDiscordCommands,
+} from '../chat/discord/register-commands.ts';
 import { type ChatPlatform, chatPlatformsFromEnv } from '../chat/platforms.ts';
 import { slackManifest } from '../chat/slack/slack-manifest.ts';
 import { readEnvironment } from '../config/environment.ts';
 import { loadConfig } from '../config/load-config.ts';
-import { ServiceUnavailableError } from '../core/errors.ts';
+import { ConfigError, ServiceUnavailableError } from '../core/errors.ts';
 import { parseCommand } from '../core/parse-command.ts';
 import { quoteWords } from '../core/tokenize.ts';
 import { startHttpServer } from '../http/server.ts';
@@ -90,6 +97,8 @@ async function run(args: CliArgs, { json, out, stdoutClosed }: RunContext): Prom
       if (!json) out.write(`${JSON.stringify(manifest, null, 2)}\n`);
       return okOutcome(json ? { manifest } : {});
     }
+    case 'discord-register':
+      return await discordRegister(args.guild, out);
     case 'unavailable': {
       const error = `\`lifeboat ${args.command}\` is not available in this version of Lifeboat yet.`;
       process.stderr.write(`${error}\n`);
@@ -120,6 +129,33 @@ async function run(args: CliArgs, { json, out, stdoutClosed }: RunContext): Prom
     case 'command':
       return await runCommand(args.configPath, args.words, out);
   }
+}
+
+/** `lifeboat discord register [--guild ID]`: the grammar as Discord slash commands. */
+async function discordRegister(
+  guild: string | undefined,
+  out: NodeJS.WritableStream,
+): Promise<CliOutcome> {
+  const settings = discordSettingsFromEnv(process.env);
+  if (!settings) {
+    throw new ConfigError('DISCORD_TOKEN is not set: set it to the bot token to register commands');
+  }
+  if (!settings.applicationId) {
+    throw new ConfigError(
+      'DISCORD_APPLICATION_ID is not set: set it to the application id to register commands',
+    );
+  }
+  const registration = await registerDiscordCommands({
+    rest: new REST({ api: settings.apiUrl }).setToken(settings.token),
+    applicationId: settings.applicationId,
+    commands,
+    ...(guild ? { guildId: guild } : {}),
+  });
+  out.write(describeRegistration(registration));
+  return okOutcome({
+    scope: guild ? `guild:${guild}` : 'global',
+    commands: registration.commands.map((c) => c.name),
+  });
 }
 
 /** Why `--as` or `/as` is refused when the configuration turned impersonation off. */
@@ -448,6 +484,11 @@ async function runService(
           audit: app.catalog.audit,
           commands,
           config: app.loaded.config,
+          suggest: suggestionSource({
+            config: app.loaded.config,
+            backups: app.services.backups,
+            openRequests: () => app.services.approvals.open(),
+          }),
         })),
       );
       try {

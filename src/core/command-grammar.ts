@@ -18,6 +18,13 @@ export type ConfigReference = 'profile' | 'target' | 'drill';
 
 export type PositionalArity = 'one' | 'rest' | 'many';
 
+/**
+ * What a chat client can offer while the value is typed (Discord autocomplete): names from the
+ * config, recent backup ids, open approval requests, runbook files. A hint only: parsing and
+ * checking do not depend on it.
+ */
+export type SuggestionKind = ConfigReference | 'backup' | 'request' | 'runbook';
+
 export interface PositionalSpec<
   K extends string = string,
   T = unknown,
@@ -34,6 +41,8 @@ export interface PositionalSpec<
   /** Validates (and may transform) one word; its issue message is shown to the user. */
   readonly schema: z.ZodType<T>;
   readonly refersTo?: ConfigReference;
+  /** What to suggest while the value is typed. @defaultValue `refersTo` */
+  readonly suggests?: SuggestionKind;
 }
 
 export type FlagKind = 'boolean' | 'string' | 'int' | 'list' | 'map';
@@ -54,6 +63,8 @@ export interface FlagSpec<N extends string = string, V = unknown> {
   readonly defaultValue?: V;
   /** For a map, both its keys and its values name this kind of thing. */
   readonly refersTo?: ConfigReference;
+  /** What to suggest while the value is typed. @defaultValue `refersTo` */
+  readonly suggests?: SuggestionKind;
 }
 
 /** One command of the grammar, without its handler (that lives in `commands/`). */
@@ -124,6 +135,8 @@ interface PositionalOptions<K extends string, T, R extends boolean, A extends Po
   /** @defaultValue `'one'` */
   readonly arity?: A;
   readonly refersTo?: ConfigReference;
+  /** What to suggest while the value is typed. @defaultValue `refersTo` */
+  readonly suggests?: SuggestionKind;
 }
 
 /** Declares a positional argument. */
@@ -144,6 +157,8 @@ interface ValueFlagOptions<N extends string> {
   /** Validates the value (each item of a list, each value of a map). */
   readonly schema?: z.ZodType<string>;
   readonly refersTo?: ConfigReference;
+  /** What to suggest while the value is typed. @defaultValue `refersTo` */
+  readonly suggests?: SuggestionKind;
 }
 
 function valueFlag<N extends string, V>(
