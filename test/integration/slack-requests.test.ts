@@ -16,8 +16,9 @@ async function started(
   mode: 'http' | 'socket',
   options: Parameters<typeof slackHarness>[1] = {},
   onEvent: (event: InboundEvent) => Promise<void> = async () => undefined,
+  prepare?: Parameters<typeof slackHarness>[2],
 ) {
-  const harness = await slackHarness(mode, options);
+  const harness = await slackHarness(mode, options, prepare);
   const events: InboundEvent[] = [];
   await harness.adapter.start(async (event) => {
     events.push(event);
@@ -280,6 +281,25 @@ describe('Slack events the adapter delivers', () => {
     );
     expect(await run.harness.seenPrivately('alice')).toContain('restore failed');
     expect(await run.harness.seen()).toBe('');
+  });
+
+  it('does not run a command that reached it after Slack’s window, and tells its sender', async () => {
+    // Bolt holds every request until `auth.test` answers; here that takes longer than the
+    // window (shortened for the test), so Slack has already reported the command as failed.
+    const run = await started('http', { windowMs: 300 }, undefined, (fake) =>
+      fake.delay('auth.test', 700),
+    );
+    harness = run.harness;
+
+    await run.harness.send('alice', '/backup create full');
+
+    expect(run.harness.answers).toEqual([{ status: 404 }]);
+    await vi.waitFor(async () => {
+      expect(await run.harness.seenPrivately('alice')).toContain(
+        'did not run it and nothing changed',
+      );
+    });
+    expect(run.events).toEqual([]);
   });
 
   it('acknowledges at the deadline when the handler is slow', async () => {

@@ -29,8 +29,11 @@ export interface SlackHarness extends ChatAdapterHarness {
 export async function slackHarness(
   mode: 'http' | 'socket',
   overrides: Partial<SlackAdapterOptions> & { ledger?: DeliveryLedger } = {},
+  /** Sets the fake up before the adapter is made (Bolt calls `auth.test` at once). */
+  prepare: (fake: FakeSlack) => void = () => undefined,
 ): Promise<SlackHarness> {
   const fake = await new FakeSlack().start();
+  prepare(fake);
   const audit = new InMemoryAudit();
   const adapter = new SlackAdapter({
     botToken: 'xoxb-test-bot-token',

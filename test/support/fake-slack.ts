@@ -62,6 +62,7 @@ export class FakeSlack {
   #tsCounter = 0;
   #counter = 0;
   readonly #rateLimits: { method: string; retryAfterS: number }[] = [];
+  readonly #delays = new Map<string, number>();
 
   constructor(teamId = 'T0LIFEBOAT') {
     this.teamId = teamId;
@@ -101,6 +102,11 @@ export class FakeSlack {
     await new Promise<void>((resolve) => this.#wss?.close(() => resolve()) ?? resolve());
     this.#server?.closeAllConnections();
     await new Promise<void>((resolve) => this.#server?.close(() => resolve()) ?? resolve());
+  }
+
+  /** Every call of `method` is answered `ms` late (Slack slow to answer `auth.test`). */
+  delay(method: string, ms: number): void {
+    this.#delays.set(method, ms);
   }
 
   /** The next `count` calls of `method` are answered 429 with `Retry-After: retryAfterS`. */
@@ -302,7 +308,10 @@ export class FakeSlack {
       return;
     }
     this.calls.push({ method, params, at, status: 200 });
-    json(200, this.#answer(method, params));
+    const answer = this.#answer(method, params);
+    const late = this.#delays.get(method);
+    if (late) setTimeout(() => json(200, answer), late);
+    else json(200, answer);
   }
 
   #answer(method: string, params: Record<string, unknown>): Record<string, unknown> {

@@ -13,18 +13,24 @@ import type {
 } from '../chat-adapter.ts';
 import type { DeliveryLedger } from '../delivery-ledger.ts';
 import { SLACK_LIMITS } from '../limits.ts';
-import type { Attachment, ChatMessage } from '../message.ts';
+import { type Attachment, type ChatMessage, calloutMessage } from '../message.ts';
 import { type ReplyChannel, replyChannel } from '../reply-channel.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { withRateLimit } from './rate-limit.ts';
 import { renderSlackMessage, type SlackMessage } from './render-blocks.ts';
 import type { SlackConfig } from './slack-config.ts';
-import { type Admission, SlackHttpReceiver } from './slack-http-receiver.ts';
+import { type Admission, RECEIVED_AT, SlackHttpReceiver } from './slack-http-receiver.ts';
 import { readSlackPayload, type SlackInbound, type SlackRefusal } from './slack-inbound.ts';
 import { UpdateQueue } from './update-queue.ts';
 
 /** How long `stop()` waits for queued updates to reach Slack. */
 const STOP_FLUSH_MS = 30_000;
+
+/** Slack reports a command or click not acknowledged within this long as failed. */
+const SLACK_WINDOW_MS = 3_000;
+
+/** A delivery with less than this left of Slack's window is not run: its answer would be late. */
+const LATE_MARGIN_MS = 200;
 
 /** The path Slack posts slash commands and interactions to in HTTP mode. */
 export const SLACK_EVENTS_PATH = '/slack/events';
@@ -41,6 +47,12 @@ export interface SlackAdapterOptions extends SlackConfig {
   readonly updateIntervalMs?: number;
   /** @defaultValue `SLACK_LIMITS.ackDeadlineMs` */
   readonly ackDeadlineMs?: number;
+  /**
+   * Slack's window to acknowledge a request in HTTP mode: the receiver answers 404 after it,
+   * and a delivery that reaches its listener with less than `LATE_MARGIN_MS` of it left is not
+   * run. @defaultValue 3000
+   */
+  readonly windowMs?: number;
   /**
    * Web API retries on network errors and 5xx (429 is handled here, with `Retry-After`).
    * @defaultValue the Web API client's own policy
@@ -118,6 +130,7 @@ export class SlackAdapter implements ChatAdapter {
     } else if (options.signingSecret) {
       const receiver = new SlackHttpReceiver({
         signingSecret: options.signingSecret,
+        unhandledMs: options.windowMs ?? SLACK_WINDOW_MS,
         admit: (body) => this.#admit(body),
         failed: (error) => options.logger.error({ err: error }, 'slack: a request failed'),
         refused: (reason, status, claimed) => {
@@ -267,7 +280,7 @@ export class SlackAdapter implements ChatAdapter {
   }
 
   #listen(): void {
-    this.#app.command(/.*/, async ({ body, ack, respond }) => {
+    this.#app.command(/.*/, async ({ body, ack, respond, context }) => {
       const reading = readSlackPayload(body as unknown as Record<string, unknown>);
       if (!reading.ok) {
         await ack({ response_type: 'ephemeral', text: reading.reason });
@@ -282,23 +295,42 @@ export class SlackAdapter implements ChatAdapter {
         });
         return;
       }
-      this.#deliver(reading.inbound, ack as Ack, respond);
+      this.#deliver(reading.inbound, ack as Ack, respond, receivedAtOf(context));
     });
-    this.#app.action(/.*/, async ({ body, ack, respond }) => {
+    this.#app.action(/.*/, async ({ body, ack, respond, context }) => {
       const reading = readSlackPayload(body as unknown as Record<string, unknown>);
       if (!reading.ok) {
         await ack();
         return;
       }
-      this.#deliver(reading.inbound, ack as Ack, respond);
+      this.#deliver(reading.inbound, ack as Ack, respond, receivedAtOf(context));
     });
   }
 
-  /** Hands one delivery to the handler, acknowledging it by the deadline whatever happens. */
-  #deliver(inbound: SlackInbound, ack: Ack, respond: RespondFn | undefined): void {
+  /**
+   * Hands one delivery to the handler, acknowledging it by the deadline whatever happens. One
+   * that arrives with Slack's window (nearly) gone is not run — Slack has told its sender it
+   * failed — and the sender is told privately that nothing ran.
+   */
+  #deliver(
+    inbound: SlackInbound,
+    ack: Ack,
+    respond: RespondFn | undefined,
+    receivedAt: number | undefined,
+  ): void {
     const handler = this.#handler;
     if (!handler) return;
     const { logger } = this.#options;
+    const windowMs = this.#options.windowMs ?? SLACK_WINDOW_MS;
+    const left = receivedAt === undefined ? windowMs : receivedAt + windowMs - Date.now();
+    if (left < LATE_MARGIN_MS) {
+      this.#tooLate(inbound, respond, windowMs - left);
+      return;
+    }
+    const ackDeadlineMs = Math.min(
+      this.#options.ackDeadlineMs ?? SLACK_LIMITS.ackDeadlineMs,
+      Math.max(0, left - LATE_MARGIN_MS),
+    );
     const acknowledgement = createAcknowledgement(
       {
         accept: () => ack(),
@@ -315,7 +347,7 @@ export class SlackAdapter implements ChatAdapter {
           logger.info({ kind: inbound.kind }, 'slack: acknowledged at the deadline'),
         onError: (error) => logger.warn({ err: error }, 'slack: acknowledgement failed'),
       },
-      { deadlineMs: this.#options.ackDeadlineMs ?? SLACK_LIMITS.ackDeadlineMs },
+      { deadlineMs: ackDeadlineMs },
     );
     const identity = { platform: 'slack' as const, id: inbound.userId };
     const event: InboundEvent =
@@ -354,6 +386,24 @@ export class SlackAdapter implements ChatAdapter {
     })();
   }
 
+  /** Tells the sender of a delivery that came too late that it did not run. Never throws. */
+  #tooLate(inbound: SlackInbound, respond: RespondFn | undefined, elapsedMs: number): void {
+    const { logger } = this.#options;
+    logger.warn(
+      { kind: inbound.kind, user: inbound.userId, elapsedMs: Math.round(elapsedMs) },
+      'slack: a request reached its listener after Slack’s 3-second window; not run',
+    );
+    const what = inbound.kind === 'command' ? `\`${inbound.text}\`` : 'your click';
+    const text = `Lifeboat could not take ${what} within Slack's 3-second window (it was busy or could not reach Slack), so it did not run it and nothing changed. Send it again.`;
+    this.#replyPrivately(
+      inbound,
+      renderSlackMessage(calloutMessage('warning', text)),
+      respond,
+    ).catch((error: unknown) =>
+      logger.warn({ err: error }, 'slack: could not say a request came too late'),
+    );
+  }
+
   /** A private follow-up: through the response URL, else `chat.postEphemeral`. */
   async #replyPrivately(
     inbound: SlackInbound,
@@ -383,6 +433,12 @@ export class SlackAdapter implements ChatAdapter {
       }),
     );
   }
+}
+
+/** When the HTTP receiver took the request; undefined in Socket Mode. */
+function receivedAtOf(context: Readonly<Record<string, unknown>>): number | undefined {
+  const at = context[RECEIVED_AT];
+  return typeof at === 'number' ? at : undefined;
 }
 
 function refusalOf(inbound: SlackInbound, reason: string): SlackRefusal {

@@ -26,6 +26,13 @@ export interface SlackHttpReceiverOptions {
   readonly unhandledMs?: number;
 }
 
+/**
+ * When the receiver took a request (epoch ms), handed to listeners through Bolt's context: a
+ * listener that starts after Slack's window has passed (Bolt waited on `auth.test`, the event
+ * loop was blocked) must not run what Slack has already reported as failed.
+ */
+export const RECEIVED_AT = 'lifeboatReceivedAt';
+
 class Refused extends Error {
   readonly status: number;
 
@@ -168,6 +175,7 @@ export class SlackHttpReceiver implements Receiver {
     const app = this.#app;
     if (!app) throw new Refused(503, 'Slack is not started');
 
+    const receivedAt = Date.now();
     let answered = false;
     const unhandled = setTimeout(() => {
       if (answered) return;
@@ -179,6 +187,7 @@ export class SlackHttpReceiver implements Receiver {
     const retryReason = header(req, 'x-slack-retry-reason');
     await app.processEvent({
       body,
+      customProperties: { [RECEIVED_AT]: receivedAt },
       ...(retry !== undefined ? { retryNum: Number(retry) } : {}),
       ...(retryReason !== undefined ? { retryReason } : {}),
       ack: async (response?: unknown) => {
