@@ -94,7 +94,7 @@ export function statusMessage(report: StatusReport, now: Date): ChatMessage {
   });
   const healthy = down.length === 0 ? 'all services up' : `${plural(down.length, 'service')} down`;
   const workers = report.workers === null ? 'workers unknown' : plural(report.workers, 'worker');
-  const waiting = queue ? `${queue.waiting} jobs waiting` : 'queue unknown';
+  const waiting = queue ? `${plural(queue.waiting, 'job')} waiting` : 'queue unknown';
   return {
     text: `Lifeboat status: ${healthy}, ${workers}, ${waiting}`,
     blocks,

@@ -52,6 +52,20 @@ describe('/status', () => {
     );
   });
 
+  it('counts one waiting job in the singular in the notification text', async () => {
+    const { chat, services } = testBot();
+    services.status.current = {
+      services: [{ name: 'PostgreSQL', ok: true, detail: '127.0.0.1:5432' }],
+      workers: 1,
+      queue: { waiting: 1, active: 0, failed: 0 },
+      profiles: [],
+    };
+
+    await chat.say('/status');
+
+    expect(chat.last().text).toBe('Lifeboat status: all services up, 1 worker, 1 job waiting');
+  });
+
   it('says what it cannot know while a service is down, rather than guessing', async () => {
     const { chat, services } = testBot();
     services.status.current = {
