@@ -9,7 +9,11 @@ import {
 import { CommandError } from '../core/errors.ts';
 import { closestMatch } from '../core/suggest.ts';
 
-function namesOf(config: LifeboatConfig, kind: ConfigReference): string[] {
+/** The names the config defines of one kind: its profiles, targets or drills. */
+export function configNames(
+  config: { readonly [K in 'profiles' | 'targets' | 'drills']: Readonly<Record<string, unknown>> },
+  kind: ConfigReference,
+): string[] {
   switch (kind) {
     case 'profile':
       return Object.keys(config.profiles);
@@ -31,7 +35,7 @@ function checkName(config: LifeboatConfig, kind: ConfigReference, name: string):
     resolveProfile(config, name);
     return;
   }
-  const names = namesOf(config, kind);
+  const names = configNames(config, kind);
   if (names.includes(name)) return;
   const close = closestMatch(name, names);
   const hint = close ? `did you mean "${close}"? ` : '';

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import type { BackupCatalogView } from '../app/services.ts';
 import type { SuggestionKind } from '../core/command-grammar.ts';
+import { configNames } from './config-references.ts';
 
 /** The most suggestions a chat client shows (Discord: 25 choices). */
 export const MAX_SUGGESTIONS = 25;
@@ -35,11 +36,9 @@ export function suggestionSource(options: SuggestionSourceOptions): SuggestionSo
   const candidates = async (kind: SuggestionKind): Promise<readonly string[]> => {
     switch (kind) {
       case 'profile':
-        return Object.keys(config.profiles);
       case 'target':
-        return Object.keys(config.targets);
       case 'drill':
-        return Object.keys(config.drills);
+        return configNames(config, kind);
       case 'backup': {
         const recent = await options.backups.list({ limit: RECENT_BACKUPS });
         return ['latest', ...recent.filter((b) => b.status === 'completed').map((b) => b.id)];
