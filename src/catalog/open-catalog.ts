@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { ApprovalRepository } from '../approvals/approval-request.ts';
 import type { AuditKeyring } from '../audit/audit-keys.ts';
 import { withDefaultUser } from '../postgres/connection-url.ts';
+import type { RunbookRunRepository } from '../runbook/run-record.ts';
 import { createApprovalRepository } from './approval-repository.ts';
 import { type AuditRepository, createAuditRepository } from './audit-repository.ts';
 import { type BackupClaims, createBackupClaims } from './backup-claims.ts';
@@ -14,6 +15,7 @@ import { applyMigrations, loadMigrations } from './migrate.ts';
 import { createReplicaRepository, type ReplicaRepository } from './replica-repository.ts';
 import { createRestoreRepository, type RestoreRepository } from './restore-repository.ts';
 import { createRetentionRepository, type RetentionRepository } from './retention-repository.ts';
+import { createRunbookRunRepository } from './runbook-run-repository.ts';
 import { createTargetLocks, type TargetLocks } from './target-locks.ts';
 import {
   createVerificationRepository,
@@ -40,6 +42,8 @@ export interface Catalog {
   readonly approvals: ApprovalRepository;
   /** The append-only, hash-chained audit log: who did what, where, when, and how it ended. */
   readonly audit: AuditRepository;
+  /** Runbook runs and their timelines; every transition conditional on the run's version. */
+  readonly runbookRuns: RunbookRunRepository;
   /** Applies the migrations not applied yet; returns their names (`0001_initial`). */
   migrate(): Promise<string[]>;
   /** Resolves when the catalog database answers a query. */
@@ -110,6 +114,7 @@ export async function openCatalog(
     restores: createRestoreRepository(db),
     approvals: createApprovalRepository(db),
     audit: createAuditRepository(db, options.auditKeys ? { keys: options.auditKeys } : {}),
+    runbookRuns: createRunbookRunRepository(db),
     async migrate() {
       return applyMigrations(db, await loadMigrations());
     },

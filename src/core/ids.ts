@@ -76,3 +76,8 @@ export function newRestoreCheckId(at: Date = new Date()): string {
 export function newApprovalId(at: Date = new Date()): string {
   return `apr_${compactTimestamp(at)}_${randomSuffix(6)}`;
 }
+
+/** Runbook run ids sort by time: `run_20261207T120000Z_7q3k9x`. */
+export function newRunId(at: Date = new Date()): string {
+  return `run_${compactTimestamp(at)}_${randomSuffix(6)}`;
+}
