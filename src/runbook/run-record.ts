@@ -74,3 +74,17 @@ export interface RunbookRunRepository {
   /** Open runs whose WAIT is over at `now`. */
   listDueWaits(now: Date): Promise<RunbookRun[]>;
 }
+
+/** The runbooks that can be started (`runbooks.path`), as the parser reads them. */
+export interface RunbookLibrary {
+  /** Every runbook, sorted by name. */
+  list(): Promise<Runbook[]>;
+  /** The runbook `name`, or undefined when there is none. */
+  load(name: string): Promise<Runbook | undefined>;
+}
+
+/** What the runbook commands use: the runbooks, and the runs in the catalog. */
+export interface Runbooks {
+  readonly library: RunbookLibrary;
+  readonly runs: RunbookRunRepository;
+}

@@ -193,12 +193,12 @@ export function decide(
     case 'abort': {
       const reason = input.reason.trim();
       if (!reason) return refuse('Say why the run is aborted: `/runbook abort RUN-ID REASON`.');
-      if (phase.kind === 'running') {
-        return refuse(
-          `Step ${number}'s commands are running; abort once they ended (their jobs cannot be taken back).`,
-        );
-      }
-      return ok({ status: 'aborted', state }, at('aborted', `aborted: ${reason}`));
+      // Aborting never stops a job already started: the timeline says so.
+      const running =
+        phase.kind === 'running'
+          ? ` (step ${number}'s commands, attempt ${phase.attempt}, were running: their jobs go on)`
+          : '';
+      return ok({ status: 'aborted', state }, at('aborted', `aborted: ${reason}${running}`));
     }
     case 'skip': {
       const reason = input.reason.trim();
