@@ -43,6 +43,7 @@ import { checkPostgres, checkRedis } from './preflight.ts';
 import { recoverDestination } from './restore/recover-destination.ts';
 import { gatherRestoreFacts } from './restore/restore-facts.ts';
 import { sweepRestoreLeftovers } from './restore/restorers/postgres/sweep-leftovers.ts';
+import { listRunbooks, loadRunbook } from './runbook/load-runbooks.ts';
 import { syncAuditCheckpointSchedule } from './schedule/audit-checkpoint-schedule.ts';
 import { syncBackupSchedules } from './schedule/backup-schedules.ts';
 import { sweepStaging } from './staging/staging-area.ts';
@@ -234,6 +235,13 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     });
     const services: Services = {
       approvals,
+      runbooks: {
+        library: {
+          list: () => listRunbooks(config.runbooks.path),
+          load: (name) => loadRunbook(config.runbooks.path, name),
+        },
+        runs: catalog.runbookRuns,
+      },
       audit: catalog.audit,
       backups: catalog.backups,
       backupJobs,

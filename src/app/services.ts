@@ -6,6 +6,7 @@ import type { RestorePlan } from '../restore/plan-restore.ts';
 import type { RestoreCheckReport } from '../restore/restore-checks.ts';
 import type { RestoreAuthorization, RestoreRecord } from '../restore/restore-record.ts';
 import type { PruneReport } from '../retention/prune.ts';
+import type { Runbooks } from '../runbook/run-record.ts';
 import type { VerificationLevel, VerificationRecord } from '../verify/verification.ts';
 
 /** `pruned`: retention deleted its objects; the record stays for its history, never restorable. */
@@ -270,4 +271,6 @@ export interface Services {
   readonly retention: Retention;
   readonly verifications: Verifications;
   readonly restores: Restores;
+  /** The runbooks under `runbooks.path`, and their runs in the catalog. */
+  readonly runbooks: Runbooks;
 }

@@ -35,7 +35,17 @@ export type ApprovalAction =
       /** @defaultValue absent: the restore was checked where restores run */
       readonly unchecked?: UncheckedRestore;
     }
-  | { readonly type: 'command'; readonly text: string };
+  | { readonly type: 'command'; readonly text: string }
+  /**
+   * A runbook's approval gate (`> [!APPROVAL] N from ROLES`): approving it lets run `run` go on
+   * past step `step`; nothing else runs.
+   */
+  | {
+      readonly type: 'runbook-gate';
+      readonly run: string;
+      readonly step: number;
+      readonly title: string;
+    };
 
 export interface ApprovalVote {
   readonly identity: string;

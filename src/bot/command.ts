@@ -86,6 +86,12 @@ export interface CommandContext {
    * request calls it, once.
    */
   readonly runApproved: (request: ApprovalRequest) => Promise<CommandResult>;
+  /**
+   * Runs `text` as if `as` (an identity key, `platform:id`, of this platform) had typed it in
+   * this channel: the same parsing, roles, approval policies, handler and audit; resolves when
+   * its work is done. A runbook step's commands go through it, as the person who pressed Run.
+   */
+  readonly runAs: (text: string, as: string) => Promise<CommandResult>;
 }
 
 /** A command of the grammar with its handler. */

@@ -180,6 +180,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       progressIntervalMs,
       alert: (message) => alert(event, reply, message),
       runApproved: (request) => runApproved(request, event, reply),
+      runAs: (typed, as) => runAs(typed, as, event, reply),
     };
     // A policy on this command (other than /restore, which judges its planned destinations
     // itself) turns it into an approval request, unless an approved request is what runs it.
@@ -224,6 +225,18 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       reply,
       request,
     );
+  }
+
+  /** Runs typed text as `as`, answering in the event's channel; never with an approval grant. */
+  function runAs(
+    text: string,
+    as: string,
+    via: InboundEvent,
+    reply: ReplyChannel,
+  ): Promise<CommandResult> {
+    const identity = parseIdentityKey(as);
+    if (!identity) throw new Error(`cannot run a command as malformed identity ${as}`);
+    return handle({ kind: 'command', identity, channel: via.channel, text, ack: via.ack }, reply);
   }
 
   async function handle(

@@ -24,6 +24,7 @@ import type { ComponentVerification, VerificationRecord } from '../../src/verify
 import { InMemoryApprovals } from './in-memory-approvals.ts';
 import { InMemoryAudit } from './in-memory-audit.ts';
 import { InMemoryRestores } from './in-memory-restores.ts';
+import { type InMemoryRunbooks, inMemoryRunbooks } from './in-memory-runbooks.ts';
 import { componentsOf, sampleManifest } from './sample-backups.ts';
 
 /** The catalog's backups, in memory. */
@@ -413,6 +414,7 @@ export interface InMemoryServices extends Services {
   readonly retention: InMemoryRetention;
   readonly verifications: InMemoryVerifications;
   readonly restores: InMemoryRestores;
+  readonly runbooks: InMemoryRunbooks;
 }
 
 export function inMemoryServices(config: LifeboatConfig, now: () => Date): InMemoryServices {
@@ -439,6 +441,7 @@ export function inMemoryServices(config: LifeboatConfig, now: () => Date): InMem
     retention: new InMemoryRetention(config, backups, now),
     verifications: new InMemoryVerifications(config, backups, now),
     restores: new InMemoryRestores(config, backups, now),
+    runbooks: inMemoryRunbooks(),
     status: new FixedSystemStatus({
       services: [
         { name: 'PostgreSQL', ok: true, detail: '127.0.0.1:5432' },

@@ -9,6 +9,7 @@ import {
   formatSpan,
   formatTimestamp,
   plural,
+  printable,
   withoutMentionMarkers,
 } from '../../core/format.ts';
 import { commandButton } from '../command-buttons.ts';
@@ -23,6 +24,9 @@ export function describeAction(request: ApprovalRequest): string {
       .map((c) => `${c.destination} (${c.environment})`)
       .join(', ');
     return `restore of ${payload.plan.backupId} into ${into}`;
+  }
+  if (payload.type === 'runbook-gate') {
+    return `runbook run \`${payload.run}\` going on past step ${payload.step}: ${printable(payload.title)}`;
   }
   return `\`${payload.text}\``;
 }
@@ -199,6 +203,17 @@ function approveConfirm(request: ApprovalRequest): ButtonConfirm {
         CONFIRM_TEXT_CHARS,
       ),
       confirm: 'Approve and restore',
+      deny: 'Cancel',
+    };
+  }
+  if (payload.type === 'runbook-gate') {
+    return {
+      title: 'Approve this gate?',
+      text: cut(
+        `If your approval completes the request, runbook run ${payload.run} goes on past step ${payload.step}.`,
+        CONFIRM_TEXT_CHARS,
+      ),
+      confirm: 'Approve',
       deny: 'Cancel',
     };
   }
