@@ -7,6 +7,7 @@ import {
   defineCommand,
   succeeded,
 } from '../src/bot/command.ts';
+import { afterGateDecided, afterRequestDecided } from '../src/bot/runbook-flow.ts';
 import { approvalsListMessage, voteAnswerMessage } from '../src/bot/views/approval-request.ts';
 import { positional } from '../src/core/command-grammar.ts';
 import { requestId, text } from './arguments.ts';
@@ -139,8 +140,19 @@ async function vote(
     approvals: approversOf(result.request).length,
     clauses: clausesSummary(result.request, ctx.config.roles),
   };
+  if (result.outcome === 'rejected') {
+    // A rejected runbook gate ends its run; a rejected step command fails its step.
+    if (result.request.payload.type === 'runbook-gate') await afterGateDecided(ctx, result.request);
+    else await afterRequestDecided(ctx, result.request, null);
+  }
   if (result.outcome !== 'approved') return { status: 'ok', ...base };
-  return { ...(await execute(ctx, result.request)), ...base };
+  if (result.request.payload.type === 'runbook-gate') {
+    return { ...(await afterGateDecided(ctx, result.request)), ...base };
+  }
+  const executed = await execute(ctx, result.request);
+  // A runbook step waiting for this request goes on with its next command.
+  await afterRequestDecided(ctx, result.request, executed);
+  return { ...executed, ...base };
 }
 
 /** Runs an approved request's action under its execution id and records how it ended. */

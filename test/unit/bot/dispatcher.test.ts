@@ -52,14 +52,6 @@ describe('dispatcher: commands not available yet', () => {
     ['/drill run weekly-db', '/drill run'],
     ['/drill list', '/drill list'],
     ['/drill history', '/drill history'],
-    ['/runbook list', '/runbook list'],
-    ['/runbook start database-corruption', '/runbook start'],
-    ['/runbook status', '/runbook status'],
-    ['/runbook done run_1', '/runbook done'],
-    ['/runbook skip run_1', '/runbook skip'],
-    ['/runbook run run_1', '/runbook run'],
-    ['/runbook abort run_1', '/runbook abort'],
-    ['/runbook check run_1 1', '/runbook check'],
   ])('answers %s as not available yet', async (line, name) => {
     const { chat, services } = testBot();
     const result = await chat.say(line);

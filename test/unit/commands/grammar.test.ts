@@ -21,9 +21,10 @@ const SPEC_USAGE = [
   '/runbook start NAME [KEY=VALUE...]',
   '/runbook status [RUN-ID]',
   '/runbook done RUN-ID',
-  '/runbook skip RUN-ID',
+  // Skip and abort take the reason the spec asks for (§1 journey 3, issue 12).
+  '/runbook skip RUN-ID [REASON]',
   '/runbook run RUN-ID',
-  '/runbook abort RUN-ID',
+  '/runbook abort RUN-ID [REASON]',
   '/runbook check RUN-ID N',
   '/status',
   '/help [COMMAND]',
@@ -43,11 +44,14 @@ describe('the command grammar', () => {
   it.each(SPEC_USAGE)('generates the usage line the spec writes for %s', (usage) => {
     const command = commands.find((c) => commandName(c) === nameOf(usage));
     // /restore also documents --break-glass and /backup verify --level, which the spec
-    // describes below the grammar.
+    // describes below the grammar; a runbook step's commands take the --step its buttons carry.
     expect(command && usageLine(command).startsWith(usage)).toBe(true);
     expect(
       command &&
-        usageLine(command).replace(' [--break-glass REASON]', '').replace(' [--level 1|2|3]', ''),
+        usageLine(command)
+          .replace(' [--break-glass REASON]', '')
+          .replace(' [--level 1|2|3]', '')
+          .replace(' [--step N]', ''),
     ).toBe(usage);
   });
 

@@ -32,6 +32,7 @@ function sample(arg: PositionalSpec | FlagSpec): string {
     'break-glass': 'prod is down',
     limit: '5',
     level: '2',
+    step: '3',
   };
   return samples[name] ?? 'full';
 }
