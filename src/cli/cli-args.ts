@@ -26,6 +26,8 @@ export type CliArgs =
   | { readonly mode: 'slack-manifest'; readonly url?: string; readonly socket: boolean }
   /** `guild`: register in that guild only; absent, globally. */
   | { readonly mode: 'discord-register'; readonly guild?: string }
+  /** `lifeboat runbook export RUN-ID`: the run's summary as markdown. */
+  | { readonly mode: 'runbook-export'; readonly run: string }
   | { readonly mode: 'unavailable'; readonly command: string }
   | { readonly mode: 'error'; readonly message: string };
 
@@ -111,6 +113,14 @@ export function parseCliArgs(argv: readonly string[], now: Date = new Date()): C
       return { mode: 'console', configPath, user };
     case 'discord':
       if (second === 'register') return parseDiscordRegister(words.slice(2));
+      break;
+    case 'runbook':
+      if (second === 'export') {
+        const rest = words.slice(2);
+        return rest.length === 1 && rest[0]
+          ? { mode: 'runbook-export', run: rest[0] }
+          : { mode: 'error', message: '`lifeboat runbook export` takes: runbook export RUN-ID' };
+      }
   }
   if (LATER.includes(`${first} ${second}`))
     return { mode: 'unavailable', command: `${first} ${second}` };

@@ -30,6 +30,8 @@ const SERVICES = `Services
                           the audit log as JSON lines on stdout, for a SIEM; TIME is an
                           ISO 8601 date or time (2026-11-22, 2026-11-22T10:00:00Z) or a
                           duration back from now (24h, 7d)
+  runbook export RUN-ID   a runbook run's summary and timeline as markdown, for the
+                          incident review
   discord register [--guild ID]
                           register the slash commands with Discord (DISCORD_TOKEN,
                           DISCORD_APPLICATION_ID), in one guild at once or globally`;

@@ -47,6 +47,7 @@ import {
 } from './cli-outcome.ts';
 import { watchClosedOutput } from './closed-stdout.ts';
 import { runChatCommand } from './run-chat-command.ts';
+import { runbookExport } from './runbook-export.ts';
 
 /** Where the console and the CLI write logs, so they stay out of the chat transcript. */
 const LOG_FILE = './.lifeboat/lifeboat.log';
@@ -118,6 +119,8 @@ async function run(args: CliArgs, { json, out, stdoutClosed }: RunContext): Prom
       );
     case 'audit-export':
       return await auditExport(auditIo(stdoutClosed), args.since);
+    case 'runbook-export':
+      return await runbookExport(args.run, out, process.stderr);
     case 'start':
       return await runService(args.configPath, { worker: true, bot: true }, stdoutClosed);
     case 'worker':
