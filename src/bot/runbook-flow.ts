@@ -4,7 +4,7 @@ import type { ChatMessage } from '../chat/message.ts';
 import { newRunId } from '../core/ids.ts';
 import { fillCommand } from '../runbook/fill-command.ts';
 import type { Runbook } from '../runbook/model.ts';
-import type { RunbookRun } from '../runbook/run-record.ts';
+import type { RunbookRun, RunbookRunRepository } from '../runbook/run-record.ts';
 import {
   type CommandOutcome,
   commandsOf,
@@ -26,6 +26,15 @@ import { runEndedMessage, runIntroMessage, stepMessage } from './views/runbook-r
  * shows the new step, its gate is opened, or its summary is posted.
  */
 
+/**
+ * What moving a run needs: the services, where to post, and the clock. A command's context is
+ * one; the WAIT sweep builds one per platform.
+ */
+export type FlowContext = Pick<
+  CommandContext,
+  'services' | 'config' | 'reply' | 'identity' | 'now'
+>;
+
 /** Who the engine acts as when no person does (a WAIT that ended, a gate that passed). */
 const ENGINE = 'system:lifeboat';
 
@@ -41,7 +50,7 @@ function filler(run: RunbookRun): (command: string) => string {
 }
 
 /** Posts into the run's thread when this platform can, else where the command came from. */
-async function postToRun(ctx: CommandContext, run: RunbookRun, message: ChatMessage) {
+async function postToRun(ctx: FlowContext, run: RunbookRun, message: ChatMessage) {
   if (run.home && run.platform === ctx.identity.platform && ctx.reply.postTo) {
     return ctx.reply.postTo(run.home, message);
   }
@@ -76,7 +85,7 @@ function isRun(value: RunbookRun | CommandResult): value is RunbookRun {
  * state machine refuses it or another transition came first; `reason` says which.
  */
 async function apply(
-  ctx: CommandContext,
+  ctx: FlowContext,
   run: RunbookRun,
   input: RunInput,
   actor: string,
@@ -103,7 +112,7 @@ async function apply(
  * whose request was decided (the bot that counted the vote may have stopped before moving the
  * run). Each is a conditional transition, so catching up twice changes nothing twice.
  */
-export async function catchUp(ctx: CommandContext, run: RunbookRun): Promise<RunbookRun> {
+export async function catchUp(ctx: FlowContext, run: RunbookRun): Promise<RunbookRun> {
   let current = run;
   for (let i = 0; i < current.runbook.steps.length + 1 && current.status === 'open'; i++) {
     const phase = current.state.phase;
@@ -141,7 +150,7 @@ function gateInput(request: ApprovalRequest): RunInput {
  * Shows the run as it now stands: opens the current step's gate if it has not been, posts the
  * step, or, once it ended, posts and keeps its summary.
  */
-async function show(ctx: CommandContext, run: RunbookRun): Promise<RunbookRun> {
+async function show(ctx: FlowContext, run: RunbookRun): Promise<RunbookRun> {
   if (run.status !== 'open') {
     const timeline = await ctx.services.runbooks.runs.timeline(run.id);
     await ctx.services.runbooks.runs.setSummary(run.id, runSummaryMarkdown(run, timeline));
@@ -160,7 +169,7 @@ async function show(ctx: CommandContext, run: RunbookRun): Promise<RunbookRun> {
  * Opens the current step's gate as an approval request by the person who started the run, so
  * that it needs that many people besides them, from the gate's roles.
  */
-async function openGate(ctx: CommandContext, run: RunbookRun): Promise<RunbookRun> {
+async function openGate(ctx: FlowContext, run: RunbookRun): Promise<RunbookRun> {
   const step = run.runbook.steps[run.state.step];
   const gate = step ? gateOf(step) : undefined;
   if (!step || gate?.kind !== 'gate') return run;
@@ -512,4 +521,24 @@ export async function afterGateDecided(
     await refreshRequestMessage(ctx, ended);
   }
   return { status: 'ok', id: request.id, request: request.id, run: request.payload.run };
+}
+
+/**
+ * Moves on every open run whose WAIT is over (the periodic sweep of a bot process; commands on
+ * a run catch it up too). Each move is conditional, so several bots sweeping move a run once.
+ * Returns the runs it looked at.
+ */
+export async function continueDueWaits(
+  contextFor: (run: RunbookRun) => FlowContext | undefined,
+  now: Date,
+  runs: Pick<RunbookRunRepository, 'listDueWaits'>,
+): Promise<string[]> {
+  const moved: string[] = [];
+  for (const run of await runs.listDueWaits(now)) {
+    const ctx = contextFor(run);
+    if (!ctx) continue;
+    await catchUp(ctx, run);
+    moved.push(run.id);
+  }
+  return moved;
 }

@@ -8,6 +8,7 @@ import { type ApprovalSweeper, startApprovalSweeper } from '../approvals/approva
 import { readAuditKeys } from '../audit/audit-keys.ts';
 import { postAuditCheckpoints } from '../bot/audit-checkpoint-alerts.ts';
 import { restoreExecutions } from '../bot/restore-executions.ts';
+import { startRunbookWaitSweep } from '../bot/runbook-wait-sweep.ts';
 import { suggestionSource } from '../bot/suggestions.ts';
 import { approvalRequestMessage } from '../bot/views/approval-request.ts';
 import { openCatalog } from '../catalog/open-catalog.ts';
@@ -351,7 +352,20 @@ function sweepApprovals(app: App, adapters: readonly ChatAdapter[] = []): Approv
   });
   // At once, too: a bot started after one that stopped mid-approval settles what it left.
   void sweeper.sweep();
-  return sweeper;
+  // Runbook runs whose WAIT is over go on with their next step; stopped with the approvals.
+  const waits = startRunbookWaitSweep({
+    services: app.services,
+    config: app.loaded.config,
+    adapters,
+    onError: (error) => app.logger.warn({ err: error }, 'runbook wait sweep failed'),
+  });
+  return {
+    sweep: () => sweeper.sweep(),
+    async stop() {
+      await waits.stop();
+      await sweeper.stop();
+    },
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { continueDueWaits } from '../../../src/bot/runbook-flow.ts';
 import type { Runbook } from '../../../src/runbook/model.ts';
 import { restoreRunbook, step } from '../../doubles/sample-runbooks.ts';
 import { type TestBot, testBot } from '../../doubles/test-bot.ts';
@@ -208,5 +209,43 @@ describe('a run through its steps', () => {
     const b = bot();
     expect((await b.chat.say('/runbook done run_nope')).status).toBe('invalid');
     expect(b.chat.privateTexts().at(-1)).toContain('There is no runbook run `run_nope`');
+  });
+
+  it('continues after a WAIT once its time has come, from the sweep, and only then', async () => {
+    const waits: Runbook = {
+      ...failing,
+      name: 'waits',
+      params: [],
+      steps: [
+        step(1, 'Stop writers', [
+          { kind: 'text', markdown: 'Stop them.', line: 1 },
+          { kind: 'wait', ms: 10 * 60_000, text: '10m', line: 2 },
+        ]),
+        step(2, 'Check replication', [{ kind: 'text', markdown: 'Look.', line: 3 }]),
+      ],
+    };
+    const b = bot(waits);
+    const id = await start(b, '/runbook start waits');
+    await b.chat.say(`/runbook done ${id}`);
+    expect((await b.services.runbooks.runs.get(id))?.state.phase).toEqual({
+      kind: 'waiting',
+      until: '2026-11-22T12:10:00.000Z',
+    });
+    const context = () => ({
+      services: b.services,
+      config: b.config,
+      reply: b.chat.reply,
+      identity: { platform: 'console', id: 'lifeboat' },
+      now: () => new Date('2026-11-22T12:09:00Z'),
+    });
+    const runs = b.services.runbooks.runs;
+    expect(await continueDueWaits(context, new Date('2026-11-22T12:09:00Z'), runs)).toEqual([]);
+    b.setNow(new Date('2026-11-22T12:10:00Z'));
+    const later = () => ({ ...context(), now: () => new Date('2026-11-22T12:10:00Z') });
+    expect(await continueDueWaits(later, new Date('2026-11-22T12:10:00Z'), runs)).toEqual([id]);
+    expect((await runs.get(id))?.state).toMatchObject({ step: 1, phase: { kind: 'ready' } });
+    expect(b.chat.publicTexts().at(-1)).toContain('Step 2/2: Check replication');
+    const waited = (await runs.timeline(id)).filter((e) => e.kind === 'waited');
+    expect(waited).toMatchObject([{ actor: 'system:lifeboat', step: 1 }]);
   });
 });
