@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { continueDueWaits } from '../../../src/bot/runbook-flow.ts';
+import { continueDueWaits, type FlowContext } from '../../../src/bot/runbook-flow.ts';
 import type { Runbook } from '../../../src/runbook/model.ts';
 import { restoreRunbook, step } from '../../doubles/sample-runbooks.ts';
 import { type TestBot, testBot } from '../../doubles/test-bot.ts';
@@ -231,17 +231,20 @@ describe('a run through its steps', () => {
       kind: 'waiting',
       until: '2026-11-22T12:10:00.000Z',
     });
-    const context = () => ({
+    const context = (): FlowContext => ({
       services: b.services,
       config: b.config,
       reply: b.chat.reply,
-      identity: { platform: 'console', id: 'lifeboat' },
+      identity: { platform: 'console' as const, id: 'lifeboat' },
       now: () => new Date('2026-11-22T12:09:00Z'),
     });
     const runs = b.services.runbooks.runs;
     expect(await continueDueWaits(context, new Date('2026-11-22T12:09:00Z'), runs)).toEqual([]);
     b.setNow(new Date('2026-11-22T12:10:00Z'));
-    const later = () => ({ ...context(), now: () => new Date('2026-11-22T12:10:00Z') });
+    const later = (): FlowContext => ({
+      ...context(),
+      now: () => new Date('2026-11-22T12:10:00Z'),
+    });
     expect(await continueDueWaits(later, new Date('2026-11-22T12:10:00Z'), runs)).toEqual([id]);
     expect((await runs.get(id))?.state).toMatchObject({ step: 1, phase: { kind: 'ready' } });
     expect(b.chat.publicTexts().at(-1)).toContain('Step 2/2: Check replication');
