@@ -208,9 +208,13 @@ export function decide(
           `Step ${number} is an approval gate: it passes when its request is approved, and cannot be skipped. Abort the run if it should not go on.`,
         );
       }
-      if (phase.kind === 'running')
-        return refuse(`Step ${number}'s commands are running; wait for them to end.`);
-      return ok(enter(runbook, state.step + 1, now), at('skipped', `skipped: ${reason}`));
+      // A running step can be skipped too: after a bot stopped mid-command nothing else moves
+      // it on. Its commands are never run again; the timeline says they were running.
+      const running =
+        phase.kind === 'running'
+          ? ` (attempt ${phase.attempt} was running: its jobs go on, nothing is run again)`
+          : '';
+      return ok(enter(runbook, state.step + 1, now), at('skipped', `skipped: ${reason}${running}`));
     }
     case 'check': {
       if (phase.kind !== 'ready' && phase.kind !== 'failed')

@@ -186,7 +186,9 @@ export function stepMessage(
       break;
     }
     case 'running':
-      where = `Running (attempt ${phase.attempt}), started by ${mention(phase.by)}.`;
+      // Skip and Abort (each with a typed reason) free a run whose bot stopped mid-command.
+      buttons.push(...skip, ...abort);
+      where = `Running (attempt ${phase.attempt}), started by ${mention(phase.by)}. Its commands are never run twice; if the bot stopped meanwhile, check their jobs, then Skip or Abort with a reason.`;
       break;
     case 'failed':
       buttons.push(

@@ -134,9 +134,16 @@ describe('the run state machine', () => {
     expect(
       refusal(decide(runbook, run.status, run.state, { kind: 'run', by: 'console:bob' }, t0)),
     ).toContain('running (attempt 1)');
+    // Skipping it (after a bot stopped mid-command) moves on without running anything again.
     expect(
-      refusal(decide(runbook, run.status, run.state, { kind: 'skip', reason: 'x' }, t0)),
-    ).toContain('running');
+      decide(runbook, run.status, run.state, { kind: 'skip', reason: 'bot died' }, t0),
+    ).toMatchObject({
+      ok: true,
+      state: { step: 3, phase: { kind: 'ready' } },
+      event: {
+        detail: 'skipped: bot died (attempt 1 was running: its jobs go on, nothing is run again)',
+      },
+    });
   });
 
   it('offers a retry after a failed attempt, as a new attempt number, and advances on success', () => {
