@@ -241,20 +241,17 @@ export function decide(
           `Step ${number} runs commands: Run it (\`/runbook run\`), or Skip it with a reason.`,
         );
       }
-      const open = checks
-        .map((text, i) => ({ text, item: i + 1 }))
-        .filter((c) => !state.checked.includes(c.item));
-      if (open.length > 0) {
-        return refuse(
-          `Tick every item before Done; not ticked yet: ${open.map((c) => `${c.item}. ${c.text}`).join('; ')}.`,
-        );
-      }
+      const open = unticked(checks, state);
+      if (open) return refuse(`Tick every item before Done; not ticked yet: ${open}.`);
       return ok(finish(runbook, state, step, now), at('done', 'done'));
     }
     case 'run': {
       if (commands.length === 0) return refuse(`Step ${number} has no commands to run.`);
       if (phase.kind !== 'ready' && phase.kind !== 'failed')
         return refuse(phaseRefusal(number, phase));
+      // The checklist comes first: "writers stopped" is ticked before the restore runs.
+      const open = unticked(checks, state);
+      if (open) return refuse(`Tick every item before Run; not ticked yet: ${open}.`);
       const attempt = phase.kind === 'failed' ? phase.attempt + 1 : 1;
       return ok(
         {
@@ -325,6 +322,14 @@ export function decide(
       return ok(enter(runbook, state.step + 1, now), at('waited', `waited until ${phase.until}`));
     }
   }
+}
+
+/** The checklist items not ticked yet (`1. Writers stopped; 2. …`), or undefined when none. */
+function unticked(checks: readonly string[], state: RunState): string | undefined {
+  const open = checks
+    .map((text, i) => ({ text, item: i + 1 }))
+    .filter((c) => !state.checked.includes(c.item));
+  return open.length ? open.map((c) => `${c.item}. ${c.text}`).join('; ') : undefined;
 }
 
 /** Why a person's input does not fit the phase the step is in. */

@@ -250,6 +250,31 @@ describe('the run state machine', () => {
     );
   });
 
+  it("refuses Run until the step's checklist is ticked, naming what is left", () => {
+    const book = {
+      ...runbook,
+      steps: [
+        {
+          number: 1,
+          title: 'Restore',
+          line: 1,
+          parts: [
+            { kind: 'check' as const, text: 'Writers stopped', line: 2 },
+            { kind: 'command' as const, text: '/restore latest', line: 3 },
+          ],
+        },
+      ],
+    };
+    const { status, state } = initialState(book, t0);
+    const refused = decide(book, status, state, { kind: 'run', by: 'console:alice' }, t0);
+    expect(refusal(refused)).toContain('not ticked yet: 1. Writers stopped');
+    const ticked = decide(book, status, state, { kind: 'check', item: 1 }, t0);
+    if (!ticked.ok) throw new Error(ticked.reason);
+    expect(
+      decide(book, ticked.status, ticked.state, { kind: 'run', by: 'console:alice' }, t0),
+    ).toMatchObject({ ok: true, state: { phase: { kind: 'running', attempt: 1 } } });
+  });
+
   it('requires a reason to skip or abort', () => {
     const { status, state } = initialState(runbook, t0);
     expect(refusal(decide(runbook, status, state, { kind: 'skip', reason: '  ' }, t0))).toContain(
