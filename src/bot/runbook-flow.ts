@@ -161,8 +161,20 @@ async function show(ctx: FlowContext, run: RunbookRun): Promise<RunbookRun> {
   if (current.state.phase.kind === 'gate' && current.state.phase.request === null) {
     current = await openGate(ctx, current);
   }
-  await postToRun(ctx, current, stepMessage(current, ctx.now(), filler(current)));
-  return current;
+  const message = stepMessage(current, ctx.now(), filler(current));
+  const shown = current.stepMessage;
+  // The step's own message is updated as people act on it; a new step gets a new message.
+  if (shown && shown.step === current.state.step && current.platform === ctx.identity.platform) {
+    try {
+      await ctx.reply.update(shown.ref, message);
+      return current;
+    } catch {
+      // Gone or not ours to edit (another bot's session): post it anew below.
+    }
+  }
+  const ref = await postToRun(ctx, current, message);
+  await ctx.services.runbooks.runs.setStepMessage(current.id, current.state.step, ref);
+  return { ...current, stepMessage: { step: current.state.step, ref } };
 }
 
 /**
@@ -264,7 +276,8 @@ export async function startRun(
     await ctx.reply.postPrivately(invalidInputMessage(error));
     return { status: 'invalid', error };
   }
-  if (runbook.roles.length) {
+  // Without a `roles` key everyone may do everything (a trial); with one, the runbook's roles.
+  if (runbook.roles.length && ctx.config.roles !== undefined) {
     const mine = Object.entries(ctx.config.roles ?? {})
       .filter(([, members]) => members.includes(ctx.requestedBy))
       .map(([role]) => role);
@@ -313,7 +326,7 @@ export async function startRun(
     ? await ctx.reply.startThread(intro, `${runbook.title} (${run.id})`)
     : ctx.channel;
   await runs.setThread(run.id, intro, home);
-  run = { ...run, thread: intro, home };
+  run = { ...run, thread: intro, home, stepMessage: null };
   run = await show(ctx, run);
   return { status: 'ok', id: run.id, run: run.id, runbook: runbook.name, step: run.state.step + 1 };
 }
@@ -394,8 +407,7 @@ async function actOnRunClaim(
       claimed.conflict ? 'conflict' : 'refused',
     );
   }
-  await postToRun(ctx, claimed.run, stepMessage(claimed.run, ctx.now(), filler(claimed.run)));
-  return claimed.run;
+  return show(ctx, claimed.run);
 }
 
 /** Runs the claimed attempt's commands not run yet, in order, as `as`. */

@@ -13,7 +13,11 @@ interface RunRow {
   started_by: string;
   platform: string;
   channel: ChannelRef;
-  thread: { message: MessageRef; home: ChannelRef } | null;
+  thread: {
+    message: MessageRef;
+    home: ChannelRef;
+    step?: { step: number; ref: MessageRef };
+  } | null;
   status: RunStatus;
   state: RunState;
   version: number;
@@ -47,6 +51,7 @@ function toRun(row: RunRow): RunbookRun {
     channel: row.channel,
     thread: row.thread?.message ?? null,
     home: row.thread?.home ?? null,
+    stepMessage: row.thread?.step ?? null,
     status: row.status,
     state: row.state,
     version: row.version,
@@ -167,6 +172,14 @@ export function createRunbookRunRepository(db: Database): RunbookRunRepository {
         id,
         JSON.stringify({ message: thread, home }),
       ]);
+    },
+
+    async setStepMessage(id, step, ref) {
+      await db.query(
+        `UPDATE runbook_runs SET thread = jsonb_set(thread, '{step}', $2::jsonb)
+          WHERE id = $1 AND thread IS NOT NULL`,
+        [id, JSON.stringify({ step, ref })],
+      );
     },
 
     async setSummary(id, summary) {

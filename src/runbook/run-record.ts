@@ -21,6 +21,8 @@ export interface RunbookRun {
   readonly thread: MessageRef | null;
   /** The run's own channel: its thread, or where it was started when threads are not available. */
   readonly home: ChannelRef | null;
+  /** The message showing the current step (0-based `step`), updated as people act on it. */
+  readonly stepMessage: { readonly step: number; readonly ref: MessageRef } | null;
   readonly status: RunStatus;
   readonly state: RunState;
   /** Grows by one with every transition. */
@@ -43,7 +45,7 @@ export interface RunTimelineEntry extends RunEvent {
 
 export type NewRunbookRun = Omit<
   RunbookRun,
-  'thread' | 'home' | 'version' | 'summary' | 'updatedAt' | 'endedAt'
+  'thread' | 'home' | 'stepMessage' | 'version' | 'summary' | 'updatedAt' | 'endedAt'
 >;
 
 /**
@@ -69,6 +71,8 @@ export interface RunbookRunRepository {
   ): Promise<RunbookRun | undefined>;
   /** Remembers the run's thread and where its messages go. */
   setThread(id: string, thread: MessageRef, home: ChannelRef): Promise<void>;
+  /** Remembers the message that shows step `step` (0-based). */
+  setStepMessage(id: string, step: number, ref: MessageRef): Promise<void>;
   /** Keeps the summary of an ended run (once: a second call changes nothing). */
   setSummary(id: string, summary: string): Promise<void>;
   /** Open runs whose WAIT is over at `now`. */

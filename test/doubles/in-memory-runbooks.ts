@@ -31,6 +31,7 @@ export class InMemoryRunbookRuns implements RunbookRunRepository {
       ...run,
       thread: null,
       home: null,
+      stepMessage: null,
       version: 0,
       summary: null,
       updatedAt: run.startedAt,
@@ -66,6 +67,10 @@ export class InMemoryRunbookRuns implements RunbookRunRepository {
   async setThread(...[id, thread, home]: Parameters<RunbookRunRepository['setThread']>) {
     const run = this.runs.get(id);
     if (run) this.runs.set(id, { ...run, thread, home });
+  }
+  async setStepMessage(...[id, step, ref]: Parameters<RunbookRunRepository['setStepMessage']>) {
+    const run = this.runs.get(id);
+    if (run?.thread) this.runs.set(id, { ...run, stepMessage: { step, ref } });
   }
   async setSummary(id: string, summary: string) {
     const run = this.runs.get(id);

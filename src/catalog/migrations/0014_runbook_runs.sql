@@ -15,7 +15,8 @@ CREATE TABLE runbook_runs (
   platform      text NOT NULL,
   channel       jsonb NOT NULL,                -- where it was started
   thread        jsonb,                         -- the intro message the thread hangs under, and the
-                                               -- channel the run's messages go to
+                                               -- channel the run's messages go to, and the
+                                               -- message showing the current step
   status        text NOT NULL CHECK (status IN ('open', 'completed', 'aborted')),
   state         jsonb NOT NULL,
   version       integer NOT NULL DEFAULT 0 CHECK (version >= 0),

@@ -110,6 +110,23 @@ describe('a run through its steps', () => {
     expect(run?.state).toMatchObject({ step: 1, phase: { kind: 'gate' } });
   });
 
+  it('updates the step message as items are ticked, instead of posting it again', async () => {
+    const b = bot();
+    await start(b, '/runbook start restore-db');
+    const before = b.chat.posted.filter((p) => !p.private).length;
+    await b.chat.click('Tick 1');
+    expect(b.chat.posted.filter((p) => !p.private).length).toBe(before);
+    const step = b.chat.posted.filter((p) => !p.private).at(-1);
+    expect(step?.versions).toHaveLength(2);
+    expect(b.chat.publicTexts().at(-1)).toContain('[x] 1. Incident channel opened');
+    expect(buttonsOf(b.chat.last()).map((x) => x.label)).toEqual([
+      'Tick 2',
+      'Done',
+      'Skip',
+      'Abort',
+    ]);
+  });
+
   it('ignores a second click on a step the run has left, instead of finishing the next step', async () => {
     const noChecks: Runbook = {
       ...failing,
