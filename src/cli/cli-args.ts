@@ -26,11 +26,19 @@ export type CliArgs =
   | { readonly mode: 'slack-manifest'; readonly url?: string; readonly socket: boolean }
   /** `guild`: register in that guild only; absent, globally. */
   | { readonly mode: 'discord-register'; readonly guild?: string }
+  /** `lifeboat runbook lint [PATH…]`: no paths, the config's `runbooks.path`. */
+  | {
+      readonly mode: 'runbook-lint';
+      readonly configPath?: string;
+      readonly paths: readonly string[];
+    }
   | { readonly mode: 'unavailable'; readonly command: string }
   | { readonly mode: 'error'; readonly message: string };
 
 /** CLI extras that later versions bring; they answer "not available yet" until then. */
-const LATER = ['runbook lint'];
+const LATER: readonly string[] = [];
+
+const RUNBOOK_LINT_USAGE = '`lifeboat runbook lint` takes: runbook lint [PATH...] [--json]';
 
 const SLACK_USAGE = '`lifeboat slack` takes: slack manifest [--url https://HOST] [--socket]';
 
@@ -111,6 +119,16 @@ export function parseCliArgs(argv: readonly string[], now: Date = new Date()): C
       return { mode: 'console', configPath, user };
     case 'discord':
       if (second === 'register') return parseDiscordRegister(words.slice(2));
+      break;
+    case 'runbook':
+      if (second === 'lint') {
+        const paths = words.slice(2);
+        const option = paths.find((word) => word.startsWith('-'));
+        if (option) {
+          return { mode: 'error', message: `${RUNBOOK_LINT_USAGE}; unknown option ${option}` };
+        }
+        return { mode: 'runbook-lint', configPath, paths };
+      }
   }
   if (LATER.includes(`${first} ${second}`))
     return { mode: 'unavailable', command: `${first} ${second}` };
