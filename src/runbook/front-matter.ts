@@ -17,6 +17,8 @@ export interface FrontMatter {
   readonly description: string;
   readonly roles: readonly string[];
   readonly params: readonly RunbookParam[];
+  /** Whether there was front matter that could not be read as YAML (its keys are unknown). */
+  readonly unreadable: boolean;
   /** 0-based index of the first line after the front matter (0 when there is none). */
   readonly bodyStart: number;
   readonly findings: readonly RunbookFinding[];
@@ -31,7 +33,14 @@ const SIMPLE_TYPES = new Set(['string', 'profile', 'backup', 'target']);
  */
 export function readFrontMatter(lines: readonly string[], file: string): FrontMatter {
   const findings: RunbookFinding[] = [];
-  const empty = { description: '', roles: [], params: [], bodyStart: 0, findings };
+  const empty = {
+    description: '',
+    roles: [],
+    params: [],
+    unreadable: false,
+    bodyStart: 0,
+    findings,
+  };
   if ((lines[0] ?? '').trimEnd() !== '---') return empty;
   let end = -1;
   let chars = 0;
@@ -54,7 +63,7 @@ export function readFrontMatter(lines: readonly string[], file: string): FrontMa
         ? `the front matter is larger than ${MAX_FRONT_MATTER_CHARS / 1024} KiB; it holds a title, a description, params and roles`
         : 'the front matter that starts here is not closed: end it with a line `---`',
     );
-    return empty;
+    return { ...empty, unreadable: true };
   }
   const text = lines.slice(1, end).join('\n');
   const bodyStart = end + 1;
@@ -105,6 +114,7 @@ export function readFrontMatter(lines: readonly string[], file: string): FrontMa
     description: description?.trim() ?? '',
     roles: readRoles(data.roles, lineOf(['roles']), error),
     params: readParams(data.params, lineOf, error),
+    unreadable: false,
     bodyStart,
     findings,
   };

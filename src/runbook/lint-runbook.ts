@@ -78,7 +78,7 @@ export function lintRunbook(runbook: Runbook, context: LintContext): RunbookFind
           add(
             'error',
             part.line,
-            `{{${undeclared.join('}}, {{')}}} ${undeclared.length > 1 ? 'are' : 'is'} not declared: add it to params in the front matter`,
+            `{{${undeclared.join('}}, {{')}}} ${undeclared.length > 1 ? 'are not declared: add them' : 'is not declared: add it'} to params in the front matter`,
           );
           continue;
         }
@@ -114,9 +114,12 @@ function commandProblem(
   return undefined;
 }
 
+/** A backup id as `/backup list` shows them: what a backup parameter without a default holds. */
+const SAMPLE_BACKUP_ID = 'bk_20261122T020000Z_full_7q3k';
+
 /**
  * What the linter fills a parameter with: its default, else a stand-in of its type (the first
- * configured profile or target, `latest`, the first allowed value, or the parameter's name).
+ * configured profile or target, a backup id, the first allowed value, or the parameter's name).
  */
 function sampleValue(param: RunbookParam, config: LifeboatConfig): string {
   if (param.default !== undefined) return param.default;
@@ -126,7 +129,7 @@ function sampleValue(param: RunbookParam, config: LifeboatConfig): string {
     case 'target':
       return configNames(config, 'target')[0] ?? param.name;
     case 'backup':
-      return 'latest';
+      return SAMPLE_BACKUP_ID;
     case 'choice':
       return param.type.values[0] ?? param.name;
     case 'string':

@@ -70,7 +70,7 @@ export function parseRunbook(markdownText: string, file: string): Runbook {
   for (let i = 0; i < tokens.length; ) i = builder.take(tokens, i);
   const { intro, steps, firstHeading } = builder.finish();
   let title = front.title;
-  if (title === undefined) {
+  if (title === undefined && !front.unreadable) {
     findings.push({
       severity: 'error',
       file,
@@ -78,8 +78,8 @@ export function parseRunbook(markdownText: string, file: string): Runbook {
       message:
         'missing title: start the file with front matter holding one (---, title: Restore the database, ---)',
     });
-    title = firstHeading ?? name;
   }
+  title ??= firstHeading ?? name;
   if (steps.length === 0 && findings.every((f) => f.severity !== 'error')) {
     findings.push({
       severity: 'error',
