@@ -73,7 +73,7 @@ export function readFrontMatter(lines: readonly string[], file: string): FrontMa
       const at = /^line (\d+), column \d+: /.exec(issue);
       error(at ? Number(at[1]) + 1 : 1, `front matter: ${at ? issue.slice(at[0].length) : issue}`);
     }
-    return { ...empty, bodyStart };
+    return { ...empty, unreadable: true, bodyStart };
   }
   const lineOf = (path: readonly (string | number)[]): number => {
     const offset = read.offsetOf([...path]);
@@ -88,7 +88,7 @@ export function readFrontMatter(lines: readonly string[], file: string): FrontMa
       2,
       'front matter: expected keys (title, description, params, roles), not a list or a value',
     );
-    return { ...empty, bodyStart };
+    return { ...empty, unreadable: true, bodyStart };
   }
   const data = value as Record<string, unknown>;
   for (const key of Object.keys(data)) {
