@@ -6,8 +6,8 @@ export type FillResult =
   | { readonly ok: true; readonly text: string }
   | { readonly ok: false; readonly error: string };
 
-/** `{{name}}`, with optional spaces inside the braces. */
-export const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}/g;
+/** `{{name}}`: a parameter name between double braces, no spaces. */
+export const PLACEHOLDER = /\{\{([A-Za-z_][A-Za-z0-9_-]*)\}\}/g;
 
 /** C0 controls (line breaks included) and DEL: a value is one line of plain text. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
@@ -27,7 +27,8 @@ export function placeholdersIn(text: string): string[] {
  * word is quoted back. Mention markers are removed from values. Refused, as an error naming the
  * parameter: an unknown parameter, a value with a line break or other control character, a
  * value that would make a word start with `-` where the template's word did not (the parser
- * would read it as a flag), and a `{{param}}` in the command's first word.
+ * would read it as a flag), a `{{param}}` in the command's first word, and `{{` or `}}` in the
+ * template that is not part of a `{{name}}`.
  */
 export function fillCommand(
   template: string,
@@ -37,6 +38,13 @@ export function fillCommand(
   if (!split.ok) return { ok: false, error: `cannot read the command: ${split.error}` };
   const words: string[] = [];
   for (const [index, token] of split.tokens.entries()) {
+    const stray = /\{\{|\}\}/.exec(token.text.replace(PLACEHOLDER, ''));
+    if (stray) {
+      return {
+        ok: false,
+        error: `"${token.text}" holds ${stray[0]} that is not a parameter: write {{name}}, a name of letters, digits, - and _ without spaces`,
+      };
+    }
     let problem: string | undefined;
     const text = token.text.replace(PLACEHOLDER, (whole, name: string) => {
       if (problem) return whole;
