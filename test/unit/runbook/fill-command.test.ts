@@ -21,6 +21,7 @@ function words(text: string): string[] {
 /** A value with no control characters: what a person can give a parameter. */
 const value = fc
   .string({ unit: 'grapheme', maxLength: 40 })
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
   .map((text) => text.replace(/[\u0000-\u001F\u007F]/g, ''));
 
 describe('fillCommand', () => {
@@ -159,6 +160,9 @@ describe('fillCommand', () => {
 
 describe('placeholdersIn', () => {
   it('lists each parameter once, in order', () => {
-    expect(placeholdersIn('/restore {{b}} --into {{a}}={{b}} {{not valid}} {{ c }}')).toEqual(['b', 'a']);
+    expect(placeholdersIn('/restore {{b}} --into {{a}}={{b}} {{not valid}} {{ c }}')).toEqual([
+      'b',
+      'a',
+    ]);
   });
 });
