@@ -16,6 +16,8 @@ export interface FrontMatter {
   readonly title?: string;
   readonly description: string;
   readonly roles: readonly string[];
+  /** The line of `roles:`, when the front matter has one. */
+  readonly rolesLine?: number;
   readonly params: readonly RunbookParam[];
   /** Whether there was front matter that could not be read as YAML (its keys are unknown). */
   readonly unreadable: boolean;
@@ -113,6 +115,7 @@ export function readFrontMatter(lines: readonly string[], file: string): FrontMa
     ...(title?.trim() ? { title: title.trim() } : {}),
     description: description?.trim() ?? '',
     roles: readRoles(data.roles, lineOf(['roles']), error),
+    ...(data.roles !== undefined ? { rolesLine: lineOf(['roles']) } : {}),
     params: readParams(data.params, lineOf, error),
     unreadable: false,
     bodyStart,

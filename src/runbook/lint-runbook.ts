@@ -1,7 +1,8 @@
 import { checkConfigReferences, configNames } from '../bot/config-references.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
-import type { CommandSpec } from '../core/command-grammar.ts';
+import { type CommandSpec, commandName } from '../core/command-grammar.ts';
 import { parseCommand } from '../core/parse-command.ts';
+import { tokenize } from '../core/tokenize.ts';
 import { fillCommand, placeholdersIn } from './fill-command.ts';
 import type { Runbook, RunbookFinding, RunbookParam } from './model.ts';
 
@@ -41,7 +42,7 @@ export function lintRunbook(runbook: Runbook, context: LintContext): RunbookFind
       }
     }
   };
-  checkRoles(runbook.roles, 1, 'in the front matter');
+  checkRoles(runbook.roles, runbook.rolesLine ?? 1, 'in the front matter');
   for (const param of runbook.params) {
     const problem = defaultProblem(param, context.config);
     if (problem) add('error', param.line, problem);
@@ -106,6 +107,12 @@ function commandProblem(
   if (!filled.ok) return filled.error;
   const parsed = parseCommand(filled.text, commands);
   if (!parsed.ok) return `${template}: ${parsed.error.split('\n')[0]}`;
+  const written = tokenize(template.trim());
+  const words = written.ok ? written.tokens.slice(0, parsed.command.path.length) : [];
+  const chooser = words.find((word) => placeholdersIn(word.text).length > 0);
+  if (chooser) {
+    return `${template}: ${chooser.text} would choose the command by its value; write the command out (with the default it reads ${commandName(parsed.command)})`;
+  }
   try {
     checkConfigReferences(parsed.command, parsed.args, config);
   } catch (error) {

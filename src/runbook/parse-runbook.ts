@@ -93,6 +93,7 @@ export function parseRunbook(markdownText: string, file: string): Runbook {
     title,
     description: front.description,
     roles: front.roles,
+    ...(front.rolesLine !== undefined ? { rolesLine: front.rolesLine } : {}),
     params: front.params,
     intro,
     steps,
@@ -138,6 +139,7 @@ class StepBuilder {
       return end + 1;
     }
     const step = this.steps[this.steps.length - 1];
+    this.unrunChatops(tokens, i, end, step !== undefined);
     if (!step) {
       if (token.type === 'heading_open' && token.tag === 'h1' && this.firstHeading === undefined) {
         this.firstHeading = (tokens[i + 1]?.content ?? '').trim();
@@ -169,6 +171,26 @@ class StepBuilder {
         parts: step.parts,
       })),
     };
+  }
+
+  /**
+   * Warns of chatops blocks the engine will not run: before the first step, or inside a list or
+   * a quote (only a block of its own in a step is run). They are still shown.
+   */
+  private unrunChatops(tokens: readonly Token[], from: number, to: number, inStep: boolean): void {
+    for (let j = from; j <= to; j += 1) {
+      const token = tokens[j] as Token;
+      if (token.type !== 'fence' || !token.map) continue;
+      if ((token.info.trim().split(/\s+/)[0] ?? '').toLowerCase() !== 'chatops') continue;
+      if (inStep && token.level === 0) continue;
+      this.finding(
+        'warning',
+        token.map[0],
+        inStep
+          ? 'this chatops block is inside a list or a quote, so it is shown but not run: give it a line of its own'
+          : 'this chatops block comes before the first step (## heading), so it is shown but not run',
+      );
+    }
   }
 
   private finding(severity: 'error' | 'warning', index: number, message: string): void {

@@ -100,6 +100,23 @@ describe('lintRunbook', () => {
     ]);
   });
 
+  it('reports a param that would choose the command rather than fill an argument', () => {
+    expect(
+      lint(
+        '---', // 1
+        'title: T', // 2
+        'params: { verb: { description: V, default: list, type: [list, prune] } }', // 3
+        '---', // 4
+        '## Step', // 5
+        '```chatops', // 6
+        '/backup {{verb}} --profile db', // 7
+        '```',
+      ),
+    ).toEqual([
+      '7 error: /backup {{verb}} --profile db: {{verb}} would choose the command by its value; write the command out (with the default it reads /backup list)',
+    ]);
+  });
+
   it('reports undeclared params and warns of params never used', () => {
     expect(
       lint(
@@ -134,7 +151,7 @@ describe('lintRunbook', () => {
         '> [!APPROVAL] none from dba', // 8
       ),
     ).toEqual([
-      '1 error: unknown role "ops" in the front matter; roles: dba, oncall',
+      '3 error: unknown role "ops" in the front matter; roles: dba, oncall',
       '6 error: unknown role "sre" in the approval gate; roles: dba, oncall',
       expect.stringMatching(/^8 error: malformed approval gate/),
     ]);

@@ -126,6 +126,7 @@ describe('parseRunbook', () => {
     );
     expect(runbook.findings).toEqual([]);
     expect(runbook.roles).toEqual(['dba', 'oncall']);
+    expect(runbook.rolesLine).toBe(3);
     expect(runbook.params).toEqual([
       {
         name: 'backup',
@@ -336,6 +337,36 @@ describe('parseRunbook', () => {
         message: 'this chatops block holds no commands',
       }),
     ]);
+  });
+
+  it('warns of chatops blocks it will not run: before the first step, in a list or a quote', () => {
+    const runbook = parseRunbook(
+      md(
+        '---', // 1
+        'title: T', // 2
+        '---', // 3
+        '```chatops', // 4
+        '/status', // 5
+        '```', // 6
+        '## Step', // 7
+        '- item', // 8
+        '  ```chatops', // 9
+        '  /status', // 10
+        '  ```', // 11
+        '', // 12
+        '> ```chatops', // 13
+        '> /status', // 14
+        '> ```', // 15
+      ),
+      FILE,
+    );
+    expect(runbook.findings.map((f) => [f.line, f.severity, f.message.split(',')[0]])).toEqual([
+      [4, 'warning', 'this chatops block comes before the first step (## heading)'],
+      [9, 'warning', 'this chatops block is inside a list or a quote'],
+      [13, 'warning', 'this chatops block is inside a list or a quote'],
+    ]);
+    expect(parts(runbook, 1).some((p) => p.kind === 'command')).toBe(false);
+    expect(runbook.intro).toContain('/status');
   });
 
   it('reads gates, waits and every callout', () => {
