@@ -6,6 +6,9 @@ import type { Runbook, RunbookFinding, RunbookStep, StepPart } from './model.ts'
 /** How large a runbook may be; the longest real one is a few dozen kilobytes. */
 export const MAX_RUNBOOK_CHARS = 1024 * 1024;
 
+/** How many findings one runbook reports; past it, one more says how many were left out. */
+export const MAX_FINDINGS = 200;
+
 /** The most approvers a gate may ask for. */
 export const MAX_GATE_APPROVALS = 10;
 
@@ -97,7 +100,10 @@ export function parseRunbook(markdownText: string, file: string): Runbook {
     params: front.params,
     intro,
     steps,
-    findings: findings.sort((a, b) => a.line - b.line),
+    findings: capped(
+      findings.sort((a, b) => a.line - b.line),
+      file,
+    ),
   };
 }
 
@@ -357,6 +363,21 @@ function blockMap(tokens: readonly Token[], from: number, to: number): [number, 
     if (map) return [map[0], map[1]];
   }
   return null;
+}
+
+function capped(findings: RunbookFinding[], file: string): RunbookFinding[] {
+  if (findings.length <= MAX_FINDINGS) return findings;
+  const kept = findings.slice(0, MAX_FINDINGS);
+  const rest = findings.slice(MAX_FINDINGS);
+  return [
+    ...kept,
+    {
+      severity: rest.some((f) => f.severity === 'error') ? 'error' : 'warning',
+      file,
+      line: (rest[0] as RunbookFinding).line,
+      message: `${rest.length} more findings from here on are left out; fix the ones above first`,
+    },
+  ];
 }
 
 function clip(text: string): string {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Runbook, StepPart } from '../../../src/runbook/model.ts';
-import { MAX_RUNBOOK_CHARS, parseRunbook } from '../../../src/runbook/parse-runbook.ts';
+import {
+  MAX_FINDINGS,
+  MAX_RUNBOOK_CHARS,
+  parseRunbook,
+} from '../../../src/runbook/parse-runbook.ts';
 
 const FILE = 'runbooks/restore-db.md';
 
@@ -465,6 +469,18 @@ describe('parseRunbook', () => {
     expect(runbook.findings).toEqual([
       expect.objectContaining({ line: 9, message: 'a step heading (##) without a title' }),
     ]);
+  });
+
+  it('reports at most MAX_FINDINGS findings, then how many more there are', () => {
+    const bad = Array.from({ length: MAX_FINDINGS + 5 }, () => '> [!WAIT] later').join('\n\n');
+    const runbook = parseRunbook(md('---', 'title: T', '---', '## Step', bad), FILE);
+    expect(runbook.findings).toHaveLength(MAX_FINDINGS + 1);
+    expect(runbook.findings[MAX_FINDINGS]).toEqual({
+      severity: 'error',
+      file: FILE,
+      line: 5 + 2 * MAX_FINDINGS,
+      message: '5 more findings from here on are left out; fix the ones above first',
+    });
   });
 
   it('counts lines the same with CRLF line ends', () => {
