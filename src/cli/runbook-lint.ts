@@ -38,7 +38,17 @@ export async function lintRunbooks(options: RunbookLintOptions): Promise<CliOutc
         message: 'no such file or directory',
       });
     } else if (kind === 'directory') {
-      runbooks.push(...(await listRunbooks(path)));
+      try {
+        runbooks.push(...(await listRunbooks(path)));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? String(error);
+        findings.push({
+          severity: 'error',
+          file: path,
+          line: 1,
+          message: `cannot list the directory: ${code}`,
+        });
+      }
     } else {
       runbooks.push(await readRunbookFile(path));
     }
