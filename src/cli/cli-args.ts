@@ -28,11 +28,19 @@ export type CliArgs =
   | { readonly mode: 'discord-register'; readonly guild?: string }
   /** `lifeboat runbook export RUN-ID`: the run's summary as markdown. */
   | { readonly mode: 'runbook-export'; readonly run: string }
+  /** `lifeboat runbook lint [PATH…]`: no paths, the config's `runbooks.path`. */
+  | {
+      readonly mode: 'runbook-lint';
+      readonly configPath?: string;
+      readonly paths: readonly string[];
+    }
   | { readonly mode: 'unavailable'; readonly command: string }
   | { readonly mode: 'error'; readonly message: string };
 
 /** CLI extras that later versions bring; they answer "not available yet" until then. */
-const LATER = ['runbook lint'];
+const LATER: readonly string[] = [];
+
+const RUNBOOK_LINT_USAGE = '`lifeboat runbook lint` takes: runbook lint [PATH...] [--json]';
 
 const SLACK_USAGE = '`lifeboat slack` takes: slack manifest [--url https://HOST] [--socket]';
 
@@ -120,6 +128,14 @@ export function parseCliArgs(argv: readonly string[], now: Date = new Date()): C
         return rest.length === 1 && rest[0]
           ? { mode: 'runbook-export', run: rest[0] }
           : { mode: 'error', message: '`lifeboat runbook export` takes: runbook export RUN-ID' };
+      }
+      if (second === 'lint') {
+        const paths = words.slice(2);
+        const option = paths.find((word) => word.startsWith('-'));
+        if (option) {
+          return { mode: 'error', message: `${RUNBOOK_LINT_USAGE}; unknown option ${option}` };
+        }
+        return { mode: 'runbook-lint', configPath, paths };
       }
   }
   if (LATER.includes(`${first} ${second}`))

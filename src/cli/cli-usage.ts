@@ -30,6 +30,10 @@ const SERVICES = `Services
                           the audit log as JSON lines on stdout, for a SIEM; TIME is an
                           ISO 8601 date or time (2026-11-22, 2026-11-22T10:00:00Z) or a
                           duration back from now (24h, 7d)
+  runbook lint [PATH...] [--json]
+                          check runbooks (files, or directories of *.md; default the
+                          config's runbooks.path): prints file:line: error|warning:
+                          message; exit 2 when any error
   runbook export RUN-ID   a runbook run's summary and timeline as markdown, for the
                           incident review
   discord register [--guild ID]

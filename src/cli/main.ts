@@ -49,6 +49,7 @@ import {
 import { watchClosedOutput } from './closed-stdout.ts';
 import { runChatCommand } from './run-chat-command.ts';
 import { runbookExport } from './runbook-export.ts';
+import { lintRunbooks } from './runbook-lint.ts';
 
 /** Where the console and the CLI write logs, so they stay out of the chat transcript. */
 const LOG_FILE = './.lifeboat/lifeboat.log';
@@ -101,6 +102,8 @@ async function run(args: CliArgs, { json, out, stdoutClosed }: RunContext): Prom
     }
     case 'discord-register':
       return await discordRegister(args.guild, out);
+    case 'runbook-lint':
+      return await lintRunbooks({ paths: args.paths, configPath: args.configPath, json, out });
     case 'unavailable': {
       const error = `\`lifeboat ${args.command}\` is not available in this version of Lifeboat yet.`;
       process.stderr.write(`${error}\n`);

@@ -103,11 +103,17 @@ const SPECIAL = /[\s'"\\\u201c\u201d]/g;
 
 /**
  * Joins words (e.g. the CLI's argv after the shell has split them) into a line that
- * {@link tokenize} splits back into the same words. Special characters are escaped one by one
- * rather than quoting the word, so `--note=two words` still reads as a flag.
+ * {@link tokenize} splits back into the same words, also after the line is trimmed (as the
+ * command parser does). Special characters are escaped one by one rather than quoting the word,
+ * so `--note=two words` still reads as a flag; a word ending in whitespace gets an empty `''`
+ * after it, so trimming the line cannot take its last escaped space.
  */
 export function quoteWords(words: readonly string[]): string {
   return words
-    .map((word) => (word === '' ? "''" : word.replace(SPECIAL, (c) => `\\${c}`)))
+    .map((word) => {
+      if (word === '') return "''";
+      const escaped = word.replace(SPECIAL, (c) => `\\${c}`);
+      return /\s$/.test(word) ? `${escaped}''` : escaped;
+    })
     .join(' ');
 }

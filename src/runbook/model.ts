@@ -80,6 +80,8 @@ export interface Runbook {
   readonly description: string;
   /** Who may start it (role names); empty: whoever may run `/runbook start`. */
   readonly roles: readonly string[];
+  /** The line of `roles:` in the front matter, when it has one. */
+  readonly rolesLine?: number;
   readonly params: readonly RunbookParam[];
   /** The markdown before the first step, shown when the run starts. */
   readonly intro: string;

@@ -94,10 +94,14 @@ profiles:
     }
   });
 
-  it('prints a command this version does not have as JSON, exit 3', async () => {
-    const result = await lifeboat(['runbook', 'lint']);
-    expect(result.code).toBe(3);
-    expect(lastJson(result)).toMatchObject({ status: 'unavailable' });
+  it('prints `runbook lint` of a path that is not there as JSON, exit 2', async () => {
+    const result = await lifeboat(['runbook', 'lint', 'no-such-runbooks']);
+    expect(result.code).toBe(2);
+    expect(lastJson(result)).toMatchObject({
+      status: 'invalid',
+      errors: 1,
+      findings: [{ file: 'no-such-runbooks', line: 1, message: 'no such file or directory' }],
+    });
   });
 
   it('prints the audit commands’ failures as JSON', async () => {

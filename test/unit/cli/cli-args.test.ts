@@ -78,10 +78,14 @@ describe('the lifeboat command line arguments', () => {
     });
   });
 
-  it('answers the CLI extras of later versions as not available yet', () => {
-    expect(parseCliArgs(['runbook', 'lint'])).toEqual({
-      mode: 'unavailable',
-      command: 'runbook lint',
+  it('knows `runbook lint` with paths or none, and refuses options it does not have', () => {
+    expect(parseCliArgs(['runbook', 'lint'])).toEqual({ mode: 'runbook-lint', paths: [] });
+    expect(
+      parseCliArgs(['runbook', 'lint', 'runbooks', 'x.md', '--config', 'c.yaml', '--json']),
+    ).toEqual({ mode: 'runbook-lint', configPath: 'c.yaml', paths: ['runbooks', 'x.md'] });
+    expect(parseCliArgs(['runbook', 'lint', '--fix'])).toMatchObject({
+      mode: 'error',
+      message: expect.stringContaining('unknown option --fix'),
     });
   });
 

@@ -74,6 +74,17 @@ describe('quoteWords', () => {
     expect(words(quoteWords(argv))).toEqual(argv);
   });
 
+  it('joins words into a line that survives trimming, as the command parser trims it', () => {
+    for (const argv of [
+      ['backup', 'create', '--note', 'ends with a space '],
+      ['backup', 'create', '--note', 'tab\t'],
+      ['reject', 'apr_1', ' '],
+      ['x', '--note=two '],
+    ]) {
+      expect(words(quoteWords(argv).trim())).toEqual(argv);
+    }
+  });
+
   it('leaves a flag with spaces in its value readable as a flag', () => {
     const result = tokenize(quoteWords(['--note=two words']));
     expect(result.ok && result.tokens[0]?.text.startsWith('--note=')).toBe(true);
