@@ -192,7 +192,15 @@ describe('a run through its steps', () => {
     expect(result).toMatchObject({ status: 'failed', id });
     const run = await b.services.runbooks.runs.get(id);
     expect(run?.state.phase).toMatchObject({ kind: 'failed', attempt: 1 });
-    expect(buttonsOf(b.chat.last()).map((x) => x.label)).toEqual(['Retry', 'Skip', 'Abort']);
+    const stepMessage = b.chat.posted.filter((p) => !p.private).at(-1);
+    if (!stepMessage) throw new Error('the step message expected');
+    expect(buttonsOf(b.chat.current(stepMessage)).map((x) => x.label)).toEqual([
+      'Retry',
+      'Skip',
+      'Abort',
+    ]);
+    // The one who pressed Run hears privately what was wrong with the command.
+    expect(b.chat.privateTexts().join('\n')).toContain('nosuchprofile');
     expect(b.services.backupJobs.requests).toEqual([]);
     const timeline = await b.services.runbooks.runs.timeline(id);
     expect(timeline.filter((e) => e.kind === 'run')).toMatchObject([{ actor: 'console:carol' }]);
