@@ -276,6 +276,7 @@ async function createBackup(
     requestedBy: ctx.requestedBy,
     replicate: request.replicate,
   });
+  await ctx.onStarted?.(id);
   const run: BackupRun = {
     id,
     profile,
@@ -406,6 +407,7 @@ async function verifyBackup(
     ...(request.level !== undefined ? { level: request.level } : {}),
     requestedBy: ctx.requestedBy,
   });
+  await ctx.onStarted?.(id);
   const run: VerifyRun = {
     id,
     backupId: backup.id,

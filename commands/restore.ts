@@ -185,6 +185,7 @@ async function runRestore(
     );
   }
   const { restoreId } = await ctx.services.restores.enqueue(plan, ctx.requestedBy);
+  await ctx.onStarted?.(restoreId);
   return followRestore(ctx, { id: restoreId, plan, requestedBy: ctx.requestedBy });
 }
 

@@ -91,7 +91,17 @@ export interface CommandContext {
    * this channel: the same parsing, roles, approval policies, handler and audit; resolves when
    * its work is done. A runbook step's commands go through it, as the person who pressed Run.
    */
-  readonly runAs: (text: string, as: string) => Promise<CommandResult>;
+  readonly runAs: (
+    text: string,
+    as: string,
+    onStarted?: (id: string) => Promise<void>,
+  ) => Promise<CommandResult>;
+  /**
+   * Called by a handler as soon as its work has an id (`bk_…`, `rs_…`, `vf_…` queued), before
+   * it waits for the work: a runbook step records it, so after a restart it waits for that job
+   * instead of running the command again. @defaultValue absent: nobody needs to know
+   */
+  readonly onStarted?: (id: string) => Promise<void>;
 }
 
 /** A command of the grammar with its handler. */

@@ -118,6 +118,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     reply: ReplyChannel,
     seen: Seen,
     grant?: ApprovalRequest,
+    onStarted?: (id: string) => Promise<void>,
   ): Promise<CommandResult> {
     const requestedBy = identityKey(event.identity);
     // Typed text never carries a mention: markers in it are dropped before anything shows it.
@@ -180,7 +181,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       progressIntervalMs,
       alert: (message) => alert(event, reply, message),
       runApproved: (request) => runApproved(request, event, reply),
-      runAs: (typed, as) => runAs(typed, as, event, reply),
+      runAs: (typed, as, started) => runAs(typed, as, event, reply, started),
+      ...(onStarted ? { onStarted } : {}),
     };
     // A policy on this command (other than /restore, which judges its planned destinations
     // itself) turns it into an approval request, unless an approved request is what runs it.
@@ -233,19 +235,26 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     as: string,
     via: InboundEvent,
     reply: ReplyChannel,
+    onStarted?: (id: string) => Promise<void>,
   ): Promise<CommandResult> {
     const identity = parseIdentityKey(as);
     if (!identity) throw new Error(`cannot run a command as malformed identity ${as}`);
-    return handle({ kind: 'command', identity, channel: via.channel, text, ack: via.ack }, reply);
+    return handle(
+      { kind: 'command', identity, channel: via.channel, text, ack: via.ack },
+      reply,
+      undefined,
+      onStarted,
+    );
   }
 
   async function handle(
     event: InboundEvent,
     reply: ReplyChannel,
     grant?: ApprovalRequest,
+    onStarted?: (id: string) => Promise<void>,
   ): Promise<CommandResult> {
     const seen: Seen = { text: null, args: null };
-    const result = await guarded(event, reply, seen, grant);
+    const result = await guarded(event, reply, seen, grant, onStarted);
     await recordAudit(
       services.audit,
       auditEvent({
@@ -269,9 +278,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     reply: ReplyChannel,
     seen: Seen,
     grant: ApprovalRequest | undefined,
+    onStarted: ((id: string) => Promise<void>) | undefined,
   ): Promise<CommandResult> {
     try {
-      return await run(event, reply, seen, grant);
+      return await run(event, reply, seen, grant, onStarted);
     } catch (error) {
       if (error instanceof UserFacingError) {
         await answerPrivately(

@@ -398,6 +398,17 @@ async function actOnRunClaim(
       'step_moved_on',
     );
   }
+  if (run.status === 'open' && run.state.phase.kind === 'running') {
+    const resumed = await resumeRun(ctx, run);
+    if (!isRun(resumed)) return resumed;
+    return {
+      status: resumed.status === 'open' && resumed.state.phase.kind === 'failed' ? 'failed' : 'ok',
+      id,
+      run: id,
+      resumed: true,
+      step: resumed.state.step + 1,
+    };
+  }
   const claimed = await apply(ctx, run, { kind: 'run', by: ctx.requestedBy }, ctx.requestedBy);
   if (!claimed.run) {
     return refuse(
@@ -428,7 +439,19 @@ async function runCommands(
     let outcome: CommandOutcome;
     if (!filled.ok) outcome = { command: template, status: 'invalid', error: filled.error };
     else {
-      const result = await ctx.runAs(filled.text, as);
+      // Claimed before it is dispatched: of two processes, only one runs it.
+      const claim = await apply(
+        ctx,
+        run,
+        { kind: 'command-started', attempt, command: filled.text },
+        as,
+      );
+      if (!claim.run) return refuse(ctx, run.id, claim.reason ?? 'The run moved on.');
+      run = claim.run;
+      const result = await ctx.runAs(filled.text, as, async (id) => {
+        const job = await apply(ctx, run, { kind: 'command-job', attempt, id }, as);
+        if (job.run) run = job.run;
+      });
       outcome = {
         command: filled.text,
         status: result.status,
@@ -553,4 +576,97 @@ export async function continueDueWaits(
     moved.push(run.id);
   }
   return moved;
+}
+
+/** How long a claimed command may go without a job id before it counts as interrupted. */
+const INTERRUPTED_AFTER_MS = 60_000;
+
+/** Waits for a job a step's command queued, whichever process queued it. */
+async function followJob(
+  ctx: FlowContext,
+  id: string,
+): Promise<{ status: string; error?: string }> {
+  const { services } = ctx;
+  const quiet = () => undefined;
+  if (id.startsWith('bk_')) {
+    const o = await services.backupJobs.follow(id, quiet);
+    return o.status === 'completed'
+      ? { status: 'completed' }
+      : { status: 'failed', error: o.error };
+  }
+  if (id.startsWith('rs_')) {
+    const o = await services.restores.follow(id, quiet);
+    return o.status === 'completed'
+      ? { status: 'completed' }
+      : { status: 'failed', error: o.error };
+  }
+  const record = await services.verifications.follow(id, quiet);
+  return { status: record.status };
+}
+
+/**
+ * `/runbook run` on a step whose commands are running (the bot that ran them may have stopped):
+ * never runs a started command again. It waits for the job the command recorded and goes on;
+ * a command claimed long ago with no job recorded is reported as interrupted (whether it ran is
+ * unknown: a person checks, then Retries or Skips); between two commands, it goes on with the
+ * next one, claimed as usual.
+ */
+async function resumeRun(
+  ctx: CommandContext,
+  run: RunbookRun,
+): Promise<RunbookRun | CommandResult> {
+  const phase = run.state.phase;
+  if (phase.kind !== 'running') return run;
+  const { attempt, by } = phase;
+  const last = phase.outcomes.at(-1);
+  if (!phase.started && last?.status === 'awaiting_approval') {
+    return refuse(ctx, run.id, `Step ${run.state.step + 1} waits for approval request ${last.id}.`);
+  }
+  const stale = ctx.now().getTime() - run.updatedAt.getTime() >= INTERRUPTED_AFTER_MS;
+  if (phase.started?.id) {
+    const { command, id } = phase.started;
+    await ctx.reply.postPrivately(
+      invalidInputMessage(
+        `Waiting for ${id} (${command}), which step ${run.state.step + 1} started; it is not run again.`,
+      ),
+    );
+    const ended = await followJob(ctx, id);
+    const outcome: CommandOutcome = {
+      command,
+      status: ended.status,
+      id,
+      ...(ended.error ? { error: ended.error } : {}),
+    };
+    const recorded = await apply(ctx, run, { kind: 'command-ended', attempt, outcome }, ENGINE);
+    if (!recorded.run) return (await ctx.services.runbooks.runs.get(run.id)) ?? run;
+    if (ended.status !== 'completed' && ended.status !== 'passed') {
+      const failed = await apply(
+        ctx,
+        recorded.run,
+        {
+          kind: 'commands-ended',
+          attempt,
+          error: `${command} ended ${ended.status}${ended.error ? `: ${ended.error}` : ''}`,
+        },
+        ENGINE,
+      );
+      return failed.run ? show(ctx, failed.run) : recorded.run;
+    }
+    await runCommands(ctx, recorded.run, by);
+    return (await ctx.services.runbooks.runs.get(run.id)) ?? recorded.run;
+  }
+  if (!stale) {
+    return refuse(
+      ctx,
+      run.id,
+      `Step ${run.state.step + 1}'s commands are running (attempt ${attempt}); it moves on when they end.`,
+    );
+  }
+  if (phase.started) {
+    const error = `interrupted: ${phase.started.command} was started, but the bot stopped before it reported a job; check whether it ran, then Retry or Skip`;
+    const failed = await apply(ctx, run, { kind: 'commands-ended', attempt, error }, ENGINE);
+    return failed.run ? show(ctx, failed.run) : run;
+  }
+  await runCommands(ctx, run, by);
+  return (await ctx.services.runbooks.runs.get(run.id)) ?? run;
 }

@@ -30,6 +30,12 @@ export type RunPhase =
       readonly attempt: number;
       readonly by: string;
       readonly outcomes: readonly CommandOutcome[];
+      /**
+       * The command dispatched and not ended yet (`outcomes.length` is its index), claimed
+       * before it was dispatched, with the job it queued once known: after a restart the run
+       * waits for that job instead of running the command again.
+       */
+      readonly started?: { readonly command: string; readonly id?: string };
     }
   /** Attempt `attempt` failed: Retry (Run), Skip or Abort. */
   | { readonly kind: 'failed'; readonly attempt: number; readonly error: string }
@@ -56,6 +62,10 @@ export type RunInput =
   | { readonly kind: 'abort'; readonly reason: string }
   /** Claims the step's commands for a new attempt (Run, or Retry after a failure), for `by`. */
   | { readonly kind: 'run'; readonly by: string }
+  /** Claims the next command of attempt `attempt` before it is dispatched. */
+  | { readonly kind: 'command-started'; readonly attempt: number; readonly command: string }
+  /** The started command queued job `id` (a backup, restore or verification). */
+  | { readonly kind: 'command-job'; readonly attempt: number; readonly id: string }
   /** One command of attempt `attempt` ended (or turned into an approval request). */
   | { readonly kind: 'command-ended'; readonly attempt: number; readonly outcome: CommandOutcome }
   /** Every command of attempt `attempt` ended: `error` when one failed. */
@@ -261,12 +271,49 @@ export function decide(
         at('run', attempt === 1 ? 'run started' : `retry ${attempt} started`),
       );
     }
+    case 'command-started': {
+      if (phase.kind !== 'running' || phase.attempt !== input.attempt || phase.started) {
+        return refuse('That attempt is not waiting to start a command.');
+      }
+      return ok(
+        { status, state: { ...state, phase: { ...phase, started: { command: input.command } } } },
+        at('command-started', `${input.command} started`),
+      );
+    }
+    case 'command-job': {
+      if (
+        phase.kind !== 'running' ||
+        phase.attempt !== input.attempt ||
+        !phase.started ||
+        phase.started.id !== undefined
+      ) {
+        return refuse('That attempt has no command waiting for its job id.');
+      }
+      return ok(
+        {
+          status,
+          state: { ...state, phase: { ...phase, started: { ...phase.started, id: input.id } } },
+        },
+        at('command-job', `${phase.started.command} queued ${input.id}`),
+      );
+    }
     case 'command-ended': {
       if (phase.kind !== 'running' || phase.attempt !== input.attempt)
         return refuse('That attempt is not running.');
       const o = input.outcome;
       return ok(
-        { status, state: { ...state, phase: { ...phase, outcomes: [...phase.outcomes, o] } } },
+        {
+          status,
+          state: {
+            ...state,
+            phase: {
+              kind: 'running',
+              attempt: phase.attempt,
+              by: phase.by,
+              outcomes: [...phase.outcomes, o],
+            },
+          },
+        },
         at(
           'command',
           `${o.command} → ${o.status}${o.id ? ` (${o.id})` : ''}${o.error ? `: ${o.error}` : ''}`,

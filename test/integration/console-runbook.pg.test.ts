@@ -161,29 +161,50 @@ roles:
 
     const running = startLifeboat(['console', '--as', 'alice'], { cwd: dir, env });
     running.type(`/runbook run ${id}`);
-    // Killed as soon as the step is claimed: the backup is under way, or about to be.
+    // Killed once the command started and its backup job is recorded in the run: mid-command.
+    const startedJob = async () =>
+      (
+        await sql<{ job: string | null }>(
+          `select state->'phase'->'started'->>'id' as job from runbook_runs where id = $1`,
+          catalogDb,
+          [id],
+        )
+      )[0]?.job ?? null;
     const deadline = Date.now() + 60_000;
-    while (!running.stdout().includes('Running (attempt 1)') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
+    let job: string | null = null;
+    while (job === null && Date.now() < deadline) {
+      job = await startedJob();
+      if (job === null) await new Promise((r) => setTimeout(r, 10));
     }
-    expect(running.stdout()).toContain('Running (attempt 1)');
     await running.kill('SIGKILL');
-    const afterKill = await backupsWithNote('INC-8');
-    expect(afterKill).toBeLessThanOrEqual(1);
+    expect(job).toMatch(/^bk_/);
+    expect(await backupsWithNote('INC-8')).toBe(1);
 
-    const again = await session([`/runbook run ${id}`, `/runbook status`]);
-    expect(again.stdout).toContain('running (attempt 1)');
-    expect(await backupsWithNote('INC-8')).toBe(afterKill);
-
-    const moved = await session([
-      `/runbook skip ${id} the bot was killed; backup checked by hand`,
-      `/runbook done ${id}`,
-    ]);
-    expect(moved.stdout).toContain('Runbook Slow backup completed');
-    expect(await backupsWithNote('INC-8')).toBe(afterKill);
-    const exported = await runLifeboat(['runbook', 'export', id], { cwd: dir, env });
-    expect(exported.stdout).toContain(
-      'attempt 1 was running: its jobs go on, nothing is run again',
+    // Started again: Run waits for the recorded job instead of running the command again.
+    const resumed = await session([`/runbook run ${id}`, `/runbook status ${id}`]);
+    expect(resumed.stdout).toContain(`Waiting for ${job}`);
+    expect(resumed.stdout).toContain('it is not run again');
+    expect(await backupsWithNote('INC-8')).toBe(1);
+    const [after] = await sql<{ step: number; phase: string }>(
+      `select (state->>'step')::int as step, state->'phase'->>'kind' as phase
+         from runbook_runs where id = $1`,
+      catalogDb,
+      [id],
     );
+    // The job completed (step 3 is next) or ended failed (Retry, Skip or Abort is offered).
+    expect([
+      { step: 2, phase: 'ready' },
+      { step: 1, phase: 'failed' },
+    ]).toContainEqual(after);
+    const finish =
+      after?.step === 2
+        ? [`/runbook done ${id}`]
+        : [`/runbook skip ${id} the bot was killed; backup checked by hand`, `/runbook done ${id}`];
+    const moved = await session(finish);
+    expect(moved.stdout).toContain('Runbook Slow backup completed');
+    expect(await backupsWithNote('INC-8')).toBe(1);
+    const exported = await runLifeboat(['runbook', 'export', id], { cwd: dir, env });
+    expect(exported.stdout).toContain(`queued ${job}`);
+    expect(exported.stdout).toContain(`(${job})`);
   }, 240_000);
 });

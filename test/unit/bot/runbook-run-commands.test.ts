@@ -80,12 +80,62 @@ describe("Run: a step's commands through the command layer", () => {
     expect(timeline.map((e) => e.kind)).toEqual([
       'started',
       'run',
+      'command-started',
+      'command-job',
       'command',
       'succeeded',
       'run',
+      'command-started',
       'command',
       'command',
       'succeeded',
+    ]);
+  });
+
+  it('after a restart, waits for the job a started command recorded instead of running it again', async () => {
+    const b = bot();
+    const id = String((await b.chat.say('/runbook start backup-then-prune ticket=INC-9')).id);
+    const runs = b.services.runbooks.runs;
+    // What a bot killed mid-command leaves: the attempt claimed, the command started, its job
+    // queued and recorded, and nobody following it.
+    let run = await runs.get(id);
+    if (!run) throw new Error('run expected');
+    const { backupId } = await b.services.backupJobs.enqueue({
+      profile: 'db',
+      note: 'INC-9',
+      requestedBy: 'console:alice',
+      replicate: true,
+    });
+    const at = new Date('2026-11-22T12:00:00Z');
+    const phases = [
+      { kind: 'running' as const, attempt: 1, by: 'console:alice', outcomes: [] },
+      {
+        kind: 'running' as const,
+        attempt: 1,
+        by: 'console:alice',
+        outcomes: [],
+        started: { command: '/backup create db --note INC-9', id: backupId },
+      },
+    ];
+    for (const phase of phases) {
+      const moved = await runs.transition(
+        id,
+        run.version,
+        { status: 'open', state: { ...run.state, phase } },
+        { kind: 'test', step: 1, detail: 'as the killed bot left it', actor: 'console:alice', at },
+      );
+      if (!moved) throw new Error('transition expected');
+      run = moved;
+    }
+    expect(await b.chat.say(`/runbook run ${id}`, 'carol')).toMatchObject({
+      status: 'ok',
+      resumed: true,
+      step: 2,
+    });
+    expect(b.services.backupJobs.requests).toHaveLength(1);
+    const timeline = await runs.timeline(id);
+    expect(timeline.filter((e) => e.kind === 'command').map((e) => e.detail)).toEqual([
+      `/backup create db --note INC-9 → completed (${backupId})`,
     ]);
   });
 });
