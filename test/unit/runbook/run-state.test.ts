@@ -275,6 +275,77 @@ describe('the run state machine', () => {
     ).toMatchObject({ ok: true, state: { phase: { kind: 'running', attempt: 1 } } });
   });
 
+  it('claims each command once before it is dispatched, and records its job once', () => {
+    const book = {
+      ...runbook,
+      steps: [
+        {
+          number: 1,
+          title: 'Back up',
+          line: 1,
+          parts: [{ kind: 'command' as const, text: '/backup create', line: 2 }],
+        },
+      ],
+    };
+    const first = initialState(book, t0);
+    const steps: RunInput[] = [
+      { kind: 'run', by: 'console:alice' },
+      { kind: 'command-started', attempt: 1, command: '/backup create' },
+    ];
+    let s = { status: first.status, state: first.state };
+    for (const input of steps) {
+      const d = decide(book, s.status, s.state, input, t0);
+      if (!d.ok) throw new Error(d.reason);
+      s = d;
+    }
+    // A second process deciding the same claim is refused by the state, not only the catalog.
+    expect(
+      refusal(
+        decide(
+          book,
+          s.status,
+          s.state,
+          { kind: 'command-started', attempt: 1, command: '/backup create' },
+          t0,
+        ),
+      ),
+    ).toContain('not waiting to start');
+    const job = decide(
+      book,
+      s.status,
+      s.state,
+      { kind: 'command-job', attempt: 1, id: 'bk_1' },
+      t0,
+    );
+    expect(job).toMatchObject({
+      ok: true,
+      state: { phase: { started: { command: '/backup create', id: 'bk_1' } } },
+    });
+    if (!job.ok) return;
+    expect(
+      refusal(
+        decide(book, job.status, job.state, { kind: 'command-job', attempt: 1, id: 'bk_2' }, t0),
+      ),
+    ).toContain('no command waiting');
+    const ended = decide(
+      book,
+      job.status,
+      job.state,
+      {
+        kind: 'command-ended',
+        attempt: 1,
+        outcome: { command: '/backup create', status: 'completed', id: 'bk_1' },
+      },
+      t0,
+    );
+    expect(ended.ok && ended.state.phase).toEqual({
+      kind: 'running',
+      attempt: 1,
+      by: 'console:alice',
+      outcomes: [{ command: '/backup create', status: 'completed', id: 'bk_1' }],
+    });
+  });
+
   it('requires a reason to skip or abort', () => {
     const { status, state } = initialState(runbook, t0);
     expect(refusal(decide(runbook, status, state, { kind: 'skip', reason: '  ' }, t0))).toContain(
