@@ -186,9 +186,10 @@ export function stepMessage(
       break;
     }
     case 'running':
-      // Skip and Abort (each with a typed reason) free a run whose bot stopped mid-command.
-      buttons.push(...skip, ...abort);
-      where = `Running (attempt ${phase.attempt}), started by ${mention(phase.by)}. Its commands are never run twice; if the bot stopped meanwhile, check their jobs, then Skip or Abort with a reason.`;
+      // After a bot stopped mid-command: Resume waits for the job the command recorded (never
+      // running it again); Skip and Abort (each with a typed reason) free the run otherwise.
+      buttons.push(...button('Resume', `/runbook run ${id}${at}`), ...skip, ...abort);
+      where = `Running (attempt ${phase.attempt}), started by ${mention(phase.by)}${phase.started ? `: ${plain(phase.started.command)}${phase.started.id ? ` (${phase.started.id})` : ''}` : ''}. Its commands never run twice; if the bot stopped meanwhile, Resume waits for the job it started.`;
       break;
     case 'failed':
       buttons.push(
