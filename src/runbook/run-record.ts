@@ -9,7 +9,7 @@ export interface RunbookRun {
   readonly runbookName: string;
   /** The runbook as parsed when the run started: an edit of the file never changes a run. */
   readonly runbook: Runbook;
-  /** sha256 of the runbook's markdown when the run started. */
+  /** sha256 of the parsed runbook (as JSON) the run started with: which version ran. */
   readonly contentHash: string;
   /** Every parameter's value, defaults filled in. */
   readonly params: Readonly<Record<string, string>>;

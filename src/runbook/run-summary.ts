@@ -35,7 +35,7 @@ export function runSummaryMarkdown(run: RunbookRun, timeline: readonly RunTimeli
   const lines = [
     `# ${cell(run.runbook.title)} (${run.id})`,
     '',
-    `- Runbook: \`${cell(run.runbookName)}\` (content sha256 ${run.contentHash.slice(0, 12)})`,
+    `- Runbook: \`${cell(run.runbookName)}\` (version sha256 ${run.contentHash.slice(0, 12)})`,
     `- Started by ${cell(run.startedBy)} at ${timelineTime(run.startedAt)}`,
     `- Status: ${run.status}${run.endedAt ? ` at ${timelineTime(run.endedAt)}` : ''}`,
     `- Parameters: ${params.length ? params.map(([k, v]) => `${cell(k)}=${cell(v)}`).join(', ') : 'none'}`,

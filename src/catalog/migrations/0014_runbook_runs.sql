@@ -1,5 +1,5 @@
 -- Runbook runs (`/runbook start`) and their append-only timelines. A run keeps the runbook it
--- started with (`runbook` holds the parsed runbook, `content_hash` its markdown's sha256), so an
+-- started with (`runbook` holds the parsed runbook, `content_hash` the sha256 of that snapshot), so an
 -- edit of the file never changes a run under way. `state` is the run's position (step, ticked
 -- items, phase, the attempt of a step's commands and what they produced); `version` grows by one
 -- with every transition, and every transition is `UPDATE … WHERE version = $expected`: a double
