@@ -10,6 +10,19 @@ import { commandButton } from '../command-buttons.ts';
 /** Runbook text is untrusted: shown as written, but never as a mention or a control sequence. */
 const plain = printable;
 
+/**
+ * Runbook prose over several lines (the intro, paragraphs, tables, lists, notes, code): each
+ * line made printable on its own, so its line breaks stay line breaks instead of showing as
+ * `\n`.
+ */
+function lines(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((line) => printable(line))
+    .join('\n');
+}
+
 /** A button, or nothing when its command does not fit in an action id (the text names it). */
 function button(label: string, command: string, options: Partial<Button> = {}): Button[] {
   const b = commandButton(label, command, options.style);
@@ -67,7 +80,7 @@ export function runIntroMessage(run: RunbookRun): ChatMessage {
       text: `Run \`${run.id}\` started by ${mention(run.startedBy)}; ${run.runbook.steps.length} steps.`,
     },
   ];
-  if (run.runbook.intro.trim()) blocks.push({ type: 'section', text: plain(run.runbook.intro) });
+  if (run.runbook.intro.trim()) blocks.push({ type: 'section', text: lines(run.runbook.intro) });
   if (fields.length) blocks.push({ type: 'fields', fields });
   return { text: `Runbook ${title} started: ${run.id}`, blocks };
 }
@@ -86,7 +99,7 @@ function partBlocks(
 ): Block[] {
   switch (part.kind) {
     case 'text':
-      return [{ type: 'section', text: plain(part.markdown) }];
+      return [{ type: 'section', text: lines(part.markdown) }];
     case 'check': {
       const n = item();
       return [
@@ -100,7 +113,7 @@ function partBlocks(
         {
           type: 'callout',
           tone: 'warning',
-          text: `Approval gate: ${part.approvals} approver${part.approvals === 1 ? '' : 's'} besides the person who started the run${part.roles.length ? `, from ${part.roles.map(plain).join(', ')}` : ''}.${part.note ? ` ${plain(part.note)}` : ''}`,
+          text: `Approval gate: ${part.approvals} approver${part.approvals === 1 ? '' : 's'} besides the person who started the run${part.roles.length ? `, from ${part.roles.map(plain).join(', ')}` : ''}.${part.note ? ` ${lines(part.note)}` : ''}`,
         },
       ];
     case 'wait':
@@ -108,9 +121,9 @@ function partBlocks(
         { type: 'callout', tone: 'info', text: `Waits ${plain(part.text)} before the next step.` },
       ];
     case 'callout':
-      return [{ type: 'callout', tone: CALLOUT_TONE[part.tone], text: plain(part.text) }];
+      return [{ type: 'callout', tone: CALLOUT_TONE[part.tone], text: lines(part.text) }];
     case 'code':
-      return [{ type: 'code', text: plain(part.text) }];
+      return [{ type: 'code', text: lines(part.text) }];
   }
 }
 

@@ -37,6 +37,23 @@ const failing: Runbook = {
 };
 
 describe('/runbook list and start', () => {
+  it('shows the line breaks of an intro and a step as line breaks, never as \\n', async () => {
+    const twoLines: Runbook = {
+      ...restoreRunbook(),
+      name: 'two-lines',
+      intro: 'First line of the intro.\nSecond line of the intro.',
+      steps: [
+        step(1, 'Look', [{ kind: 'text', markdown: '| a | b |\n| - | - |\n| 1 | 2 |', line: 9 }]),
+      ],
+    };
+    const b = bot(twoLines);
+    await start(b, '/runbook start two-lines');
+    const shown = b.chat.texts().join('\n');
+    expect(shown).toContain('First line of the intro.\nSecond line of the intro.');
+    expect(shown).toContain('| a | b |\n| - | - |\n| 1 | 2 |');
+    expect(shown).not.toContain('\\n');
+  });
+
   it('lists each runbook with its title, description and parameters', async () => {
     const b = bot(failing);
     expect((await b.chat.say('/runbook list')).status).toBe('ok');
