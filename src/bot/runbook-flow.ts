@@ -452,12 +452,7 @@ async function runCommands(
         const job = await apply(ctx, run, { kind: 'command-job', attempt, id }, as);
         if (job.run) run = job.run;
       });
-      outcome = {
-        command: filled.text,
-        status: result.status,
-        ...(typeof result.id === 'string' ? { id: result.id } : {}),
-        ...(result.error !== undefined ? { error: String(result.error) } : {}),
-      };
+      outcome = commandOutcome(filled.text, result);
     }
     const recorded = await apply(ctx, run, { kind: 'command-ended', attempt, outcome }, as);
     if (!recorded.run) return refuse(ctx, run.id, recorded.reason ?? 'The run moved on.');
@@ -502,6 +497,22 @@ async function runWaitingFor(ctx: CommandContext, requestId: string) {
  * records its outcome in the run and goes on with the step's other commands, as the person who
  * pressed Run.
  */
+/** How a step's command ended, for its timeline: its status, the id it made, its error. */
+export function commandOutcome(command: string, result: CommandResult): CommandOutcome {
+  return {
+    command,
+    status: result.status,
+    ...(typeof result.id === 'string' ? { id: result.id } : {}),
+    ...errorOf(result),
+  };
+}
+
+/** A result's error, when it has one (a result may say `error: null`). */
+function errorOf(result: CommandResult | null): { error?: string } {
+  const error = result?.error;
+  return error === undefined || error === null || error === '' ? {} : { error: String(error) };
+}
+
 export async function afterRequestDecided(
   ctx: CommandContext,
   request: ApprovalRequest,
@@ -516,7 +527,7 @@ export async function afterRequestDecided(
     ...(result && typeof result.id === 'string' && result.id !== request.id
       ? { id: result.id }
       : {}),
-    ...(result?.error !== undefined ? { error: String(result.error) } : {}),
+    ...errorOf(result),
   };
   const recorded = await apply(ctx, run, { kind: 'command-ended', attempt, outcome }, ENGINE);
   if (!recorded.run) return;

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { continueDueWaits, type FlowContext } from '../../../src/bot/runbook-flow.ts';
+import {
+  commandOutcome,
+  continueDueWaits,
+  type FlowContext,
+} from '../../../src/bot/runbook-flow.ts';
 import type { Runbook } from '../../../src/runbook/model.ts';
 import { restoreRunbook, step } from '../../doubles/sample-runbooks.ts';
 import { type TestBot, testBot } from '../../doubles/test-bot.ts';
@@ -292,5 +296,18 @@ describe('a run through its steps', () => {
     expect(b.chat.publicTexts().at(-1)).toContain('Step 2/2: Check replication');
     const waited = (await runs.timeline(id)).filter((e) => e.kind === 'waited');
     expect(waited).toMatchObject([{ actor: 'system:lifeboat', step: 1 }]);
+  });
+});
+
+describe('a step command’s outcome', () => {
+  it('keeps an error only when the result has one, so the timeline never reads ": null"', () => {
+    expect(
+      commandOutcome('/backup verify latest', { status: 'passed', id: 'vf_1', error: null }),
+    ).toEqual({ command: '/backup verify latest', status: 'passed', id: 'vf_1' });
+    expect(commandOutcome('/backup create', { status: 'failed', error: 'disk full' })).toEqual({
+      command: '/backup create',
+      status: 'failed',
+      error: 'disk full',
+    });
   });
 });
