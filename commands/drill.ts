@@ -20,6 +20,7 @@ export const drillRun = defineCommand({
   action: 'drill.run',
   gated: true,
   enqueues: true,
+  available: false,
   handler: (ctx) => notYetAvailable(ctx),
 });
 
@@ -31,6 +32,7 @@ export const drillList = defineCommand({
   action: 'drill.list',
   gated: false,
   enqueues: false,
+  available: false,
   handler: (ctx) => notYetAvailable(ctx),
 });
 
@@ -60,6 +62,7 @@ export const drillHistory = defineCommand({
   action: 'drill.history',
   gated: false,
   enqueues: false,
+  available: false,
   handler: (ctx) => notYetAvailable(ctx),
 });
 

@@ -91,6 +91,12 @@ export interface CommandSpec {
   readonly gated: boolean;
   /** Whether the command puts work on the queue (the CLI then waits for it). */
   readonly enqueues: boolean;
+  /**
+   * False for a command this version parses and lists but does not carry out yet; its handler
+   * answers that it is not available, so a runbook step that runs it would always fail.
+   * @defaultValue true
+   */
+  readonly available?: boolean;
   readonly examples?: readonly string[];
 }
 

@@ -14,9 +14,10 @@ export interface LintContext {
 
 /**
  * Every problem with a runbook, the parser's findings first: commands that do not parse with the
- * real grammar (filled with each parameter's default, or a stand-in of its type) or name a
- * profile or target the config lacks, unknown roles, `{{param}}`s not declared, parameters
- * never used, steps with nothing in them and step titles given twice. Sorted by line.
+ * real grammar (filled with each parameter's default, or a stand-in of its type), that this
+ * version does not carry out yet, or that name a profile or target the config lacks; unknown
+ * roles, `{{param}}`s not declared, parameters never used, steps with nothing in them and step
+ * titles given twice. Sorted by line.
  */
 export function lintRunbook(runbook: Runbook, context: LintContext): RunbookFinding[] {
   const findings: RunbookFinding[] = [...runbook.findings];
@@ -107,6 +108,9 @@ function commandProblem(
   if (!filled.ok) return filled.error;
   const parsed = parseCommand(filled.text, commands);
   if (!parsed.ok) return `${template}: ${parsed.error.split('\n')[0]}`;
+  if (parsed.command.available === false) {
+    return `${template}: \`${commandName(parsed.command)}\` is not available yet in this version of Lifeboat`;
+  }
   const written = tokenize(template.trim());
   const words = written.ok ? written.tokens.slice(0, parsed.command.path.length) : [];
   const chooser = words.find((word) => placeholdersIn(word.text).length > 0);

@@ -59,6 +59,21 @@ describe('lintRunbook', () => {
     ]);
   });
 
+  it('reports commands this version parses but does not carry out, which would fail the step', () => {
+    expect(
+      lint(
+        ...HEAD, // 1-5
+        '## Step', // 6
+        '```chatops', // 7
+        '/drill list', // 8
+        '/backup verify {{backup}} --profile db', // 9
+        '```', // 10
+      ),
+    ).toEqual([
+      '8 error: /drill list: `/drill list` is not available yet in this version of Lifeboat',
+    ]);
+  });
+
   it('reports profiles and targets the config does not have, with the ones it has', () => {
     expect(
       lint(
