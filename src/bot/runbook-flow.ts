@@ -332,6 +332,30 @@ export async function startRun(
 }
 
 /**
+ * The run `id`, caught up with its due waits, when a click meant for step `expectedStep` (a
+ * button's `--step N`) still applies to it; otherwise the refusal that says nothing was `what`.
+ */
+async function runAtStep(
+  ctx: CommandContext,
+  id: string,
+  expectedStep: number | undefined,
+  what: 'done' | 'run',
+): Promise<RunbookRun | CommandResult> {
+  const found = await findRun(ctx, id);
+  if (!isRun(found)) return found;
+  const run = await catchUp(ctx, found);
+  if (expectedStep !== undefined && run.status === 'open' && run.state.step + 1 !== expectedStep) {
+    return refuse(
+      ctx,
+      id,
+      `Step ${expectedStep} is no longer the current step of ${id} (it is at step ${run.state.step + 1}); nothing was ${what}.`,
+      'step_moved_on',
+    );
+  }
+  return run;
+}
+
+/**
  * A person's Check, Done, Skip or Abort. `expectedStep` (a button's `--step N`) refuses a click
  * meant for a step the run has left: a double click never finishes the next step too.
  */
@@ -341,17 +365,8 @@ export async function actOnRun(
   input: RunInput,
   expectedStep: number | undefined,
 ): Promise<CommandResult> {
-  const found = await findRun(ctx, id);
-  if (!isRun(found)) return found;
-  const run = await catchUp(ctx, found);
-  if (expectedStep !== undefined && run.status === 'open' && run.state.step + 1 !== expectedStep) {
-    return refuse(
-      ctx,
-      id,
-      `Step ${expectedStep} is no longer the current step of ${id} (it is at step ${run.state.step + 1}); nothing was done.`,
-      'step_moved_on',
-    );
-  }
+  const run = await runAtStep(ctx, id, expectedStep, 'done');
+  if (!isRun(run)) return run;
   const result = await apply(ctx, run, input, ctx.requestedBy);
   if (!result.run) {
     return refuse(
@@ -387,17 +402,8 @@ async function actOnRunClaim(
   id: string,
   expectedStep: number | undefined,
 ): Promise<RunbookRun | CommandResult> {
-  const found = await findRun(ctx, id);
-  if (!isRun(found)) return found;
-  const run = await catchUp(ctx, found);
-  if (expectedStep !== undefined && run.status === 'open' && run.state.step + 1 !== expectedStep) {
-    return refuse(
-      ctx,
-      id,
-      `Step ${expectedStep} is no longer the current step of ${id} (it is at step ${run.state.step + 1}); nothing was run.`,
-      'step_moved_on',
-    );
-  }
+  const run = await runAtStep(ctx, id, expectedStep, 'run');
+  if (!isRun(run)) return run;
   if (run.status === 'open' && run.state.phase.kind === 'running') {
     const resumed = await resumeRun(ctx, run);
     if (!isRun(resumed)) return resumed;
