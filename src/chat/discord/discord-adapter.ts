@@ -1,6 +1,5 @@
 import type { RawFile, REST } from 'discord.js';
 import type { AuditLog } from '../../audit/audit-log.ts';
-import { auditEvent, recordAudit } from '../../audit/audit-recorder.ts';
 import type { CommandSpec, SuggestionKind } from '../../core/command-grammar.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { type AdapterAcknowledgement, createAcknowledgement } from '../acknowledgement.ts';
@@ -14,6 +13,7 @@ import type {
 import type { DeliveryLedger } from '../delivery-ledger.ts';
 import { DISCORD_LIMITS } from '../limits.ts';
 import type { ButtonConfirm, ChatMessage } from '../message.ts';
+import { auditRefusedRequest } from '../refused-request.ts';
 import type { ReplyChannel } from '../reply-channel.ts';
 import { unpackCustomId } from './custom-id.ts';
 import {
@@ -491,16 +491,14 @@ export class DiscordAdapter implements ChatAdapter {
       'refused a Discord interaction',
     );
     if (this.options.audit) {
-      await recordAudit(
+      await auditRefusedRequest(
         this.options.audit,
-        auditEvent({
-          identity: `discord:${userId}`,
+        {
           platform: 'discord',
+          userId,
           channel: interaction.channel_id ?? null,
-          action: 'chat.refused',
-          outcome: 'refused',
           detail: { reason, interaction: interaction.id, type: interaction.type },
-        }),
+        },
         this.options.logger,
       );
     }

@@ -1,7 +1,6 @@
 import type { RequestListener } from 'node:http';
 import { App, type RespondFn, type types } from '@slack/bolt';
 import type { AuditLog } from '../../audit/audit-log.ts';
-import { auditEvent, recordAudit } from '../../audit/audit-recorder.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { createAcknowledgement } from '../acknowledgement.ts';
 import type {
@@ -14,6 +13,7 @@ import type {
 import type { DeliveryLedger } from '../delivery-ledger.ts';
 import { SLACK_LIMITS } from '../limits.ts';
 import { type Attachment, type ChatMessage, calloutMessage } from '../message.ts';
+import { auditRefusedRequest } from '../refused-request.ts';
 import { type ReplyChannel, replyChannel } from '../reply-channel.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { withRateLimit } from './rate-limit.ts';
@@ -260,21 +260,19 @@ export class SlackAdapter implements ChatAdapter {
       'slack: request refused',
     );
     if (!refusal.userId) return;
-    void recordAudit(
+    void auditRefusedRequest(
       audit,
-      auditEvent({
-        identity: `slack:${refusal.userId}`,
+      {
         platform: 'slack',
+        userId: refusal.userId,
         channel: refusal.channel ?? null,
-        action: 'chat.refused',
         command: refusal.text ?? null,
-        outcome: 'refused',
         detail: {
           reason: refusal.reason,
           status,
           ...(refusal.teamId ? { team: refusal.teamId } : {}),
         },
-      }),
+      },
       logger,
     );
   }
